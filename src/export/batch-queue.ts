@@ -1,0 +1,129 @@
+export interface ExportOutcome {
+  ok: boolean;
+  error?: Error | undefined;
+}
+
+export type ExportFn<T> = (items: T[]) => Promise<ExportOutcome>;
+
+export interface BatchQueueOptions {
+  maxBatchSize: number;
+  scheduleDelayMs: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
+}
+
+export interface BatchQueueHooks<T> {
+  exported?(items: T[], durationMs: number): void;
+  failed?(items: T[], error: Error | undefined, attempt: number): void;
+}
+
+/**
+ * An in-order export queue for one signal. Unlike the SDK's batch processors it never drops:
+ * a failed batch goes back to the head of the queue and is retried with exponential backoff
+ * until it is exported. Whoever adds to it decides how much may wait (see `size`).
+ */
+export class BatchQueue<T> {
+  private pending: T[] = [];
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private attempt = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly exportBatch: ExportFn<T>,
+    private readonly options: BatchQueueOptions,
+    private readonly hooks: BatchQueueHooks<T> = {},
+  ) {}
+
+  /** Records waiting or being exported. */
+  get size(): number {
+    return this.pending.length;
+  }
+
+  add(items: readonly T[]): void {
+    if (items.length === 0) return;
+    for (const item of items) this.pending.push(item);
+    if (this.running) return;
+    if (this.pending.length >= this.options.maxBatchSize) this.run();
+    else this.schedule(this.options.scheduleDelayMs);
+  }
+
+  /** Export everything now; resolves true once the queue is empty, false at the deadline. */
+  async flush(deadline: number): Promise<boolean> {
+    if (this.pending.length === 0 && !this.running) return true;
+    if (!this.running) this.run();
+    const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    const remaining = Math.max(0, deadline - Date.now());
+    let timeout: NodeJS.Timeout | undefined;
+    const expired = new Promise<void>((resolve) => {
+      timeout = setTimeout(resolve, remaining);
+    });
+    await Promise.race([idle, expired]);
+    clearTimeout(timeout);
+    return this.pending.length === 0;
+  }
+
+  /** Stop timers; what is still pending stays in `drainPending()` for the caller to keep. */
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  drainPending(): T[] {
+    const rest = this.pending;
+    this.pending = [];
+    return rest;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.run();
+    }, delayMs);
+    this.timer.unref?.();
+  }
+
+  private run(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.running) return;
+    this.running = true;
+    void this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending.slice(0, this.options.maxBatchSize);
+      const started = performance.now();
+      let outcome: ExportOutcome;
+      try {
+        outcome = await this.exportBatch(batch);
+      } catch (err) {
+        outcome = { ok: false, error: err as Error };
+      }
+      if (outcome.ok) {
+        this.pending.splice(0, batch.length);
+        this.attempt = 0;
+        this.hooks.exported?.(batch, performance.now() - started);
+        continue;
+      }
+      this.attempt += 1;
+      this.hooks.failed?.(batch, outcome.error, this.attempt);
+      this.running = false;
+      this.schedule(this.backoff());
+      return;
+    }
+    this.running = false;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private backoff(): number {
+    const { retryInitialMs, retryMaxMs } = this.options;
+    const base = Math.min(retryMaxMs, retryInitialMs * 2 ** Math.min(this.attempt - 1, 20));
+    // Full jitter keeps several bridges from hammering a recovering backend in step.
+    return Math.round(base / 2 + Math.random() * (base / 2));
+  }
+}

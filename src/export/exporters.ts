@@ -1,0 +1,45 @@
+import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
+import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+
+export type OtlpProtocol = 'http/protobuf' | 'http/json';
+
+export interface Exporters {
+  logs: LogRecordExporter;
+  metrics: PushMetricExporter;
+  traces: SpanExporter;
+  protocols: Record<'logs' | 'metrics' | 'traces', OtlpProtocol>;
+}
+
+/**
+ * OTEL_EXPORTER_OTLP_[SIGNAL_]PROTOCOL picks the exporter class; everything else standard
+ * (endpoints, headers, compression, timeout, temporality) the exporters read from the
+ * environment themselves, exactly as every OpenTelemetry SDK does.
+ */
+export function protocolFor(signal: 'LOGS' | 'METRICS' | 'TRACES', env: NodeJS.ProcessEnv): OtlpProtocol {
+  const raw = (env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`] ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf').trim();
+  if (raw === 'http/protobuf' || raw === 'http/json') return raw;
+  throw new Error(
+    `OTEL_EXPORTER_OTLP_${signal}_PROTOCOL / OTEL_EXPORTER_OTLP_PROTOCOL: "${raw}" is not supported; use http/protobuf or http/json`,
+  );
+}
+
+export function createExporters(env: NodeJS.ProcessEnv = process.env): Exporters {
+  const protocols = {
+    logs: protocolFor('LOGS', env),
+    metrics: protocolFor('METRICS', env),
+    traces: protocolFor('TRACES', env),
+  };
+  return {
+    logs: protocols.logs === 'http/json' ? new JsonLogExporter() : new ProtoLogExporter(),
+    metrics: protocols.metrics === 'http/json' ? new JsonMetricExporter() : new ProtoMetricExporter(),
+    traces: protocols.traces === 'http/json' ? new JsonTraceExporter() : new ProtoTraceExporter(),
+    protocols,
+  };
+}

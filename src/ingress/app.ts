@@ -1,0 +1,88 @@
+import { Hono, type Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { decodeEnvelope, EnvelopeError, type Envelope } from '../envelope/decode.js';
+import { nowNs } from '../envelope/time.js';
+import type { Logger } from '../log/logger.js';
+import { BodyError, readBody } from './read-body.js';
+import { verifySignature, type SignaturePolicy } from './signature.js';
+
+/** What ingress hands a checked delivery to, and asks before taking one. */
+export interface DeliverySink {
+  /** A reason to refuse new deliveries for now (503 + Retry-After), or undefined. */
+  refusal(): { reason: string; retryAfterSeconds: number } | undefined;
+  accept(envelope: Envelope, receivedNs: bigint): { events: number; failedEvents: number };
+}
+
+export interface IngressOptions {
+  path: string;
+  maxBodyBytes: number;
+  signature: SignaturePolicy;
+  sink: DeliverySink;
+  log: Logger;
+  isReady: () => boolean;
+}
+
+function problem(c: Context, status: ContentfulStatusCode, error: string, message: string): Response {
+  return c.json({ error, message }, status);
+}
+
+/** The HTTP surface: the webhook route, health probes, and JSON errors for everything else. */
+export function createIngress(options: IngressOptions): Hono {
+  const { path, maxBodyBytes, signature, sink, log } = options;
+  const app = new Hono();
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', (c) => (options.isReady() ? c.json({ status: 'ready' }) : c.json({ status: 'not ready' }, 503)));
+
+  app.post(path, async (c) => {
+    const receivedNs = nowNs();
+    const refusal = sink.refusal();
+    if (refusal) {
+      c.header('Retry-After', String(refusal.retryAfterSeconds));
+      return problem(c, 503, 'overloaded', refusal.reason);
+    }
+
+    let body;
+    try {
+      body = await readBody(c.req.raw, maxBodyBytes);
+    } catch (err) {
+      if (err instanceof BodyError) return problem(c, err.status, err.code, err.message);
+      throw err;
+    }
+
+    const bodies = body.wire === body.decoded ? [body.wire] : [body.wire, body.decoded];
+    const verdict = verifySignature(signature, (name) => c.req.header(name), bodies);
+    if (!verdict.ok) {
+      log.warn('delivery refused: signature', { reason: verdict.reason, remote: c.req.header('x-forwarded-for') });
+      const message =
+        verdict.reason === 'missing'
+          ? 'X-Mist-Signature-v2 header is required'
+          : verdict.reason === 'sha1_not_allowed'
+            ? 'only X-Mist-Signature (SHA-1) was sent and SHA-1 signatures are not allowed; configure a v2 signature or set security.allowSha1'
+            : 'signature does not match the body under any configured secret';
+      return problem(c, 401, `signature_${verdict.reason}`, message);
+    }
+
+    let envelope: Envelope;
+    try {
+      envelope = decodeEnvelope(body.decoded);
+    } catch (err) {
+      if (err instanceof EnvelopeError) return problem(c, 400, err.code, err.message);
+      throw err;
+    }
+
+    const result = sink.accept(envelope, receivedNs);
+    return c.json({ status: 'accepted', topic: envelope.topic, events: result.events, failed_events: result.failedEvents }, 200);
+  });
+
+  app.all(path, (c) => {
+    c.header('Allow', 'POST');
+    return problem(c, 405, 'method_not_allowed', `use POST on ${path}`);
+  });
+  app.notFound((c) => problem(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
+  app.onError((err, c) => {
+    log.error('request failed', { error: err.message });
+    return problem(c, 500, 'internal_error', 'the bridge could not handle this request');
+  });
+  return app;
+}

@@ -1,0 +1,47 @@
+import type { AnyValue, AnyValueMap } from '@opentelemetry/api-logs';
+
+/** The typed boundary between mapping and signals: what one Mist event turns into. */
+
+export interface LogOutput {
+  eventName: string;
+  /** Event time (epoch ns); receipt time when the event carried none. */
+  timeNs: bigint;
+  observedNs: bigint;
+  severityNumber: number;
+  severityText: string;
+  body: AnyValue;
+  attributes: AnyValueMap;
+}
+
+export type MetricAttributes = Record<string, string | number | boolean>;
+
+export interface MetricOutput {
+  /** Instrument name, declared in a mapping file. */
+  name: string;
+  value: number;
+  attributes: MetricAttributes;
+  /** The event's own time: gauges carry it as the point's timestamp. */
+  timeNs: bigint;
+}
+
+export interface MappedEvent {
+  logs: LogOutput[];
+  metrics: MetricOutput[];
+  trace: TraceContribution[];
+}
+
+export interface EventMapper {
+  map(topic: string, event: unknown, receivedNs: bigint): MappedEvent;
+}
+
+/**
+ * What one event tells the session tracer (src/sessions): a role (which moment of a client's
+ * session this is) and named values, both declared in the topic's mapping file.
+ */
+export interface TraceContribution {
+  topic: string;
+  role: string;
+  timeNs: bigint;
+  values: Record<string, unknown>;
+  attributes: AnyValueMap;
+}

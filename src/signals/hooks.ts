@@ -1,0 +1,20 @@
+import type { Meter } from '@opentelemetry/api';
+import type { Tracer } from '@opentelemetry/api';
+import type { MetricOutput, TraceContribution } from '../mapping/types.js';
+
+/** Records mapped metric values on SDK instruments (src/signals/metrics). */
+export interface MetricRecorder {
+  record(outputs: readonly MetricOutput[]): void;
+}
+
+/** Turns trace contributions into session spans (src/sessions). */
+export interface SessionObserver {
+  observe(contribution: TraceContribution): void;
+  /** End what must end by now (age limits); called periodically and at shutdown. */
+  sweep(nowNs: bigint, final: boolean): void;
+}
+
+export interface SignalHookFactories {
+  metrics?: (meter: Meter) => MetricRecorder;
+  sessions?: (tracer: Tracer) => SessionObserver;
+}

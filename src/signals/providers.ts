@@ -1,0 +1,106 @@
+import type { Context } from '@opentelemetry/api';
+import type { Logger } from '@opentelemetry/api-logs';
+import { detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { logs as sdkLogs, metrics as sdkMetrics, tracing } from '@opentelemetry/sdk-node';
+import { packageVersion } from '../package-root.js';
+
+type ReadableLogRecord = sdkLogs.ReadableLogRecord;
+type ReadableSpan = tracing.ReadableSpan;
+
+export const SCOPE_NAME = 'mist-otel-bridge';
+
+/**
+ * service.name=mist-ai and source=juniper-mist are what the published Mist → OTel recipe sets,
+ * so dashboards built for it keep working; OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES
+ * (read by the SDK's env detector) override them.
+ */
+export function buildResource(): Resource {
+  const defaults = resourceFromAttributes({
+    'service.name': 'mist-ai',
+    'service.version': packageVersion,
+    source: 'juniper-mist',
+  });
+  return defaults.merge(detectResources({ detectors: [envDetector] }));
+}
+
+/** Hands every finished record to the export queue instead of an SDK batch processor, whose
+ * full queue silently drops: the queue decides (and counts) what happens under pressure. */
+class HandOffLogProcessor implements sdkLogs.LogRecordProcessor {
+  constructor(private readonly sink: (record: ReadableLogRecord) => void) {}
+  onEmit(record: sdkLogs.SdkLogRecord): void {
+    this.sink(record);
+  }
+  async forceFlush(): Promise<void> {}
+  async shutdown(): Promise<void> {}
+}
+
+class HandOffSpanProcessor implements tracing.SpanProcessor {
+  constructor(private readonly sink: (span: ReadableSpan) => void) {}
+  onStart(_span: tracing.Span, _ctx: Context): void {}
+  onEnd(span: ReadableSpan): void {
+    this.sink(span);
+  }
+  async forceFlush(): Promise<void> {}
+  async shutdown(): Promise<void> {}
+}
+
+/** A reader the export loop drives: collection happens when the loop decides, not on a timer
+ * of the SDK's, so a failed export can be retried and counted. */
+export class DrivenMetricReader extends sdkMetrics.MetricReader {
+  protected override async onShutdown(): Promise<void> {}
+  protected override async onForceFlush(): Promise<void> {}
+}
+
+export interface SignalSinks {
+  logs: (record: ReadableLogRecord) => void;
+  spans: (span: ReadableSpan) => void;
+}
+
+export interface Signals {
+  resource: Resource;
+  logger: Logger;
+  tracer: ReturnType<tracing.BasicTracerProvider['getTracer']>;
+  meter: ReturnType<sdkMetrics.MeterProvider['getMeter']>;
+  metricReader: DrivenMetricReader;
+  shutdown(): Promise<void>;
+}
+
+export interface SignalOptions {
+  sinks: SignalSinks;
+  metricReaderOptions?: sdkMetrics.MetricReaderOptions;
+  idGenerator?: tracing.IdGenerator;
+}
+
+/**
+ * One set of SDK providers per bridge instance (nothing global), so two bridges can run in one
+ * process and tests see exactly their own telemetry.
+ */
+export function createSignals(options: SignalOptions): Signals {
+  const resource = buildResource();
+  const loggerProvider = new sdkLogs.LoggerProvider({
+    resource,
+    // Mist events carry 20-60 fields; the SDK's default limit of 128 attributes would be
+    // reached by nothing we emit today but would truncate silently if it were.
+    logRecordLimits: { attributeCountLimit: 1024 },
+    processors: [new HandOffLogProcessor(options.sinks.logs)],
+  });
+  const tracerProvider = new tracing.BasicTracerProvider({
+    resource,
+    spanLimits: { attributeCountLimit: 1024 },
+    spanProcessors: [new HandOffSpanProcessor(options.sinks.spans)],
+    ...(options.idGenerator ? { idGenerator: options.idGenerator } : {}),
+  });
+  const metricReader = new DrivenMetricReader(options.metricReaderOptions);
+  const meterProvider = new sdkMetrics.MeterProvider({ resource, readers: [metricReader] });
+
+  return {
+    resource,
+    logger: loggerProvider.getLogger(SCOPE_NAME, packageVersion),
+    tracer: tracerProvider.getTracer(SCOPE_NAME, packageVersion),
+    meter: meterProvider.getMeter(SCOPE_NAME, packageVersion),
+    metricReader,
+    async shutdown() {
+      await Promise.allSettled([loggerProvider.shutdown(), tracerProvider.shutdown(), meterProvider.shutdown()]);
+    },
+  };
+}
