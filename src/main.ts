@@ -35,6 +35,9 @@ async function main(): Promise<number> {
     throw err;
   }
   const log = createLogger(config.log.level);
+  // A stray rejection in a library callback is a bug to report, not a reason to drop what was
+  // accepted: log it and keep serving.
+  process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { error: String(reason) }));
   const bridge = await startBridge(config, log);
 
   await new Promise<void>((resolve) => {

@@ -1,0 +1,29 @@
+import { startBridge, type Bridge } from '../../src/bridge.js';
+import { loadConfig } from '../../src/config/load.js';
+import { createLogger } from '../../src/log/logger.js';
+import type { OtlpReceiver } from './otlp-receiver.js';
+
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  overrides?: Record<string, unknown>;
+}
+
+/**
+ * A real bridge on an ephemeral port exporting to `receiver`, with short export delays so tests
+ * see records quickly. The OTLP exporters read OTEL_* from process.env at construction, as in
+ * production, so the endpoint is set there.
+ */
+export async function startTestBridge(receiver: OtlpReceiver, options: HarnessOptions = {}): Promise<Bridge & { webhook: string }> {
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
+  const config = loadConfig({
+    env: { MIST_BRIDGE_ALLOW_UNSIGNED: 'true', ...options.env },
+    overrides: {
+      server: { host: '127.0.0.1', port: 0 },
+      export: { logsScheduleDelayMs: 20, spansScheduleDelayMs: 20, metricsIntervalMs: 200, retryInitialMs: 50, retryMaxMs: 500 },
+      log: { level: 'error' },
+      ...options.overrides,
+    },
+  });
+  const bridge = await startBridge(config, createLogger(config.log.level));
+  return Object.assign(bridge, { webhook: bridge.address.url + config.server.path });
+}
