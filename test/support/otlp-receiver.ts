@@ -10,9 +10,10 @@
  *
  * It is deliberately strict: a body it cannot decode (bad JSON, a JSON field of
  * the wrong type, protobuf bytes with an unknown field number or a wrong wire
- * type, a trace/span id of the wrong length, a JSON int64 that is not exactly
- * representable) is answered with 400 and recorded in `requests` with the
- * reason in `error`, instead of being silently skipped.
+ * type, a trace/span id of the wrong length, a timestamp or count sent as a
+ * JSON number beyond 2^53 — which JSON.parse cannot hold exactly) is answered
+ * with 400 and recorded in `requests` with the reason in `error`, instead of
+ * being silently skipped.
  *
  * Conventions of the decoded values:
  * - timestamps are bigint nanoseconds, exact (fixed64 via Long, JSON strings
@@ -376,7 +377,12 @@ function u64Field(o: Obj, key: string, path: string): bigint {
   return n;
 }
 
+/** int64/int32/sint32 → number. A JSON number is taken as is (even beyond 2^53, like Number() would). */
 function intToNumber(v: unknown, where: string): number {
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v)) throw new DecodeError(`${where}: ${v} is not an integer`);
+    return v;
+  }
   return Number(toBigInt(v, where, true));
 }
 
@@ -845,7 +851,7 @@ export async function startOtlpReceiver(opts: { port?: number; host?: string } =
       record.status = status;
       record.error = message;
       requests.push(record);
-      send(res, status, format === 'text' ? 'text' : format, errorBody(format, status, message), headers);
+      send(res, status, format, errorBody(format, status, message), headers);
     };
 
     if (req.method !== 'POST') {
@@ -930,6 +936,11 @@ export async function startOtlpReceiver(opts: { port?: number; host?: string } =
       s.close((err) => (err ? reject(err) : resolve()));
       s.closeAllConnections();
     });
+    // The FIN of each closed keep-alive connection is already queued at the client, but the
+    // client's http.Agent (same process) needs a few event-loop turns to read it and drop the
+    // socket from its free list; otherwise the next export reuses the dead socket and fails
+    // with ECONNRESET instead of ECONNREFUSED. Let those turns happen before resolving.
+    await new Promise((r) => setTimeout(r, 20));
   }
 
   return {
