@@ -1,6 +1,6 @@
 import type { Context } from '@opentelemetry/api';
 import type { Logger } from '@opentelemetry/api-logs';
-import { detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { logs as sdkLogs, metrics as sdkMetrics, tracing } from '@opentelemetry/sdk-node';
 import { packageVersion } from '../package-root.js';
 
@@ -20,7 +20,8 @@ export function buildResource(): Resource {
     'service.version': packageVersion,
     source: 'juniper-mist',
   });
-  return defaults.merge(detectResources({ detectors: [envDetector] }));
+  // defaultResource() carries telemetry.sdk.*, which an explicit resource would otherwise replace.
+  return defaultResource().merge(defaults).merge(detectResources({ detectors: [envDetector] }));
 }
 
 /** Hands every finished record to the export queue instead of an SDK batch processor, whose

@@ -62,3 +62,21 @@ describe('the bridge process', () => {
     expect(got.map((l) => l.attributes['mist.seq']).sort((a, b) => Number(a) - Number(b))).toEqual(events.map((e) => e.seq));
   });
 });
+
+describe('resource attributes', () => {
+  it('are overridable by OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES', async () => {
+    const bridge = await spawnBridge({
+      MIST_BRIDGE_ALLOW_UNSIGNED: 'true',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_SERVICE_NAME: 'mist-lab',
+      OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=lab,source=mist-eu',
+      OTEL_BLRP_SCHEDULE_DELAY: '10',
+    });
+    await postDelivery(bridge.url + '/mist/webhook', { topic: 'resource-check', events: [{ timestamp: 1700000000 }] });
+    await receiver.waitFor(() => receiver.logs.some((l) => l.attributes['mist.topic'] === 'resource-check'));
+    bridge.child.kill('SIGTERM');
+    await bridge.exit();
+    const log = receiver.logs.find((l) => l.attributes['mist.topic'] === 'resource-check')!;
+    expect(log.resource).toMatchObject({ 'service.name': 'mist-lab', 'deployment.environment': 'lab', source: 'mist-eu' });
+  });
+});
