@@ -1,0 +1,44 @@
+# syntax=docker/dockerfile:1
+# mist-otel-bridge image: `docker build -t mist-otel-bridge .` (compose.yaml builds it for you).
+#
+# Build and run stages share one base so the native better-sqlite3 binary compiled in the build
+# stage links against the same glibc it runs on.
+ARG NODE_IMAGE=node:20.20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+# better-sqlite3 compiles from source when no prebuilt binary can be fetched.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+# The npm that wrote package-lock.json: it honours package.json "allowScripts", so only the
+# approved install scripts (better-sqlite3's native build) run.
+RUN npm install -g npm@11.19.1
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm npm ci
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+# Compile, then drop the dev dependencies; the compiled native module stays in node_modules.
+RUN npm run build && npm prune --omit=dev
+
+FROM ${NODE_IMAGE}
+ENV NODE_ENV=production
+WORKDIR /app
+# Code and dependencies stay root-owned and read-only to the process; only the data directory
+# (the durable journal of accepted deliveries) is writable, by the unprivileged `node` user.
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY config ./config
+COPY mappings ./mappings
+RUN mkdir -p /var/lib/mist-otel-bridge && chown 1000:1000 /var/lib/mist-otel-bridge
+VOLUME ["/var/lib/mist-otel-bridge"]
+# uid 1000 is `node` in the official images; numeric so Kubernetes' runAsNonRoot can verify it.
+USER 1000:1000
+EXPOSE 4320
+# The slim image has no curl: Node's own fetch probes the liveness endpoint.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.MIST_BRIDGE_PORT || 4320) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# Exec form: node is PID 1 and receives `docker stop`'s SIGTERM itself; the bridge stops accepting,
+# flushes what it accepted (server.shutdownTimeoutMs, 9 s by default) and exits.
+CMD ["node", "--enable-source-maps", "dist/src/main.js"]
