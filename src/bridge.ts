@@ -2,27 +2,44 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { BridgeConfig } from './config/schema.js';
+import { EventDeduplicator } from './dedup/window.js';
+import { DurableIntake } from './durability/intake.js';
+import { Journal } from './durability/journal.js';
 import { createExporters } from './export/exporters.js';
 import { createIngress } from './ingress/app.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { fallbackMapper } from './mapping/fallback.js';
 import { Pipeline } from './pipeline.js';
+import { renderPrometheus } from './self/prometheus.js';
+import { createSelfTelemetry } from './self/telemetry.js';
+import { DrivenMetricReader } from './signals/providers.js';
 
 export interface Bridge {
   /** Where the HTTP server listens (port resolved when 0 was asked for). */
   address: { host: string; port: number; url: string };
   pipeline: Pipeline;
+  /** Deduplication, the durable journal and its replay, in front of the pipeline. */
+  intake: DurableIntake;
+  journal: Journal;
   /** Stop accepting, export everything accepted, release the exporters. True when all was exported. */
   stop(): Promise<boolean>;
 }
 
-// Records waiting for export beyond which new deliveries get 503: bounds memory while the
-// backend is slow or away.
-const MAX_BACKLOG_RECORDS = 200_000;
-
 export async function startBridge(config: BridgeConfig, log: Logger = createLogger(config.log.level)): Promise<Bridge> {
+  // Opened first: a directory locked by another running bridge stops start-up here.
+  const journal = new Journal(config.durability);
   const exporters = createExporters();
-  const pipeline = new Pipeline(config, fallbackMapper, exporters, log);
+  const selfReader = new DrivenMetricReader();
+  const pipeline = new Pipeline(config, fallbackMapper, exporters, log, [selfReader]);
+  const dedup = new EventDeduplicator(config.dedup);
+  const telemetry = createSelfTelemetry(pipeline.signals.selfMeter, {
+    journalDeliveries: () => journal.count,
+    journalBytes: () => journal.bytes,
+    queuedRecords: (signal) => pipeline.queued(signal),
+    dedupEntries: () => dedup.size,
+  });
+  pipeline.telemetry = telemetry;
+  const intake = new DurableIntake({ journal, dedup, pipeline, maxQueuedRecords: config.durability.maxQueuedRecords, telemetry, log });
   let ready = false;
 
   const app = createIngress({
@@ -31,13 +48,9 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
     signature: config.security,
     log,
     isReady: () => ready,
-    sink: {
-      refusal: () =>
-        pipeline.backlog >= MAX_BACKLOG_RECORDS
-          ? { reason: 'the export backlog is full; the backend is slow or unreachable', retryAfterSeconds: 30 }
-          : undefined,
-      accept: (envelope, receivedNs) => pipeline.accept(envelope, receivedNs),
-    },
+    sink: intake,
+    observer: telemetry,
+    metricsText: () => renderPrometheus(selfReader),
   });
 
   const server = await new Promise<ServerType>((resolve, reject) => {
@@ -55,6 +68,9 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   ready = true;
   log.info('listening', { host, port, path: config.server.path, protocols: exporters.protocols });
+  if (!journal.durable) {
+    log.warn('durability.dir is not set (MIST_BRIDGE_DATA_DIR): accepted deliveries are kept in memory only and a crash loses what was not exported yet');
+  }
   if (config.security.secrets.length === 0) {
     log.warn('MIST_BRIDGE_ALLOW_UNSIGNED is set: deliveries are accepted without a signature; anyone who can reach this port can inject telemetry');
   }
@@ -63,6 +79,8 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   return {
     address: { host, port, url: `http://${urlHost}:${port}` },
     pipeline,
+    intake,
+    journal,
     stop() {
       stopping ??= (async () => {
         ready = false;
@@ -71,9 +89,15 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
         const closed = new Promise<void>((resolve) => http.close(() => resolve()));
         http.closeIdleConnections();
         await closed;
-        const flushed = await pipeline.shutdown(deadline);
+        const { flushed, keptDeliveries } = await intake.shutdown(deadline);
+        if (keptDeliveries > 0 && journal.durable) {
+          log.warn('deliveries not exported yet stay in the journal and are exported at the next start', { deliveries: keptDeliveries, file: journal.file });
+        } else if (keptDeliveries > 0) {
+          telemetry.dropped('delivery', 'not_exported_at_shutdown', keptDeliveries);
+          log.error('deliveries not exported are lost: durability.dir is not set', { deliveries: keptDeliveries });
+        }
         log.info('stopped', { flushed });
-        return flushed;
+        return flushed || journal.durable;
       })();
       return stopping;
     },

@@ -1,6 +1,7 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import type { logs as sdkLogs, tracing } from '@opentelemetry/sdk-node';
+import type { logs as sdkLogs, metrics as sdkMetrics, tracing } from '@opentelemetry/sdk-node';
 import type { BridgeConfig } from './config/schema.js';
+import type { Watermarks } from './durability/journal.js';
 import type { Envelope } from './envelope/decode.js';
 import { BatchQueue, type ExportOutcome } from './export/batch-queue.js';
 import type { Exporters } from './export/exporters.js';
@@ -9,13 +10,30 @@ import type { EventMapper } from './mapping/types.js';
 import { emitLog } from './signals/emit.js';
 import type { MetricRecorder, SessionObserver } from './signals/hooks.js';
 import { createSignals, type Signals } from './signals/providers.js';
+import type { ExportSignal, SelfTelemetry } from './self/telemetry.js';
 
 type ReadableLogRecord = sdkLogs.ReadableLogRecord;
 type ReadableSpan = tracing.ReadableSpan;
 
 function outcome(result: ExportResult): ExportOutcome {
-  return { ok: result.code === ExportResultCode.SUCCESS, error: result.error };
+  if (result.code === ExportResultCode.SUCCESS) return { ok: true };
+  // The OTLP exporters retry 429/502/503/504 and network errors themselves and report them as
+  // plain failures; a 4xx is the backend refusing this very payload, and a TypeError/RangeError
+  // is a record that cannot be serialised: retrying either forever would stall the signal.
+  const error = result.error;
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const refused = typeof code === 'number' && code >= 400 && code < 500 && code !== 408 && code !== 429;
+  return { ok: false, error, permanent: refused || error instanceof TypeError || error instanceof RangeError };
 }
+
+/** Which signals an accepted event still owes; a replayed journal row may owe only some. */
+export interface Owed {
+  logs: boolean;
+  spans: boolean;
+  metrics: boolean;
+}
+
+const ALL_OWED: Owed = { logs: true, spans: true, metrics: true };
 
 export interface AcceptResult {
   events: number;
@@ -34,38 +52,58 @@ export class Pipeline {
   metrics: MetricRecorder | undefined;
   /** Set by the bridge when session tracing is on (src/sessions). */
   sessions: SessionObserver | undefined;
+  /** Set by the bridge: the bridge's own counters (src/self). */
+  telemetry: SelfTelemetry | undefined;
   private metricsTimer: NodeJS.Timeout | undefined;
   private metricsExporting: Promise<boolean> | undefined;
+  // Journal bookkeeping: every record is tagged with the seq of the delivery it came from, so
+  // the durable copy is released only once all that came from it was exported.
+  private readonly seqOf = new WeakMap<object, number>();
+  private currentSeq = 0;
+  private lastSeq = 0;
+  private metricsThrough = 0;
 
   constructor(
     private readonly config: BridgeConfig,
     private readonly mapper: EventMapper,
     private readonly exporters: Exporters,
     private readonly log: Logger,
+    extraMetricReaders: sdkMetrics.MetricReader[] = [],
   ) {
     const { export: ex } = config;
     const retry = { retryInitialMs: ex.retryInitialMs, retryMaxMs: ex.retryMaxMs, maxBatchSize: ex.maxBatchSize };
     this.logQueue = new BatchQueue<ReadableLogRecord>(
       (batch) => new Promise((resolve) => exporters.logs.export(batch, (r) => resolve(outcome(r)))),
       { ...retry, scheduleDelayMs: ex.logsScheduleDelayMs },
-      { failed: (batch, error, attempt) => this.exportFailed('logs', batch.length, error, attempt) },
+      this.queueHooks('logs'),
     );
     this.spanQueue = new BatchQueue<ReadableSpan>(
       (batch) => new Promise((resolve) => exporters.traces.export(batch, (r) => resolve(outcome(r)))),
       { ...retry, scheduleDelayMs: ex.spansScheduleDelayMs },
-      { failed: (batch, error, attempt) => this.exportFailed('traces', batch.length, error, attempt) },
+      this.queueHooks('traces'),
     );
     this.signals = createSignals({
       sinks: {
-        logs: (record) => this.logQueue.add([record]),
-        spans: (span) => this.spanQueue.add([span]),
+        logs: (record) => {
+          this.seqOf.set(record, this.currentSeq);
+          this.logQueue.add([record]);
+        },
+        spans: (span) => {
+          this.seqOf.set(span, this.currentSeq);
+          this.spanQueue.add([span]);
+        },
       },
       metricReaderOptions: {
         aggregationTemporalitySelector: (type) => exporters.metrics.selectAggregationTemporality?.(type) ?? 1,
       },
+      extraMetricReaders,
     });
     this.metricsTimer = setInterval(() => void this.exportMetrics(), ex.metricsIntervalMs);
     this.metricsTimer.unref();
+  }
+
+  queued(signal: 'logs' | 'traces'): number {
+    return signal === 'logs' ? this.logQueue.size : this.spanQueue.size;
   }
 
   /** Records waiting for export: what backpressure decisions are made on. */
@@ -73,14 +111,20 @@ export class Pipeline {
     return this.logQueue.size + this.spanQueue.size;
   }
 
-  accept(envelope: Envelope, receivedNs: bigint): AcceptResult {
+  /**
+   * Map and emit one delivery. `seq` is its journal row (records are tagged with it); `owed`
+   * leaves out what was already exported before a restart.
+   */
+  accept(envelope: Envelope, receivedNs: bigint, seq = this.lastSeq, owed: Owed = ALL_OWED): AcceptResult {
     let failedEvents = 0;
+    this.currentSeq = seq;
+    this.lastSeq = Math.max(this.lastSeq, seq);
     for (const event of envelope.events) {
       try {
         const mapped = this.mapper.map(envelope.topic, event, receivedNs);
-        for (const out of mapped.logs) emitLog(this.signals.logger, out);
-        if (mapped.metrics.length > 0) this.metrics?.record(mapped.metrics);
-        for (const contribution of mapped.trace) this.sessions?.observe(contribution);
+        if (owed.logs) for (const out of mapped.logs) emitLog(this.signals.logger, out);
+        if (owed.metrics && mapped.metrics.length > 0) this.metrics?.record(mapped.metrics);
+        if (owed.spans) for (const contribution of mapped.trace) this.sessions?.observe(contribution);
       } catch (err) {
         // One event that breaks a mapper must not take its siblings down with it.
         failedEvents += 1;
@@ -90,19 +134,38 @@ export class Pipeline {
     return { events: envelope.events.length, failedEvents };
   }
 
+  /**
+   * Per signal, the journal seq through which everything is exported. Spans that end later
+   * (sessions swept after their last event) are tagged with the seq current when they end.
+   */
+  exportedThrough(): Watermarks {
+    const through = (head: object | undefined): number => {
+      return head === undefined ? this.lastSeq : (this.seqOf.get(head) ?? this.lastSeq) - 1;
+    };
+    return { logs: through(this.logQueue.head), spans: through(this.spanQueue.head), metrics: this.metricsThrough };
+  }
+
   /** Export one collection of every metric; resolves true when the backend took it. */
   exportMetrics(): Promise<boolean> {
     this.metricsExporting ??= (async () => {
+      // Cumulative: a successful export that starts now covers every delivery accepted so far.
+      const through = this.lastSeq;
       try {
         const { resourceMetrics, errors } = await this.signals.metricReader.collect();
         for (const e of errors) this.log.warn('metric collection error', { error: String(e) });
-        if (resourceMetrics.scopeMetrics.length === 0) return true;
+        if (resourceMetrics.scopeMetrics.length === 0) {
+          this.metricsThrough = through;
+          return true;
+        }
+        const started = performance.now();
         const result = await new Promise<ExportResult>((resolve) => this.exporters.metrics.export(resourceMetrics, resolve));
         if (result.code !== ExportResultCode.SUCCESS) {
           // Cumulative sums carry over to the next collection, so the next success repairs this.
           this.exportFailed('metrics', resourceMetrics.scopeMetrics.length, result.error, 1);
           return false;
         }
+        this.metricsThrough = through;
+        this.telemetry?.exported('metrics', resourceMetrics.scopeMetrics.length, performance.now() - started);
         return true;
       } finally {
         this.metricsExporting = undefined;
@@ -122,23 +185,35 @@ export class Pipeline {
     return logsDone && spansDone && metricsDone;
   }
 
-  async shutdown(deadline: number): Promise<boolean> {
+  /** Flush until `deadline`, then release everything; resolves with the records left unexported. */
+  async shutdown(deadline: number): Promise<{ flushed: boolean; unexported: number }> {
     clearInterval(this.metricsTimer);
     const flushed = await this.flush(deadline);
     this.logQueue.stop();
     this.spanQueue.stop();
-    const lost = this.logQueue.drainPending().length + this.spanQueue.drainPending().length;
-    if (lost > 0) this.log.error('shutdown deadline reached with records not exported', { records: lost });
+    const unexported = this.logQueue.drainPending().length + this.spanQueue.drainPending().length;
     await Promise.allSettled([
       this.signals.shutdown(),
       this.exporters.logs.shutdown(),
       this.exporters.traces.shutdown(),
       this.exporters.metrics.shutdown(),
     ]);
-    return flushed;
+    return { flushed, unexported };
   }
 
-  private exportFailed(signal: string, count: number, error: Error | undefined, attempt: number): void {
+  private queueHooks(signal: ExportSignal) {
+    return {
+      exported: (batch: object[], ms: number) => this.telemetry?.exported(signal, batch.length, ms),
+      failed: (batch: object[], error: Error | undefined, attempt: number) => this.exportFailed(signal, batch.length, error, attempt),
+      dropped: (batch: object[], error: Error | undefined) => {
+        this.telemetry?.dropped(signal, 'rejected_by_backend', batch.length);
+        this.log.error('records dropped: the backend refused them permanently', { signal, records: batch.length, error: error?.message });
+      },
+    };
+  }
+
+  private exportFailed(signal: ExportSignal, count: number, error: Error | undefined, attempt: number): void {
+    this.telemetry?.exportFailed(signal, count);
     this.log.warn('export failed; will retry', { signal, records: count, attempt, error: error?.message });
   }
 }

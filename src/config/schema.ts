@@ -36,6 +36,21 @@ export const configSchema = z
         retryMaxMs: positiveInt,
       })
       .strict(),
+    durability: z
+      .object({
+        dir: z.string().min(1).nullable(),
+        maxBytes: positiveInt,
+        synchronous: z.enum(['normal', 'full']),
+        maxQueuedRecords: positiveInt,
+      })
+      .strict(),
+    dedup: z
+      .object({
+        windowSeconds: z.number().int().min(0),
+        maxEntries: positiveInt,
+        ignoreFields: z.array(z.string().min(1)),
+      })
+      .strict(),
     log: z.object({ level: z.enum(['error', 'warn', 'info', 'debug']) }).strict(),
   })
   .strict();

@@ -7,7 +7,24 @@ export interface Envelope {
   events: unknown[];
 }
 
-export type EnvelopeErrorCode = 'not_utf8' | 'invalid_json' | 'not_an_object' | 'no_topic' | 'no_events';
+export type EnvelopeErrorCode = 'not_utf8' | 'invalid_json' | 'too_deep' | 'not_an_object' | 'no_topic' | 'no_events';
+
+/** Deepest nesting accepted. Real Mist bodies nest about 5 levels; every later stage (mapping,
+ * deduplication, OTLP serialisation) walks values recursively and must not run out of stack. */
+export const MAX_NESTING_DEPTH = 64;
+
+/** Nesting depth of a parsed JSON value, walked without recursion; stops early past `limit`. */
+function exceedsDepth(root: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[root, 1]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > limit) return true;
+    const children = Array.isArray(value) ? value : Object.values(value);
+    for (const child of children) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
+}
 
 export class EnvelopeError extends Error {
   override name = 'EnvelopeError';
@@ -31,6 +48,9 @@ export function decodeEnvelope(body: Uint8Array): Envelope {
   } catch (err) {
     // V8 reports both syntax errors and too-deep nesting (RangeError) here.
     throw new EnvelopeError('invalid_json', `body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (exceedsDepth(doc, MAX_NESTING_DEPTH)) {
+    throw new EnvelopeError('too_deep', `body nests deeper than ${MAX_NESTING_DEPTH} levels`);
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw new EnvelopeError('not_an_object', 'body must be a JSON object {"topic": ..., "events": [...]}');

@@ -1,6 +1,8 @@
 export interface ExportOutcome {
   ok: boolean;
   error?: Error | undefined;
+  /** The backend will never take this batch as it is (e.g. HTTP 400): retrying cannot help. */
+  permanent?: boolean;
 }
 
 export type ExportFn<T> = (items: T[]) => Promise<ExportOutcome>;
@@ -15,12 +17,16 @@ export interface BatchQueueOptions {
 export interface BatchQueueHooks<T> {
   exported?(items: T[], durationMs: number): void;
   failed?(items: T[], error: Error | undefined, attempt: number): void;
+  /** Records the backend refused for good; the queue moves on without them. */
+  dropped?(items: T[], error: Error | undefined): void;
 }
 
 /**
- * An in-order export queue for one signal. Unlike the SDK's batch processors it never drops:
- * a failed batch goes back to the head of the queue and is retried with exponential backoff
- * until it is exported. Whoever adds to it decides how much may wait (see `size`).
+ * An in-order export queue for one signal. Unlike the SDK's batch processors it never drops for
+ * lack of room or patience: a failed batch goes back to the head of the queue and is retried with
+ * exponential backoff until it is exported. Whoever adds to it decides how much may wait (see
+ * `size`). Only a batch the backend rejects as such (`permanent`) is split in halves until the
+ * records it refuses are isolated; those alone are dropped, through the `dropped` hook.
  */
 export class BatchQueue<T> {
   private pending: T[] = [];
@@ -28,6 +34,10 @@ export class BatchQueue<T> {
   private timer: NodeJS.Timeout | undefined;
   private attempt = 0;
   private idleWaiters: Array<() => void> = [];
+  // While isolating a permanently refused record: the smaller batch size, and how many records
+  // the refused batch covered (normal batching resumes once they are through).
+  private splitSize = 0;
+  private splitRemaining = 0;
 
   constructor(
     private readonly exportBatch: ExportFn<T>,
@@ -38,6 +48,11 @@ export class BatchQueue<T> {
   /** Records waiting or being exported. */
   get size(): number {
     return this.pending.length;
+  }
+
+  /** The oldest record not yet exported. */
+  get head(): T | undefined {
+    return this.pending[0];
   }
 
   add(items: readonly T[]): void {
@@ -94,7 +109,7 @@ export class BatchQueue<T> {
 
   private async loop(): Promise<void> {
     while (this.pending.length > 0) {
-      const batch = this.pending.slice(0, this.options.maxBatchSize);
+      const batch = this.pending.slice(0, this.splitSize > 0 ? this.splitSize : this.options.maxBatchSize);
       const started = performance.now();
       let outcome: ExportOutcome;
       try {
@@ -105,7 +120,20 @@ export class BatchQueue<T> {
       if (outcome.ok) {
         this.pending.splice(0, batch.length);
         this.attempt = 0;
+        this.passedSplit(batch.length);
         this.hooks.exported?.(batch, performance.now() - started);
+        continue;
+      }
+      if (outcome.permanent) {
+        this.attempt = 0;
+        if (batch.length > 1) {
+          if (this.splitSize === 0) this.splitRemaining = batch.length;
+          this.splitSize = Math.ceil(batch.length / 2);
+        } else {
+          this.pending.splice(0, 1);
+          this.passedSplit(1);
+          this.hooks.dropped?.(batch, outcome.error);
+        }
         continue;
       }
       this.attempt += 1;
@@ -118,6 +146,12 @@ export class BatchQueue<T> {
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
+  }
+
+  private passedSplit(count: number): void {
+    if (this.splitSize === 0) return;
+    this.splitRemaining -= count;
+    if (this.splitRemaining <= 0) this.splitSize = 0;
   }
 
   private backoff(): number {

@@ -6,11 +6,27 @@ import type { Logger } from '../log/logger.js';
 import { BodyError, readBody } from './read-body.js';
 import { verifySignature, type SignaturePolicy } from './signature.js';
 
+export interface Refusal {
+  reason: string;
+  retryAfterSeconds: number;
+}
+
 /** What ingress hands a checked delivery to, and asks before taking one. */
 export interface DeliverySink {
   /** A reason to refuse new deliveries for now (503 + Retry-After), or undefined. */
-  refusal(): { reason: string; retryAfterSeconds: number } | undefined;
-  accept(envelope: Envelope, receivedNs: bigint): { events: number; failedEvents: number };
+  refusal(): Refusal | undefined;
+  /** Resolves once the delivery is durable (then it may be acknowledged) or refused. */
+  accept(
+    envelope: Envelope,
+    body: Uint8Array,
+    receivedNs: bigint,
+  ): Promise<({ status: 'accepted'; events: number; duplicates: number; failedEvents: number } | ({ status: 'refused' } & Refusal))>;
+}
+
+/** What ingress reports about itself (src/self). */
+export interface IngressObserver {
+  delivery(statusCode: number): void;
+  signatureFailure(reason: string): void;
 }
 
 export interface IngressOptions {
@@ -20,10 +36,18 @@ export interface IngressOptions {
   sink: DeliverySink;
   log: Logger;
   isReady: () => boolean;
+  observer?: IngressObserver;
+  /** The bridge's own metrics in Prometheus text format, for GET /metrics. */
+  metricsText?: () => Promise<string>;
 }
 
 function problem(c: Context, status: ContentfulStatusCode, error: string, message: string): Response {
   return c.json({ error, message }, status);
+}
+
+function refuse(c: Context, refusal: Refusal): Response {
+  c.header('Retry-After', String(refusal.retryAfterSeconds));
+  return problem(c, 503, 'overloaded', refusal.reason);
 }
 
 /** The HTTP surface: the webhook route, health probes, and JSON errors for everything else. */
@@ -33,14 +57,21 @@ export function createIngress(options: IngressOptions): Hono {
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => (options.isReady() ? c.json({ status: 'ready' }) : c.json({ status: 'not ready' }, 503)));
+  const { metricsText, observer } = options;
+  if (metricsText) {
+    app.get('/metrics', async (c) => c.body(await metricsText(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }));
+  }
+  if (observer) {
+    app.use(path, async (c, next) => {
+      await next();
+      observer.delivery(c.res.status);
+    });
+  }
 
   app.post(path, async (c) => {
     const receivedNs = nowNs();
     const refusal = sink.refusal();
-    if (refusal) {
-      c.header('Retry-After', String(refusal.retryAfterSeconds));
-      return problem(c, 503, 'overloaded', refusal.reason);
-    }
+    if (refusal) return refuse(c, refusal);
 
     let body;
     try {
@@ -54,6 +85,7 @@ export function createIngress(options: IngressOptions): Hono {
     const verdict = verifySignature(signature, (name) => c.req.header(name), bodies);
     if (!verdict.ok) {
       log.warn('delivery refused: signature', { reason: verdict.reason, remote: c.req.header('x-forwarded-for') });
+      observer?.signatureFailure(verdict.reason);
       const message =
         verdict.reason === 'missing'
           ? 'X-Mist-Signature-v2 header is required'
@@ -71,8 +103,12 @@ export function createIngress(options: IngressOptions): Hono {
       throw err;
     }
 
-    const result = sink.accept(envelope, receivedNs);
-    return c.json({ status: 'accepted', topic: envelope.topic, events: result.events, failed_events: result.failedEvents }, 200);
+    const result = await sink.accept(envelope, body.decoded, receivedNs);
+    if (result.status === 'refused') return refuse(c, result);
+    return c.json(
+      { status: 'accepted', topic: envelope.topic, events: result.events, duplicates: result.duplicates, failed_events: result.failedEvents },
+      200,
+    );
   });
 
   app.all(path, (c) => {

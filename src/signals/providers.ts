@@ -8,6 +8,8 @@ type ReadableLogRecord = sdkLogs.ReadableLogRecord;
 type ReadableSpan = tracing.ReadableSpan;
 
 export const SCOPE_NAME = 'mist-otel-bridge';
+/** The scope of what the bridge reports about itself (src/self). */
+export const SELF_SCOPE_NAME = 'mist-otel-bridge.self';
 
 /**
  * service.name=mist-ai and source=juniper-mist are what the published Mist → OTel recipe sets,
@@ -62,6 +64,7 @@ export interface Signals {
   logger: Logger;
   tracer: ReturnType<tracing.BasicTracerProvider['getTracer']>;
   meter: ReturnType<sdkMetrics.MeterProvider['getMeter']>;
+  selfMeter: ReturnType<sdkMetrics.MeterProvider['getMeter']>;
   metricReader: DrivenMetricReader;
   shutdown(): Promise<void>;
 }
@@ -69,6 +72,8 @@ export interface Signals {
 export interface SignalOptions {
   sinks: SignalSinks;
   metricReaderOptions?: sdkMetrics.MetricReaderOptions;
+  /** Further readers of the same instruments (the /metrics endpoint's). */
+  extraMetricReaders?: sdkMetrics.MetricReader[];
   idGenerator?: tracing.IdGenerator;
 }
 
@@ -92,13 +97,14 @@ export function createSignals(options: SignalOptions): Signals {
     ...(options.idGenerator ? { idGenerator: options.idGenerator } : {}),
   });
   const metricReader = new DrivenMetricReader(options.metricReaderOptions);
-  const meterProvider = new sdkMetrics.MeterProvider({ resource, readers: [metricReader] });
+  const meterProvider = new sdkMetrics.MeterProvider({ resource, readers: [metricReader, ...(options.extraMetricReaders ?? [])] });
 
   return {
     resource,
     logger: loggerProvider.getLogger(SCOPE_NAME, packageVersion),
     tracer: tracerProvider.getTracer(SCOPE_NAME, packageVersion),
     meter: meterProvider.getMeter(SCOPE_NAME, packageVersion),
+    selfMeter: meterProvider.getMeter(SELF_SCOPE_NAME, packageVersion),
     metricReader,
     async shutdown() {
       await Promise.allSettled([loggerProvider.shutdown(), tracerProvider.shutdown(), meterProvider.shutdown()]);

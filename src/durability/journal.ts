@@ -1,0 +1,202 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** One accepted delivery as it was journaled: the decoded body is replayed through the pipeline. */
+export interface JournalRow {
+  seq: number;
+  topic: string;
+  receivedNs: bigint;
+  body: Buffer;
+}
+
+/** Per signal: every journal row with seq ≤ this value has had that signal exported. */
+export interface Watermarks {
+  logs: number;
+  spans: number;
+  metrics: number;
+}
+
+export interface JournalOptions {
+  /** Directory of the database file; null keeps the journal in memory (no crash safety). */
+  dir: string | null;
+  maxBytes: number;
+  /** SQLite `synchronous`: NORMAL survives a process crash, FULL also a power loss. */
+  synchronous: 'normal' | 'full';
+}
+
+export class JournalFullError extends Error {
+  override name = 'JournalFullError';
+}
+
+// Accounted per row besides the body: seq, topic, receipt time and SQLite's own row overhead.
+const ROW_OVERHEAD_BYTES = 64;
+
+interface PendingAppend {
+  topic: string;
+  receivedNs: bigint;
+  body: Uint8Array;
+  size: number;
+  resolve: (seq: number) => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * The durable copy of every accepted delivery, in an embedded SQLite database (WAL mode).
+ * Appends of concurrent requests are committed together once per event-loop turn (group
+ * commit); a row is deleted only when everything derived from it was exported.
+ */
+export class Journal {
+  readonly file: string;
+  private readonly db: Database.Database;
+  private readonly insert: Database.Statement;
+  private readonly readAfter: Database.Statement;
+  private readonly sizeThrough: Database.Statement;
+  private readonly deleteThrough: Database.Statement;
+  private readonly setMeta: Database.Statement;
+  private pending: PendingAppend[] = [];
+  private commitScheduled = false;
+  private committedBytes = 0;
+  private pendingBytes = 0;
+  private rows = 0;
+  private closed = false;
+
+  constructor(private readonly options: JournalOptions) {
+    if (options.dir !== null) mkdirSync(options.dir, { recursive: true });
+    this.file = options.dir === null ? ':memory:' : join(options.dir, 'journal.sqlite');
+    this.db = new Database(this.file, { timeout: 1000 });
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.synchronous.toUpperCase()}`);
+    // Two bridges on one directory would export each other's rows twice: the first one holds the
+    // lock for its whole life (the OS releases it when the process dies, even on SIGKILL).
+    this.db.pragma('locking_mode = EXCLUSIVE');
+    // The WAL is truncated back to this size after checkpoints instead of keeping its high-water mark.
+    this.db.pragma('journal_size_limit = 16777216');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS deliveries (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        topic TEXT NOT NULL,
+        received_ns INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        body BLOB NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    `);
+    this.insert = this.db.prepare('INSERT INTO deliveries (topic, received_ns, bytes, body) VALUES (?, ?, ?, ?)');
+    this.readAfter = this.db
+      .prepare('SELECT seq, topic, received_ns AS receivedNs, body FROM deliveries WHERE seq > ? ORDER BY seq LIMIT ?')
+      .safeIntegers(true);
+    this.sizeThrough = this.db.prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM deliveries WHERE seq <= ?');
+    this.deleteThrough = this.db.prepare('DELETE FROM deliveries WHERE seq <= ?');
+    this.setMeta = this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+    const { n, b } = this.sizeThrough.get(Number.MAX_SAFE_INTEGER) as { n: number; b: number };
+    this.rows = n;
+    this.committedBytes = b;
+  }
+
+  /** Deliveries held (committed). */
+  get count(): number {
+    return this.rows;
+  }
+
+  /** Bytes held or about to be, as counted against `maxBytes`. */
+  get bytes(): number {
+    return this.committedBytes + this.pendingBytes;
+  }
+
+  get durable(): boolean {
+    return this.options.dir !== null;
+  }
+
+  /** Whether a body of this many bytes would fit now. */
+  fits(bodyBytes: number): boolean {
+    return this.bytes + bodyBytes + ROW_OVERHEAD_BYTES <= this.options.maxBytes;
+  }
+
+  /**
+   * Queue a delivery for the next group commit; resolves with its seq once it is on disk.
+   * Throws JournalFullError at once (nothing queued) when it would exceed the budget.
+   */
+  append(topic: string, receivedNs: bigint, body: Uint8Array): Promise<number> {
+    if (this.closed) throw new Error('journal is closed');
+    const size = body.byteLength + ROW_OVERHEAD_BYTES;
+    if (this.bytes + size > this.options.maxBytes) {
+      throw new JournalFullError(`the durable journal is full (${this.bytes} of ${this.options.maxBytes} bytes)`);
+    }
+    this.pendingBytes += size;
+    const done = new Promise<number>((resolve, reject) => this.pending.push({ topic, receivedNs, body, size, resolve, reject }));
+    if (!this.commitScheduled) {
+      this.commitScheduled = true;
+      setImmediate(() => this.commit());
+    }
+    return done;
+  }
+
+  /** Committed rows after `seq`, oldest first. */
+  read(afterSeq: number, limit: number): JournalRow[] {
+    const raw = this.readAfter.all(afterSeq, limit) as Array<{ seq: bigint; topic: string; receivedNs: bigint; body: Buffer }>;
+    return raw.map((r) => ({ seq: Number(r.seq), topic: r.topic, receivedNs: r.receivedNs, body: r.body }));
+  }
+
+  /** The highest seq held (0 when empty). */
+  maxSeq(): number {
+    const row = this.db.prepare('SELECT coalesce(max(seq), 0) AS m FROM deliveries').get() as { m: number };
+    return row.m;
+  }
+
+  /** Export progress persisted by the last `release`. */
+  watermarks(): Watermarks {
+    const rows = this.db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: number }>;
+    const marks: Watermarks = { logs: 0, spans: 0, metrics: 0 };
+    for (const { key, value } of rows) if (key in marks) marks[key as keyof Watermarks] = value;
+    return marks;
+  }
+
+  /** Delete rows with seq ≤ `through` and persist the per-signal progress, in one transaction. */
+  release(through: number, marks: Watermarks): number {
+    let released = 0;
+    this.db.transaction(() => {
+      const { n, b } = this.sizeThrough.get(through) as { n: number; b: number };
+      if (n > 0) this.deleteThrough.run(through);
+      for (const key of ['logs', 'spans', 'metrics'] as const) this.setMeta.run(key, marks[key]);
+      released = n;
+      this.rows -= n;
+      this.committedBytes -= b;
+    })();
+    return released;
+  }
+
+  /** Commit what is queued, then close the database. */
+  close(): void {
+    if (this.closed) return;
+    this.commit();
+    this.closed = true;
+    this.db.close();
+  }
+
+  private commit(): void {
+    this.commitScheduled = false;
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    const seqs: number[] = [];
+    try {
+      this.db.transaction(() => {
+        for (const p of batch) {
+          const size = p.body.byteLength + ROW_OVERHEAD_BYTES;
+          seqs.push(Number(this.insert.run(p.topic, p.receivedNs, size, p.body).lastInsertRowid));
+        }
+      })();
+    } catch (err) {
+      for (const p of batch) this.pendingBytes -= p.size;
+      for (const p of batch) p.reject(err as Error);
+      return;
+    }
+    for (const p of batch) {
+      this.pendingBytes -= p.size;
+      this.committedBytes += p.size;
+    }
+    this.rows += batch.length;
+    batch.forEach((p, i) => p.resolve(seqs[i]!));
+  }
+}

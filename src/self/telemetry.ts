@@ -1,0 +1,105 @@
+import type { Meter } from '@opentelemetry/api';
+
+/** The export loop's view of one signal (logs, traces or metrics). */
+export type ExportSignal = 'logs' | 'traces' | 'metrics';
+
+/** What the bridge reports about itself. One set of instruments feeds both `GET /metrics` and OTLP. */
+export interface SelfTelemetry {
+  delivery(statusCode: number): void;
+  signatureFailure(reason: string): void;
+  events(topic: string, accepted: number, duplicates: number, unmapped: number): void;
+  exported(signal: ExportSignal, records: number, durationMs: number): void;
+  exportFailed(signal: ExportSignal, records: number): void;
+  /** Records or deliveries given up on; every call is also logged by the caller. */
+  dropped(what: string, reason: string, count: number): void;
+}
+
+export interface SelfGauges {
+  journalDeliveries(): number;
+  journalBytes(): number;
+  queuedRecords(signal: 'logs' | 'traces'): number;
+  dedupEntries(): number;
+}
+
+export function createSelfTelemetry(meter: Meter, gauges: SelfGauges): SelfTelemetry {
+  const deliveries = meter.createCounter('mist.bridge.deliveries', {
+    description: 'Webhook deliveries answered, by HTTP status code',
+    unit: '{delivery}',
+  });
+  const signatureFailures = meter.createCounter('mist.bridge.signature.failures', {
+    description: 'Deliveries refused because the signature was missing, not allowed or wrong',
+    unit: '{delivery}',
+  });
+  const events = meter.createCounter('mist.bridge.events', {
+    description: 'Events accepted for export, by topic',
+    unit: '{event}',
+  });
+  const duplicates = meter.createCounter('mist.bridge.events.duplicates', {
+    description: 'Events dropped as repeats of one already accepted within the dedup window',
+    unit: '{event}',
+  });
+  const unmapped = meter.createCounter('mist.bridge.events.unmapped', {
+    description: 'Events whose mapping failed (each is logged)',
+    unit: '{event}',
+  });
+  const exportedRecords = meter.createCounter('mist.bridge.export.records', {
+    description: 'Records (log records, spans, metric data batches) the backend accepted, by signal',
+    unit: '{record}',
+  });
+  const failedRecords = meter.createCounter('mist.bridge.export.failures', {
+    description: 'Records in export attempts that failed and will be retried, by signal',
+    unit: '{record}',
+  });
+  const exportDuration = meter.createHistogram('mist.bridge.export.duration', {
+    description: 'Duration of successful OTLP export requests, by signal',
+    unit: 's',
+    advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
+  });
+  const dropped = meter.createCounter('mist.bridge.dropped', {
+    description: 'Anything given up on after it was accepted, by what and why (each drop is also logged)',
+    unit: '{item}',
+  });
+  meter
+    .createObservableGauge('mist.bridge.journal.deliveries', {
+      description: 'Accepted deliveries held in the durable journal until their telemetry is exported',
+      unit: '{delivery}',
+    })
+    .addCallback((r) => r.observe(gauges.journalDeliveries()));
+  meter
+    .createObservableGauge('mist.bridge.journal.size', {
+      description: 'Bytes held in the durable journal, as counted against durability.maxBytes',
+      unit: 'By',
+    })
+    .addCallback((r) => r.observe(gauges.journalBytes()));
+  meter
+    .createObservableGauge('mist.bridge.export.queued', {
+      description: 'Records in memory waiting for export, by signal',
+      unit: '{record}',
+    })
+    .addCallback((r) => {
+      r.observe(gauges.queuedRecords('logs'), { signal: 'logs' });
+      r.observe(gauges.queuedRecords('traces'), { signal: 'traces' });
+    });
+  meter
+    .createObservableGauge('mist.bridge.dedup.entries', {
+      description: 'Event digests remembered for deduplication',
+      unit: '{event}',
+    })
+    .addCallback((r) => r.observe(gauges.dedupEntries()));
+
+  return {
+    delivery: (statusCode) => deliveries.add(1, { 'http.response.status_code': statusCode }),
+    signatureFailure: (reason) => signatureFailures.add(1, { reason }),
+    events(topic, accepted, dups, failed) {
+      if (accepted > 0) events.add(accepted, { topic });
+      if (dups > 0) duplicates.add(dups, { topic });
+      if (failed > 0) unmapped.add(failed, { topic });
+    },
+    exported(signal, records, durationMs) {
+      exportedRecords.add(records, { signal });
+      exportDuration.record(durationMs / 1000, { signal });
+    },
+    exportFailed: (signal, records) => failedRecords.add(records, { signal }),
+    dropped: (what, reason, count) => dropped.add(count, { what, reason }),
+  };
+}
