@@ -1,0 +1,385 @@
+// Signed Mist deliveries for the load generator, every event unique.
+//
+// Each topic has an event template written from ../shared/FIELDS.md and the shapes real
+// deliveries have (ids masked in the corpus; here they are fresh). A delivery body is rendered
+// once with fixed-width slots (MACs, ids, timestamps, RSSI, coordinates); every request copies
+// it and writes new values into the slots, then signs it. So no two events of a run are the
+// same (nothing can be deduplicated or answered from a cache) while generating a 50-event
+// body costs the load generator tens of microseconds, not the milliseconds that building and
+// stringifying objects would: the client shares the two cores with the server under test.
+import { createHmac, randomBytes } from 'node:crypto';
+
+const HEX = '0123456789abcdef';
+
+// A slot kind: width in bytes, whether it sits inside a JSON string, and how it is filled.
+// `seq` is unique per event across the whole run; `now` is the current epoch in ms.
+const SLOT_KINDS = {
+  mac: { width: 12, quoted: true },
+  uuid: { width: 36, quoted: true },
+  ts: { width: 10, quoted: false }, // epoch seconds, integer
+  tsf: { width: 14, quoted: false }, // epoch seconds with milliseconds: 1749826902.034
+  tsms: { width: 13, quoted: false }, // epoch milliseconds (NAC topics)
+  tsstr: { width: 17, quoted: true }, // numeric string with microseconds (mxedge-events)
+  rssi: { width: 3, quoted: false }, // -30 .. -89
+  coord: { width: 7, quoted: false }, // 100.000 .. 999.999 (metres)
+  count: { width: 6, quoted: false }, // a counter-derived integer
+};
+
+const SLOT_TOKEN = /"@@(\w+?)@@"/g;
+
+function writeHex(buf, at, width, value) {
+  for (let i = width - 1; i >= 0; i--) {
+    buf[at + i] = HEX.charCodeAt(value % 16);
+    value = Math.floor(value / 16);
+  }
+}
+
+function writeDec(buf, at, width, value) {
+  for (let i = width - 1; i >= 0; i--) {
+    buf[at + i] = 48 + (value % 10);
+    value = Math.floor(value / 10);
+  }
+}
+
+function fill(buf, at, kind, seq, nowMs, salt) {
+  switch (kind) {
+    case 'mac':
+      writeHex(buf, at, 12, (seq * 2654435761 + salt) % 2 ** 48);
+      return;
+    case 'uuid':
+      // The prefix (8-4-4-4-) stays as rendered; the last group carries the sequence.
+      writeHex(buf, at + 24, 12, (seq + salt) % 2 ** 48);
+      return;
+    case 'ts':
+      writeDec(buf, at, 10, Math.floor(nowMs / 1000));
+      return;
+    case 'tsf':
+      writeDec(buf, at, 10, Math.floor(nowMs / 1000));
+      buf[at + 10] = 46; // '.'
+      writeDec(buf, at + 11, 3, nowMs % 1000);
+      return;
+    case 'tsms':
+      writeDec(buf, at, 13, nowMs);
+      return;
+    case 'tsstr':
+      writeDec(buf, at, 10, Math.floor(nowMs / 1000));
+      buf[at + 10] = 46;
+      writeDec(buf, at + 11, 3, nowMs % 1000);
+      writeDec(buf, at + 14, 3, seq % 1000);
+      return;
+    case 'rssi':
+      buf[at] = 45; // '-'
+      writeDec(buf, at + 1, 2, 30 + (seq % 60));
+      return;
+    case 'coord':
+      writeDec(buf, at, 3, 100 + ((seq * 7) % 900)); // no leading zero: JSON forbids it
+      buf[at + 3] = 46;
+      writeDec(buf, at + 4, 3, (seq * 13) % 1000);
+      return;
+    case 'count':
+      writeDec(buf, at, 6, 100_000 + ((seq * 31) % 900_000));
+      return;
+    default:
+      throw new Error(`unknown slot kind ${kind}`);
+  }
+}
+
+function placeholder(kind) {
+  const { width } = SLOT_KINDS[kind];
+  if (kind === 'uuid') {
+    const h = randomBytes(16).toString('hex');
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  }
+  return '0'.repeat(width);
+}
+
+const S = (kind) => `@@${kind}@@`;
+
+// Site-wide constants a real org would repeat across events.
+const ORG = '6748cfa6-4e12-11e6-9188-0242ac110007';
+const SITES = ['978c48e6-6ef6-11e6-8bbf-02e208b2d34f', '4ac1dcf4-9d8b-7211-65c4-057819f0862b'];
+const MAP = 'b069b358-4c97-5319-1f8c-7c5ca64d6ab1';
+const WLAN = '3e51d3c6-6c26-49c5-a4b0-67e0c4b7d9a5';
+
+/** Event templates: a function of the event's index in its body (variety), slots as S(kind). */
+export const TOPICS = {
+  location: (i) => ({
+    mac: S('mac'),
+    map_id: MAP,
+    rssi: S('rssi'),
+    site_id: SITES[i % 2],
+    timestamp: S('ts'),
+    type: 'wifi',
+    x: S('coord'),
+    y: S('coord'),
+  }),
+  zone: (i) => ({
+    mac: S('mac'),
+    map_id: MAP,
+    site_id: SITES[i % 2],
+    timestamp: S('tsf'),
+    trigger: i % 2 ? 'exit' : 'enter',
+    type: 'wifi',
+    zone_id: S('uuid'),
+  }),
+  'client-join': (i) => ({
+    ap: S('mac'),
+    ap_name: `AP-Floor${(i % 4) + 1}-East`,
+    band: i % 3 ? '5' : '24',
+    bssid: S('mac'),
+    connect: S('ts'),
+    connect_float: S('tsf'),
+    mac: S('mac'),
+    org_id: ORG,
+    random_mac: i % 2 === 0,
+    rssi: S('rssi'),
+    site_id: SITES[i % 2],
+    site_name: i % 2 ? 'Warehouse' : 'HQ',
+    ssid: i % 2 ? 'Corp-WiFi' : 'Guest',
+    timestamp: S('ts'),
+    version: 2,
+    wlan_id: WLAN,
+  }),
+  'client-sessions': (i) => ({
+    ap: S('mac'),
+    ap_name: `AP-Floor${(i % 4) + 1}-West`,
+    band: '5',
+    bssid: S('mac'),
+    client_family: i % 2 ? 'iPhone' : 'Mac',
+    client_manufacture: 'Apple',
+    client_model: i % 2 ? '15 Pro' : 'MacBookPro18,3',
+    client_os: i % 2 ? 'iOS 17.5' : 'macOS 14',
+    connect: S('ts'),
+    connect_float: S('tsf'),
+    disconnect: S('ts'),
+    disconnect_float: S('tsf'),
+    duration: 16709.393960068,
+    mac: S('mac'),
+    next_ap: i % 3 ? '000000000000' : S('mac'),
+    org_id: ORG,
+    random_mac: false,
+    rssi: S('rssi'),
+    site_id: SITES[i % 2],
+    site_name: i % 2 ? 'Warehouse' : 'HQ',
+    ssid: 'Corp-WiFi',
+    termination_reason: (i % 3) + 1,
+    timestamp: S('ts'),
+    version: 2,
+    wlan_id: WLAN,
+  }),
+  'nac-events': (i) => ({
+    ap: S('mac'),
+    auth_type: i % 2 ? 'eap-tls' : 'eap-peap',
+    bssid: S('mac'),
+    client_type: 'wireless',
+    crc: [816874768, 2761861480],
+    idp_role: ['staff', 'vpn-users'],
+    mac: S('mac'),
+    nacrule_id: S('uuid'),
+    nacrule_matched: 'true',
+    nas_ip: '10.20.0.4',
+    nas_vendor: 'juniper-mist',
+    org_id: ORG,
+    random_mac: 'false',
+    resp_attrs: ['Tunnel-Type=VLAN', 'Tunnel-Medium-Type=IEEE-802', 'Tunnel-Private-Group-Id=120'],
+    site_id: SITES[i % 2],
+    ssid: 'Corp-Secure',
+    text: 'Client access permitted by NAC rule',
+    timestamp: S('tsms'),
+    tls_cipher_suite: 'ECDHE-RSA-AES256-GCM-SHA384',
+    tls_version: 'TLS 1.2',
+    type: i % 5 ? 'NAC_CLIENT_PERMIT' : 'NAC_CLIENT_DENY',
+    username: 'user@example.com',
+    vlan: '120',
+  }),
+  'nac-accounting': (i) => ({
+    ap: S('mac'),
+    auth_type: 'eap-tls',
+    bssid: S('mac'),
+    client_ip: '172.16.87.4',
+    client_type: 'wireless',
+    mac: S('mac'),
+    nas_vendor: 'juniper-mist',
+    org_id: ORG,
+    rx_pkts: S('count'),
+    site_id: SITES[i % 2],
+    ssid: 'Corp-Secure',
+    timestamp: S('tsms'),
+    tx_pkts: S('count'),
+    type: ['NAC_ACCOUNTING_START', 'NAC_ACCOUNTING_UPDATE', 'NAC_ACCOUNTING_STOP'][i % 3],
+    username: 'user@example.com',
+  }),
+  'device-events': (i) => ({
+    device_name: `sw-idf-${(i % 9) + 1}`,
+    device_type: 'switch',
+    ev_type: 'NOTICE',
+    mac: S('mac'),
+    model: 'EX3400-48P',
+    org_id: ORG,
+    port_id: `ge-0/0/${i % 48}`,
+    site_id: SITES[i % 2],
+    site_name: i % 2 ? 'Warehouse' : 'HQ',
+    text: 'Link down on an access port',
+    timestamp: S('ts'),
+    type: i % 2 ? 'SW_PORT_DOWN' : 'SW_PORT_UP',
+  }),
+  'device-updowns': (i) => ({
+    ap: S('mac'),
+    ap_name: `AP-Floor${(i % 4) + 1}-East`,
+    for_site: true,
+    org_id: ORG,
+    site_id: SITES[i % 2],
+    site_name: i % 2 ? 'Warehouse' : 'HQ',
+    timestamp: S('ts'),
+    type: i % 2 ? 'AP_CONNECTED' : 'AP_DISCONNECTED',
+  }),
+  alarms: (i) => ({
+    alert_id: S('uuid'),
+    category: 'layer_1',
+    count: 1,
+    details: { action: 'test_replace_cable', category: 'layer_1', status: i % 2 ? 'open' : 'resolved', symptom: 'bad_cable' },
+    group: 'marvis',
+    id: S('uuid'),
+    impacted_entities: [
+      { entity_mac: S('mac'), entity_name: 'sw-idf-2', entity_type: 'switch', port_id: 'ge-0/0/19' },
+    ],
+    last_seen: '2025-04-01T16:58:27',
+    org_id: ORG,
+    org_name: 'Example Corp',
+    port_ids: ['ge-0/0/19'],
+    severity: i % 2 ? 'critical' : 'warn',
+    site_id: SITES[i % 2],
+    site_name: 'HQ',
+    status: i % 2 ? 'open' : 'resolved',
+    suggestion: 'test_replace_cable',
+    timestamp: S('tsf'),
+    type: 'ap_bad_cable',
+  }),
+  audits: (i) => ({
+    admin_name: 'ops@example.com',
+    after: { enabled: i % 2 === 0 },
+    before: { enabled: i % 2 === 1 },
+    id: S('uuid'),
+    message: 'Update WLAN "Corp-WiFi"',
+    org_id: ORG,
+    site_id: SITES[i % 2],
+    site_name: 'HQ',
+    src_ip: '198.51.100.7',
+    timestamp: S('tsf'),
+    user_agent: 'Mozilla/5.0 (X11; Linux x86_64)',
+  }),
+  'client-latency': (i) => ({
+    avg_auth: 0.17170219,
+    avg_dhcp: 0.017828934,
+    avg_dns: 0.024532124,
+    max_auth: 0.18170219,
+    max_dhcp: 0.027828934,
+    max_dns: 0.029532124,
+    min_auth: 0.16050219,
+    min_dhcp: 0.015828934,
+    min_dns: 0.022532124,
+    org_id: ORG,
+    site_id: SITES[i % 2],
+    timestamp: S('ts'),
+  }),
+  'mxedge-events': (i) => ({
+    audit_id: S('uuid'),
+    mxedge_id: S('uuid'),
+    mxedge_name: `edge-${(i % 2) + 1}`,
+    org_id: ORG,
+    timestamp: S('tsstr'),
+    type: 'ME_CONFIG_CHANGED_BY_USER',
+  }),
+};
+
+/** Renders a body of `count` events of `topic` with its slot table. */
+function render(topic, count) {
+  const parts = [];
+  for (let i = 0; i < count; i++) parts.push(JSON.stringify(TOPICS[topic](i)));
+  const text = `{"topic":"${topic}","events":[${parts.join(',')}]}`;
+  const slots = [];
+  let out = '';
+  let last = 0;
+  for (const m of text.matchAll(SLOT_TOKEN)) {
+    const kind = m[1];
+    const spec = SLOT_KINDS[kind];
+    if (!spec) throw new Error(`unknown slot ${kind}`);
+    out += text.slice(last, m.index);
+    const value = placeholder(kind);
+    const at = Buffer.byteLength(out) + (spec.quoted ? 1 : 0);
+    out += spec.quoted ? `"${value}"` : value;
+    slots.push({ at, kind });
+    last = m.index + m[0].length;
+  }
+  out += text.slice(last);
+  return { template: Buffer.from(out), slots };
+}
+
+let sequence = 0;
+
+/**
+ * A delivery of `count` events of `topic`: each `next()` returns a fresh body and its headers.
+ * Every slot gets its own sequence number, so each MAC and id in the run is new.
+ */
+export function delivery(topic, count, secret) {
+  const { template, slots } = render(topic, count);
+  const salt = Math.floor(Math.random() * 2 ** 32);
+  return {
+    topic,
+    events: count,
+    bytes: template.length,
+    next() {
+      const body = Buffer.allocUnsafe(template.length);
+      template.copy(body);
+      const nowMs = Date.now();
+      for (const slot of slots) fill(body, slot.at, slot.kind, sequence++, nowMs, salt);
+      const signature = createHmac('sha256', secret).update(body).digest('hex');
+      return { body, signature };
+    },
+  };
+}
+
+/** The delivery mixes the scenarios use: [topic, events per delivery, weight]. */
+export const MIXES = {
+  // One event per delivery, every topic in turn.
+  single: Object.keys(TOPICS).map((topic) => [topic, 1, 1]),
+  // Mist aggregates bursts of one topic; location is the topic that bursts most.
+  batch50: [
+    ['location', 50, 2],
+    ['client-sessions', 50, 1],
+    ['nac-events', 50, 1],
+    ['device-events', 50, 1],
+  ],
+  // What a large site sends: location dominates (every client about once a second), then
+  // client and NAC activity; device, alarm and audit traffic is rare.
+  mix: [
+    ['location', 20, 6],
+    ['location', 5, 4],
+    ['zone', 2, 2],
+    ['client-join', 3, 2],
+    ['client-sessions', 3, 2],
+    ['nac-events', 2, 2],
+    ['nac-accounting', 5, 1],
+    ['device-events', 1, 2],
+    ['device-updowns', 1, 1],
+    ['alarms', 1, 1],
+    ['audits', 1, 1],
+    ['client-latency', 1, 1],
+    ['mxedge-events', 3, 1],
+  ],
+};
+
+/** Expands a mix into the request list a load generator cycles through (weights interleaved). */
+export function deliveries(mix, secret) {
+  const list = [];
+  const remaining = mix.map(([topic, count, weight]) => ({ d: delivery(topic, count, secret), left: weight }));
+  while (remaining.some((r) => r.left > 0)) {
+    for (const r of remaining) {
+      if (r.left > 0) {
+        list.push(r.d);
+        r.left -= 1;
+      }
+    }
+  }
+  return list;
+}

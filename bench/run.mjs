@@ -1,0 +1,640 @@
+// `npm run bench`: the bridge (built, production mode) against the Node.js floor, side by side.
+//
+// Processes: this harness (the autocannon load generator), an OTLP/HTTP receiver that counts
+// every exported record (receiver.mjs), the floor (floor.mjs: node:http, reads the body,
+// answers 200) and, per scenario, a fresh bridge (node dist/src/main.js, NODE_ENV=production)
+// exporting to the receiver. The floor and the bridge get the same signed, never-repeating
+// deliveries (payloads.mjs) in alternating rounds, so both see the same machine state.
+//
+// Figures are honest by construction: a bridge round counts only deliveries answered 2xx,
+// and its rate is taken over the round plus the time the export took to catch up afterwards
+// (the drain), so work deferred past the round is charged to it. Every acknowledged event
+// must reach the receiver (zero loss), checked per scenario against the number of log records
+// each delivery produces, measured beforehand (calibration) because that is the mapping's
+// business, not the benchmark's.
+//
+// Options: --quick (short rounds), --profile (bridge under --cpu-prof; top functions printed,
+// BENCHMARKS.md untouched), --scenarios=single,batch50,mix,rate,outage, --rounds=N,
+// --seconds=N, --connections=N, --protocol=http/protobuf|http/json, --no-write.
+import autocannon from 'autocannon';
+import { execFileSync, fork, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { deliveries, MIXES } from './payloads.mjs';
+import { cpuMs, watchMemory } from './proc.mjs';
+import { summarizeProfile, formatSummary } from './profile-summary.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SECRET = 'bench-secret-0b5f6c2e9a';
+const PATH = '/mist/webhook';
+const HEADERS = { 'content-type': 'application/json', 'user-agent': 'Mist-webhook' };
+
+const { values: opt } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    scenarios: { type: 'string', default: 'single,batch50,mix,rate,outage' },
+    rounds: { type: 'string' },
+    seconds: { type: 'string' },
+    connections: { type: 'string', default: '16' },
+    rate: { type: 'string', default: '2000' },
+    protocol: { type: 'string', default: 'http/protobuf' },
+    'no-write': { type: 'boolean', default: false },
+  },
+});
+const ROUNDS = Number(opt.rounds ?? (opt.quick ? 1 : 2));
+const SECONDS = Number(opt.seconds ?? (opt.quick ? 3 : 6));
+const WARMUP_SECONDS = opt.quick ? 1 : 2;
+const CONNECTIONS = Number(opt.connections);
+const RATE = Number(opt.rate);
+const RATE_SECONDS = opt.quick ? 4 : 10;
+const OUTAGE = opt.quick ? { before: 2, down: 4, after: 2 } : { before: 5, down: 10, after: 5 };
+const DRAIN_TIMEOUT_MS = 90_000;
+const SCENARIOS = new Set(opt.scenarios.split(','));
+const PROFILE_DIR = join(ROOT, '.bench', 'profiles');
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
+
+// ------------------------------------------------------------------ child processes
+
+function forkChild(script) {
+  const child = fork(fileURLToPath(new URL(script, import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before it was ready`)));
+    child.once('message', (m) => (m.type === 'ready' ? resolve({ child, port: m.port }) : reject(new Error(`${script}: ${JSON.stringify(m)}`))));
+  });
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+class Receiver {
+  constructor(child, port) {
+    this.child = child;
+    this.port = port;
+    this.nextId = 0;
+    this.waiting = new Map();
+    child.on('message', (m) => {
+      if (m.type !== 'stats') return;
+      this.waiting.get(m.id)?.(m.stats);
+      this.waiting.delete(m.id);
+    });
+  }
+  static async start() {
+    const { child, port } = await forkChild('./receiver.mjs');
+    return new Receiver(child, port);
+  }
+  stats() {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      this.child.send({ type: 'stats', id });
+    });
+  }
+  fail(status) {
+    this.child.send({ type: 'fail', status });
+  }
+  /** Waits until the receiver holds at least `logs` log records; returns ms waited, or undefined on timeout. */
+  async waitForLogs(logs, timeoutMs) {
+    const started = Date.now();
+    for (;;) {
+      const s = await this.stats();
+      if (s.logs >= logs) return Date.now() - started;
+      if (Date.now() - started > timeoutMs) return undefined;
+      await sleep(20);
+    }
+  }
+  stop() {
+    this.child.disconnect();
+  }
+}
+
+function bridgeEnv(receiverPort, port, dataDir, extra) {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'production',
+    MIST_WEBHOOK_SECRET: SECRET,
+    MIST_BRIDGE_HOST: '127.0.0.1',
+    MIST_BRIDGE_PORT: String(port),
+    MIST_BRIDGE_LOG_LEVEL: 'warn',
+    // Duplicate suppression off: every delivery of the run is new anyway, and the figures
+    // are for the pipeline itself.
+    MIST_BRIDGE_DEDUP_WINDOW: '0',
+    MIST_BRIDGE_DATA_DIR: dataDir,
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiverPort}`,
+    OTEL_EXPORTER_OTLP_PROTOCOL: opt.protocol,
+    ...extra,
+  };
+}
+
+class Bridge {
+  static async start(receiver, { label, extraEnv = {}, profile = false }) {
+    const port = await freePort();
+    const dataDir = mkdtempSync(join(os.tmpdir(), 'mist-bench-'));
+    const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${label}.cpuprofile`] : [];
+    const child = spawn(process.execPath, [...flags, 'dist/src/main.js'], {
+      cwd: ROOT,
+      env: bridgeEnv(receiver.port, port, dataDir, extraEnv),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const bridge = new Bridge(child, port, dataDir, label);
+    await bridge.ready();
+    return bridge;
+  }
+  constructor(child, port, dataDir, label) {
+    this.child = child;
+    this.pid = child.pid;
+    this.port = port;
+    this.dataDir = dataDir;
+    this.label = label;
+    this.url = `http://127.0.0.1:${port}`;
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    this.stderrTail = [];
+    this.warnings = new Map();
+    let partial = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text) => {
+      const lines = (partial + text).split('\n');
+      partial = lines.pop();
+      for (const line of lines) {
+        this.stderrTail.push(line);
+        if (this.stderrTail.length > 20) this.stderrTail.shift();
+        let msg = line;
+        try {
+          const j = JSON.parse(line);
+          msg = `${j.level}: ${j.msg}`;
+        } catch {
+          /* not a JSON log line: keep it as it is */
+        }
+        this.warnings.set(msg, (this.warnings.get(msg) ?? 0) + 1);
+      }
+    });
+  }
+  async ready() {
+    const deadline = Date.now() + 20_000;
+    let exited = false;
+    void this.exited.then(() => (exited = true));
+    while (Date.now() < deadline && !exited) {
+      try {
+        const res = await fetch(`${this.url}/readyz`);
+        if (res.ok) return;
+      } catch {
+        /* not listening yet */
+      }
+      await sleep(50);
+    }
+    throw new Error(`bridge did not become ready:\n${this.stderrTail.join('\n')}`);
+  }
+  async stop() {
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
+    const result = await this.exited;
+    clearTimeout(timer);
+    rmSync(this.dataDir, { recursive: true, force: true });
+    return result;
+  }
+}
+
+class Floor {
+  static async start() {
+    const { child, port } = await forkChild('./floor.mjs');
+    const f = new Floor();
+    f.child = child;
+    f.pid = child.pid;
+    f.url = `http://127.0.0.1:${port}`;
+    return f;
+  }
+  stop() {
+    this.child.disconnect();
+  }
+}
+
+// ------------------------------------------------------------------ load
+
+/**
+ * One autocannon round against `url` cycling through `list` (deliveries). Counts 2xx per
+ * delivery kind, so acknowledged events and expected log records are exact.
+ */
+async function load(url, list, { seconds, rate, connections = CONNECTIONS, logsPer }) {
+  const acked = new Array(list.length).fill(0);
+  // Built = an upper bound on what the server may have accepted: autocannon stops at the end
+  // of the round without waiting for the responses still in flight.
+  const built = new Array(list.length).fill(0);
+  const requests = list.map((d, i) => ({
+    method: 'POST',
+    path: PATH,
+    setupRequest(req) {
+      built[i] += 1;
+      const { body, signature } = d.next();
+      req.body = body;
+      req.headers = { ...HEADERS, 'x-mist-signature-v2': signature };
+      return req;
+    },
+    onResponse(status) {
+      if (status >= 200 && status < 300) acked[i] += 1;
+    },
+  }));
+  const result = await new Promise((resolve, reject) =>
+    autocannon(
+      { url, connections, duration: seconds, ...(rate ? { overallRate: rate } : {}), requests, timeout: 10 },
+      (err, r) => (err ? reject(err) : resolve(r)),
+    ),
+  );
+  const ok = acked.reduce((a, b) => a + b, 0);
+  const events = acked.reduce((a, n, i) => a + n * list[i].events, 0);
+  const logs = logsPer ? acked.reduce((a, n, i) => a + n * logsPer[i], 0) : 0;
+  const logsAtMost = logsPer ? built.reduce((a, n, i) => a + n * logsPer[i], 0) : 0;
+  const statuses = {};
+  for (const [code, { count }] of Object.entries(result.statusCodeStats ?? {})) statuses[code] = count;
+  return {
+    seconds: result.duration,
+    ok,
+    events,
+    logs,
+    logsAtMost,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    max: result.latency.max,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    statuses,
+  };
+}
+
+// ------------------------------------------------------------------ calibration
+
+/**
+ * How many log records each kind of delivery turns into, measured on a bridge that exports
+ * at once: the mapping decides (a topic may become metrics only), the benchmark must not guess.
+ */
+async function calibrate(receiver, kinds) {
+  const bridge = await Bridge.start(receiver, {
+    label: 'calibration',
+    extraEnv: { OTEL_BLRP_SCHEDULE_DELAY: '5', OTEL_BSP_SCHEDULE_DELAY: '5' },
+  });
+  const perDelivery = new Map();
+  const SENDS = 3;
+  try {
+    for (const d of kinds) {
+      const before = (await receiver.stats()).logs;
+      for (let i = 0; i < SENDS; i++) {
+        const { body, signature } = d.next();
+        const res = await fetch(`${bridge.url}${PATH}`, {
+          method: 'POST',
+          headers: { ...HEADERS, 'x-mist-signature-v2': signature },
+          body,
+        });
+        if (!res.ok) throw new Error(`calibration: ${d.topic} x${d.events} answered ${res.status}: ${await res.text()}`);
+        await res.arrayBuffer();
+      }
+      // Settled when the count has not moved for 300 ms.
+      let last = -1;
+      let now = before;
+      while (now !== last) {
+        last = now;
+        await sleep(300);
+        now = (await receiver.stats()).logs;
+      }
+      const per = (now - before) / SENDS;
+      if (!Number.isInteger(per)) throw new Error(`calibration: ${d.topic} x${d.events} gave ${now - before} records for ${SENDS} deliveries`);
+      perDelivery.set(d, per);
+    }
+  } finally {
+    await bridge.stop();
+  }
+  return perDelivery;
+}
+
+// ------------------------------------------------------------------ scenarios
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
+function summarizeRounds(rounds) {
+  const secs = rounds.reduce((a, r) => a + r.seconds + (r.drainMs ?? 0) / 1000, 0);
+  const ok = rounds.reduce((a, r) => a + r.ok, 0);
+  const events = rounds.reduce((a, r) => a + r.events, 0);
+  return {
+    rps: ok / secs,
+    eps: events / secs,
+    p50: median(rounds.map((r) => r.p50)),
+    p99: Math.max(...rounds.map((r) => r.p99)),
+    drainMs: Math.max(...rounds.map((r) => r.drainMs ?? 0)),
+    non2xx: rounds.reduce((a, r) => a + Object.entries(r.statuses).filter(([c]) => !c.startsWith('2')).reduce((s, [, n]) => s + n, 0), 0),
+    errors: rounds.reduce((a, r) => a + r.errors + r.timeouts, 0),
+  };
+}
+
+/** After a bridge's load: wait until every acknowledged record was exported, stop it, check. */
+async function verify(receiver, bridge, base, expectedLogs, atMost) {
+  const waited = await receiver.waitForLogs(base + expectedLogs, DRAIN_TIMEOUT_MS);
+  const exit = await bridge.stop();
+  const s = await receiver.stats();
+  const exported = s.logs - base;
+  // At least every acknowledged record; at most every record of a delivery sent (no duplicates).
+  const pass = waited !== undefined && exported >= expectedLogs && exported <= atMost && s.mismatches === 0 && s.bad === 0;
+  return { pass, exported, expected: expectedLogs, atMost, exit, mismatches: s.mismatches, bad: s.bad };
+}
+
+async function throughput(ctx, name, list) {
+  const { receiver, floor, calibration } = ctx;
+  const logsPer = list.map((d) => calibration.get(d));
+  log(`${name}: ${list.length} delivery kinds, ${(list.reduce((a, d) => a + d.events, 0) / list.length).toFixed(1)} events per delivery on average`);
+  const bridge = await Bridge.start(receiver, { label: name, profile: opt.profile });
+  const base = (await receiver.stats()).logs;
+  const mem = watchMemory(bridge.pid);
+  let expected = 0;
+  let atMost = 0;
+  const floorRounds = [];
+  const bridgeRounds = [];
+  const cpu = { floorMs: 0, bridgeMs: 0 };
+
+  const bridgeRound = async (seconds) => {
+    const c0 = cpuMs(bridge.pid);
+    const r = await load(bridge.url, list, { seconds, logsPer });
+    expected += r.logs;
+    atMost += r.logsAtMost;
+    // Charge the export that runs on after the round to the round: the next round (the
+    // floor's) starts only once the receiver has every record this one acknowledged.
+    r.drainMs = await receiver.waitForLogs(base + expected, DRAIN_TIMEOUT_MS);
+    if (r.drainMs === undefined) throw new Error(`${name}: export did not catch up within ${DRAIN_TIMEOUT_MS} ms`);
+    r.cpuMs = cpuMs(bridge.pid) - c0;
+    return r;
+  };
+  const floorRound = async (seconds) => {
+    const c0 = cpuMs(floor.pid);
+    const r = await load(floor.url, list, { seconds });
+    r.cpuMs = cpuMs(floor.pid) - c0;
+    return r;
+  };
+
+  await floorRound(WARMUP_SECONDS);
+  await bridgeRound(WARMUP_SECONDS);
+  for (let i = 0; i < ROUNDS; i++) {
+    const f = await floorRound(SECONDS);
+    floorRounds.push(f);
+    cpu.floorMs += f.cpuMs;
+    const b = await bridgeRound(SECONDS);
+    bridgeRounds.push(b);
+    cpu.bridgeMs += b.cpuMs;
+    log(`${name} round ${i + 1}: floor ${(f.ok / f.seconds).toFixed(0)} req/s, bridge ${(b.ok / (b.seconds + b.drainMs / 1000)).toFixed(0)} req/s (drain ${b.drainMs} ms)`);
+  }
+  const peakKiB = mem.stop();
+  const check = await verify(receiver, bridge, base, expected, atMost);
+  const f = summarizeRounds(floorRounds);
+  const b = summarizeRounds(bridgeRounds);
+  const bridgeSeconds = bridgeRounds.reduce((a, r) => a + r.seconds + r.drainMs / 1000, 0);
+  const floorSeconds = floorRounds.reduce((a, r) => a + r.seconds, 0);
+  return {
+    name,
+    floor: { ...f, cpuPct: (100 * cpu.floorMs) / 1000 / floorSeconds },
+    bridge: { ...b, cpuPct: (100 * cpu.bridgeMs) / 1000 / bridgeSeconds, peakMiB: peakKiB / 1024, ratio: b.rps / f.rps },
+    check,
+    warnings: bridge.warnings,
+  };
+}
+
+async function fixedRate(ctx, list) {
+  const { receiver, floor, calibration } = ctx;
+  const logsPer = list.map((d) => calibration.get(d));
+  const bridge = await Bridge.start(receiver, { label: 'rate', profile: opt.profile });
+  const base = (await receiver.stats()).logs;
+  const mem = watchMemory(bridge.pid);
+  await load(floor.url, list, { seconds: WARMUP_SECONDS, rate: RATE });
+  const warm = await load(bridge.url, list, { seconds: WARMUP_SECONDS, rate: RATE, logsPer });
+  const f = await load(floor.url, list, { seconds: RATE_SECONDS, rate: RATE });
+  const c0 = cpuMs(bridge.pid);
+  const b = await load(bridge.url, list, { seconds: RATE_SECONDS, rate: RATE, logsPer });
+  b.cpuMs = cpuMs(bridge.pid) - c0;
+  const peakKiB = mem.stop();
+  const check = await verify(receiver, bridge, base, warm.logs + b.logs, warm.logsAtMost + b.logsAtMost);
+  return {
+    name: `mix @ ${RATE} req/s`,
+    floor: { ...summarizeRounds([f]) },
+    bridge: { ...summarizeRounds([b]), cpuPct: (100 * b.cpuMs) / 1000 / b.seconds, peakMiB: peakKiB / 1024 },
+    check,
+    warnings: bridge.warnings,
+  };
+}
+
+async function outage(ctx, list) {
+  const { receiver, calibration } = ctx;
+  const logsPer = list.map((d) => calibration.get(d));
+  const bridge = await Bridge.start(receiver, { label: 'outage', profile: opt.profile });
+  const base = (await receiver.stats()).logs;
+  const mem = watchMemory(bridge.pid);
+  const total = OUTAGE.before + OUTAGE.down + OUTAGE.after;
+  const down = setTimeout(() => {
+    log(`outage: receiver answers 503 for ${OUTAGE.down} s`);
+    receiver.fail(503);
+  }, OUTAGE.before * 1000);
+  const up = setTimeout(() => {
+    log('outage: receiver back');
+    receiver.fail(0);
+  }, (OUTAGE.before + OUTAGE.down) * 1000);
+  let r;
+  try {
+    r = await load(bridge.url, list, { seconds: total, rate: RATE, logsPer });
+  } finally {
+    clearTimeout(down);
+    clearTimeout(up);
+    receiver.fail(0);
+  }
+  const started = Date.now();
+  const waited = await receiver.waitForLogs(base + r.logs, DRAIN_TIMEOUT_MS);
+  const peakKiB = mem.stop();
+  const check = await verify(receiver, bridge, base, r.logs, r.logsAtMost);
+  return {
+    name: `outage ${OUTAGE.down} s (mix @ ${RATE} req/s)`,
+    bridge: {
+      ...summarizeRounds([r]),
+      peakMiB: peakKiB / 1024,
+      refused: r.statuses['503'] ?? 0,
+      recoveryMs: waited ?? Date.now() - started,
+    },
+    check,
+    warnings: bridge.warnings,
+  };
+}
+
+// ------------------------------------------------------------------ report
+
+function machine() {
+  const cpus = os.cpus();
+  let commit = 'unknown';
+  let dirty = false;
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', 'src'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+  } catch {
+    /* not a git checkout */
+  }
+  return {
+    cores: cpus.length,
+    cpu: cpus[0]?.model ?? 'unknown',
+    memGiB: os.totalmem() / 2 ** 30,
+    node: process.version,
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    commit: dirty ? `${commit} (+ uncommitted changes in src/)` : commit,
+    load: os.loadavg(),
+  };
+}
+
+const n0 = (x) => (x === undefined || Number.isNaN(x) ? '-' : Math.round(x).toLocaleString('en-US'));
+const n1 = (x) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(1));
+
+function table(results) {
+  const rows = [
+    ['scenario', 'server', 'deliveries/s', 'events/s', 'p50 ms', 'p99 ms', 'CPU %', 'peak RSS MiB', 'bridge/floor', 'zero loss'],
+  ];
+  for (const r of results) {
+    if (r.floor) rows.push([r.name, 'floor', n0(r.floor.rps), n0(r.floor.eps), n1(r.floor.p50), n1(r.floor.p99), n0(r.floor.cpuPct), '', '', '']);
+    const b = r.bridge;
+    const loss = `${r.check.pass ? 'PASS' : 'FAIL'} ${n0(r.check.exported)}/${n0(r.check.expected)}`;
+    rows.push([
+      r.floor ? '' : r.name,
+      'bridge',
+      n0(b.rps),
+      n0(b.eps),
+      n1(b.p50),
+      n1(b.p99),
+      n0(b.cpuPct),
+      n0(b.peakMiB),
+      b.ratio !== undefined ? `${(100 * b.ratio).toFixed(0)}%` : '',
+      loss,
+    ]);
+  }
+  const md = [
+    `| ${rows[0].join(' | ')} |`,
+    `|${rows[0].map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`,
+    ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  const text = rows.map((r) => r.map((c, i) => (i < 2 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ')).join('\n');
+  return { md, text };
+}
+
+function targets(results) {
+  const by = (prefix) => results.find((r) => r.name.startsWith(prefix));
+  const lines = [];
+  const mark = (ok) => (ok === undefined ? '—' : ok ? 'met' : 'NOT met');
+  const single = by('single');
+  if (single) lines.push(['single-event deliveries ≥ 50% of the floor, all exported', `${(100 * single.bridge.ratio).toFixed(0)}%, ${single.check.pass ? 'all exported' : 'LOSS'}`, mark(single.bridge.ratio >= 0.5 && single.check.pass)]);
+  const batch = by('batch50');
+  if (batch) lines.push(['50-event deliveries ≥ 100,000 events/s exported', `${n0(batch.bridge.eps)} events/s`, mark(batch.bridge.eps >= 100_000 && batch.check.pass)]);
+  const rate = by('mix @');
+  if (rate) lines.push([`p99 < 20 ms at ${RATE} req/s`, `p99 ${n1(rate.bridge.p99)} ms at ${n0(rate.bridge.rps)} req/s`, mark(rate.bridge.p99 < 20 && rate.check.pass && rate.bridge.rps >= RATE * 0.97)]);
+  const peak = Math.max(...results.map((r) => r.bridge.peakMiB ?? 0));
+  const out = by('outage');
+  lines.push(['peak RSS < 300 MiB throughout' + (out ? ', outage included' : ''), `${n0(peak)} MiB`, mark(peak < 300)]);
+  if (out) lines.push(['outage: everything acknowledged exported after', `${out.check.pass ? 'PASS' : 'FAIL'}; ${n0(out.bridge.refused)} deliveries refused with 503; caught up ${n1(out.bridge.recoveryMs / 1000)} s after the load`, mark(out.check.pass)]);
+  return lines;
+}
+
+function writeReport(info, results, tbl, targetLines, receiverCpu, profileText) {
+  const file = join(ROOT, 'BENCHMARKS.md');
+  const START = '<!-- bench:results:start -->';
+  const END = '<!-- bench:results:end -->';
+  const loaded = info.load[0] > 0.5 ? ` — **the machine was not idle** (load average ${info.load.map((x) => x.toFixed(2)).join(', ')} at the start: other work was running)` : ` (load average ${info.load.map((x) => x.toFixed(2)).join(', ')} at the start)`;
+  const section = [
+    START,
+    '',
+    `Run: ${info.date}, commit ${info.commit}${loaded}.`,
+    `Machine: ${info.cores} cores (${info.cpu}), ${info.memGiB.toFixed(1)} GiB memory, Node ${info.node}, Linux ${os.release()}.`,
+    `Load: autocannon, ${CONNECTIONS} connections, ${ROUNDS} alternating round(s) of ${SECONDS} s per server after a ${WARMUP_SECONDS} s warm-up; OTLP ${opt.protocol} export to a counting receiver in its own process (its CPU for the whole run: ${n1(receiverCpu / 1000)} s).`,
+    '',
+    tbl.md,
+    '',
+    '| target | result | |',
+    '|---|---|---|',
+    ...targetLines.map((l) => `| ${l.join(' | ')} |`),
+    '',
+    ...(profileText ? ['```', profileText, '```', ''] : []),
+    END,
+  ].join('\n');
+  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\n' + START + '\n' + END + '\n';
+  const a = text.indexOf(START);
+  const b = text.indexOf(END);
+  text = a >= 0 && b > a ? text.slice(0, a) + section + text.slice(b + END.length) : text + '\n' + section + '\n';
+  writeFileSync(file, text);
+  log(`wrote ${file}`);
+}
+
+// ------------------------------------------------------------------ main
+
+async function main() {
+  if (!existsSync(join(ROOT, 'dist/src/main.js'))) throw new Error('dist/src/main.js is missing: run `npm run build` first (npm run bench does)');
+  const info = machine();
+  log(`${info.cores} cores, ${info.memGiB.toFixed(1)} GiB, Node ${info.node}, commit ${info.commit}, load ${info.load.map((x) => x.toFixed(2)).join(' ')}`);
+  if (opt.profile) {
+    rmSync(PROFILE_DIR, { recursive: true, force: true });
+    mkdirSync(PROFILE_DIR, { recursive: true });
+  }
+  const receiver = await Receiver.start();
+  const floor = await Floor.start();
+  const results = [];
+  try {
+    const lists = {
+      single: deliveries(MIXES.single, SECRET),
+      batch50: deliveries(MIXES.batch50, SECRET),
+      mix: deliveries(MIXES.mix, SECRET),
+    };
+    const kinds = [...new Set(Object.values(lists).flat())];
+    log(`calibrating: log records per delivery for ${kinds.length} kinds`);
+    const calibration = await calibrate(receiver, kinds);
+    const ctx = { receiver, floor, calibration };
+    for (const name of ['single', 'batch50', 'mix']) {
+      if (SCENARIOS.has(name)) results.push(await throughput(ctx, name, lists[name]));
+    }
+    if (SCENARIOS.has('rate')) results.push(await fixedRate(ctx, lists.mix));
+    if (SCENARIOS.has('outage')) results.push(await outage(ctx, lists.mix));
+    const receiverCpu = (await receiver.stats()).cpuMs;
+
+    const tbl = table(results);
+    const targetLines = targets(results);
+    process.stdout.write(`\n${tbl.text}\n\n`);
+    for (const l of targetLines) process.stdout.write(`${l[2].padEnd(8)} ${l[0]}: ${l[1]}\n`);
+    for (const r of results) {
+      const notes = [...r.warnings].filter(([m]) => !m.startsWith('info')).map(([m, n]) => `${m} (x${n})`);
+      if (notes.length) process.stdout.write(`\n${r.name}: bridge said: ${notes.slice(0, 5).join('; ')}\n`);
+      if (!r.check.pass) process.stdout.write(`${r.name}: zero-loss check FAILED: ${JSON.stringify(r.check)}\n`);
+    }
+    process.stdout.write(`\nreceiver CPU for the whole run: ${n1(receiverCpu / 1000)} s\n`);
+
+    let profileText;
+    if (opt.profile) {
+      const parts = [];
+      for (const f of readdirSync(PROFILE_DIR).filter((x) => x.endsWith('.cpuprofile'))) {
+        parts.push(`== ${f}\n${formatSummary(summarizeProfile(JSON.parse(readFileSync(join(PROFILE_DIR, f), 'utf8'))))}`);
+      }
+      profileText = parts.join('\n\n');
+      process.stdout.write(`\n${profileText}\n`);
+    }
+    if (!opt['no-write'] && !opt.profile && !opt.quick) writeReport(info, results, tbl, targetLines, receiverCpu);
+    const allPass = results.every((r) => r.check.pass);
+    process.stdout.write(`\n${allPass ? 'PASS' : 'FAIL'}: zero loss in every scenario\n`);
+    process.exitCode = allPass ? 0 : 1;
+  } finally {
+    receiver.stop();
+    floor.stop();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`[bench] ${err.stack ?? err}\n`);
+  process.exit(1);
+});
