@@ -22,7 +22,9 @@ COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
 FROM ${NODE_IMAGE}
-ENV NODE_ENV=production
+# The journal of accepted deliveries lives in the volume below (durability.dir).
+ENV NODE_ENV=production \
+    MIST_BRIDGE_DATA_DIR=/var/lib/mist-otel-bridge
 WORKDIR /app
 # Code and dependencies stay root-owned and read-only to the process; only the data directory
 # (the durable journal of accepted deliveries) is writable, by the unprivileged `node` user.

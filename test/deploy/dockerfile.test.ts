@@ -60,6 +60,10 @@ describe('Dockerfile', () => {
     const dir = execForm(volume.args)![0]!;
     const uid = all(finalStage, 'USER').at(-1)!.args.split(':')[0]!;
     expect(all(finalStage, 'RUN').some((r) => r.args.includes(`chown ${uid}`) && r.args.includes(dir))).toBe(true);
+    // …and the bridge keeps its journal there (durability.dir), not in memory.
+    const env = all(finalStage, 'ENV').map((e) => e.args).join(' ');
+    expect(/MIST_BRIDGE_DATA_DIR=(\S+)/.exec(env)?.[1]).toBe(dir);
+    expect(ENV_VARIABLES.MIST_BRIDGE_DATA_DIR?.[0]).toBe('durability.dir');
   });
 
   it('sets only configuration variables the bridge knows', () => {
