@@ -35,6 +35,20 @@ export interface Owed {
 
 const ALL_OWED: Owed = { logs: true, spans: true, metrics: true };
 
+/** `promise`, or `fallback` once `deadline` (epoch ms) passes: an exporter retrying an unreachable
+ * backend on its own must not hold a shutdown past its deadline. */
+async function beforeDeadline<T>(promise: Promise<T>, deadline: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export interface AcceptResult {
   events: number;
   failedEvents: number;
@@ -179,26 +193,31 @@ export class Pipeline {
     const [logsDone, spansDone] = await Promise.all([this.logQueue.flush(deadline), this.spanQueue.flush(deadline)]);
     let metricsDone = false;
     while (!metricsDone && Date.now() < deadline) {
-      metricsDone = await this.exportMetrics();
+      metricsDone = await beforeDeadline(this.exportMetrics(), deadline, false);
       if (!metricsDone) await new Promise((r) => setTimeout(r, Math.min(250, Math.max(0, deadline - Date.now()))));
     }
     return logsDone && spansDone && metricsDone;
   }
 
-  /** Flush until `deadline`, then release everything; resolves with the records left unexported. */
-  async shutdown(deadline: number): Promise<{ flushed: boolean; unexported: number }> {
+  /**
+   * Flush until `deadline`, then release everything; resolves with the records left unexported
+   * and how far each signal got (taken before the queues are emptied).
+   */
+  async shutdown(deadline: number): Promise<{ flushed: boolean; unexported: number; exported: Watermarks }> {
     clearInterval(this.metricsTimer);
     const flushed = await this.flush(deadline);
     this.logQueue.stop();
     this.spanQueue.stop();
+    const exported = this.exportedThrough();
     const unexported = this.logQueue.drainPending().length + this.spanQueue.drainPending().length;
-    await Promise.allSettled([
+    const closed = Promise.allSettled([
       this.signals.shutdown(),
       this.exporters.logs.shutdown(),
       this.exporters.traces.shutdown(),
       this.exporters.metrics.shutdown(),
     ]);
-    return { flushed, unexported };
+    await beforeDeadline(closed, deadline, undefined);
+    return { flushed, unexported, exported };
   }
 
   private queueHooks(signal: ExportSignal) {

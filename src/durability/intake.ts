@@ -131,8 +131,7 @@ export class DurableIntake {
    * Delete journal rows whose telemetry was exported, and persist how far each signal got (so a
    * restart does not export a row's log records again when only its metrics were outstanding).
    */
-  release(): void {
-    const now = this.pipeline.exportedThrough();
+  release(now: Watermarks = this.pipeline.exportedThrough()): void {
     const marks: Watermarks = {
       logs: Math.max(now.logs, this.recovered.logs),
       spans: Math.max(now.spans, this.recovered.spans),
@@ -152,8 +151,8 @@ export class DurableIntake {
     this.stopped = true;
     clearInterval(this.releaseTimer);
     await this.catchUpDone;
-    const { flushed } = await this.pipeline.shutdown(deadline);
-    this.release();
+    const { flushed, exported } = await this.pipeline.shutdown(deadline);
+    this.release(exported);
     const keptDeliveries = this.journal.count;
     this.journal.close();
     return { flushed, keptDeliveries };
