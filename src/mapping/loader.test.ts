@@ -1,0 +1,140 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadMappings, MappingError } from './loader.js';
+
+const dirs: string[] = [];
+function dirWith(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mist-mappings-'));
+  dirs.push(dir);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function problems(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof MappingError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a MappingError');
+}
+
+const NS = 1_750_000_000_000_000_000n;
+
+describe('loadMappings', () => {
+  it('loads every built-in file and a default for unknown topics', () => {
+    const { sources, engine } = loadMappings();
+    expect(sources.map((s) => s.spec.topic)).toEqual(expect.arrayContaining(['alarms', 'device-updowns', 'client-latency', 'vbeacon', '*']));
+    const out = engine.map('never-heard-of-it', { type: 'X', timestamp: 1750000000 }, NS);
+    expect(out.logs).toHaveLength(1);
+    expect(out.logs[0]!.eventName).toBe('mist.event');
+  });
+
+  it('adds a topic from a file in the custom directory', () => {
+    const dir = dirWith({
+      'door.yaml': `topic: door-sensors
+description: Door events
+log: { event_name: mist.door.event, body: [text], severity: { default: INFO, rules: [{ when: { field: state, equals: forced }, level: ERROR }] } }
+metrics:
+  - { name: mist.door.openings, instrument: counter, unit: "{opening}", description: Door openings, attributes: { mist.door: door } }
+`,
+    });
+    const { engine, sources } = loadMappings({ customDir: dir });
+    expect(sources.find((s) => s.spec.topic === 'door-sensors')?.origin).toBe('custom');
+    const out = engine.map('door-sensors', { state: 'FORCED', door: 'north', text: 'forced open', timestamp: 1750000000 }, NS);
+    expect(out.logs[0]).toMatchObject({ eventName: 'mist.door.event', severityText: 'ERROR', body: 'forced open' });
+    expect(out.metrics.map((m) => m.name)).toEqual(['mist.events', 'mist.door.openings']);
+  });
+
+  it('lets a custom file replace a built-in topic as a whole', () => {
+    const dir = dirWith({ 'my-alarms.yaml': 'topic: alarms\ndescription: mine\nlog: false\n' });
+    const { engine, sources } = loadMappings({ customDir: dir });
+    expect(sources.filter((s) => s.spec.topic === 'alarms').map((s) => s.origin)).toEqual(['custom']);
+    const out = engine.map('alarms', { type: 'x', severity: 'critical', count: 5, timestamp: 1750000000 }, NS);
+    expect(out.logs).toEqual([]);
+    expect(out.metrics.map((m) => m.name)).toEqual(['mist.events']);
+  });
+
+  it('names the file, line, path inside the file and the problem', () => {
+    const dir = dirWith({
+      'bad.yaml': `topic: bad-topic
+description: broken
+log: false
+metrics:
+  - name: mist.bad.latency_seconds
+    instrument: gauge
+    description: x
+    value: latency
+    attributes:
+      mist.client_mac: mac
+`,
+    });
+    const found = problems(() => loadMappings({ customDir: dir }));
+    const file = join(dir, 'bad.yaml');
+    expect(found).toContainEqual(expect.stringMatching(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5:\\d+: metrics\\[0\\]\\.name: the unit goes in \`unit\``)));
+    expect(found).toContainEqual(expect.stringMatching(/bad\.yaml:\d+:\d+: metrics\[0\]\.unit: .*expected string/));
+  });
+
+  it('refuses per-client identifiers as metric attributes', () => {
+    const dir = dirWith({
+      'ids.yaml': `topic: ids
+description: ids
+log: false
+metrics:
+  - name: mist.ids.seen
+    instrument: counter
+    unit: "{event}"
+    description: x
+    attributes:
+      mist.site_id: site_id
+      mist.client_mac: [client_mac, mac]
+      mist.user: { field: username, case: lower }
+`,
+    });
+    const found = problems(() => loadMappings({ customDir: dir }));
+    expect(found).toEqual([
+      expect.stringMatching(/ids\.yaml:11:\d+: metrics\[0\]\.attributes\.mist\.client_mac: "client_mac" identifies a client, user or single event/),
+      expect.stringMatching(/ids\.yaml:12:\d+: metrics\[0\]\.attributes\.mist\.user: "username" identifies/),
+    ]);
+  });
+
+  it('reports YAML syntax errors with their position, and bad field references and regexes', () => {
+    const dir = dirWith({
+      'syntax.yaml': 'topic: x\ndescription: [unclosed\n',
+      'refs.yaml': `topic: refs
+description: r
+log: { event_name: mist.refs, severity: { default: INFO, rules: [{ when: { field: 'a..b', matches: '(' }, level: WARN }] } }
+`,
+    });
+    const found = problems(() => loadMappings({ customDir: dir }));
+    expect(found).toContainEqual(expect.stringMatching(/syntax\.yaml:\d+:\d+: not valid YAML/));
+    expect(found).toContainEqual(expect.stringMatching(/refs\.yaml:3:\d+: log\.severity\.rules\[0\]\.when\.field: bad segment/));
+    expect(found).toContainEqual(expect.stringMatching(/refs\.yaml:3:\d+: log\.severity\.rules\[0\]\.when\.matches: not a valid regular expression/));
+  });
+
+  it('rejects unknown keys, two files for one topic, and one metric name meaning two things', () => {
+    const dir = dirWith({
+      'a.yaml': 'topic: t-one\ndescription: a\nlog: false\nmetircs: []\n',
+      'b.yaml': `topic: t-two
+description: b
+log: false
+metrics: [{ name: mist.client.joins, instrument: gauge, unit: "1", value: x, description: clash }]
+`,
+      'c.yaml': 'topic: t-two\ndescription: c\nlog: false\n',
+    });
+    const found = problems(() => loadMappings({ customDir: dir }));
+    expect(found).toContainEqual(expect.stringMatching(/a\.yaml:\d+:\d+: \(top level\): Unrecognized key: "metircs"/));
+    expect(found).toContainEqual(expect.stringMatching(/c\.yaml: topic: "t-two" is already mapped by .*b\.yaml/));
+    expect(found).toContainEqual(expect.stringMatching(/b\.yaml: metrics\[0\]\.instrument: mist\.client\.joins is declared with instrument "counter" in .*client-join\.yaml/));
+  });
+
+  it('fails when the custom directory cannot be read', () => {
+    expect(problems(() => loadMappings({ customDir: '/nonexistent/mist-mappings' }))[0]).toMatch(/\/nonexistent\/mist-mappings: cannot read the mappings directory/);
+  });
+});

@@ -1,0 +1,183 @@
+import { ValueType, type Attributes, type Counter, type Histogram, type Meter } from '@opentelemetry/api';
+import { emptyResource } from '@opentelemetry/resources';
+import { metrics as sdkMetrics } from '@opentelemetry/sdk-node';
+import { nsToHrTime, nowNs } from '../envelope/time.js';
+import type { MetricDeclaration } from '../mapping/loader.js';
+import type { MetricOutput } from '../mapping/types.js';
+import { packageVersion } from '../package-root.js';
+import type { MetricRecorder } from './hooks.js';
+import { SCOPE_NAME } from './providers.js';
+
+/**
+ * Gauges that carry the event's own time.
+ *
+ * The SDK's synchronous gauge stamps a point with the collection time, so a 10-minute
+ * client-latency window measured at 10:00 would land at 10:01 when the bridge exports it. The
+ * supported way to hand the SDK points of our own making is a MetricProducer given to the
+ * MetricReader (`metricReaderOptions.metricProducers`): on every collection the reader asks
+ * it for its ScopeMetrics and exports them beside the SDK's own instruments.
+ *
+ * What a series reports on each collection:
+ * - `sample` (a measurement at a moment: latency, loss, occupancy): every point received since
+ *   the last collection, at its event time; then, while the newest point is younger than
+ *   SAMPLE_HOLD_NS (measured from receipt), that point again, same time and value. Re-sending an
+ *   identical point is idempotent in time-series stores and repairs a failed export; after the
+ *   hold the series is dropped, so a site that stopped reporting stops being drawn.
+ * - `state` (holds until the next event: device up, a zone's limit): new points at their event
+ *   time, then the current value on every collection stamped with the collection time, so
+ *   Prometheus-style stores (5-minute lookback) never see the state go stale between events.
+ * Points older than the series' newest point are not exported (stores reject out-of-order
+ * samples); the log record of that event still carries it. A state change older than the last
+ * exported point is stamped 1 ns after it, so the series stays in order.
+ */
+
+export const SAMPLE_HOLD_NS = 5n * 60n * 1_000_000_000n;
+/** Per metric, like the SDK's default cardinality limit; further series share one overflow series. */
+export const MAX_SERIES = 2000;
+const MAX_PENDING = 64;
+const OVERFLOW: Attributes = { 'otel.metric.overflow': true };
+
+interface Point {
+  timeNs: bigint;
+  value: number;
+}
+
+interface Series {
+  attributes: Attributes;
+  /** Received since the last collection, in time order. */
+  pending: Point[];
+  newest: Point | undefined;
+  receivedNs: bigint;
+  /** Time of the last point handed to a collection. */
+  exportedNs: bigint;
+}
+
+interface GaugeState {
+  declaration: MetricDeclaration;
+  series: Map<string, Series>;
+}
+
+function seriesKey(attributes: Attributes): string {
+  const keys = Object.keys(attributes);
+  if (keys.length > 1) keys.sort();
+  let key = '';
+  for (const k of keys) key += `${k}\u0000${String(attributes[k])}\u0001${typeof attributes[k]}\u0002`;
+  return key;
+}
+
+export class EventTimeGauges implements sdkMetrics.MetricProducer {
+  private readonly gauges = new Map<string, GaugeState>();
+
+  constructor(private readonly now: () => bigint = nowNs) {}
+
+  declare(declaration: MetricDeclaration): void {
+    this.gauges.set(declaration.name, { declaration, series: new Map() });
+  }
+
+  record(name: string, value: number, attributes: Attributes, timeNs: bigint): void {
+    const gauge = this.gauges.get(name);
+    if (!gauge) return;
+    let key = seriesKey(attributes);
+    let series = gauge.series.get(key);
+    let overflow = false;
+    if (!series) {
+      if (gauge.series.size >= MAX_SERIES) {
+        overflow = true;
+        key = seriesKey(OVERFLOW);
+        attributes = OVERFLOW;
+        series = gauge.series.get(key);
+      }
+      if (!series) {
+        series = { attributes, pending: [], newest: undefined, receivedNs: 0n, exportedNs: 0n };
+        gauge.series.set(key, series);
+      }
+    }
+    const newest = series.newest;
+    const state = gauge.declaration.gauge === 'state';
+    if (newest && timeNs < newest.timeNs) return;
+    if (state && timeNs <= series.exportedNs) timeNs = series.exportedNs + 1n;
+    const point = { timeNs, value };
+    // The overflow series mixes many series: only its latest value means anything.
+    if (overflow || (newest && newest.timeNs === timeNs && series.pending.at(-1) === newest)) series.pending.pop();
+    if (series.pending.length >= MAX_PENDING) series.pending.shift();
+    series.pending.push(point);
+    series.newest = point;
+    series.receivedNs = this.now();
+  }
+
+  async collect(): Promise<sdkMetrics.CollectionResult> {
+    const now = this.now();
+    const metrics: sdkMetrics.GaugeMetricData[] = [];
+    for (const { declaration, series } of this.gauges.values()) {
+      const dataPoints: sdkMetrics.DataPoint<number>[] = [];
+      const state = declaration.gauge === 'state';
+      for (const [key, s] of series) {
+        if (s.pending.length > 0) {
+          for (const p of s.pending) dataPoints.push(point(s.attributes, p.timeNs, p.value));
+          s.exportedNs = s.pending.at(-1)!.timeNs;
+          s.pending = [];
+        } else if (state) {
+          const t = now > s.exportedNs ? now : s.exportedNs + 1n;
+          dataPoints.push(point(s.attributes, t, s.newest!.value));
+          s.exportedNs = t;
+        } else if (now - s.receivedNs < SAMPLE_HOLD_NS) {
+          dataPoints.push(point(s.attributes, s.newest!.timeNs, s.newest!.value));
+        } else {
+          series.delete(key);
+        }
+      }
+      if (dataPoints.length > 0) {
+        metrics.push({
+          descriptor: { name: declaration.name, description: declaration.description, unit: declaration.unit, valueType: ValueType.DOUBLE },
+          aggregationTemporality: sdkMetrics.AggregationTemporality.CUMULATIVE,
+          dataPointType: sdkMetrics.DataPointType.GAUGE,
+          dataPoints,
+        });
+      }
+    }
+    return {
+      resourceMetrics: {
+        // The reader keeps the SDK's resource and takes only our scope metrics.
+        resource: emptyResource(),
+        scopeMetrics: metrics.length > 0 ? [{ scope: { name: SCOPE_NAME, version: packageVersion }, metrics }] : [],
+      },
+      errors: [],
+    };
+  }
+}
+
+function point(attributes: Attributes, timeNs: bigint, value: number): sdkMetrics.DataPoint<number> {
+  const t = nsToHrTime(timeNs);
+  return { startTime: t, endTime: t, attributes, value };
+}
+
+/**
+ * Records mapped metric values: counters and histograms on SDK instruments (they aggregate, and
+ * a sum's time is its collection time by definition), gauges on EventTimeGauges.
+ */
+export function createMetricRecorder(meter: Meter, declarations: readonly MetricDeclaration[], gauges: EventTimeGauges): MetricRecorder {
+  const counters = new Map<string, Counter>();
+  const histograms = new Map<string, Histogram>();
+  for (const d of declarations) {
+    const options = { unit: d.unit, description: d.description };
+    if (d.instrument === 'counter') counters.set(d.name, meter.createCounter(d.name, options));
+    else if (d.instrument === 'histogram') {
+      histograms.set(d.name, meter.createHistogram(d.name, d.buckets ? { ...options, advice: { explicitBucketBoundaries: d.buckets } } : options));
+    } else gauges.declare(d);
+  }
+  return {
+    record(outputs: readonly MetricOutput[]): void {
+      for (const o of outputs) {
+        const counter = counters.get(o.name);
+        if (counter) {
+          // A counter only goes up; a negative figure in an event is not a count.
+          if (o.value >= 0) counter.add(o.value, o.attributes);
+          continue;
+        }
+        const histogram = histograms.get(o.name);
+        if (histogram) histogram.record(o.value, o.attributes);
+        else gauges.record(o.name, o.value, o.attributes, o.timeNs);
+      }
+    },
+  };
+}
