@@ -10,8 +10,9 @@ export interface MetricRecorder {
 /** Turns trace contributions into session spans (src/sessions). */
 export interface SessionObserver {
   observe(contribution: TraceContribution): void;
-  /** End what must end by now (age limits); called periodically and at shutdown. */
-  sweep(nowNs: bigint, final: boolean): void;
+  /** End what must end by now (age limits), by the observer's own clock; called periodically,
+   * and at shutdown with `final` to export everything that can be exported. */
+  sweep(final: boolean): void;
 }
 
 export interface SignalHookFactories {

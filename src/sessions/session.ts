@@ -1,0 +1,414 @@
+import type { AnyValueMap } from '@opentelemetry/api-logs';
+import { SpanStatusCode, type Attributes, type AttributeValue } from '@opentelemetry/api';
+import type { AssociationEnd, AssociationFact, AuthFact, AuthOutcome, Fact, IpFact } from './facts.js';
+import { sessionSpanId, sessionTraceId, type ClientRef } from './ids.js';
+
+export const SESSION_SPAN = 'client-session';
+export const CONNECTED_SPAN = 'connected';
+export const AUTH_SPAN = 'nac-auth';
+export const DHCP_SPAN = 'dhcp';
+
+/**
+ * Put on every session span (children inherit the missing ones from the association they
+ * happened in): the dimensions of the collector's spanmetrics connector (otel-collector.yaml).
+ */
+export const DIMENSIONS = ['mist.site_id', 'mist.wlan_id', 'mist.ap'] as const;
+
+/** Attributes the tracer itself adds. */
+export const INCOMPLETE_ATTRIBUTE = 'mist.session.incomplete';
+export const ROAMS_ATTRIBUTE = 'mist.session.roams';
+export const ASSOCIATED_ATTRIBUTE = 'mist.session.associated';
+export const NAC_RESULT_ATTRIBUTE = 'mist.nac.result';
+
+const NS_PER_S = 1_000_000_000n;
+// client-join and client-sessions report one association's connect_float up to a millisecond
+// apart; a second of tolerance still keeps two associations at one AP apart.
+const SAME_CONNECT_NS = NS_PER_S;
+// NAC certificate/IdP/MDM checks of one authentication arrive within milliseconds of its verdict.
+const CHECK_WINDOW_NS = 10n * NS_PER_S;
+
+export interface SpanPlan {
+  name: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  startNs: bigint;
+  endNs: bigint;
+  attributes: Attributes;
+  status: { code: SpanStatusCode; message?: string };
+  events: { name: string; timeNs: bigint; attributes: Attributes }[];
+}
+
+interface Association {
+  ap: string;
+  connectSec: number;
+  connectNs: bigint;
+  dims: Attributes;
+  joinAttributes?: AnyValueMap;
+  record?: { disconnectNs: bigint; outcome: AssociationEnd; reason?: string; attributes?: AnyValueMap };
+  exported: boolean;
+}
+
+interface Auth {
+  outcome: AuthOutcome;
+  type: string;
+  timeNs: bigint;
+  text?: string;
+  attributes?: AnyValueMap;
+  exported: boolean;
+}
+
+interface Ip {
+  ip: string;
+  timeNs: bigint;
+  attributes?: AnyValueMap;
+  exported: boolean;
+}
+
+export type EndCause = 'disconnect' | 'unassociated' | 'max-age' | 'evicted';
+
+function isPrimitive(v: unknown): v is string | number | boolean {
+  return typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+}
+
+/** Span attributes take primitives and arrays of one primitive type; nested maps are dropped. */
+export function toSpanAttributes(map: AnyValueMap | undefined): Attributes {
+  const out: Attributes = {};
+  if (!map) return out;
+  for (const key of Object.keys(map)) {
+    const v = map[key];
+    if (isPrimitive(v)) out[key] = v;
+    else if (Array.isArray(v) && v.length > 0 && v.every((x) => isPrimitive(x) && typeof x === typeof v[0])) {
+      out[key] = v as AttributeValue;
+    }
+  }
+  return out;
+}
+
+function pickDims(map: AnyValueMap): Attributes {
+  const out: Attributes = {};
+  for (const d of DIMENSIONS) if (isPrimitive(map[d])) out[d] = map[d] as string | number | boolean;
+  return out;
+}
+
+const min = (a: bigint, b: bigint) => (a < b ? a : b);
+const max = (a: bigint, b: bigint) => (a > b ? a : b);
+const abs = (a: bigint) => (a < 0n ? -a : a);
+
+/**
+ * What one bridge instance knows of one client session at one site, and the spans it yields.
+ * Built from facts in time order (the tracker sorts each settled batch), so the delivery order
+ * of the facts in one batch does not change the result.
+ */
+export class Session {
+  traceId: string | undefined;
+  rootSpanId: string | undefined;
+  firstNs: bigint;
+  lastNs: bigint;
+  /** Wall-clock ms: when this instance first heard of the session, saw its final disconnect, exported its root. */
+  readonly createdMs: number;
+  endedMs: number | undefined;
+  closedMs: number | undefined;
+  final: { endNs: bigint; outcome: AssociationEnd; reason?: string; attributes?: AnyValueMap } | undefined;
+  private readonly associations: Association[] = [];
+  private readonly auths: Auth[] = [];
+  private readonly ips: Ip[] = [];
+
+  constructor(
+    readonly client: ClientRef,
+    fact: Fact,
+    nowMs: number,
+  ) {
+    this.createdMs = nowMs;
+    this.firstNs = this.lastNs = fact.kind === 'association' ? fact.connectNs : fact.timeNs;
+  }
+
+  get settled(): boolean {
+    return this.traceId !== undefined;
+  }
+
+  get closed(): boolean {
+    return this.closedMs !== undefined;
+  }
+
+  /** Root start: the first association's connect (as its client-sessions record tells it, when known). */
+  private get anchorNs(): bigint | undefined {
+    return this.associations[0]?.connectNs;
+  }
+
+  private findAssociation(ap: string, connectNs: bigint): Association | undefined {
+    return this.associations.find((a) => a.ap === ap && abs(a.connectNs - connectNs) <= SAME_CONNECT_NS);
+  }
+
+  /** This exact association is known here (redelivery, or its join/record counterpart). */
+  hasAssociation(f: AssociationFact): boolean {
+    return this.findAssociation(f.ap, f.connectNs) !== undefined;
+  }
+
+  /**
+   * Whether a fact falls inside this session's time range. `forming`: the session is being built
+   * from this very batch, so an association near its pending NAC/DHCP events may still anchor it.
+   */
+  claims(fact: Fact, stitchWindowNs: bigint, forming: boolean): boolean {
+    const anchor = this.anchorNs;
+    const nearPending = (t: bigint) => t >= this.firstNs - stitchWindowNs && t <= this.lastNs + stitchWindowNs;
+    if (fact.kind === 'association') {
+      if (anchor === undefined) return forming && nearPending(fact.connectNs);
+      return fact.connectNs >= anchor - SAME_CONNECT_NS && (this.final === undefined || fact.connectNs < this.final.endNs);
+    }
+    if (anchor === undefined) return nearPending(fact.timeNs);
+    return fact.timeNs >= anchor - stitchWindowNs && (this.final === undefined || fact.timeNs <= this.final.endNs);
+  }
+
+  /** Take a fact in; false when it adds nothing (a redelivery). */
+  add(fact: Fact, nowMs: number): boolean {
+    const added = fact.kind === 'association' ? this.addAssociation(fact, nowMs) : fact.kind === 'auth' ? this.addAuth(fact) : this.addIp(fact);
+    if (added) {
+      const [from, to] = fact.kind === 'association' ? [fact.connectNs, fact.end?.disconnectNs ?? fact.connectNs] : [fact.timeNs, fact.timeNs];
+      this.firstNs = min(this.firstNs, from);
+      this.lastNs = max(this.lastNs, to);
+    }
+    return added;
+  }
+
+  private addAssociation(f: AssociationFact, nowMs: number): boolean {
+    let a = this.findAssociation(f.ap, f.connectNs);
+    let added = false;
+    if (!a) {
+      a = { ap: f.ap, connectSec: f.connectSec, connectNs: f.connectNs, dims: pickDims(f.attributes), exported: false };
+      const at = this.associations.findIndex((x) => x.connectNs > f.connectNs);
+      this.associations.splice(at < 0 ? this.associations.length : at, 0, a);
+      added = true;
+    }
+    if (f.end === undefined) {
+      if (a.joinAttributes === undefined && a.record === undefined && !a.exported) {
+        a.joinAttributes = f.attributes;
+        added = true;
+      }
+      return added;
+    }
+    if (a.record !== undefined) return added;
+    // The client-sessions record is the association's own account: its times and attributes win.
+    a.connectNs = f.connectNs;
+    a.dims = pickDims(f.attributes);
+    a.record = { disconnectNs: f.end.disconnectNs, outcome: f.end.outcome, attributes: f.attributes };
+    if (f.end.reason !== undefined) a.record.reason = f.end.reason;
+    a.joinAttributes = undefined;
+    if (f.end.outcome !== 'roam' && this.final === undefined) {
+      this.final = { endNs: f.end.disconnectNs, outcome: f.end.outcome, attributes: f.attributes };
+      if (f.end.reason !== undefined) this.final.reason = f.end.reason;
+      this.endedMs = nowMs;
+    }
+    return true;
+  }
+
+  private addAuth(f: AuthFact): boolean {
+    if (this.auths.some((x) => x.type === f.type && x.timeNs === f.timeNs && x.outcome === f.outcome)) return false;
+    const auth: Auth = { outcome: f.outcome, type: f.type, timeNs: f.timeNs, attributes: f.attributes, exported: false };
+    if (f.text !== undefined) auth.text = f.text;
+    const at = this.auths.findIndex((x) => x.timeNs > f.timeNs);
+    this.auths.splice(at < 0 ? this.auths.length : at, 0, auth);
+    return true;
+  }
+
+  private addIp(f: IpFact): boolean {
+    const known = this.ips.find((x) => x.ip === f.ip);
+    if (!known) {
+      this.ips.push({ ip: f.ip, timeNs: f.timeNs, attributes: f.attributes, exported: false });
+      return true;
+    }
+    // client-info and NAC_CLIENT_IP_ASSIGNED report one assignment: the earliest report wins,
+    // whatever order they came in, as long as the span is not out yet.
+    if (known.exported || known.timeNs <= f.timeNs) return false;
+    known.timeNs = f.timeNs;
+    known.attributes = f.attributes;
+    return true;
+  }
+
+  /** Fix the session's identity: from now on its spans can be exported. */
+  settle(): void {
+    if (this.settled) return;
+    const first = this.associations[0];
+    const anchor = first !== undefined ? `connect:${first.connectSec}` : `auth:${this.firstNs}`;
+    this.traceId = sessionTraceId(this.client, anchor);
+    this.rootSpanId = sessionSpanId(this.traceId, SESSION_SPAN);
+  }
+
+  get associated(): boolean {
+    return this.associations.length > 0;
+  }
+
+  /** Children complete and not yet exported (none before settling). */
+  takeReady(): SpanPlan[] {
+    if (!this.settled) return [];
+    const plans: SpanPlan[] = [];
+    for (const a of this.associations) {
+      if (a.record !== undefined && !a.exported) plans.push(this.connectedSpan(a, a.record.disconnectNs, false));
+    }
+    for (const verdict of this.auths) {
+      if (verdict.exported || (verdict.outcome !== 'permit' && verdict.outcome !== 'deny')) continue;
+      const checks = this.auths.filter(
+        (c) => !c.exported && (c.outcome === 'check' || c.outcome === 'check-error') && c.timeNs <= verdict.timeNs && c.timeNs >= verdict.timeNs - CHECK_WINDOW_NS,
+      );
+      plans.push(this.authSpan(verdict, checks));
+    }
+    for (const ip of this.ips) if (!ip.exported) plans.push(this.dhcpSpan(ip));
+    return plans;
+  }
+
+  /** Everything still held, then the root; the session keeps only what deduplicates late redeliveries. */
+  end(cause: EndCause, nowMs: number): SpanPlan[] {
+    this.settle();
+    const root = this.rootSpan(cause);
+    const plans = this.takeReady();
+    const incomplete = cause === 'max-age' || cause === 'evicted';
+    this.associations.forEach((a, i) => {
+      if (a.exported) return;
+      const next = this.associations[i + 1];
+      plans.push(this.connectedSpan(a, next?.connectNs ?? root.endNs, true));
+    });
+    // Checks no verdict followed: one span per burst.
+    let burst: Auth[] = [];
+    for (const c of this.auths) {
+      if (c.exported) continue;
+      if (burst.length > 0 && c.timeNs - burst[burst.length - 1]!.timeNs > CHECK_WINDOW_NS) {
+        plans.push(this.authSpan(undefined, burst));
+        burst = [];
+      }
+      burst.push(c);
+    }
+    if (burst.length > 0) plans.push(this.authSpan(undefined, burst));
+    if (incomplete && this.final === undefined) root.attributes[INCOMPLETE_ATTRIBUTE] = true;
+    plans.push(root);
+    this.closedMs = nowMs;
+    for (const a of this.associations) a.joinAttributes = undefined;
+    if (this.final) this.final.attributes = undefined;
+    return plans;
+  }
+
+  private childAttributes(own: AnyValueMap | undefined, timeNs: bigint): Attributes {
+    const attrs = toSpanAttributes(own);
+    let active = this.associations[0];
+    for (const a of this.associations) if (a.connectNs <= timeNs) active = a;
+    if (active) for (const [k, v] of Object.entries(active.dims)) if (attrs[k] === undefined) attrs[k] = v;
+    return attrs;
+  }
+
+  private connectedSpan(a: Association, endNs: bigint, incomplete: boolean): SpanPlan {
+    const traceId = this.traceId!;
+    const attributes = toSpanAttributes(a.record?.attributes ?? a.joinAttributes);
+    let status: SpanPlan['status'] = { code: SpanStatusCode.OK };
+    if (incomplete) {
+      attributes[INCOMPLETE_ATTRIBUTE] = true;
+      status = { code: SpanStatusCode.UNSET };
+    } else if (a.record?.outcome === 'error') {
+      status = { code: SpanStatusCode.ERROR, message: abnormal(a.record.reason) };
+    }
+    a.exported = true;
+    // The first association's attributes stay: they describe the session if it never ends.
+    if (a !== this.associations[0] && a.record) a.record.attributes = undefined;
+    a.joinAttributes = a === this.associations[0] ? a.joinAttributes : undefined;
+    return {
+      name: CONNECTED_SPAN,
+      traceId,
+      spanId: sessionSpanId(traceId, CONNECTED_SPAN, a.ap, a.connectSec),
+      parentSpanId: this.rootSpanId!,
+      startNs: a.connectNs,
+      endNs: max(endNs, a.connectNs),
+      attributes,
+      status,
+      events: [],
+    };
+  }
+
+  /** One authentication: its verdict (when one came) and the checks before it, as span events. */
+  private authSpan(verdict: Auth | undefined, checks: Auth[]): SpanPlan {
+    const traceId = this.traceId!;
+    const key = verdict ?? checks[0]!;
+    const attributes = this.childAttributes(key.attributes, key.timeNs);
+    const failed = checks.find((c) => c.outcome === 'check-error');
+    let status: SpanPlan['status'];
+    if (verdict) {
+      attributes[NAC_RESULT_ATTRIBUTE] = verdict.outcome;
+      status = verdict.outcome === 'deny' ? { code: SpanStatusCode.ERROR, message: verdict.text ?? verdict.type } : { code: SpanStatusCode.OK };
+    } else {
+      status = failed ? { code: SpanStatusCode.ERROR, message: failed.text ?? failed.type } : { code: SpanStatusCode.OK };
+    }
+    const startNs = checks.reduce((m, c) => min(m, c.timeNs), key.timeNs);
+    const endNs = verdict?.timeNs ?? checks.reduce((m, c) => max(m, c.timeNs), key.timeNs);
+    const events = checks.map((c) => ({ name: c.type, timeNs: c.timeNs, attributes: toSpanAttributes(c.attributes) }));
+    for (const a of [...checks, ...(verdict ? [verdict] : [])]) {
+      a.exported = true;
+      a.attributes = undefined;
+    }
+    return {
+      name: AUTH_SPAN,
+      traceId,
+      spanId: sessionSpanId(traceId, AUTH_SPAN, key.type, key.timeNs),
+      parentSpanId: this.rootSpanId!,
+      startNs,
+      endNs,
+      attributes,
+      status,
+      events,
+    };
+  }
+
+  private dhcpSpan(ip: Ip): SpanPlan {
+    const traceId = this.traceId!;
+    const attributes = this.childAttributes(ip.attributes, ip.timeNs);
+    ip.exported = true;
+    ip.attributes = undefined;
+    return {
+      name: DHCP_SPAN,
+      traceId,
+      spanId: sessionSpanId(traceId, DHCP_SPAN, ip.ip),
+      parentSpanId: this.rootSpanId!,
+      startNs: ip.timeNs,
+      endNs: ip.timeNs,
+      attributes,
+      status: { code: SpanStatusCode.OK },
+      events: [],
+    };
+  }
+
+  private rootSpan(cause: EndCause): SpanPlan {
+    const traceId = this.traceId!;
+    const first = this.associations[0];
+    let attributes: Attributes;
+    let status: SpanPlan['status'] = { code: SpanStatusCode.OK };
+    let startNs: bigint;
+    if (first === undefined) {
+      // Authentication without association: denied, or a wired/MAB client that never joins Wi-Fi.
+      const verdicts = this.auths.filter((a) => a.outcome === 'permit' || a.outcome === 'deny');
+      const last = verdicts[verdicts.length - 1];
+      const failed = this.auths.find((a) => a.outcome === 'check-error');
+      attributes = this.childAttributes((last ?? this.auths[0] ?? this.ips[0])?.attributes, this.firstNs);
+      attributes[ASSOCIATED_ATTRIBUTE] = false;
+      if (last?.outcome === 'deny') status = { code: SpanStatusCode.ERROR, message: last.text ?? last.type };
+      else if (!last && failed) status = { code: SpanStatusCode.ERROR, message: failed.text ?? failed.type };
+      startNs = this.firstNs;
+    } else {
+      attributes = toSpanAttributes(this.final?.attributes ?? first.record?.attributes ?? first.joinAttributes);
+      attributes[ROAMS_ATTRIBUTE] = this.associations.length - 1;
+      if (this.final?.outcome === 'error') status = { code: SpanStatusCode.ERROR, message: abnormal(this.final.reason) };
+      else if (cause === 'max-age' || cause === 'evicted') status = { code: SpanStatusCode.UNSET };
+      startNs = first.connectNs;
+    }
+    const endNs = this.final?.endNs ?? this.lastNs;
+    return {
+      name: SESSION_SPAN,
+      traceId,
+      spanId: this.rootSpanId!,
+      startNs,
+      endNs: max(endNs, startNs),
+      attributes,
+      status,
+      events: [],
+    };
+  }
+}
+
+function abnormal(reason: string | undefined): string {
+  return reason === undefined ? 'abnormal disconnect' : `abnormal disconnect (termination reason ${reason})`;
+}

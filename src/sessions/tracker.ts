@@ -1,0 +1,237 @@
+import { ROOT_CONTEXT, SpanKind, TraceFlags, trace, type Tracer } from '@opentelemetry/api';
+import { nsToHrTime } from '../envelope/time.js';
+import type { Logger } from '../log/logger.js';
+import type { TraceContribution } from '../mapping/types.js';
+import type { SessionObserver } from '../signals/hooks.js';
+import type { PresetIdGenerator } from '../signals/preset-ids.js';
+import { parseContribution, type Fact } from './facts.js';
+import type { ClientRef } from './ids.js';
+import { Session, type EndCause, type SpanPlan } from './session.js';
+
+export interface SessionLimits {
+  /** Sessions held at once (forming, open, and recently ended ones kept for deduplication). */
+  maxSessions: number;
+  /** An open session is ended, marked incomplete, this long after it was first heard of. */
+  maxAgeMs: number;
+  /** How long a session's identity stays open to late, out-of-order deliveries before its spans go out. */
+  settleMs: number;
+  /** NAC and DHCP events up to this long (event time) before a client's first connect belong to its session. */
+  stitchWindowMs: number;
+  /** How long an ended session is remembered, so redeliveries and late events are recognised. */
+  retainEndedMs: number;
+}
+
+export interface TrackerStats {
+  sessions: number;
+  exportedSpans: number;
+  ignored: number;
+  endedByMaxAge: number;
+  evicted: number;
+}
+
+const NS_PER_MS = 1_000_000n;
+// A flood of events about one client inside one settle time is cut here rather than held.
+const MAX_PENDING_PER_CLIENT = 512;
+
+interface Pending {
+  fact: Fact;
+  atMs: number;
+}
+
+/** One client at one site: facts waiting for their settle time, and its sessions. */
+interface Client {
+  ref: ClientRef;
+  pending: Pending[];
+  sessions: Session[];
+}
+
+function clientKey(c: ClientRef): string {
+  return `${c.org}|${c.site}|${c.mac}`;
+}
+
+function factTime(f: Fact): bigint {
+  return f.kind === 'association' ? f.connectNs : f.timeNs;
+}
+
+// Time order, then a fixed order for equal times: the batch's result cannot depend on arrival.
+const KIND_ORDER = { association: 0, auth: 1, ip: 2 } as const;
+function byTime(a: Pending, b: Pending): number {
+  const ta = factTime(a.fact);
+  const tb = factTime(b.fact);
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  if (a.fact.kind !== b.fact.kind) return KIND_ORDER[a.fact.kind] - KIND_ORDER[b.fact.kind];
+  const ka = a.fact.kind === 'association' ? `${a.fact.ap}${a.fact.end ? 1 : 0}` : a.fact.kind === 'auth' ? a.fact.type : a.fact.ip;
+  const kb = b.fact.kind === 'association' ? `${b.fact.ap}${b.fact.end ? 1 : 0}` : b.fact.kind === 'auth' ? b.fact.type : b.fact.ip;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+/**
+ * Stitches trace contributions (client-join, client-sessions, client-info, nac-events) into one
+ * trace per client session, held in a bounded table (README "Client session traces").
+ *
+ * Every fact waits `settleMs` (wall clock) from the first pending fact of its client, then the
+ * client's pending facts are placed in time order: into the session whose range covers them, or
+ * into new sessions. A session's children go out as soon as they are complete; its root goes out
+ * `settleMs` after its final disconnect arrived (once nothing about the client is pending), or,
+ * marked incomplete, at max age.
+ */
+export class SessionTracker implements SessionObserver {
+  // Map order is recency: a client's entry moves to the end whenever it is touched, so the
+  // first entry is the one to evict when the table is full.
+  private readonly table = new Map<string, Client>();
+  /** Sessions, plus one per client with facts pending. */
+  private count = 0;
+  private readonly stats: TrackerStats = { sessions: 0, exportedSpans: 0, ignored: 0, endedByMaxAge: 0, evicted: 0 };
+  private readonly stitchWindowNs: bigint;
+  private evictedSinceSweep = 0;
+
+  constructor(
+    private readonly tracer: Tracer,
+    private readonly ids: PresetIdGenerator,
+    private readonly limits: SessionLimits,
+    private readonly log: Logger,
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.stitchWindowNs = BigInt(limits.stitchWindowMs) * NS_PER_MS;
+  }
+
+  get snapshot(): TrackerStats {
+    return { ...this.stats, sessions: this.count };
+  }
+
+  observe(contribution: TraceContribution): void {
+    const parsed = parseContribution(contribution);
+    if ('problem' in parsed) {
+      this.stats.ignored += 1;
+      this.log.debug('trace contribution not usable for a session', { problem: parsed.problem });
+      return;
+    }
+    const key = clientKey(parsed.client);
+    let client = this.table.get(key);
+    if (client) {
+      this.table.delete(key);
+      this.table.set(key, client);
+    } else {
+      if (this.count >= this.limits.maxSessions) this.evictOldest();
+      client = { ref: parsed.client, pending: [], sessions: [] };
+      this.table.set(key, client);
+    }
+    if (client.pending.length >= MAX_PENDING_PER_CLIENT) {
+      this.stats.ignored += 1;
+      return;
+    }
+    if (client.pending.length === 0) this.count += 1;
+    client.pending.push({ fact: parsed.fact, atMs: this.clock() });
+  }
+
+  /**
+   * Periodically: place pending facts whose settle time is over, export roots of ended sessions,
+   * end those past max age, forget ended ones past retention. `final` (shutdown): place and
+   * export everything held now; sessions still open keep no root, since their disconnect may yet
+   * reach another instance (or this one after a restart), which derives the same root id.
+   */
+  sweep(final: boolean): void {
+    const now = this.clock();
+    const { settleMs, maxAgeMs, retainEndedMs } = this.limits;
+    let maxAged = 0;
+    for (const [key, client] of this.table) {
+      const first = client.pending[0];
+      if (first !== undefined && (final || now - first.atMs >= settleMs)) this.place(client, now);
+      const sessions = client.sessions;
+      for (let i = sessions.length - 1; i >= 0; i--) {
+        const s = sessions[i]!;
+        if (s.closed) {
+          if (now - s.closedMs! >= retainEndedMs) {
+            sessions.splice(i, 1);
+            this.count -= 1;
+          }
+        } else if (s.final !== undefined) {
+          if (final || (now - s.endedMs! >= settleMs && client.pending.length === 0)) this.emit(s.end('disconnect', now));
+        } else if (now - s.createdMs >= maxAgeMs) {
+          this.emit(s.end('max-age', now));
+          maxAged += 1;
+        }
+      }
+      if (sessions.length === 0 && client.pending.length === 0) this.table.delete(key);
+    }
+    if (this.evictedSinceSweep > 0) {
+      this.log.warn('session table full: the least recently active clients were ended early (sessions.maxSessions)', {
+        sessions: this.evictedSinceSweep,
+        maxSessions: this.limits.maxSessions,
+      });
+      this.evictedSinceSweep = 0;
+    }
+    if (maxAged > 0) {
+      this.stats.endedByMaxAge += maxAged;
+      this.log.info('client sessions ended at max age without a disconnect (marked incomplete)', { sessions: maxAged, maxAgeMs });
+    }
+  }
+
+  /** Place a client's pending facts, in time order, into its sessions; export what is complete. */
+  private place(client: Client, now: number): void {
+    const batch = client.pending.sort(byTime);
+    client.pending = [];
+    this.count -= 1;
+    const formed = new Set<Session>();
+    const touched = new Set<Session>();
+    for (const { fact, atMs } of batch) {
+      let session = this.locate(client.sessions, fact, formed);
+      if (!session) {
+        session = new Session(client.ref, fact, atMs);
+        client.sessions.push(session);
+        formed.add(session);
+        this.count += 1;
+      }
+      if (session.add(fact, atMs)) touched.add(session);
+    }
+    for (const s of touched) {
+      s.settle();
+      if (formed.has(s) && !s.associated) this.emit(s.end('unassociated', now));
+      else this.emit(s.takeReady());
+    }
+  }
+
+  /** The session holding that very association, else the latest one whose range covers the fact. */
+  private locate(sessions: Session[], fact: Fact, forming: Set<Session>): Session | undefined {
+    if (fact.kind === 'association') {
+      const exact = sessions.find((s) => s.hasAssociation(fact));
+      if (exact) return exact;
+    }
+    for (let i = sessions.length - 1; i >= 0; i--) {
+      const s = sessions[i]!;
+      if (s.claims(fact, this.stitchWindowNs, forming.has(s))) return s;
+    }
+    return undefined;
+  }
+
+  private evictOldest(): void {
+    const first = this.table.entries().next();
+    if (first.done) return;
+    const [key, client] = first.value;
+    const now = this.clock();
+    if (client.pending.length > 0) this.place(client, now);
+    for (const s of client.sessions) {
+      if (!s.closed) this.emit(s.end(s.final ? 'disconnect' : 'evicted', now));
+    }
+    this.table.delete(key);
+    this.count -= client.sessions.length;
+    this.stats.evicted += client.sessions.length;
+    this.evictedSinceSweep += client.sessions.length;
+  }
+
+  private emit(plans: SpanPlan[]): void {
+    for (const p of plans) {
+      const parent =
+        p.parentSpanId === undefined
+          ? ROOT_CONTEXT
+          : trace.setSpanContext(ROOT_CONTEXT, { traceId: p.traceId, spanId: p.parentSpanId, traceFlags: TraceFlags.SAMPLED, isRemote: true });
+      const span = this.ids.with(p.traceId, p.spanId, () =>
+        this.tracer.startSpan(p.name, { kind: SpanKind.INTERNAL, startTime: nsToHrTime(p.startNs), attributes: p.attributes }, parent),
+      );
+      for (const e of p.events) span.addEvent(e.name, e.attributes, nsToHrTime(e.timeNs));
+      span.setStatus(p.status);
+      span.end(nsToHrTime(p.endNs));
+      this.stats.exportedSpans += 1;
+    }
+  }
+}
