@@ -8,10 +8,11 @@ import { Journal } from './durability/journal.js';
 import { createExporters } from './export/exporters.js';
 import { createIngress } from './ingress/app.js';
 import { createLogger, type Logger } from './log/logger.js';
-import { fallbackMapper } from './mapping/fallback.js';
+import { loadMappings } from './mapping/loader.js';
 import { Pipeline } from './pipeline.js';
 import { renderPrometheus } from './self/prometheus.js';
 import { createSelfTelemetry } from './self/telemetry.js';
+import { createMetricRecorder } from './signals/metrics.js';
 import { DrivenMetricReader } from './signals/providers.js';
 
 export interface Bridge {
@@ -26,11 +27,14 @@ export interface Bridge {
 }
 
 export async function startBridge(config: BridgeConfig, log: Logger = createLogger(config.log.level)): Promise<Bridge> {
+  // Built-in mappings plus the user's directory; a bad file stops start-up (MappingError).
+  const mappings = loadMappings({ customDir: config.mappings.dir });
   // Opened first: a directory locked by another running bridge stops start-up here.
   const journal = new Journal(config.durability);
   const exporters = createExporters();
   const selfReader = new DrivenMetricReader();
-  const pipeline = new Pipeline(config, fallbackMapper, exporters, log, [selfReader]);
+  const pipeline = new Pipeline(config, mappings.engine, exporters, log, [selfReader]);
+  pipeline.metrics = createMetricRecorder(pipeline.signals.meter, mappings.metrics, pipeline.gauges);
   const dedup = new EventDeduplicator(config.dedup);
   const telemetry = createSelfTelemetry(pipeline.signals.selfMeter, {
     journalDeliveries: () => journal.count,

@@ -3,8 +3,11 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load.js';
 import { startBridge } from './bridge.js';
 import { createLogger } from './log/logger.js';
+import { checkMappings } from './mapping/check.js';
+import { MappingError } from './mapping/loader.js';
 
 const USAGE = `usage: mist-otel-bridge [start] [--config FILE]
+       mist-otel-bridge check-mappings [DIR] [--config FILE]   validate mapping files (DIR: your mappings directory)
 
 Receives Juniper Mist webhooks and exports them as OpenTelemetry logs, metrics and traces.
 Configuration: config/default.yaml, overlaid by --config FILE, overlaid by environment variables.`;
@@ -19,14 +22,16 @@ async function main(): Promise<number> {
     return 0;
   }
   const command = positionals[0] ?? 'start';
-  if (command !== 'start') {
+  if (command !== 'start' && command !== 'check-mappings') {
     process.stderr.write(`unknown command "${command}"\n${USAGE}\n`);
     return 2;
   }
 
   let config;
   try {
-    config = loadConfig({ file: values.config });
+    // check-mappings starts nothing, so it needs no webhook secret.
+    const overrides = command === 'check-mappings' ? { security: { allowUnsigned: true }, ...(positionals[1] ? { mappings: { dir: positionals[1] } } : {}) } : undefined;
+    config = loadConfig({ file: values.config, overrides });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`mist-otel-bridge: ${err.message}\n`);
@@ -34,11 +39,25 @@ async function main(): Promise<number> {
     }
     throw err;
   }
+  if (command === 'check-mappings') {
+    const { ok, report } = checkMappings(config.mappings.dir);
+    (ok ? process.stdout : process.stderr).write(report + '\n');
+    return ok ? 0 : 1;
+  }
   const log = createLogger(config.log.level);
   // A stray rejection in a library callback is a bug to report, not a reason to drop what was
   // accepted: log it and keep serving.
   process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { error: String(reason) }));
-  const bridge = await startBridge(config, log);
+  let bridge;
+  try {
+    bridge = await startBridge(config, log);
+  } catch (err) {
+    if (err instanceof MappingError) {
+      process.stderr.write(`mist-otel-bridge: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
 
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {

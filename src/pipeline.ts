@@ -8,6 +8,7 @@ import type { Exporters } from './export/exporters.js';
 import type { Logger } from './log/logger.js';
 import type { EventMapper } from './mapping/types.js';
 import { emitLog } from './signals/emit.js';
+import { EventTimeGauges } from './signals/metrics.js';
 import type { MetricRecorder, SessionObserver } from './signals/hooks.js';
 import { createSignals, type Signals } from './signals/providers.js';
 import type { ExportSignal, SelfTelemetry } from './self/telemetry.js';
@@ -64,6 +65,8 @@ export class Pipeline {
   private readonly spanQueue: BatchQueue<ReadableSpan>;
   /** Set by the bridge once mapping declarations are known (src/signals/metrics). */
   metrics: MetricRecorder | undefined;
+  /** Gauges stamped with their event's time; a producer on the metric reader (src/signals/metrics). */
+  readonly gauges = new EventTimeGauges();
   /** Set by the bridge when session tracing is on (src/sessions). */
   sessions: SessionObserver | undefined;
   /** Set by the bridge: the bridge's own counters (src/self). */
@@ -109,6 +112,7 @@ export class Pipeline {
       },
       metricReaderOptions: {
         aggregationTemporalitySelector: (type) => exporters.metrics.selectAggregationTemporality?.(type) ?? 1,
+        metricProducers: [this.gauges],
       },
       extraMetricReaders,
     });

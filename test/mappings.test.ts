@@ -1,0 +1,155 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MappingError } from '../src/mapping/loader.js';
+import { startTestBridge } from './support/bridge-harness.js';
+import { postDelivery } from './support/mist-client.js';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedPoint } from './support/otlp-receiver.js';
+
+/** Mapping files end to end: a real bridge, the real OTLP exporters, what a backend receives. */
+
+const ORG = 'e2e00000-0000-4000-8000-00000000000a';
+const SITE = 'e2e00000-0000-4000-8000-00000000000b';
+
+let receiver: OtlpReceiver;
+const dirs: string[] = [];
+beforeAll(async () => {
+  receiver = await startOtlpReceiver();
+});
+afterAll(async () => {
+  await receiver.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+afterEach(() => receiver.clear());
+
+const points = (name: string, where: (p: ReceivedPoint) => boolean = () => true) => receiver.points.filter((p) => p.name === name && where(p));
+
+describe('built-in mappings through a running bridge', () => {
+  it('turns alarms, device up/downs and client latency into logs and event-time metrics', async () => {
+    const bridge = await startTestBridge(receiver);
+    try {
+      const alarms = {
+        topic: 'alarms',
+        events: [
+          { id: 'al-1', org_id: ORG, site_id: SITE, type: 'switch_down', group: 'infrastructure', severity: 'critical', count: 2, timestamp: 1750000000.123456, last_seen: '2025-06-15T15:06:40' },
+          { id: 'al-2', org_id: ORG, site_id: SITE, type: 'ap_bad_cable', group: 'marvis', severity: 'critical', details: { status: 'resolved', symptom: 'bad_cable' }, timestamp: 1750000060 },
+        ],
+      };
+      const updowns = {
+        topic: 'device_updowns', // Mist's own examples use "_": the same topic
+        events: [{ org_id: ORG, site_id: SITE, ap: '5c5b35e2e001', ap_name: 'ap-e2e', type: 'AP_DISCONNECTED', ev_type: 'NOTICE', timestamp: 1750000120.5 }],
+      };
+      const latency = { topic: 'client-latency', events: [{ org_id: ORG, site_id: SITE, avg_dhcp: 0.0125, max_dns: '0.5', timestamp: 1750000200.654321 }] };
+      for (const body of [alarms, updowns, latency]) expect((await postDelivery(bridge.webhook, body)).status).toBe(200);
+
+      await receiver.waitFor(() => receiver.logs.length >= 3 && points('mist.device.up').length > 0 && points('mist.client.latency.dhcp.avg').length > 0);
+
+      const critical = receiver.logs.find((l) => l.attributes['mist.id'] === 'al-1')!;
+      expect(critical).toMatchObject({ eventName: 'mist.alarm', severityText: 'ERROR', severityNumber: 17, body: 'switch_down (critical)', timeUnixNano: 1750000000_123456000n });
+      expect(critical.attributes).toMatchObject({ 'event.name': 'mist.alarm', 'mist.topic': 'alarms', 'mist.count': 2, 'mist.last_seen': '2025-06-15T15:06:40' });
+      const resolved = receiver.logs.find((l) => l.attributes['mist.id'] === 'al-2')!;
+      expect(resolved).toMatchObject({ severityText: 'INFO', body: 'ap_bad_cable (critical, resolved)' });
+      expect(resolved.attributes['mist.details']).toEqual({ status: 'resolved', symptom: 'bad_cable' });
+      const down = receiver.logs.find((l) => l.attributes['mist.topic'] === 'device-updowns')!;
+      expect(down).toMatchObject({ eventName: 'mist.device.updown', severityText: 'WARN', timeUnixNano: 1750000120_500000000n });
+
+      const up = points('mist.device.up')[0]!;
+      expect(up).toMatchObject({ kind: 'gauge', unit: '1', value: 0, timeUnixNano: 1750000120_500000000n });
+      expect(up.attributes).toEqual({ 'mist.org_id': ORG, 'mist.site_id': SITE, 'mist.device_mac': '5c5b35e2e001', 'mist.device_name': 'ap-e2e', 'mist.device_type': 'ap' });
+      const dhcp = points('mist.client.latency.dhcp.avg')[0]!;
+      expect(dhcp).toMatchObject({ kind: 'gauge', unit: 's', value: 0.0125, timeUnixNano: 1750000200_654321000n });
+      expect(points('mist.client.latency.dns.max')[0]).toMatchObject({ value: 0.5, timeUnixNano: 1750000200_654321000n });
+
+      await receiver.waitFor(() => points('mist.events', (p) => p.attributes['mist.topic'] === 'alarms').length > 0);
+      const alarmCount = points('mist.events', (p) => p.attributes['mist.topic'] === 'alarms' && p.attributes['mist.event_type'] === 'switch_down').at(-1)!;
+      expect(alarmCount).toMatchObject({ kind: 'sum', monotonic: true, temporality: 'cumulative', unit: '{event}', value: 1 });
+      expect(alarmCount.attributes).toEqual({ 'mist.topic': 'alarms', 'mist.event_type': 'switch_down', 'mist.severity': 'critical' });
+      expect(points('mist.alarm.occurrences', (p) => p.attributes['mist.alarm_type'] === 'switch_down').at(-1)).toMatchObject({ unit: '{occurrence}', value: 2 });
+
+      // A state gauge stays current between events; a sample gauge keeps its measurement time.
+      receiver.clear();
+      await receiver.waitFor(() => points('mist.device.up').length > 0 && points('mist.client.latency.dhcp.avg').length > 0);
+      expect(points('mist.device.up')[0]!.timeUnixNano).toBeGreaterThan(BigInt(Date.now() - 60_000) * 1_000_000n);
+      expect(points('mist.client.latency.dhcp.avg')[0]!.timeUnixNano).toBe(1750000200_654321000n);
+    } finally {
+      await bridge.stop();
+    }
+  });
+
+  it('maps a 250-event delivery of real-world shapes: ms and string timestamps, string booleans, mixed types', async () => {
+    const bridge = await startTestBridge(receiver);
+    try {
+      const events = Array.from({ length: 250 }, (_, i) => {
+        switch (i % 5) {
+          case 0: // 13-digit milliseconds, "true"/"false" strings
+            return { org_id: ORG, site_id: SITE, type: i % 2 ? 'NAC_CLIENT_DENY' : 'NAC_CLIENT_PERMIT', mac: `a0b1c200${i}`, random_mac: 'true', nacrule_matched: 'false', client_type: 'WIRELESS', timestamp: 1750000000000 + i };
+          case 1: // numeric-string seconds
+            return { org_id: ORG, type: 'ME_SERVICE_STOPPED', mxedge_id: `edge-${i}`, timestamp: `1750000000.${String(i).padStart(6, '0')}` };
+          case 2: // zone-less ISO only in a field the topic does not use for time; no timestamp at all
+            return { org_id: ORG, site_id: SITE, type: 'AP_CONFIGURED', ev_type: 'notice', last_seen: '2025-06-05T04:00:00', n: i };
+          case 3: // undeclared fields, nested and mixed-type
+            return { org_id: ORG, site_id: SITE, type: 'SW_PORT_DOWN', ev_type: 'WARN', extra: { list: [1, 'two', { three: true }] }, version: i, timestamp: 1750000000 + i };
+          default: // not an object at all
+            return i;
+        }
+      });
+      const res = await postDelivery(bridge.webhook, { topic: 'device-events', events });
+      expect(res.status).toBe(200);
+      expect(res.json).toMatchObject({ events: 250, failed_events: 0 });
+      await receiver.waitFor(() => receiver.logs.length === 250);
+
+      const logs = receiver.logs;
+      const byType = (t: string) => logs.filter((l) => l.attributes['mist.type'] === t);
+      expect(byType('NAC_CLIENT_PERMIT')[0]!.timeUnixNano).toBe(1750000000000_000000n);
+      expect(byType('ME_SERVICE_STOPPED').find((l) => l.attributes['mist.mxedge_id'] === 'edge-11')!.timeUnixNano).toBe(1750000000_000011000n);
+      expect(byType('AP_CONFIGURED').every((l) => l.attributes['mist.timestamp_source'] === 'receipt' && l.timeUnixNano === l.observedTimeUnixNano)).toBe(true);
+      expect(byType('SW_PORT_DOWN').every((l) => l.severityText === 'WARN')).toBe(true);
+      expect(byType('SW_PORT_DOWN')[0]!.attributes['mist.extra']).toEqual({ list: [1, 'two', { three: true }] });
+      expect(logs.filter((l) => l.attributes['mist.malformed_event'] === true)).toHaveLength(50);
+      for (const l of logs) {
+        expect(l.timeUnixNano).toBeGreaterThan(BigInt(Date.UTC(2015, 0, 1)) * 1_000_000n);
+        // A non-object event is not a device event: the default mapping records what arrived.
+        expect(l.eventName).toBe(l.attributes['mist.malformed_event'] ? 'mist.event' : 'mist.device.event');
+      }
+      await receiver.waitFor(() => points('mist.events', (p) => p.attributes['mist.topic'] === 'device-events').reduce((n, p) => n + (p.value ?? 0), 0) >= 250);
+    } finally {
+      await bridge.stop();
+    }
+  });
+});
+
+describe('custom mapping files', () => {
+  it('adds a topic from the mappings directory, its metric reaching the backend with its unit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mist-e2e-mappings-'));
+    dirs.push(dir);
+    writeFileSync(
+      join(dir, 'door-sensors.yaml'),
+      `topic: door-sensors
+description: Door sensors
+log: { event_name: mist.door.event, body: [text], severity: { default: INFO, rules: [{ when: { field: state, equals: forced }, level: ERROR }] } }
+metrics:
+  - { name: mist.door.battery, instrument: gauge, gauge: state, unit: "1", description: Battery, value: battery_pct, scale: 0.01, attributes: { mist.door: door } }
+`,
+    );
+    const bridge = await startTestBridge(receiver, { env: { MIST_BRIDGE_MAPPINGS_DIR: dir } });
+    try {
+      const res = await postDelivery(bridge.webhook, { topic: 'door-sensors', events: [{ door: 'north', state: 'FORCED', text: 'north door forced', battery_pct: '87', timestamp: 1750000300 }] });
+      expect(res.status).toBe(200);
+      await receiver.waitFor(() => receiver.logs.length === 1 && points('mist.door.battery').length > 0);
+      expect(receiver.logs[0]).toMatchObject({ eventName: 'mist.door.event', severityText: 'ERROR', body: 'north door forced', timeUnixNano: 1750000300_000000000n });
+      expect(points('mist.door.battery')[0]).toMatchObject({ unit: '1', value: 0.87, attributes: { 'mist.door': 'north' }, timeUnixNano: 1750000300_000000000n });
+    } finally {
+      await bridge.stop();
+    }
+  });
+
+  it('stops start-up on a bad file, naming the file, the path inside it and the problem', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mist-e2e-bad-mappings-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'alarms.yaml'), 'topic: alarms\ndescription: mine\nlog: false\nmetrics:\n  - { name: mist.x.count, instrument: counter, description: x }\n');
+    const started = startTestBridge(receiver, { env: { MIST_BRIDGE_MAPPINGS_DIR: dir } });
+    await expect(started).rejects.toThrow(MappingError);
+    await expect(started).rejects.toThrow(/alarms\.yaml:5:\d+: metrics\[0\]\.unit: /);
+  });
+});
