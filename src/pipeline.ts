@@ -10,6 +10,7 @@ import type { EventMapper } from './mapping/types.js';
 import { emitLog } from './signals/emit.js';
 import { EventTimeGauges } from './signals/metrics.js';
 import type { MetricRecorder, SessionObserver } from './signals/hooks.js';
+import { PresetIdGenerator } from './signals/preset-ids.js';
 import { createSignals, type Signals } from './signals/providers.js';
 import type { ExportSignal, SelfTelemetry } from './self/telemetry.js';
 
@@ -69,6 +70,8 @@ export class Pipeline {
   readonly gauges = new EventTimeGauges();
   /** Set by the bridge when session tracing is on (src/sessions). */
   sessions: SessionObserver | undefined;
+  /** The tracer's id source: session spans preset ids derived from Mist fields (src/sessions/ids.ts). */
+  readonly spanIds = new PresetIdGenerator();
   /** Set by the bridge: the bridge's own counters (src/self). */
   telemetry: SelfTelemetry | undefined;
   private metricsTimer: NodeJS.Timeout | undefined;
@@ -115,6 +118,7 @@ export class Pipeline {
         metricProducers: [this.gauges],
       },
       extraMetricReaders,
+      idGenerator: this.spanIds,
     });
     this.metricsTimer = setInterval(() => void this.exportMetrics(), ex.metricsIntervalMs);
     this.metricsTimer.unref();
@@ -176,14 +180,15 @@ export class Pipeline {
           return true;
         }
         const started = performance.now();
+        const points = resourceMetrics.scopeMetrics.reduce((n, s) => n + s.metrics.reduce((m, d) => m + d.dataPoints.length, 0), 0);
         const result = await new Promise<ExportResult>((resolve) => this.exporters.metrics.export(resourceMetrics, resolve));
         if (result.code !== ExportResultCode.SUCCESS) {
           // Cumulative sums carry over to the next collection, so the next success repairs this.
-          this.exportFailed('metrics', resourceMetrics.scopeMetrics.length, result.error, 1);
+          this.exportFailed('metrics', points, result.error, 1);
           return false;
         }
         this.metricsThrough = through;
-        this.telemetry?.exported('metrics', resourceMetrics.scopeMetrics.length, performance.now() - started);
+        this.telemetry?.exported('metrics', points, performance.now() - started);
         return true;
       } finally {
         this.metricsExporting = undefined;
@@ -209,6 +214,8 @@ export class Pipeline {
    */
   async shutdown(deadline: number): Promise<{ flushed: boolean; unexported: number; exported: Watermarks }> {
     clearInterval(this.metricsTimer);
+    // Mapping has stopped: session spans that can be completed now must be queued before the flush.
+    this.sessions?.sweep(true);
     const flushed = await this.flush(deadline);
     this.logQueue.stop();
     this.spanQueue.stop();

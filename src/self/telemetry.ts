@@ -43,7 +43,7 @@ export function createSelfTelemetry(meter: Meter, gauges: SelfGauges): SelfTelem
     unit: '{event}',
   });
   const exportedRecords = meter.createCounter('mist.bridge.export.records', {
-    description: 'Records (log records, spans, metric data batches) the backend accepted, by signal',
+    description: 'Records (log records, spans, metric data points) the backend accepted, by signal',
     unit: '{record}',
   });
   const failedRecords = meter.createCounter('mist.bridge.export.failures', {

@@ -1,0 +1,146 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBridge } from '../../src/bridge.js';
+import { loadConfig } from '../../src/config/load.js';
+import { createLogger } from '../../src/log/logger.js';
+import { startTestBridge } from '../support/bridge-harness.js';
+import { postDelivery } from '../support/mist-client.js';
+import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
+import { removeTempDirs, tempDataDir } from './helpers.js';
+
+let receiver: OtlpReceiver;
+beforeAll(async () => {
+  // The exporters' own retries end at this timeout, so failures reach the bridge's queue quickly.
+  process.env.OTEL_EXPORTER_OTLP_TIMEOUT = '500';
+  receiver = await startOtlpReceiver();
+});
+afterAll(async () => {
+  delete process.env.OTEL_EXPORTER_OTLP_TIMEOUT;
+  await receiver.close();
+  removeTempDirs();
+});
+
+/** Prometheus text → "name{labels}" → value, labels without the scope ones, sorted. */
+function samples(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m) continue;
+    const labels = (m[2] ?? '')
+      .split(/,(?=[a-z_]+=")/)
+      .filter((l) => l !== '' && !l.startsWith('otel_scope_'))
+      .sort()
+      .join(',');
+    out.set(`${m[1]}{${labels}}`, Number(m[3]));
+  }
+  return out;
+}
+
+describe('self-telemetry', () => {
+  it('is served at GET /metrics in Prometheus text format and exported over OTLP under its own scope', async () => {
+    const bridge = await startTestBridge(receiver, {
+      env: { MIST_WEBHOOK_SECRET: 'k' },
+      overrides: { server: { host: '127.0.0.1', port: 0 }, durability: { dir: tempDataDir() } },
+    });
+    try {
+      const ok = { topic: 'self-a', events: [{ n: 1 }, { n: 2 }] };
+      expect((await postDelivery(bridge.webhook, ok, { secret: 'k' })).status).toBe(200);
+      expect((await postDelivery(bridge.webhook, ok, { secret: 'k' })).json).toMatchObject({ duplicates: 2 });
+      expect((await postDelivery(bridge.webhook, { topic: 'self-b', events: [{ n: 3 }] }, { secret: 'k' })).status).toBe(200);
+      expect((await postDelivery(bridge.webhook, ok, { secret: 'wrong' })).status).toBe(401);
+      expect((await postDelivery(bridge.webhook, ok)).status).toBe(401);
+      expect((await postDelivery(bridge.webhook, '{"topic":', { secret: 'k' })).status).toBe(400);
+      await receiver.waitFor(() => receiver.logs.length === 3);
+
+      const res = await fetch(bridge.address.url + '/metrics');
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      const text = await res.text();
+      expect(text).toContain('# TYPE mist_bridge_deliveries_total counter');
+      const s = samples(text);
+      expect(s.get('mist_bridge_deliveries_total{http_response_status_code="200"}')).toBe(3);
+      expect(s.get('mist_bridge_deliveries_total{http_response_status_code="401"}')).toBe(2);
+      expect(s.get('mist_bridge_deliveries_total{http_response_status_code="400"}')).toBe(1);
+      expect(s.get('mist_bridge_signature_failures_total{reason="invalid"}')).toBe(1);
+      expect(s.get('mist_bridge_signature_failures_total{reason="missing"}')).toBe(1);
+      expect(s.get('mist_bridge_events_total{topic="self-a"}')).toBe(2);
+      expect(s.get('mist_bridge_events_total{topic="self-b"}')).toBe(1);
+      expect(s.get('mist_bridge_events_duplicates_total{topic="self-a"}')).toBe(2);
+      expect(s.get('mist_bridge_export_records_total{signal="logs"}')).toBe(3);
+      expect(s.get('mist_bridge_export_duration_count{signal="logs"}')).toBeGreaterThan(0);
+      expect(s.get('mist_bridge_export_queued{signal="logs"}')).toBe(0);
+      expect(s.has('mist_bridge_journal_deliveries{}')).toBe(true);
+      expect(s.has('mist_bridge_journal_size{}')).toBe(true);
+      // Only the bridge's own figures: the Mist-derived metrics go to the backend.
+      expect([...s.keys()].every((k) => k.startsWith('mist_bridge_') || k.startsWith('target_info'))).toBe(true);
+
+      // The same instruments reach the OTLP backend under scope mist-otel-bridge.self.
+      await receiver.waitFor(() =>
+        receiver.points.some((p) => p.name === 'mist.bridge.deliveries' && p.attributes['http.response.status_code'] === 401 && p.value === 2),
+      );
+      const own = receiver.points.filter((p) => p.name.startsWith('mist.bridge.'));
+      expect(new Set(own.map((p) => p.scope.name))).toEqual(new Set(['mist-otel-bridge.self']));
+      expect(new Set(own.map((p) => p.name))).toEqual(
+        new Set([
+          'mist.bridge.deliveries',
+          'mist.bridge.signature.failures',
+          'mist.bridge.events',
+          'mist.bridge.events.duplicates',
+          'mist.bridge.export.records',
+          'mist.bridge.export.duration',
+          'mist.bridge.journal.deliveries',
+          'mist.bridge.journal.size',
+          'mist.bridge.export.queued',
+          'mist.bridge.dedup.entries',
+        ]),
+      );
+    } finally {
+      await bridge.stop();
+    }
+  });
+
+  it('counts and logs export failures per signal while the backend refuses', async () => {
+    const bridge = await startTestBridge(receiver, { overrides: { server: { host: '127.0.0.1', port: 0 }, durability: { dir: tempDataDir() } } });
+    try {
+      receiver.failWith(503);
+      await postDelivery(bridge.webhook, { topic: 'self-fail', events: [{ n: 1 }] });
+      const failures = async () => samples(await (await fetch(bridge.address.url + '/metrics')).text()).get('mist_bridge_export_failures_total{signal="logs"}') ?? 0;
+      const deadline = Date.now() + 10_000;
+      while ((await failures()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(await failures()).toBeGreaterThan(0);
+      expect(samples(await (await fetch(bridge.address.url + '/metrics')).text()).get('mist_bridge_journal_deliveries{}')).toBe(1);
+      receiver.failWith(null);
+      await receiver.waitFor(() => receiver.logs.some((l) => l.attributes['mist.topic'] === 'self-fail'));
+    } finally {
+      receiver.failWith(null);
+      await bridge.stop();
+    }
+  });
+
+  it('drops, counts and logs only records the backend refuses for good (HTTP 400), and moves on', async () => {
+    const lines: string[] = [];
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
+    const config = loadConfig({
+      env: { MIST_BRIDGE_ALLOW_UNSIGNED: 'true' },
+      overrides: { server: { host: '127.0.0.1', port: 0 }, export: { logsScheduleDelayMs: 10, retryInitialMs: 50, retryMaxMs: 200 } },
+    });
+    const bridge = await startBridge(config, createLogger('error', (l) => lines.push(l)));
+    const webhook = bridge.address.url + config.server.path;
+    try {
+      receiver.failWith(400);
+      await postDelivery(webhook, { topic: 'self-drop', events: [{ n: 1 }] });
+      const dropped = async () =>
+        samples(await (await fetch(bridge.address.url + '/metrics')).text()).get('mist_bridge_dropped_total{reason="rejected_by_backend",what="logs"}') ?? 0;
+      const deadline = Date.now() + 10_000;
+      while ((await dropped()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(await dropped()).toBe(1);
+      expect(lines.some((l) => l.includes('records dropped: the backend refused them permanently'))).toBe(true);
+      receiver.failWith(null);
+      await postDelivery(webhook, { topic: 'self-drop', events: [{ n: 2 }] });
+      await receiver.waitFor(() => receiver.logs.some((l) => l.attributes['mist.topic'] === 'self-drop'));
+      expect(receiver.logs.filter((l) => l.attributes['mist.topic'] === 'self-drop').map((l) => l.attributes['mist.n'])).toEqual([2]);
+    } finally {
+      receiver.failWith(null);
+      await bridge.stop();
+    }
+  });
+});
