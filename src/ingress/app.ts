@@ -1,4 +1,6 @@
+import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
+import type { IncomingMessage } from 'node:http';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { decodeEnvelope, EnvelopeError, type Envelope } from '../envelope/decode.js';
 import { nowNs } from '../envelope/time.js';
@@ -41,6 +43,17 @@ export interface IngressOptions {
   metricsText?: () => Promise<string>;
 }
 
+/** The Node request behind Hono's: @hono/node-server passes it as `c.env.incoming`. */
+function incomingOf(c: Context): IncomingMessage {
+  const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
+  if (!incoming) throw new Error('the ingress app must be served by @hono/node-server');
+  return incoming;
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
 function problem(c: Context, status: ContentfulStatusCode, error: string, message: string): Response {
   return c.json({ error, message }, status);
 }
@@ -75,14 +88,16 @@ export function createIngress(options: IngressOptions): Hono {
 
     let body;
     try {
-      body = await readBody(c.req.raw, maxBodyBytes);
+      body = await readBody(incomingOf(c), maxBodyBytes);
     } catch (err) {
       if (err instanceof BodyError) return problem(c, err.status, err.code, err.message);
       throw err;
     }
 
     const bodies = body.wire === body.decoded ? [body.wire] : [body.wire, body.decoded];
-    const verdict = verifySignature(signature, (name) => c.req.header(name), bodies);
+    // Node's own header object: c.req.header() would build a fetch Headers for every request.
+    const headers = incomingOf(c).headers;
+    const verdict = verifySignature(signature, (name) => headerValue(headers[name]), bodies);
     if (!verdict.ok) {
       log.warn('delivery refused: signature', { reason: verdict.reason, remote: c.req.header('x-forwarded-for') });
       observer?.signatureFailure(verdict.reason);
