@@ -12,6 +12,7 @@ import { loadMappings } from './mapping/loader.js';
 import { Pipeline } from './pipeline.js';
 import { renderPrometheus } from './self/prometheus.js';
 import { createSelfTelemetry } from './self/telemetry.js';
+import { SessionTracker } from './sessions/tracker.js';
 import { createMetricRecorder } from './signals/metrics.js';
 import { DrivenMetricReader } from './signals/providers.js';
 
@@ -35,6 +36,14 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   const selfReader = new DrivenMetricReader();
   const pipeline = new Pipeline(config, mappings.engine, exporters, log, [selfReader]);
   pipeline.metrics = createMetricRecorder(pipeline.signals.meter, mappings.metrics, pipeline.gauges);
+  let sessionSweep: NodeJS.Timeout | undefined;
+  if (config.sessions.enabled) {
+    const sessions = new SessionTracker(pipeline.signals.tracer, pipeline.spanIds, config.sessions, log);
+    pipeline.sessions = sessions;
+    // The final sweep runs in pipeline.shutdown(), after mapping stops and before the flush.
+    sessionSweep = setInterval(() => sessions.sweep(false), config.sessions.sweepIntervalMs);
+    sessionSweep.unref();
+  }
   const dedup = new EventDeduplicator(config.dedup);
   const telemetry = createSelfTelemetry(pipeline.signals.selfMeter, {
     journalDeliveries: () => journal.count,
@@ -88,6 +97,7 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
     stop() {
       stopping ??= (async () => {
         ready = false;
+        clearInterval(sessionSweep);
         const deadline = Date.now() + config.server.shutdownTimeoutMs;
         // close() waits for in-flight requests; idle keep-alive sockets are closed at once.
         const closed = new Promise<void>((resolve) => http.close(() => resolve()));

@@ -51,6 +51,17 @@ export const configSchema = z
         ignoreFields: z.array(z.string().min(1)),
       })
       .strict(),
+    sessions: z
+      .object({
+        enabled: z.boolean(),
+        maxSessions: positiveInt,
+        maxAgeMs: positiveInt,
+        settleMs: z.number().int().min(0),
+        stitchWindowMs: z.number().int().min(0),
+        retainEndedMs: z.number().int().min(0),
+        sweepIntervalMs: positiveInt,
+      })
+      .strict(),
     log: z.object({ level: z.enum(['error', 'warn', 'info', 'debug']) }).strict(),
   })
   .strict();
