@@ -15,6 +15,11 @@ type Predicate = (item: unknown, root: unknown) => boolean;
 
 export const EVENTS_METRIC = 'mist.events';
 
+const TOPIC_ATTR = ATTRIBUTE_PREFIX + 'topic';
+const EVENT_TYPE_ATTR = ATTRIBUTE_PREFIX + 'event_type';
+const SEVERITY_ATTR = ATTRIBUTE_PREFIX + 'severity';
+const TIME_SOURCE_ATTR = ATTRIBUTE_PREFIX + 'timestamp_source';
+
 // Mist started in 2014; a time outside [2014, 2100) is a placeholder (0) or a unit mix-up, and
 // the receipt time is more truthful than a log record dated 1970.
 const MIN_EVENT_NS = BigInt(Date.UTC(2014, 0, 1)) * 1_000_000n;
@@ -271,10 +276,10 @@ export function compileMapping(file: MappingFile): TopicMapping {
       const timeNs = eventNs ?? receivedNs;
       const eventType = toText(type(event, event));
 
-      const counter: MetricAttributes = { [ATTRIBUTE_PREFIX + 'topic']: topic };
-      if (eventType) counter[ATTRIBUTE_PREFIX + 'event_type'] = eventType;
+      const counter: MetricAttributes = { [TOPIC_ATTR]: topic };
+      if (eventType) counter[EVENT_TYPE_ATTR] = eventType;
       const sev = severity ? toText(severity(event, event)) : undefined;
-      if (sev) counter[ATTRIBUTE_PREFIX + 'severity'] = sev.toLowerCase();
+      if (sev) counter[SEVERITY_ATTR] = sev.toLowerCase();
       const metricOut: MetricOutput[] = [{ name: EVENTS_METRIC, value: 1, attributes: counter, timeNs }];
       for (const m of metrics) m(event, timeNs, metricOut);
 
@@ -288,9 +293,9 @@ export function compileMapping(file: MappingFile): TopicMapping {
           }
         }
         const attributes = eventAttributes(event);
-        attributes[ATTRIBUTE_PREFIX + 'topic'] = topic;
+        attributes[TOPIC_ATTR] = topic;
         attributes['event.name'] = eventName;
-        if (eventNs === undefined) attributes[ATTRIBUTE_PREFIX + 'timestamp_source'] = 'receipt';
+        if (eventNs === undefined) attributes[TIME_SOURCE_ATTR] = 'receipt';
         const text: AnyValue = body(event) ?? (eventType || topic);
         logs.push({
           eventName,
