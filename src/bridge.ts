@@ -67,7 +67,15 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   });
 
   const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: config.server.host, port: config.server.port }, () => resolve(s));
+    const { headersTimeoutMs, requestTimeoutMs } = config.server;
+    const serverOptions = {
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      // Node checks those two timeouts only this often (30 s by default), so a limit of a few
+      // seconds would otherwise hold a slow client for up to 30 s more.
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(Math.min(headersTimeoutMs, requestTimeoutMs) / 4))),
+    };
+    const s = serve({ fetch: app.fetch, hostname: config.server.host, port: config.server.port, serverOptions }, () => resolve(s));
     s.once('error', reject);
   });
   const http = server as Server;
@@ -102,7 +110,11 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
         // close() waits for in-flight requests; idle keep-alive sockets are closed at once.
         const closed = new Promise<void>((resolve) => http.close(() => resolve()));
         http.closeIdleConnections();
+        // A client still trickling a request when half the shutdown time is gone is cut off: it
+        // was not acknowledged, and the flush needs the rest.
+        const cutOff = setTimeout(() => http.closeAllConnections(), Math.max(0, (deadline - Date.now()) / 2));
         await closed;
+        clearTimeout(cutOff);
         const { flushed, keptDeliveries } = await intake.shutdown(deadline);
         if (keptDeliveries > 0 && journal.durable) {
           log.warn('deliveries not exported yet stay in the journal and are exported at the next start', { deliveries: keptDeliveries, file: journal.file });
