@@ -21,6 +21,7 @@ function setup() {
   const provider = new sdkMetrics.MeterProvider({ readers: [reader] });
   const recorder = createMetricRecorder(provider.getMeter('test'), DECLARATIONS, gauges);
   const collect = async () => {
+    await Promise.resolve(); // as in the bridge, collection starts after the task that recorded
     const { resourceMetrics } = await reader.collect();
     const out: Record<string, { unit: string; type: number; points: { t: bigint; v: unknown; a: unknown }[] }> = {};
     for (const sm of resourceMetrics.scopeMetrics) {
