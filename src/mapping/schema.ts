@@ -105,9 +105,10 @@ const metricName = z
 // Per-client and per-event identifiers make a metric's series count grow without bound.
 const UNBOUNDED_FIELDS = new Set(['mac', 'client_mac', 'client', 'id', 'event_id', 'alert_id', 'audit_id', 'username', 'idp_username', 'email', 'client_ip', 'ip', 'hostname', 'name']);
 
-function lastSegments(v: ValueSpec): string[] {
+/** The top-level event fields a value reads (the identifiers above are Mist's top-level fields). */
+function topLevelFields(v: ValueSpec): string[] {
   const list = typeof v === 'string' ? [v] : Array.isArray(v) ? v : v.field === undefined ? [] : typeof v.field === 'string' ? [v.field] : v.field;
-  return list.map((r) => parseFieldRef(r).segments.at(-1) ?? '');
+  return list.map((r) => parseFieldRef(r).segments).filter((s) => s.length === 1).map((s) => s[0]!);
 }
 
 export const INSTRUMENTS = ['counter', 'gauge', 'histogram'] as const;
@@ -145,7 +146,7 @@ const metric = z
       ctx.addIssue({ code: 'custom', path: ['buckets'], message: 'only a histogram has `buckets`' });
     }
     for (const [attr, v] of Object.entries(m.attributes)) {
-      const bad = lastSegments(v).find((s) => UNBOUNDED_FIELDS.has(s));
+      const bad = topLevelFields(v).find((s) => UNBOUNDED_FIELDS.has(s));
       if (bad !== undefined && !(bad === 'mac' && attr === 'mist.device_mac')) {
         ctx.addIssue({
           code: 'custom',

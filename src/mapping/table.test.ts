@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packagePath } from '../package-root.js';
 import { loadMappings } from './loader.js';
@@ -23,5 +25,21 @@ describe('README telemetry reference', () => {
     const doc = `intro\n${BEGIN_MARKER}\nold\n${END_MARKER}\noutro\n`;
     expect(withTable(doc, 'new')).toBe(`intro\n${BEGIN_MARKER}\nnew\n${END_MARKER}\noutro\n`);
     expect(() => withTable('no markers', 'x')).toThrow(/mappings:begin/);
+  });
+
+  it('the example file in "Custom mappings" is a valid mapping file', () => {
+    const readme = readFileSync(packagePath('README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Custom mappings'));
+    const example = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    const dir = mkdtempSync(join(tmpdir(), 'mist-readme-example-'));
+    try {
+      writeFileSync(join(dir, 'example.yaml'), example);
+      const { engine } = loadMappings({ customDir: dir });
+      const out = engine.map('door-sensors', { type: 'OPENED', state: 'open', door: { name: 'north' }, battery_pct: 80, timestamp: 1750000000 }, 1n);
+      expect(out.metrics.map((m) => m.name)).toEqual(['mist.events', 'mist.door.openings', 'mist.door.battery']);
+      expect(out.trace.map((t) => t.role)).toEqual(['join']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
