@@ -8,7 +8,7 @@ import type { Exporters } from './export/exporters.js';
 import type { Logger } from './log/logger.js';
 import type { EventMapper } from './mapping/types.js';
 import { emitLog } from './signals/emit.js';
-import { EventTimeGauges } from './signals/metrics.js';
+import { EventTimeGauges, MAX_SERIES } from './signals/metrics.js';
 import type { MetricRecorder, SessionObserver } from './signals/hooks.js';
 import { PresetIdGenerator } from './signals/preset-ids.js';
 import { createSignals, type Signals } from './signals/providers.js';
@@ -116,6 +116,7 @@ export class Pipeline {
       metricReaderOptions: {
         aggregationTemporalitySelector: (type) => exporters.metrics.selectAggregationTemporality?.(type) ?? 1,
         metricProducers: [this.gauges],
+        cardinalitySelector: () => MAX_SERIES,
       },
       extraMetricReaders,
       idGenerator: this.spanIds,

@@ -32,8 +32,12 @@ import { SCOPE_NAME } from './providers.js';
  */
 
 export const SAMPLE_HOLD_NS = 5n * 60n * 1_000_000_000n;
-/** Per metric, like the SDK's default cardinality limit; further series share one overflow series. */
-export const MAX_SERIES = 2000;
+/**
+ * Series per metric, for our gauges and (through the reader's cardinalitySelector) the SDK's
+ * instruments; further series share one `otel.metric.overflow` series. The SDK's default of 2000
+ * is too low for Mist: a large organisation has thousands of devices (mist.device.up) and sites.
+ */
+export const MAX_SERIES = 10_000;
 const MAX_PENDING = 64;
 const OVERFLOW: Attributes = { 'otel.metric.overflow': true };
 
