@@ -77,6 +77,24 @@ describe('built-in mappings through a running bridge', () => {
     }
   });
 
+  it('keeps the event time of a gauge point over OTLP/JSON too', async () => {
+    const before = process.env.OTEL_EXPORTER_OTLP_PROTOCOL;
+    process.env.OTEL_EXPORTER_OTLP_PROTOCOL = 'http/json';
+    const bridge = await startTestBridge(receiver);
+    try {
+      const body = { topic: 'minis-reachability', events: [{ site_id: SITE, probe_name: 'gw', avg_latency: 12.5, loss_percentage: '2.5', timestamp: 1750000400.000001 }] };
+      expect((await postDelivery(bridge.webhook, body)).status).toBe(200);
+      await receiver.waitFor(() => points('mist.minis.reachability.loss').length > 0);
+      expect(receiver.requests.some((r) => r.signal === 'metrics' && r.contentType.startsWith('application/json'))).toBe(true);
+      expect(points('mist.minis.reachability.loss')[0]).toMatchObject({ unit: '1', value: 0.025, timeUnixNano: 1750000400_000001000n });
+      expect(points('mist.minis.reachability.latency.avg')[0]).toMatchObject({ unit: 's', value: 0.0125, timeUnixNano: 1750000400_000001000n });
+    } finally {
+      await bridge.stop();
+      if (before === undefined) delete process.env.OTEL_EXPORTER_OTLP_PROTOCOL;
+      else process.env.OTEL_EXPORTER_OTLP_PROTOCOL = before;
+    }
+  });
+
   it('maps a 250-event delivery of real-world shapes: ms and string timestamps, string booleans, mixed types', async () => {
     const bridge = await startTestBridge(receiver);
     try {
