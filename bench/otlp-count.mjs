@@ -4,10 +4,8 @@
 //   Export*ServiceRequest { repeated Resource* resource_* = 1 }
 //   Resource*             { repeated Scope* scope_* = 2 }
 //   Scope*                { repeated LogRecord|Span|Metric * = 2 }
-// and a Metric holds its points in gauge=5 / sum=7 / histogram=9 / exponential_histogram=10 /
-// summary=11, each { repeated *DataPoint data_points = 1 }. Walking the protobuf wire format
-// along that path counts every log record, span and data point exactly, touching only tags
-// and lengths: a full decode (protobufjs) costs the receiver far more CPU, and the receiver
+// Walking the protobuf wire format along that path counts every log record and span exactly,
+// touching only tags and lengths: a full decode (protobufjs) costs the receiver far more CPU, and the receiver
 // shares the machine with the bridge under test. receiver.mjs cross-checks this count against
 // protobufjs on a sample of requests.
 
@@ -53,34 +51,22 @@ function eachLen(buf, start, end, onField) {
   if (pos.i !== end) throw new Error('message overran its length');
 }
 
-const METRIC_DATA_FIELDS = new Set([5, 7, 9, 10, 11]);
-
-/** Records in a protobuf Export{Logs,Trace,Metrics}ServiceRequest. */
-export function countProtobuf(signal, buf) {
+/** Log records in a protobuf ExportLogsServiceRequest, or spans in an ExportTraceServiceRequest. */
+export function countProtobuf(buf) {
   let count = 0;
   eachLen(buf, 0, buf.length, (f1, s1, e1) => {
     if (f1 !== 1) return;
     eachLen(buf, s1, e1, (f2, s2, e2) => {
       if (f2 !== 2) return;
-      eachLen(buf, s2, e2, (f3, s3, e3) => {
-        if (f3 !== 2) return;
-        if (signal !== 'metrics') {
-          count += 1;
-          return;
-        }
-        eachLen(buf, s3, e3, (f4, s4, e4) => {
-          if (!METRIC_DATA_FIELDS.has(f4)) return;
-          eachLen(buf, s4, e4, (f5) => {
-            if (f5 === 1) count += 1;
-          });
-        });
+      eachLen(buf, s2, e2, (f3) => {
+        if (f3 === 2) count += 1;
       });
     });
   });
   return count;
 }
 
-/** Records in an OTLP/JSON export request (already parsed). */
+/** Records (log records, spans, metric data points) in a decoded OTLP export request. */
 export function countJson(signal, doc) {
   let count = 0;
   const [resourceKey, scopeKey, recordKey] =

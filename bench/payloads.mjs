@@ -11,10 +11,19 @@ import { createHmac, randomBytes } from 'node:crypto';
 
 const HEX = '0123456789abcdef';
 
+// A large organisation: clients and devices come from fixed populations, as in real traffic
+// (the session tracker and metric series are per client/site, and would grow without bound if
+// every MAC were new); events stay unique through ids, timestamps, coordinates and RSSI.
+const CLIENTS = 20_000;
+const DEVICES = 500;
+const CLIENT_OUI = 0xac3eb1 * 2 ** 24;
+const DEVICE_OUI = 0x5c5b35 * 2 ** 24;
+
 // A slot kind: width in bytes, whether it sits inside a JSON string, and how it is filled.
 // `seq` is unique per event across the whole run; `now` is the current epoch in ms.
 const SLOT_KINDS = {
-  mac: { width: 12, quoted: true },
+  mac: { width: 12, quoted: true }, // a client
+  apmac: { width: 12, quoted: true }, // an AP, switch or other device (also BSSIDs)
   uuid: { width: 36, quoted: true },
   ts: { width: 10, quoted: false }, // epoch seconds, integer
   tsf: { width: 14, quoted: false }, // epoch seconds with milliseconds: 1749826902.034
@@ -44,7 +53,10 @@ function writeDec(buf, at, width, value) {
 function fill(buf, at, kind, seq, nowMs, salt) {
   switch (kind) {
     case 'mac':
-      writeHex(buf, at, 12, (seq * 2654435761 + salt) % 2 ** 48);
+      writeHex(buf, at, 12, CLIENT_OUI + ((seq % CLIENTS) * 2654435761) % 2 ** 24);
+      return;
+    case 'apmac':
+      writeHex(buf, at, 12, DEVICE_OUI + (seq % DEVICES) * 16);
       return;
     case 'uuid':
       // The prefix (8-4-4-4-) stays as rendered; the last group carries the sequence.
@@ -72,9 +84,10 @@ function fill(buf, at, kind, seq, nowMs, salt) {
       writeDec(buf, at + 1, 2, 30 + (seq % 60));
       return;
     case 'coord':
-      writeDec(buf, at, 3, 100 + ((seq * 7) % 900)); // no leading zero: JSON forbids it
+      // Unique over 900,000 consecutive events, so with the timestamp no two are the same.
+      writeDec(buf, at, 3, 100 + (seq % 900)); // no leading zero: JSON forbids it
       buf[at + 3] = 46;
-      writeDec(buf, at + 4, 3, (seq * 13) % 1000);
+      writeDec(buf, at + 4, 3, Math.floor(seq / 900) % 1000);
       return;
     case 'count':
       writeDec(buf, at, 6, 100_000 + ((seq * 31) % 900_000));
@@ -123,10 +136,10 @@ export const TOPICS = {
     zone_id: S('uuid'),
   }),
   'client-join': (i) => ({
-    ap: S('mac'),
+    ap: S('apmac'),
     ap_name: `AP-Floor${(i % 4) + 1}-East`,
     band: i % 3 ? '5' : '24',
-    bssid: S('mac'),
+    bssid: S('apmac'),
     connect: S('ts'),
     connect_float: S('tsf'),
     mac: S('mac'),
@@ -141,10 +154,10 @@ export const TOPICS = {
     wlan_id: WLAN,
   }),
   'client-sessions': (i) => ({
-    ap: S('mac'),
+    ap: S('apmac'),
     ap_name: `AP-Floor${(i % 4) + 1}-West`,
     band: '5',
-    bssid: S('mac'),
+    bssid: S('apmac'),
     client_family: i % 2 ? 'iPhone' : 'Mac',
     client_manufacture: 'Apple',
     client_model: i % 2 ? '15 Pro' : 'MacBookPro18,3',
@@ -155,7 +168,7 @@ export const TOPICS = {
     disconnect_float: S('tsf'),
     duration: 16709.393960068,
     mac: S('mac'),
-    next_ap: i % 3 ? '000000000000' : S('mac'),
+    next_ap: i % 3 ? '000000000000' : S('apmac'),
     org_id: ORG,
     random_mac: false,
     rssi: S('rssi'),
@@ -168,9 +181,9 @@ export const TOPICS = {
     wlan_id: WLAN,
   }),
   'nac-events': (i) => ({
-    ap: S('mac'),
+    ap: S('apmac'),
     auth_type: i % 2 ? 'eap-tls' : 'eap-peap',
-    bssid: S('mac'),
+    bssid: S('apmac'),
     client_type: 'wireless',
     crc: [816874768, 2761861480],
     idp_role: ['staff', 'vpn-users'],
@@ -193,9 +206,9 @@ export const TOPICS = {
     vlan: '120',
   }),
   'nac-accounting': (i) => ({
-    ap: S('mac'),
+    ap: S('apmac'),
     auth_type: 'eap-tls',
-    bssid: S('mac'),
+    bssid: S('apmac'),
     client_ip: '172.16.87.4',
     client_type: 'wireless',
     mac: S('mac'),
@@ -213,7 +226,7 @@ export const TOPICS = {
     device_name: `sw-idf-${(i % 9) + 1}`,
     device_type: 'switch',
     ev_type: 'NOTICE',
-    mac: S('mac'),
+    mac: S('apmac'),
     model: 'EX3400-48P',
     org_id: ORG,
     port_id: `ge-0/0/${i % 48}`,
@@ -224,7 +237,7 @@ export const TOPICS = {
     type: i % 2 ? 'SW_PORT_DOWN' : 'SW_PORT_UP',
   }),
   'device-updowns': (i) => ({
-    ap: S('mac'),
+    ap: S('apmac'),
     ap_name: `AP-Floor${(i % 4) + 1}-East`,
     for_site: true,
     org_id: ORG,
@@ -241,7 +254,7 @@ export const TOPICS = {
     group: 'marvis',
     id: S('uuid'),
     impacted_entities: [
-      { entity_mac: S('mac'), entity_name: 'sw-idf-2', entity_type: 'switch', port_id: 'ge-0/0/19' },
+      { entity_mac: S('apmac'), entity_name: 'sw-idf-2', entity_type: 'switch', port_id: 'ge-0/0/19' },
     ],
     last_seen: '2025-04-01T16:58:27',
     org_id: ORG,

@@ -37,6 +37,7 @@ export function summarizeProfile(profile, top = 25) {
   const self = new Map();
   const areas = new Map();
   const inclusive = new Map();
+  const inclusiveFn = new Map();
   let total = 0;
   let idle = 0;
   for (let i = 0; i < profile.samples.length; i++) {
@@ -62,6 +63,11 @@ export function summarizeProfile(profile, top = 25) {
         seen.add(ar);
         inclusive.set(ar, (inclusive.get(ar) ?? 0) + dt);
       }
+      const fk = `${f.functionName || '(anonymous)'} ${shortUrl(f.url)}${f.url ? ':' + (f.lineNumber + 1) : ''}`;
+      if (!seen.has(fk)) {
+        seen.add(fk);
+        inclusiveFn.set(fk, (inclusiveFn.get(fk) ?? 0) + dt);
+      }
     }
   }
   const sorted = (m) => [...m].sort((a, b) => b[1] - a[1]);
@@ -71,10 +77,14 @@ export function summarizeProfile(profile, top = 25) {
     self: sorted(self).slice(0, top).map(([k, us]) => [k, us / 1000, (100 * us) / total]),
     areas: sorted(areas).map(([k, us]) => [k, us / 1000, (100 * us) / total]),
     inclusive: sorted(inclusive).map(([k, us]) => [k, us / 1000, (100 * us) / total]),
+    inclusiveFunctions: sorted(inclusiveFn)
+      .filter(([k]) => !k.startsWith('(root)'))
+      .slice(0, top)
+      .map(([k, us]) => [k, us / 1000, (100 * us) / total]),
   };
 }
 
-export function formatSummary(s) {
+export function formatSummary(s, { functions = false } = {}) {
   const rows = (list) => list.map(([k, ms, pct]) => `${pct.toFixed(1).padStart(5)}%  ${ms.toFixed(0).padStart(7)} ms  ${k}`).join('\n');
   return [
     `busy ${s.busyMs.toFixed(0)} ms, idle ${s.idleMs.toFixed(0)} ms`,
@@ -84,6 +94,7 @@ export function formatSummary(s) {
     rows(s.inclusive.slice(0, 15)),
     '-- top functions by self time',
     rows(s.self),
+    ...(functions ? ['-- top functions by inclusive time', rows(s.inclusiveFunctions)] : []),
   ].join('\n');
 }
 
@@ -93,5 +104,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.stderr.write('usage: node bench/profile-summary.mjs FILE.cpuprofile [top]\n');
     process.exit(2);
   }
-  process.stdout.write(formatSummary(summarizeProfile(JSON.parse(readFileSync(file, 'utf8')), Number(top ?? 25))) + '\n');
+  const summary = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')), Number(top ?? 25));
+  process.stdout.write(formatSummary(summary, { functions: true }) + '\n');
 }

@@ -3,6 +3,12 @@
 // data point it is sent (protobuf by walking the wire format, JSON by parsing), can be told
 // to answer 503 (a backend outage), and reports its counts and its own CPU time over IPC.
 //
+// Metric exports are rare (the bridge's interval, and its final flush), so they are decoded in
+// full: for every monotonic sum and histogram the receiver keeps each series' total (the
+// latest value of a cumulative series, the sum of a delta series' points) and reports the
+// total per metric name. Counters that count events are how events mapped to metrics only
+// (location updates) are checked for loss.
+//
 // The wire-format count is cross-checked against a full protobufjs decode (the schema the
 // test receiver uses, test/support/otlp.proto) on the first requests of each signal and
 // then on one request in VERIFY_EVERY; any disagreement is reported as a mismatch and fails
@@ -23,9 +29,8 @@ const requestTypes = {
   traces: root.lookupType('otlp.ExportTraceServiceRequest'),
 };
 
-function countDecoded(signal, buf) {
-  const doc = requestTypes[signal].toObject(requestTypes[signal].decode(buf), { defaults: false });
-  return countJson(signal, doc);
+function decode(signal, buf) {
+  return requestTypes[signal].toObject(requestTypes[signal].decode(buf), { defaults: false, longs: Number, enums: Number });
 }
 
 const SIGNALS = { '/v1/logs': 'logs', '/v1/metrics': 'metrics', '/v1/traces': 'traces' };
@@ -45,13 +50,56 @@ const stats = {
 };
 const seen = { logs: 0, traces: 0, metrics: 0 };
 
+// series key → running total; name → series keys
+const seriesTotals = new Map();
+let metricExports = 0;
+
+const CUMULATIVE = 2;
+
+function addPoint(name, temporality, point, value) {
+  const key = `${name}\u0000${point.startTimeUnixNano ?? ''}\u0000${JSON.stringify(point.attributes ?? [])}`;
+  const before = seriesTotals.get(key);
+  const total = temporality === CUMULATIVE ? value : (before?.total ?? 0) + value;
+  seriesTotals.set(key, { name, total });
+}
+
+function recordMetrics(doc) {
+  metricExports += 1;
+  for (const r of doc.resourceMetrics ?? []) {
+    for (const s of r.scopeMetrics ?? []) {
+      for (const m of s.metrics ?? []) {
+        if (m.sum?.isMonotonic) {
+          for (const p of m.sum.dataPoints ?? []) addPoint(m.name, m.sum.aggregationTemporality, p, Number(p.asInt ?? p.asDouble ?? 0));
+        } else if (m.histogram) {
+          for (const p of m.histogram.dataPoints ?? []) addPoint(m.name, m.histogram.aggregationTemporality, p, Number(p.count ?? 0));
+        }
+      }
+    }
+  }
+}
+
+function metricTotals() {
+  const out = {};
+  for (const { name, total } of seriesTotals.values()) out[name] = (out[name] ?? 0) + total;
+  return out;
+}
+
 function handle(signal, contentType, body) {
-  if (contentType.includes('json')) return countJson(signal, JSON.parse(body.toString('utf8')));
-  const n = countProtobuf(signal, body);
+  if (contentType.includes('json')) {
+    const doc = JSON.parse(body.toString('utf8'));
+    if (signal === 'metrics') recordMetrics(doc);
+    return countJson(signal, doc);
+  }
+  if (signal === 'metrics') {
+    const doc = decode(signal, body);
+    recordMetrics(doc);
+    return countJson(signal, doc);
+  }
+  const n = countProtobuf(body);
   seen[signal] += 1;
   if (seen[signal] <= VERIFY_FIRST || seen[signal] % VERIFY_EVERY === 0) {
     stats.verified += 1;
-    if (countDecoded(signal, body) !== n) stats.mismatches += 1;
+    if (countJson(signal, decode(signal, body)) !== n) stats.mismatches += 1;
   }
   return n;
 }
@@ -95,7 +143,11 @@ process.on('message', (msg) => {
   if (msg.type === 'fail') failStatus = msg.status;
   else if (msg.type === 'stats') {
     const cpu = process.cpuUsage();
-    process.send({ type: 'stats', id: msg.id, stats: { ...stats, cpuMs: (cpu.user + cpu.system) / 1000 } });
+    process.send({
+      type: 'stats',
+      id: msg.id,
+      stats: { ...stats, metricExports, metricTotals: metricTotals(), cpuMs: (cpu.user + cpu.system) / 1000 },
+    });
   }
 });
 process.on('disconnect', () => process.exit(0));

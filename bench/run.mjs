@@ -230,7 +230,7 @@ class Floor {
  * One autocannon round against `url` cycling through `list` (deliveries). Counts 2xx per
  * delivery kind, so acknowledged events and expected log records are exact.
  */
-async function load(url, list, { seconds, rate, connections = CONNECTIONS, logsPer }) {
+async function load(url, list, { seconds, rate, connections = CONNECTIONS, yields }) {
   const acked = new Array(list.length).fill(0);
   // Built = an upper bound on what the server may have accepted: autocannon stops at the end
   // of the round without waiting for the responses still in flight.
@@ -255,18 +255,13 @@ async function load(url, list, { seconds, rate, connections = CONNECTIONS, logsP
       (err, r) => (err ? reject(err) : resolve(r)),
     ),
   );
-  const ok = acked.reduce((a, b) => a + b, 0);
-  const events = acked.reduce((a, n, i) => a + n * list[i].events, 0);
-  const logs = logsPer ? acked.reduce((a, n, i) => a + n * logsPer[i], 0) : 0;
-  const logsAtMost = logsPer ? built.reduce((a, n, i) => a + n * logsPer[i], 0) : 0;
   const statuses = {};
   for (const [code, { count }] of Object.entries(result.statusCodeStats ?? {})) statuses[code] = count;
   return {
     seconds: result.duration,
-    ok,
-    events,
-    logs,
-    logsAtMost,
+    ok: acked.reduce((a, b) => a + b, 0),
+    events: acked.reduce((a, n, i) => a + n * list[i].events, 0),
+    expect: yields ? { min: tally(acked, yields), max: tally(built, yields) } : undefined,
     p50: result.latency.p50,
     p99: result.latency.p99,
     max: result.latency.max,
@@ -276,48 +271,90 @@ async function load(url, list, { seconds, rate, connections = CONNECTIONS, logsP
   };
 }
 
+/** What `counts[i]` deliveries of each kind must have produced, given what one yields. */
+function tally(counts, yields) {
+  const out = { logs: 0, counters: {} };
+  counts.forEach((n, i) => {
+    out.logs += n * yields[i].logs;
+    for (const [name, inc] of Object.entries(yields[i].counters)) out.counters[name] = (out.counters[name] ?? 0) + n * inc;
+  });
+  return out;
+}
+
+function addTally(a, b) {
+  const out = { logs: a.logs + b.logs, counters: { ...a.counters } };
+  for (const [name, n] of Object.entries(b.counters)) out.counters[name] = (out.counters[name] ?? 0) + n;
+  return out;
+}
+
+const NOTHING = { min: { logs: 0, counters: {} }, max: { logs: 0, counters: {} } };
+const addExpect = (a, b) => ({ min: addTally(a.min, b.min), max: addTally(a.max, b.max) });
+
 // ------------------------------------------------------------------ calibration
 
 /**
- * How many log records each kind of delivery turns into, measured on a bridge that exports
- * at once: the mapping decides (a topic may become metrics only), the benchmark must not guess.
+ * What each kind of delivery turns into, measured on a bridge that exports at once: how many
+ * log records, and by how much each counting metric (a monotonic sum or histogram count that
+ * goes up by the same whole number for every such delivery) grows. The mapping decides this (a
+ * location update becomes a counter increment, not a log record); the benchmark must not guess.
+ * Metrics whose growth depends on event values (bytes, durations) are not used for the check.
  */
 async function calibrate(receiver, kinds) {
   const bridge = await Bridge.start(receiver, {
     label: 'calibration',
-    extraEnv: { OTEL_BLRP_SCHEDULE_DELAY: '5', OTEL_BSP_SCHEDULE_DELAY: '5' },
+    extraEnv: { OTEL_BLRP_SCHEDULE_DELAY: '5', OTEL_BSP_SCHEDULE_DELAY: '5', OTEL_METRIC_EXPORT_INTERVAL: '50' },
   });
-  const perDelivery = new Map();
-  const SENDS = 3;
+  const send = async (d, n) => {
+    for (let i = 0; i < n; i++) {
+      const { body, signature } = d.next();
+      const res = await fetch(`${bridge.url}${PATH}`, { method: 'POST', headers: { ...HEADERS, 'x-mist-signature-v2': signature }, body });
+      if (!res.ok) throw new Error(`calibration: ${d.topic} x${d.events} answered ${res.status}: ${await res.text()}`);
+      await res.arrayBuffer();
+    }
+  };
+  // Settled: two metric exports since, and no new log record for a while.
+  const settle = async () => {
+    const start = await receiver.stats();
+    let prev = start;
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      await sleep(60);
+      const now = await receiver.stats();
+      if (now.metricExports >= start.metricExports + 2 && now.logs === prev.logs) return now;
+      if (Date.now() > deadline) throw new Error('calibration: the bridge did not settle');
+      prev = now;
+    }
+  };
+  const yields = new Map();
   try {
+    let s0 = await settle();
     for (const d of kinds) {
-      const before = (await receiver.stats()).logs;
-      for (let i = 0; i < SENDS; i++) {
-        const { body, signature } = d.next();
-        const res = await fetch(`${bridge.url}${PATH}`, {
-          method: 'POST',
-          headers: { ...HEADERS, 'x-mist-signature-v2': signature },
-          body,
-        });
-        if (!res.ok) throw new Error(`calibration: ${d.topic} x${d.events} answered ${res.status}: ${await res.text()}`);
-        await res.arrayBuffer();
+      // One delivery, then two: a yield that is not the same both times is not a count.
+      await send(d, 1);
+      const s1 = await settle();
+      await send(d, 2);
+      const s2 = await settle();
+      const logs1 = s1.logs - s0.logs;
+      const logs2 = (s2.logs - s1.logs) / 2;
+      if (logs1 !== logs2) throw new Error(`calibration: ${d.topic} x${d.events} gave ${logs1} then ${logs2} log records per delivery`);
+      const counters = {};
+      for (const name of Object.keys(s2.metricTotals)) {
+        const a = (s1.metricTotals[name] ?? 0) - (s0.metricTotals[name] ?? 0);
+        const b = ((s2.metricTotals[name] ?? 0) - (s1.metricTotals[name] ?? 0)) / 2;
+        if (a > 0 && a === b && Number.isInteger(a)) counters[name] = a;
       }
-      // Settled when the count has not moved for 300 ms.
-      let last = -1;
-      let now = before;
-      while (now !== last) {
-        last = now;
-        await sleep(300);
-        now = (await receiver.stats()).logs;
-      }
-      const per = (now - before) / SENDS;
-      if (!Number.isInteger(per)) throw new Error(`calibration: ${d.topic} x${d.events} gave ${now - before} records for ${SENDS} deliveries`);
-      perDelivery.set(d, per);
+      yields.set(d, { logs: logs1, counters });
+      s0 = s2;
     }
   } finally {
     await bridge.stop();
   }
-  return perDelivery;
+  return yields;
+}
+
+/** Events of a list that no check covers: kinds that yield neither log records nor counts. */
+function unchecked(list, calibration) {
+  return [...new Set(list.filter((d) => { const y = calibration.get(d); return y.logs === 0 && Object.keys(y.counters).length === 0; }).map((d) => d.topic))];
 }
 
 // ------------------------------------------------------------------ scenarios
@@ -336,41 +373,60 @@ function summarizeRounds(rounds) {
     drainMs: Math.max(...rounds.map((r) => r.drainMs ?? 0)),
     non2xx: rounds.reduce((a, r) => a + Object.entries(r.statuses).filter(([c]) => !c.startsWith('2')).reduce((s, [, n]) => s + n, 0), 0),
     errors: rounds.reduce((a, r) => a + r.errors + r.timeouts, 0),
+    // CPU time of the server per delivery it acknowledged: less sensitive than rates to what
+    // else the machine is running.
+    cpuUs: rounds.every((r) => r.cpuMs !== undefined) ? (1000 * rounds.reduce((a, r) => a + r.cpuMs, 0)) / ok : undefined,
   };
 }
 
-/** After a bridge's load: wait until every acknowledged record was exported, stop it, check. */
-async function verify(receiver, bridge, base, expectedLogs, atMost) {
-  const waited = await receiver.waitForLogs(base + expectedLogs, DRAIN_TIMEOUT_MS);
+/**
+ * After a bridge's load: wait until every acknowledged log record was exported, stop the bridge
+ * (its shutdown flushes the final metric collection), then check log records and counters:
+ * at least what the acknowledged deliveries yield (nothing lost), at most what every delivery
+ * sent yields (nothing exported twice).
+ */
+async function verify(receiver, bridge, base, expect) {
+  const waited = await receiver.waitForLogs(base.logs + expect.min.logs, DRAIN_TIMEOUT_MS);
   const exit = await bridge.stop();
   const s = await receiver.stats();
-  const exported = s.logs - base;
-  // At least every acknowledged record; at most every record of a delivery sent (no duplicates).
-  const pass = waited !== undefined && exported >= expectedLogs && exported <= atMost && s.mismatches === 0 && s.bad === 0;
-  return { pass, exported, expected: expectedLogs, atMost, exit, mismatches: s.mismatches, bad: s.bad };
+  const lines = [];
+  let pass = waited !== undefined && s.mismatches === 0 && s.bad === 0;
+  const check = (what, got, min, max) => {
+    const ok = got >= min && got <= max;
+    pass &&= ok;
+    lines.push(`${ok ? 'ok  ' : 'FAIL'} ${what}: ${got} exported, ${min} acknowledged${max > min ? `, ${max} sent` : ''}`);
+  };
+  const exported = s.logs - base.logs;
+  check('log records', exported, expect.min.logs, expect.max.logs);
+  let counted = 0;
+  for (const [name, min] of Object.entries(expect.min.counters)) {
+    const got = (s.metricTotals[name] ?? 0) - (base.metricTotals[name] ?? 0);
+    counted += got;
+    check(`${name} (count)`, got, min, expect.max.counters[name] ?? min);
+  }
+  if (s.mismatches || s.bad) lines.push(`FAIL receiver: ${s.mismatches} count mismatches, ${s.bad} undecodable exports`);
+  return { pass, exported, expected: expect.min.logs, counted, lines, exit };
 }
 
 async function throughput(ctx, name, list) {
   const { receiver, floor, calibration } = ctx;
-  const logsPer = list.map((d) => calibration.get(d));
+  const yields = list.map((d) => calibration.get(d));
   log(`${name}: ${list.length} delivery kinds, ${(list.reduce((a, d) => a + d.events, 0) / list.length).toFixed(1)} events per delivery on average`);
   const bridge = await Bridge.start(receiver, { label: name, profile: opt.profile });
-  const base = (await receiver.stats()).logs;
+  const base = await receiver.stats();
   const mem = watchMemory(bridge.pid);
-  let expected = 0;
-  let atMost = 0;
+  let expect = NOTHING;
   const floorRounds = [];
   const bridgeRounds = [];
   const cpu = { floorMs: 0, bridgeMs: 0 };
 
   const bridgeRound = async (seconds) => {
     const c0 = cpuMs(bridge.pid);
-    const r = await load(bridge.url, list, { seconds, logsPer });
-    expected += r.logs;
-    atMost += r.logsAtMost;
+    const r = await load(bridge.url, list, { seconds, yields });
+    expect = addExpect(expect, r.expect);
     // Charge the export that runs on after the round to the round: the next round (the
     // floor's) starts only once the receiver has every record this one acknowledged.
-    r.drainMs = await receiver.waitForLogs(base + expected, DRAIN_TIMEOUT_MS);
+    r.drainMs = await receiver.waitForLogs(base.logs + expect.min.logs, DRAIN_TIMEOUT_MS);
     if (r.drainMs === undefined) throw new Error(`${name}: export did not catch up within ${DRAIN_TIMEOUT_MS} ms`);
     r.cpuMs = cpuMs(bridge.pid) - c0;
     return r;
@@ -394,7 +450,7 @@ async function throughput(ctx, name, list) {
     log(`${name} round ${i + 1}: floor ${(f.ok / f.seconds).toFixed(0)} req/s, bridge ${(b.ok / (b.seconds + b.drainMs / 1000)).toFixed(0)} req/s (drain ${b.drainMs} ms)`);
   }
   const peakKiB = mem.stop();
-  const check = await verify(receiver, bridge, base, expected, atMost);
+  const check = await verify(receiver, bridge, base, expect);
   const f = summarizeRounds(floorRounds);
   const b = summarizeRounds(bridgeRounds);
   const bridgeSeconds = bridgeRounds.reduce((a, r) => a + r.seconds + r.drainMs / 1000, 0);
@@ -410,21 +466,23 @@ async function throughput(ctx, name, list) {
 
 async function fixedRate(ctx, list) {
   const { receiver, floor, calibration } = ctx;
-  const logsPer = list.map((d) => calibration.get(d));
+  const yields = list.map((d) => calibration.get(d));
   const bridge = await Bridge.start(receiver, { label: 'rate', profile: opt.profile });
-  const base = (await receiver.stats()).logs;
+  const base = await receiver.stats();
   const mem = watchMemory(bridge.pid);
   await load(floor.url, list, { seconds: WARMUP_SECONDS, rate: RATE });
-  const warm = await load(bridge.url, list, { seconds: WARMUP_SECONDS, rate: RATE, logsPer });
+  const warm = await load(bridge.url, list, { seconds: WARMUP_SECONDS, rate: RATE, yields });
+  const f0 = cpuMs(floor.pid);
   const f = await load(floor.url, list, { seconds: RATE_SECONDS, rate: RATE });
+  f.cpuMs = cpuMs(floor.pid) - f0;
   const c0 = cpuMs(bridge.pid);
-  const b = await load(bridge.url, list, { seconds: RATE_SECONDS, rate: RATE, logsPer });
+  const b = await load(bridge.url, list, { seconds: RATE_SECONDS, rate: RATE, yields });
   b.cpuMs = cpuMs(bridge.pid) - c0;
   const peakKiB = mem.stop();
-  const check = await verify(receiver, bridge, base, warm.logs + b.logs, warm.logsAtMost + b.logsAtMost);
+  const check = await verify(receiver, bridge, base, addExpect(warm.expect, b.expect));
   return {
     name: `mix @ ${RATE} req/s`,
-    floor: { ...summarizeRounds([f]) },
+    floor: { ...summarizeRounds([f]), cpuPct: (100 * f.cpuMs) / 1000 / f.seconds },
     bridge: { ...summarizeRounds([b]), cpuPct: (100 * b.cpuMs) / 1000 / b.seconds, peakMiB: peakKiB / 1024 },
     check,
     warnings: bridge.warnings,
@@ -433,9 +491,9 @@ async function fixedRate(ctx, list) {
 
 async function outage(ctx, list) {
   const { receiver, calibration } = ctx;
-  const logsPer = list.map((d) => calibration.get(d));
+  const yields = list.map((d) => calibration.get(d));
   const bridge = await Bridge.start(receiver, { label: 'outage', profile: opt.profile });
-  const base = (await receiver.stats()).logs;
+  const base = await receiver.stats();
   const mem = watchMemory(bridge.pid);
   const total = OUTAGE.before + OUTAGE.down + OUTAGE.after;
   const down = setTimeout(() => {
@@ -447,21 +505,24 @@ async function outage(ctx, list) {
     receiver.fail(0);
   }, (OUTAGE.before + OUTAGE.down) * 1000);
   let r;
+  const c0 = cpuMs(bridge.pid);
   try {
-    r = await load(bridge.url, list, { seconds: total, rate: RATE, logsPer });
+    r = await load(bridge.url, list, { seconds: total, rate: RATE, yields });
+    r.cpuMs = cpuMs(bridge.pid) - c0;
   } finally {
     clearTimeout(down);
     clearTimeout(up);
     receiver.fail(0);
   }
   const started = Date.now();
-  const waited = await receiver.waitForLogs(base + r.logs, DRAIN_TIMEOUT_MS);
+  const waited = await receiver.waitForLogs(base.logs + r.expect.min.logs, DRAIN_TIMEOUT_MS);
   const peakKiB = mem.stop();
-  const check = await verify(receiver, bridge, base, r.logs, r.logsAtMost);
+  const check = await verify(receiver, bridge, base, r.expect);
   return {
     name: `outage ${OUTAGE.down} s (mix @ ${RATE} req/s)`,
     bridge: {
       ...summarizeRounds([r]),
+      cpuPct: (100 * r.cpuMs) / 1000 / r.seconds,
       peakMiB: peakKiB / 1024,
       refused: r.statuses['503'] ?? 0,
       recoveryMs: waited ?? Date.now() - started,
@@ -499,12 +560,12 @@ const n1 = (x) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(1));
 
 function table(results) {
   const rows = [
-    ['scenario', 'server', 'deliveries/s', 'events/s', 'p50 ms', 'p99 ms', 'CPU %', 'peak RSS MiB', 'bridge/floor', 'zero loss'],
+    ['scenario', 'server', 'deliveries/s', 'events/s', 'p50 ms', 'p99 ms', 'CPU %', 'CPU µs/delivery', 'peak RSS MiB', 'bridge/floor', 'zero loss'],
   ];
   for (const r of results) {
-    if (r.floor) rows.push([r.name, 'floor', n0(r.floor.rps), n0(r.floor.eps), n1(r.floor.p50), n1(r.floor.p99), n0(r.floor.cpuPct), '', '', '']);
+    if (r.floor) rows.push([r.name, 'floor', n0(r.floor.rps), n0(r.floor.eps), n1(r.floor.p50), n1(r.floor.p99), n0(r.floor.cpuPct), n0(r.floor.cpuUs), '', '', '']);
     const b = r.bridge;
-    const loss = `${r.check.pass ? 'PASS' : 'FAIL'} ${n0(r.check.exported)}/${n0(r.check.expected)}`;
+    const loss = r.check.pass ? 'PASS' : 'FAIL';
     rows.push([
       r.floor ? '' : r.name,
       'bridge',
@@ -513,6 +574,7 @@ function table(results) {
       n1(b.p50),
       n1(b.p99),
       n0(b.cpuPct),
+      n0(b.cpuUs),
       n0(b.peakMiB),
       b.ratio !== undefined ? `${(100 * b.ratio).toFixed(0)}%` : '',
       loss,
@@ -545,7 +607,22 @@ function targets(results) {
   return lines;
 }
 
-function writeReport(info, results, tbl, targetLines, receiverCpu, profileText) {
+/** Per scenario: what the zero-loss check compared, and what the bridge logged. */
+function checkDetails(results, calibration, lists) {
+  const out = [];
+  for (const r of results) {
+    out.push(`${r.name}: zero loss ${r.check.pass ? 'PASS' : 'FAIL'}`);
+    for (const l of r.check.lines) out.push(`  ${l}`);
+    const notes = [...r.warnings].filter(([m]) => !m.startsWith('info')).map(([m, n]) => `${m} (x${n})`);
+    if (notes.length) out.push(`  bridge said: ${notes.slice(0, 5).join('; ')}`);
+  }
+  const all = [...new Set(Object.values(lists).flat())];
+  const none = unchecked(all, calibration);
+  if (none.length) out.push(`not checkable (neither log records nor counts): ${none.join(', ')}`);
+  return out.join('\n');
+}
+
+function writeReport(info, results, tbl, targetLines, receiverCpu, details) {
   const file = join(ROOT, 'BENCHMARKS.md');
   const START = '<!-- bench:results:start -->';
   const END = '<!-- bench:results:end -->';
@@ -563,7 +640,12 @@ function writeReport(info, results, tbl, targetLines, receiverCpu, profileText) 
     '|---|---|---|',
     ...targetLines.map((l) => `| ${l.join(' | ')} |`),
     '',
-    ...(profileText ? ['```', profileText, '```', ''] : []),
+    'Zero-loss check, per scenario (log records by count; events mapped to metrics by the counters that count them):',
+    '',
+    '```',
+    details,
+    '```',
+    '',
     END,
   ].join('\n');
   let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\n' + START + '\n' + END + '\n';
@@ -608,11 +690,8 @@ async function main() {
     const targetLines = targets(results);
     process.stdout.write(`\n${tbl.text}\n\n`);
     for (const l of targetLines) process.stdout.write(`${l[2].padEnd(8)} ${l[0]}: ${l[1]}\n`);
-    for (const r of results) {
-      const notes = [...r.warnings].filter(([m]) => !m.startsWith('info')).map(([m, n]) => `${m} (x${n})`);
-      if (notes.length) process.stdout.write(`\n${r.name}: bridge said: ${notes.slice(0, 5).join('; ')}\n`);
-      if (!r.check.pass) process.stdout.write(`${r.name}: zero-loss check FAILED: ${JSON.stringify(r.check)}\n`);
-    }
+    const details = checkDetails(results, ctx.calibration, lists);
+    process.stdout.write(`\n${details}\n`);
     process.stdout.write(`\nreceiver CPU for the whole run: ${n1(receiverCpu / 1000)} s\n`);
 
     let profileText;
@@ -624,7 +703,7 @@ async function main() {
       profileText = parts.join('\n\n');
       process.stdout.write(`\n${profileText}\n`);
     }
-    if (!opt['no-write'] && !opt.profile && !opt.quick) writeReport(info, results, tbl, targetLines, receiverCpu);
+    if (!opt['no-write'] && !opt.profile && !opt.quick) writeReport(info, results, tbl, targetLines, receiverCpu, details);
     const allPass = results.every((r) => r.check.pass);
     process.stdout.write(`\n${allPass ? 'PASS' : 'FAIL'}: zero loss in every scenario\n`);
     process.exitCode = allPass ? 0 : 1;
