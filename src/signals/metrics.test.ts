@@ -75,6 +75,14 @@ describe('event-time gauges through a real MetricReader', () => {
     // An event whose time is before the last exported point stays in order, just after it.
     recorder.record([{ name: 'mist.device.up', value: 1, attributes: ap, timeNs: T0 + 60n * S }]);
     expect((await collect())['mist.device.up']!.points.map((p) => [p.t, p.v])).toEqual([[lastExported + 1n, 1]]);
+    // Two late events before the next collection: the later event wins, whatever its stamp.
+    advance(10n * S);
+    recorder.record([
+      { name: 'mist.device.up', value: 0, attributes: ap, timeNs: T0 + 120n * S },
+      { name: 'mist.device.up', value: 1, attributes: ap, timeNs: T0 + 180n * S },
+      { name: 'mist.device.up', value: 0, attributes: ap, timeNs: T0 + 150n * S }, // older than the last: ignored
+    ]);
+    expect((await collect())['mist.device.up']!.points.map((p) => [p.t, p.v])).toEqual([[lastExported + 2n, 1]]);
     advance(10n * S);
     recorder.record([{ name: 'mist.device.up', value: 0, attributes: ap, timeNs: now() + 5n * S }]);
     expect((await collect())['mist.device.up']!.points.map((p) => [p.t, p.v])).toEqual([[now() + 5n * S, 0]]);

@@ -51,6 +51,8 @@ interface Series {
   /** Received since the last collection, in time order. */
   pending: Point[];
   newest: Point | undefined;
+  /** Event time of the newest point (its stamp can be later for a state gauge). */
+  newestEventNs: bigint;
   receivedNs: bigint;
   /** Time of the last point handed to a collection. */
   exportedNs: bigint;
@@ -92,18 +94,18 @@ export class EventTimeGauges implements sdkMetrics.MetricProducer {
         series = gauge.series.get(key);
       }
       if (!series) {
-        series = { attributes, pending: [], newest: undefined, receivedNs: 0n, exportedNs: 0n };
+        series = { attributes, pending: [], newest: undefined, newestEventNs: 0n, receivedNs: 0n, exportedNs: 0n };
         gauge.series.set(key, series);
       }
     }
-    const newest = series.newest;
-    const state = gauge.declaration.gauge === 'state';
-    if (newest && timeNs < newest.timeNs) return;
-    if (state && timeNs <= series.exportedNs) timeNs = series.exportedNs + 1n;
-    const point = { timeNs, value };
-    // The overflow series mixes many series: only its latest value means anything.
-    if (overflow || (newest && newest.timeNs === timeNs && series.pending.at(-1) === newest)) series.pending.pop();
+    // Order by the events' own times; a state change's stamp may be later (see above).
+    if (series.newest && timeNs < series.newestEventNs) return;
+    series.newestEventNs = timeNs;
+    const stamp = gauge.declaration.gauge === 'state' && timeNs <= series.exportedNs ? series.exportedNs + 1n : timeNs;
+    // Same stamp: the later event wins. The overflow series mixes many series: only its latest value means anything.
+    if (overflow || series.pending.at(-1)?.timeNs === stamp) series.pending.pop();
     if (series.pending.length >= MAX_PENDING) series.pending.shift();
+    const point = { timeNs: stamp, value };
     series.pending.push(point);
     series.newest = point;
     series.receivedNs = this.now();
