@@ -1,3 +1,4 @@
+import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import type { AnyValueMap } from '@opentelemetry/api-logs';
 import { toEpochNs } from '../envelope/time.js';
 import type { TraceContribution } from '../mapping/types.js';
@@ -46,7 +47,7 @@ export interface AssociationFact {
   connectNs: bigint;
   /** Present when this is the association's client-sessions record. */
   end?: { disconnectNs: bigint; outcome: AssociationEnd; reason?: string };
-  attributes: AnyValueMap;
+  attributes: Attributes;
 }
 
 export interface AuthFact {
@@ -55,14 +56,14 @@ export interface AuthFact {
   type: string;
   timeNs: bigint;
   text?: string;
-  attributes: AnyValueMap;
+  attributes: Attributes;
 }
 
 export interface IpFact {
   kind: 'ip';
   ip: string;
   timeNs: bigint;
-  attributes: AnyValueMap;
+  attributes: Attributes;
 }
 
 export type Fact = AssociationFact | AuthFact | IpFact;
@@ -79,6 +80,46 @@ const END_OUTCOMES: Partial<Record<Role, AssociationEnd>> = {
   disconnect: 'ok',
   'disconnect-error': 'error',
 };
+
+function isPrimitive(v: unknown): v is string | number | boolean {
+  return typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+}
+
+// Sessions hold their attributes for hours, and every event parsed from JSON brings its own copy
+// of the same org, site, WLAN, AP, SSID and event type strings: one shared copy each saves a
+// third of an open session's memory. Bounded, so a stream of unique values cannot grow it.
+const POOL_LIMIT = 20_000;
+const POOLED_MAX_LENGTH = 64;
+
+export class StringPool {
+  private readonly pool = new Map<string, string>();
+
+  intern(value: string): string {
+    if (value.length > POOLED_MAX_LENGTH) return value;
+    const pooled = this.pool.get(value);
+    if (pooled !== undefined) return pooled;
+    if (this.pool.size < POOL_LIMIT) this.pool.set(value, value);
+    return value;
+  }
+}
+
+/**
+ * Span attributes take primitives and arrays of one primitive type; nested maps are dropped.
+ * Converted once, on arrival: plain objects built in the mapping's key order share one shape,
+ * several times smaller than the mapping's prototype-less maps while a session holds them.
+ */
+export function toSpanAttributes(map: AnyValueMap, pool: StringPool): Attributes {
+  const out: Attributes = {};
+  for (const key of Object.keys(map)) {
+    const v = map[key];
+    if (typeof v === 'string') out[key] = pool.intern(v);
+    else if (isPrimitive(v)) out[key] = v;
+    else if (Array.isArray(v) && v.length > 0 && v.every((x) => isPrimitive(x) && typeof x === typeof v[0])) {
+      out[key] = v as AttributeValue;
+    }
+  }
+  return out;
+}
 
 function text(value: unknown): string | undefined {
   if (typeof value === 'string') return value.trim() === '' ? undefined : value.trim();
@@ -101,31 +142,33 @@ function connectSecond(explicit: unknown, connectNs: bigint): number {
 export type ParseResult = { client: ClientRef; fact: Fact } | { problem: string };
 
 /** A contribution → the client it is about and what it says, or why it cannot be used. */
-export function parseContribution(c: TraceContribution): ParseResult {
+export function parseContribution(c: TraceContribution, pool: StringPool): ParseResult {
   const role = c.role as Role;
   if (!ROLES.includes(role)) return { problem: `unknown trace role "${c.role}"` };
   const v = c.values;
-  const org = text(v.org_id) ?? '';
+  const org = pool.intern(text(v.org_id) ?? '');
   const site = text(v.site_id);
   const mac = normalizeMac(v.client_mac);
   if (site === undefined || mac === undefined) return { problem: `${c.topic} ${role}: no site_id or client_mac` };
-  const client = { org, site, mac };
+  const client = { org, site: pool.intern(site), mac };
+  const attributes = toSpanAttributes(c.attributes, pool);
 
   if (role === 'ip') {
     const ip = text(v.ip);
     if (ip === undefined) return { problem: `${c.topic} ip: no ip` };
-    return { client, fact: { kind: 'ip', ip, timeNs: c.timeNs, attributes: c.attributes } };
+    return { client, fact: { kind: 'ip', ip, timeNs: c.timeNs, attributes } };
   }
   const outcome = AUTH_OUTCOMES[role];
   if (outcome !== undefined) {
-    const type = text(v.type) ?? role;
-    const fact: AuthFact = { kind: 'auth', outcome, type, timeNs: c.timeNs, attributes: c.attributes };
+    const type = pool.intern(text(v.type) ?? role);
+    const fact: AuthFact = { kind: 'auth', outcome, type, timeNs: c.timeNs, attributes };
     const reason = text(v.text);
     if (reason !== undefined) fact.text = reason;
     return { client, fact };
   }
 
-  const ap = normalizeMac(v.ap);
+  const apMac = normalizeMac(v.ap);
+  const ap = apMac === undefined ? undefined : pool.intern(apMac);
   const connectNs = toEpochNs(v.connect_time) ?? toEpochNs(v.connect);
   if (ap === undefined || connectNs === undefined) return { problem: `${c.topic} ${role}: no ap or connect time` };
   const fact: AssociationFact = {
@@ -133,7 +176,7 @@ export function parseContribution(c: TraceContribution): ParseResult {
     ap,
     connectSec: connectSecond(v.connect, connectNs),
     connectNs,
-    attributes: c.attributes,
+    attributes,
   };
   const endOutcome = END_OUTCOMES[role];
   if (endOutcome !== undefined) {

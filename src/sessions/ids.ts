@@ -6,9 +6,10 @@ import { createHash } from 'node:crypto';
  * second bridge instance fed the same events, arrives at the same ids.
  */
 
-function digestHex(parts: readonly (string | number | bigint)[], hexChars: number): string {
-  // A separator that cannot occur in the parts keeps ("ab","c") and ("a","bc") apart.
-  const id = createHash('sha256').update(parts.join('\u001f')).digest('hex').slice(0, hexChars);
+function digestHex(parts: readonly (string | number | bigint)[], bytes: number): string {
+  // A separator that cannot occur in the parts keeps ("ab","c") and ("a","bc") apart. Hex of the
+  // truncated digest, not a slice of the full hex: sessions hold these ids for hours.
+  const id = createHash('sha256').update(parts.join('\u001f')).digest().subarray(0, bytes).toString('hex');
   // All-zero ids are invalid in OTLP; 2^-64 unlikely, but then the id must still be valid.
   return /^0+$/.test(id) ? `${id.slice(0, -1)}1` : id;
 }
@@ -27,10 +28,10 @@ export interface ClientRef {
  * nanosecond of its first NAC event.
  */
 export function sessionTraceId(client: ClientRef, anchor: string): string {
-  return digestHex(['mist-client-session', client.org, client.site, client.mac, anchor], 32);
+  return digestHex(['mist-client-session', client.org, client.site, client.mac, anchor], 16);
 }
 
 /** A span of the session: its kind and what tells it apart from its siblings. */
 export function sessionSpanId(traceId: string, kind: string, ...discriminators: (string | number | bigint)[]): string {
-  return digestHex([traceId, kind, ...discriminators], 16);
+  return digestHex([traceId, kind, ...discriminators], 8);
 }

@@ -1,5 +1,4 @@
-import type { AnyValueMap } from '@opentelemetry/api-logs';
-import { SpanStatusCode, type Attributes, type AttributeValue } from '@opentelemetry/api';
+import { SpanStatusCode, type Attributes } from '@opentelemetry/api';
 import type { AssociationEnd, AssociationFact, AuthFact, AuthOutcome, Fact, IpFact } from './facts.js';
 import { sessionSpanId, sessionTraceId, type ClientRef } from './ids.js';
 
@@ -44,8 +43,8 @@ interface Association {
   connectSec: number;
   connectNs: bigint;
   dims: Attributes;
-  joinAttributes?: AnyValueMap;
-  record?: { disconnectNs: bigint; outcome: AssociationEnd; reason?: string; attributes?: AnyValueMap };
+  joinAttributes?: Attributes;
+  record?: { disconnectNs: bigint; outcome: AssociationEnd; reason?: string; attributes?: Attributes };
   exported: boolean;
 }
 
@@ -54,40 +53,27 @@ interface Auth {
   type: string;
   timeNs: bigint;
   text?: string;
-  attributes?: AnyValueMap;
+  attributes?: Attributes;
   exported: boolean;
 }
 
 interface Ip {
   ip: string;
   timeNs: bigint;
-  attributes?: AnyValueMap;
+  attributes?: Attributes;
   exported: boolean;
 }
 
 export type EndCause = 'disconnect' | 'unassociated' | 'max-age' | 'evicted';
 
-function isPrimitive(v: unknown): v is string | number | boolean {
-  return typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+/** A span's own attribute object (the held one may still be read by a later span). */
+function copy(map: Attributes | undefined): Attributes {
+  return { ...map };
 }
 
-/** Span attributes take primitives and arrays of one primitive type; nested maps are dropped. */
-export function toSpanAttributes(map: AnyValueMap | undefined): Attributes {
+function pickDims(map: Attributes): Attributes {
   const out: Attributes = {};
-  if (!map) return out;
-  for (const key of Object.keys(map)) {
-    const v = map[key];
-    if (isPrimitive(v)) out[key] = v;
-    else if (Array.isArray(v) && v.length > 0 && v.every((x) => isPrimitive(x) && typeof x === typeof v[0])) {
-      out[key] = v as AttributeValue;
-    }
-  }
-  return out;
-}
-
-function pickDims(map: AnyValueMap): Attributes {
-  const out: Attributes = {};
-  for (const d of DIMENSIONS) if (isPrimitive(map[d])) out[d] = map[d] as string | number | boolean;
+  for (const d of DIMENSIONS) if (map[d] !== undefined) out[d] = map[d];
   return out;
 }
 
@@ -109,10 +95,10 @@ export class Session {
   readonly createdMs: number;
   endedMs: number | undefined;
   closedMs: number | undefined;
-  final: { endNs: bigint; outcome: AssociationEnd; reason?: string; attributes?: AnyValueMap } | undefined;
-  private readonly associations: Association[] = [];
-  private readonly auths: Auth[] = [];
-  private readonly ips: Ip[] = [];
+  final: { endNs: bigint; outcome: AssociationEnd; reason?: string; attributes?: Attributes } | undefined;
+  private associations: Association[] = [];
+  private auths: Auth[] = [];
+  private ips: Ip[] = [];
 
   constructor(
     readonly client: ClientRef,
@@ -225,6 +211,13 @@ export class Session {
     return true;
   }
 
+  /** Arrays grown by push/splice keep spare capacity (17 slots); an open session holds them for hours. */
+  compact(): void {
+    this.associations = this.associations.slice();
+    this.auths = this.auths.slice();
+    this.ips = this.ips.slice();
+  }
+
   /** Fix the session's identity: from now on its spans can be exported. */
   settle(): void {
     if (this.settled) return;
@@ -286,8 +279,8 @@ export class Session {
     return plans;
   }
 
-  private childAttributes(own: AnyValueMap | undefined, timeNs: bigint): Attributes {
-    const attrs = toSpanAttributes(own);
+  private childAttributes(own: Attributes | undefined, timeNs: bigint): Attributes {
+    const attrs = copy(own);
     let active = this.associations[0];
     for (const a of this.associations) if (a.connectNs <= timeNs) active = a;
     if (active) for (const [k, v] of Object.entries(active.dims)) if (attrs[k] === undefined) attrs[k] = v;
@@ -296,7 +289,7 @@ export class Session {
 
   private connectedSpan(a: Association, endNs: bigint, incomplete: boolean): SpanPlan {
     const traceId = this.traceId!;
-    const attributes = toSpanAttributes(a.record?.attributes ?? a.joinAttributes);
+    const attributes = copy(a.record?.attributes ?? a.joinAttributes);
     let status: SpanPlan['status'] = { code: SpanStatusCode.OK };
     if (incomplete) {
       attributes[INCOMPLETE_ATTRIBUTE] = true;
@@ -336,7 +329,7 @@ export class Session {
     }
     const startNs = checks.reduce((m, c) => min(m, c.timeNs), key.timeNs);
     const endNs = verdict?.timeNs ?? checks.reduce((m, c) => max(m, c.timeNs), key.timeNs);
-    const events = checks.map((c) => ({ name: c.type, timeNs: c.timeNs, attributes: toSpanAttributes(c.attributes) }));
+    const events = checks.map((c) => ({ name: c.type, timeNs: c.timeNs, attributes: copy(c.attributes) }));
     for (const a of [...checks, ...(verdict ? [verdict] : [])]) {
       a.exported = true;
       a.attributes = undefined;
@@ -389,7 +382,7 @@ export class Session {
       else if (!last && failed) status = { code: SpanStatusCode.ERROR, message: failed.text ?? failed.type };
       startNs = this.firstNs;
     } else {
-      attributes = toSpanAttributes(this.final?.attributes ?? first.record?.attributes ?? first.joinAttributes);
+      attributes = copy(this.final?.attributes ?? first.record?.attributes ?? first.joinAttributes);
       attributes[ROAMS_ATTRIBUTE] = this.associations.length - 1;
       if (this.final?.outcome === 'error') status = { code: SpanStatusCode.ERROR, message: abnormal(this.final.reason) };
       else if (cause === 'max-age' || cause === 'evicted') status = { code: SpanStatusCode.UNSET };

@@ -4,7 +4,7 @@ import type { Logger } from '../log/logger.js';
 import type { TraceContribution } from '../mapping/types.js';
 import type { SessionObserver } from '../signals/hooks.js';
 import type { PresetIdGenerator } from '../signals/preset-ids.js';
-import { parseContribution, type Fact } from './facts.js';
+import { parseContribution, StringPool, type Fact } from './facts.js';
 import type { ClientRef } from './ids.js';
 import { Session, type EndCause, type SpanPlan } from './session.js';
 
@@ -45,8 +45,9 @@ interface Client {
   sessions: Session[];
 }
 
+// Site ids are globally unique: the org adds nothing to the key (it is part of the trace id).
 function clientKey(c: ClientRef): string {
-  return `${c.org}|${c.site}|${c.mac}`;
+  return `${c.site}|${c.mac}`;
 }
 
 function factTime(f: Fact): bigint {
@@ -84,6 +85,7 @@ export class SessionTracker implements SessionObserver {
   private readonly stats: TrackerStats = { sessions: 0, exportedSpans: 0, ignored: 0, endedByMaxAge: 0, evicted: 0 };
   private readonly stitchWindowNs: bigint;
   private evictedSinceSweep = 0;
+  private readonly pool = new StringPool();
 
   constructor(
     private readonly tracer: Tracer,
@@ -100,7 +102,7 @@ export class SessionTracker implements SessionObserver {
   }
 
   observe(contribution: TraceContribution): void {
-    const parsed = parseContribution(contribution);
+    const parsed = parseContribution(contribution, this.pool);
     if ('problem' in parsed) {
       this.stats.ignored += 1;
       this.log.debug('trace contribution not usable for a session', { problem: parsed.problem });
@@ -184,7 +186,9 @@ export class SessionTracker implements SessionObserver {
       }
       if (session.add(fact, atMs)) touched.add(session);
     }
+    client.sessions = client.sessions.slice();
     for (const s of touched) {
+      s.compact();
       s.settle();
       if (formed.has(s) && !s.associated) this.emit(s.end('unassociated', now));
       else this.emit(s.takeReady());
