@@ -134,6 +134,21 @@ metrics: [{ name: mist.client.joins, instrument: gauge, unit: "1", value: x, des
     expect(found).toContainEqual(expect.stringMatching(/b\.yaml: metrics\[0\]\.instrument: mist\.client\.joins is declared with instrument "counter" in .*client-join\.yaml/));
   });
 
+  it('says what was expected for a bad key or a value of the wrong type', () => {
+    const dir = dirWith({
+      'x.yaml': `topic: x
+description: x
+log: false
+metrics: [{ name: mist.x.seen, instrument: counter, unit: "{event}", description: x, attributes: { Site: site_id } }]
+trace: { role: r, values: { a: 5 } }
+`,
+    });
+    expect(problems(() => loadMappings({ customDir: dir }))).toEqual([
+      expect.stringMatching(/x\.yaml:4:\d+: metrics\[0\]\.attributes\.Site: key: attribute names are lower-case and dotted/),
+      expect.stringMatching(/x\.yaml:5:\d+: trace\.values\.a: Invalid input: expected string or array$/),
+    ]);
+  });
+
   it('fails when the custom directory cannot be read', () => {
     expect(problems(() => loadMappings({ customDir: '/nonexistent/mist-mappings' }))[0]).toMatch(/\/nonexistent\/mist-mappings: cannot read the mappings directory/);
   });

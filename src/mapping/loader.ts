@@ -65,10 +65,16 @@ function formatPath(path: readonly PropertyKey[]): string {
 
 /** A union error says only "Invalid input"; the branch that got furthest says what is wrong. */
 function leafIssues(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code === 'invalid_key' && issue.issues.length > 0) {
+    return issue.issues.map((i) => ({ ...i, path: issue.path, message: `key: ${i.message}` }) as z.core.$ZodIssue);
+  }
   if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
   const depth = (issues: z.core.$ZodIssue[]): number => Math.max(...issues.map((i) => i.path.length));
   const best = issue.errors.reduce((a, b) => (depth(b) > depth(a) ? b : a));
-  if (depth(best) === 0 && best.every((i) => i.code === 'invalid_type')) return [issue];
+  if (depth(best) === 0 && issue.errors.every((b) => b.every((i) => i.code === 'invalid_type'))) {
+    const expected = [...new Set(issue.errors.flatMap((b) => b.map((i) => (i.code === 'invalid_type' ? i.expected : ''))))];
+    return [{ ...issue, message: `Invalid input: expected ${expected.join(' or ')}` }];
+  }
   return best.flatMap((i) => leafIssues({ ...i, path: [...issue.path, ...i.path] }));
 }
 
