@@ -53,6 +53,8 @@ export class DurableIntake {
   private readonly recovered: Watermarks;
   private readonly recoveredThrough: number;
   private released: Watermarks;
+  /** Rows with seq ≤ this are deleted. */
+  private deletedThrough = 0;
   private releaseTimer: NodeJS.Timeout | undefined;
   private catchUpDone: Promise<void> = Promise.resolve();
 
@@ -130,17 +132,20 @@ export class DurableIntake {
   /**
    * Delete journal rows whose telemetry was exported, and persist how far each signal got (so a
    * restart does not export a row's log records again when only its metrics were outstanding).
+   * True when exported rows are left for the next call (the journal deletes in slices).
    */
-  release(now: Watermarks = this.pipeline.exportedThrough()): void {
+  release(now: Watermarks = this.pipeline.exportedThrough()): boolean {
     const marks: Watermarks = {
       logs: Math.max(now.logs, this.recovered.logs),
       spans: Math.max(now.spans, this.recovered.spans),
       metrics: Math.max(now.metrics, this.recovered.metrics),
     };
-    if (marks.logs === this.released.logs && marks.spans === this.released.spans && marks.metrics === this.released.metrics) return;
     const through = Math.min(marks.logs, marks.spans, marks.metrics);
-    this.journal.release(through, marks);
+    const same = marks.logs === this.released.logs && marks.spans === this.released.spans && marks.metrics === this.released.metrics;
+    if (same && this.deletedThrough >= through) return false;
+    this.deletedThrough = this.journal.release(through, marks);
     this.released = marks;
+    return this.deletedThrough < through;
   }
 
   /**
@@ -152,9 +157,9 @@ export class DurableIntake {
     clearInterval(this.releaseTimer);
     await this.catchUpDone;
     const { flushed, exported } = await this.pipeline.shutdown(deadline);
-    this.release(exported);
+    while (this.release(exported));
     const keptDeliveries = this.journal.count;
-    this.journal.close();
+    await this.journal.close();
     return { flushed, keptDeliveries };
   }
 

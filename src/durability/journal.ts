@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
+import { Checkpointer } from './checkpointer.js';
 import { join } from 'node:path';
 
 /** One accepted delivery as it was journaled: the decoded body is replayed through the pipeline. */
@@ -23,11 +24,19 @@ export interface JournalOptions {
   maxBytes: number;
   /** SQLite `synchronous`: NORMAL survives a process crash, FULL also a power loss. */
   synchronous: 'normal' | 'full';
+  /** Told about background checkpoint failures (the journal keeps working; the WAL grows). */
+  onCheckpointError?: (message: string) => void;
 }
+
+const CHECKPOINT_INTERVAL_MS = 1000;
 
 export class JournalFullError extends Error {
   override name = 'JournalFullError';
 }
+
+// Rows deleted per release at most: a delete of many rows holds the event loop (about 5 µs a
+// row), so a backlog draining after an outage is released in slices instead of one long pause.
+const MAX_RELEASE_ROWS = 4096;
 
 // Accounted per row besides the body: seq, topic, receipt time and SQLite's own row overhead.
 const ROW_OVERHEAD_BYTES = 64;
@@ -49,10 +58,14 @@ interface PendingAppend {
 export class Journal {
   readonly file: string;
   private readonly db: Database.Database;
+  /** Held for the journal's life: its exclusive lock keeps a second bridge off the directory. */
+  private readonly lock: Database.Database | undefined;
+  private readonly checkpointer: Checkpointer | undefined;
   private readonly insert: Database.Statement;
   private readonly readAfter: Database.Statement;
   private readonly sizeThrough: Database.Statement;
   private readonly deleteThrough: Database.Statement;
+  private readonly sliceEnd: Database.Statement;
   private readonly setMeta: Database.Statement;
   private pending: PendingAppend[] = [];
   private commitScheduled = false;
@@ -64,12 +77,24 @@ export class Journal {
   constructor(private readonly options: JournalOptions) {
     if (options.dir !== null) mkdirSync(options.dir, { recursive: true });
     this.file = options.dir === null ? ':memory:' : join(options.dir, 'journal.sqlite');
+    if (options.dir !== null) {
+      // Two bridges on one directory would export each other's rows twice: the first one holds
+      // this lock for its whole life (the OS releases it when the process dies, even on SIGKILL).
+      // It is a database of its own so that the journal itself stays open to the checkpointer.
+      this.lock = new Database(join(options.dir, 'journal.lock'), { timeout: 0 });
+      this.lock.pragma('locking_mode = EXCLUSIVE');
+      try {
+        this.lock.exec('CREATE TABLE IF NOT EXISTS held (x); DELETE FROM held;');
+      } catch (err) {
+        this.lock.close();
+        throw new Error(`the journal in ${options.dir} is locked by another running bridge (${(err as Error).message})`);
+      }
+    }
     this.db = new Database(this.file, { timeout: 1000 });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.synchronous.toUpperCase()}`);
-    // Two bridges on one directory would export each other's rows twice: the first one holds the
-    // lock for its whole life (the OS releases it when the process dies, even on SIGKILL).
-    this.db.pragma('locking_mode = EXCLUSIVE');
+    // Checkpoints run in a worker (see Checkpointer), never inside a request's commit.
+    this.db.pragma(`wal_autocheckpoint = ${options.dir === null ? 1000 : 0}`);
     // The WAL is truncated back to this size after checkpoints instead of keeping its high-water mark.
     this.db.pragma('journal_size_limit = 16777216');
     this.db.exec(`
@@ -88,10 +113,14 @@ export class Journal {
       .safeIntegers(true);
     this.sizeThrough = this.db.prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM deliveries WHERE seq <= ?');
     this.deleteThrough = this.db.prepare('DELETE FROM deliveries WHERE seq <= ?');
+    this.sliceEnd = this.db.prepare('SELECT seq FROM deliveries WHERE seq <= ? ORDER BY seq LIMIT 1 OFFSET ?').pluck();
     this.setMeta = this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
     const { n, b } = this.sizeThrough.get(Number.MAX_SAFE_INTEGER) as { n: number; b: number };
     this.rows = n;
     this.committedBytes = b;
+    if (options.dir !== null) {
+      this.checkpointer = new Checkpointer(this.file, options.synchronous, CHECKPOINT_INTERVAL_MS, options.onCheckpointError ?? (() => undefined));
+    }
   }
 
   /** Deliveries held (committed). */
@@ -152,26 +181,33 @@ export class Journal {
     return marks;
   }
 
-  /** Delete rows with seq ≤ `through` and persist the per-signal progress, in one transaction. */
+  /**
+   * Delete rows with seq ≤ `through` (at most MAX_RELEASE_ROWS of them) and persist the
+   * per-signal progress, in one transaction. Returns the seq through which rows are now gone;
+   * a row left over owes nothing according to `marks` and is skipped if replayed.
+   */
   release(through: number, marks: Watermarks): number {
-    let released = 0;
+    const cut = this.sliceEnd.get(through, MAX_RELEASE_ROWS - 1) as number | undefined;
+    const upTo = cut ?? through;
     this.db.transaction(() => {
-      const { n, b } = this.sizeThrough.get(through) as { n: number; b: number };
-      if (n > 0) this.deleteThrough.run(through);
+      const { n, b } = this.sizeThrough.get(upTo) as { n: number; b: number };
+      if (n > 0) this.deleteThrough.run(upTo);
       for (const key of ['logs', 'spans', 'metrics'] as const) this.setMeta.run(key, marks[key]);
-      released = n;
       this.rows -= n;
       this.committedBytes -= b;
     })();
-    return released;
+    return upTo;
   }
 
   /** Commit what is queued, then close the database. */
-  close(): void {
+  async close(): Promise<void> {
     if (this.closed) return;
     this.commit();
     this.closed = true;
+    await this.checkpointer?.close();
+    // The last connection to close checkpoints the WAL into the database file.
     this.db.close();
+    this.lock?.close();
   }
 
   private commit(): void {
