@@ -96,6 +96,8 @@ export class Session {
   endedMs: number | undefined;
   closedMs: number | undefined;
   final: { endNs: bigint; outcome: AssociationEnd; reason?: string; attributes?: Attributes } | undefined;
+  /** The root's end, once exported. */
+  private closedEndNs: bigint | undefined;
   private associations: Association[] = [];
   private auths: Auth[] = [];
   private ips: Ip[] = [];
@@ -137,13 +139,14 @@ export class Session {
    */
   claims(fact: Fact, stitchWindowNs: bigint, forming: boolean): boolean {
     const anchor = this.anchorNs;
-    const nearPending = (t: bigint) => t >= this.firstNs - stitchWindowNs && t <= this.lastNs + stitchWindowNs;
+    // An ended session covers nothing after its end; an open one, everything after its start.
+    const end = this.final?.endNs ?? this.closedEndNs;
     if (fact.kind === 'association') {
-      if (anchor === undefined) return forming && nearPending(fact.connectNs);
-      return fact.connectNs >= anchor - SAME_CONNECT_NS && (this.final === undefined || fact.connectNs < this.final.endNs);
+      if (anchor === undefined) return forming && fact.connectNs >= this.firstNs - stitchWindowNs && fact.connectNs <= this.lastNs + stitchWindowNs;
+      return fact.connectNs >= anchor - SAME_CONNECT_NS && (end === undefined || fact.connectNs < end);
     }
-    if (anchor === undefined) return nearPending(fact.timeNs);
-    return fact.timeNs >= anchor - stitchWindowNs && (this.final === undefined || fact.timeNs <= this.final.endNs);
+    if (anchor === undefined) return fact.timeNs >= this.firstNs - stitchWindowNs && fact.timeNs <= (end ?? this.lastNs + stitchWindowNs);
+    return fact.timeNs >= anchor - stitchWindowNs && (end === undefined || fact.timeNs <= end);
   }
 
   /** Take a fact in; false when it adds nothing (a redelivery). */
@@ -274,6 +277,7 @@ export class Session {
     if (incomplete && this.final === undefined) root.attributes[INCOMPLETE_ATTRIBUTE] = true;
     plans.push(root);
     this.closedMs = nowMs;
+    this.closedEndNs = root.endNs;
     for (const a of this.associations) a.joinAttributes = undefined;
     if (this.final) this.final.attributes = undefined;
     return plans;

@@ -253,6 +253,31 @@ describe('SessionTracker', () => {
     expect(h.tracker.snapshot.endedByMaxAge).toBe(1);
   });
 
+  it('a session ended at max age covers nothing after it: a later join of the client starts a new trace', () => {
+    const h = harness({ maxAgeMs: 5000 });
+    h.feed([join(AP1, C1)]);
+    h.advance(5000);
+    const first = h.spans.find((s) => s.name === 'client-session')!;
+    h.feed([join(AP2, C1 + 7200), leave('disconnect', AP2, C1 + 7200, C1 + 7300)]);
+    h.advance(1000);
+    h.advance(1000);
+    const roots = h.spans.filter((s) => s.name === 'client-session');
+    expect(roots).toHaveLength(2);
+    expect(roots[1]!.spanContext().traceId).not.toBe(first.spanContext().traceId);
+  });
+
+  it('an event arriving after its root went out exports its own child into the same trace', () => {
+    const h = harness();
+    h.feed([join(AP1, C1), leave('disconnect', AP1, 1749088902.641, 1749092502.921)]);
+    h.advance(1000);
+    const root = h.spans.find((s) => s.name === 'client-session')!;
+    h.feed([info('10.1.2.3', 1749088903)]);
+    h.advance(1000);
+    const dhcp = h.spans.find((s) => s.name === 'dhcp')!;
+    expect(dhcp.spanContext().traceId).toBe(root.spanContext().traceId);
+    expect(dhcp.parentSpanContext?.spanId).toBe(root.spanContext().spanId);
+  });
+
   it('shutdown exports what is held but gives an open session no root', () => {
     const h = harness();
     h.feed([nac('auth-permit', 'NAC_CLIENT_PERMIT', 1749088902707), join(AP1, C1)]);
