@@ -1,0 +1,92 @@
+/**
+ * What the bridge really emits when fed the deploy fixtures, as a Prometheus/Loki/Tempo backend
+ * behind otel-collector.yaml would store it: a real bridge exports to the test OTLP receiver, and
+ * the received metric names, units and kinds are translated by the Prometheus rules; the collector's
+ * spanmetrics connector adds its metrics when session spans arrive.
+ */
+import { readFileSync } from 'node:fs';
+import { postDelivery } from '../support/mist-client.js';
+import { startTestBridge } from '../support/bridge-harness.js';
+import { startOtlpReceiver, type ReceivedLog, type ReceivedSpan } from '../support/otlp-receiver.js';
+import { prometheusLabelName, prometheusSeriesNames, type OtlpMetricShape } from './prometheus-names.js';
+import { readRepoYaml } from './repo.js';
+
+export interface PrometheusSeries {
+  /** The OTLP metric it comes from (name, unit, kind). */
+  source: OtlpMetricShape;
+  /** Label names on its points (attributes translated, plus le for histogram buckets). */
+  labels: Set<string>;
+}
+
+export interface Emitted {
+  /** Prometheus series name → where it comes from and its labels. */
+  series: Map<string, PrometheusSeries>;
+  logs: ReceivedLog[];
+  spans: ReceivedSpan[];
+}
+
+/**
+ * Labels a Prometheus OTLP receiver adds to every series from the resource: service.name → job,
+ * service.instance.id → instance, and (otel-lgtm's promote_resource_attributes) service_name,
+ * service_version, service_instance_id.
+ */
+export const RESOURCE_LABELS = ['job', 'instance', 'service_name', 'service_version', 'service_instance_id'];
+
+interface SpanmetricsConfig {
+  namespace?: string;
+  histogram?: { unit?: string; disable?: boolean };
+  dimensions?: { name: string }[];
+}
+
+export function spanmetricsConnector(): SpanmetricsConfig {
+  const config = readRepoYaml<{ connectors?: Record<string, SpanmetricsConfig> }>('otel-collector.yaml');
+  const id = Object.keys(config.connectors ?? {}).find((c) => c.split('/')[0] === 'spanmetrics');
+  if (!id) throw new Error('otel-collector.yaml has no spanmetrics connector');
+  return config.connectors![id]!;
+}
+
+/** The series the spanmetrics connector derives from spans (calls, and duration unless disabled). */
+export function spanmetricsSeries(config: SpanmetricsConfig): Map<string, PrometheusSeries> {
+  const prefix = config.namespace ? `${config.namespace}.` : '';
+  const labels = ['service.name', 'span.name', 'span.kind', 'status.code', ...(config.dimensions ?? []).map((d) => d.name)].map(prometheusLabelName);
+  const metrics: OtlpMetricShape[] = [{ name: `${prefix}calls`, unit: '', kind: 'sum', monotonic: true }];
+  if (!config.histogram?.disable) metrics.push({ name: `${prefix}duration`, unit: config.histogram?.unit ?? 'ms', kind: 'histogram' });
+  const out = new Map<string, PrometheusSeries>();
+  for (const m of metrics) {
+    for (const s of prometheusSeriesNames(m)) out.set(s, { source: m, labels: new Set(s.endsWith('_bucket') ? [...labels, 'le'] : labels) });
+  }
+  return out;
+}
+
+export const FIXTURES = new URL('./fixtures/deliveries.json', import.meta.url);
+
+/** Runs a bridge on the fixtures and returns everything it exported. */
+export async function emittedByFixtures(): Promise<Emitted> {
+  const deliveries = JSON.parse(readFileSync(FIXTURES, 'utf8')) as unknown[];
+  const receiver = await startOtlpReceiver();
+  try {
+    const bridge = await startTestBridge(receiver);
+    try {
+      for (const delivery of deliveries) {
+        const res = await postDelivery(bridge.webhook, delivery);
+        if (res.status !== 200) throw new Error(`fixture delivery answered ${res.status}: ${JSON.stringify(res.json)}`);
+      }
+    } finally {
+      // stop() flushes every accepted log, span and metric to the receiver before it resolves.
+      await bridge.stop();
+    }
+    const series = new Map<string, PrometheusSeries>();
+    for (const p of receiver.points) {
+      const source: OtlpMetricShape = { name: p.name, unit: p.unit, kind: p.kind, monotonic: p.monotonic };
+      for (const s of prometheusSeriesNames(source)) {
+        const entry = series.get(s) ?? { source, labels: new Set<string>(s.endsWith('_bucket') ? ['le'] : []) };
+        for (const key of Object.keys(p.attributes)) entry.labels.add(prometheusLabelName(key));
+        series.set(s, entry);
+      }
+    }
+    if (receiver.spans.length > 0) for (const [name, s] of spanmetricsSeries(spanmetricsConnector())) series.set(name, s);
+    return { series, logs: [...receiver.logs], spans: [...receiver.spans] };
+  } finally {
+    await receiver.close();
+  }
+}
