@@ -21,6 +21,8 @@ export interface MetricDeclaration {
   unit: string;
   description: string;
   gauge?: 'sample' | 'state';
+  /** Gauge attributes that identify a series (the others may change, e.g. a device name). */
+  identity?: string[];
   buckets?: number[];
 }
 
@@ -154,6 +156,7 @@ function declarations(sources: MappingSource[], problems: string[]): MetricDecla
         unit: m.unit,
         description: m.description,
         ...(m.instrument === 'gauge' ? { gauge: m.gauge ?? 'sample' } : {}),
+        ...(m.identity ? { identity: m.identity } : {}),
         ...(m.buckets ? { buckets: m.buckets } : {}),
       };
       const prev = seen.get(m.name);
@@ -162,7 +165,7 @@ function declarations(sources: MappingSource[], problems: string[]): MetricDecla
         return;
       }
       // One name is one instrument: every file declaring it must agree on what it is.
-      for (const key of ['instrument', 'unit', 'description', 'gauge', 'buckets'] as const) {
+      for (const key of ['instrument', 'unit', 'description', 'gauge', 'identity', 'buckets'] as const) {
         if (JSON.stringify(prev.decl[key]) !== JSON.stringify(decl[key])) {
           problems.push(
             `${s.file}: metrics[${i}].${key}: ${m.name} is declared with ${key} ${JSON.stringify(prev.decl[key])} in ${prev.file}; a metric name must mean one thing`,

@@ -130,6 +130,11 @@ const metric = z
     time: refs.optional(),
     /** gauge only: `sample` (a measurement at its time) or `state` (holds until the next event). */
     gauge: z.enum(['sample', 'state']).optional(),
+    /**
+     * gauge only: the attributes that identify a series. A point whose other attributes changed
+     * (a renamed device) replaces the series instead of leaving the old one reporting.
+     */
+    identity: z.array(attributeName).min(1).optional(),
     /** histogram only: explicit bucket boundaries. */
     buckets: z.array(z.number()).min(1).optional(),
     attributes: z.record(attributeName, valueSpec).default({}),
@@ -142,6 +147,12 @@ const metric = z
     if (m.gauge !== undefined && m.instrument !== 'gauge') {
       ctx.addIssue({ code: 'custom', path: ['gauge'], message: 'only a gauge has a `gauge` mode' });
     }
+    if (m.identity !== undefined && m.instrument !== 'gauge') {
+      ctx.addIssue({ code: 'custom', path: ['identity'], message: 'only a gauge has an `identity`' });
+    }
+    m.identity?.forEach((name, i) => {
+      if (!(name in m.attributes)) ctx.addIssue({ code: 'custom', path: ['identity', i], message: `"${name}" is not one of the metric's attributes` });
+    });
     if (m.buckets !== undefined && m.instrument !== 'histogram') {
       ctx.addIssue({ code: 'custom', path: ['buckets'], message: 'only a histogram has `buckets`' });
     }

@@ -17,7 +17,8 @@ describe('README telemetry reference', () => {
     const table = builtinTable();
     const { metrics } = loadMappings();
     for (const m of metrics) {
-      expect(table).toContain(`| \`${m.name}\` | ${m.instrument === 'gauge' ? `gauge (${m.gauge})` : m.instrument} | \`${m.unit}\` |`);
+      const identity = m.identity ? `, one series per ${m.identity.map((a) => `\`${a}\``).join(' + ')}` : '';
+      expect(table).toContain(`| \`${m.name}\` | ${m.instrument === 'gauge' ? `gauge (${m.gauge}${identity})` : m.instrument} | \`${m.unit}\` |`);
     }
   });
 

@@ -51,7 +51,8 @@ export function renderTable(sources: readonly MappingSource[]): string {
       );
     }
     for (const m of spec.metrics) {
-      const instrument = m.instrument === 'gauge' ? `gauge (${m.gauge ?? 'sample'})` : m.instrument;
+      const identity = m.identity ? `, one series per ${m.identity.map(code).join(' + ')}` : '';
+      const instrument = m.instrument === 'gauge' ? `gauge (${m.gauge ?? 'sample'}${identity})` : m.instrument;
       const per = m.each ? ` (one per ${code(m.each)} element)` : '';
       rows.push(`| ${topic} | metric | ${code(m.name)} | ${instrument} | ${code(m.unit)} | ${cell(attributes(m.attributes))}${per} |`);
     }

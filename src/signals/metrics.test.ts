@@ -10,7 +10,7 @@ const T0 = 1_750_000_000n * S;
 const DECLARATIONS: MetricDeclaration[] = [
   { name: 'mist.events', instrument: 'counter', unit: '{event}', description: 'events' },
   { name: 'mist.latency', instrument: 'gauge', gauge: 'sample', unit: 's', description: 'latency' },
-  { name: 'mist.device.up', instrument: 'gauge', gauge: 'state', unit: '1', description: 'up' },
+  { name: 'mist.device.up', instrument: 'gauge', gauge: 'state', identity: ['mist.device_mac'], unit: '1', description: 'up' },
   { name: 'mist.duration', instrument: 'histogram', unit: 's', description: 'duration', buckets: [1, 10] },
 ];
 
@@ -86,6 +86,23 @@ describe('event-time gauges through a real MetricReader', () => {
     advance(10n * S);
     recorder.record([{ name: 'mist.device.up', value: 0, attributes: ap, timeNs: now() + 5n * S }]);
     expect((await collect())['mist.device.up']!.points.map((p) => [p.t, p.v])).toEqual([[now() + 5n * S, 0]]);
+  });
+
+  it('continues a series with an identity under its new attributes (a renamed device)', async () => {
+    const { recorder, collect, advance, now } = setup();
+    recorder.record([{ name: 'mist.device.up', value: 1, attributes: { 'mist.device_mac': 'ap1', 'mist.device_name': 'old' }, timeNs: T0 }]);
+    recorder.record([{ name: 'mist.device.up', value: 1, attributes: { 'mist.device_mac': 'ap2', 'mist.device_name': 'other' }, timeNs: T0 }]);
+    await collect();
+    recorder.record([{ name: 'mist.device.up', value: 0, attributes: { 'mist.device_mac': 'ap1', 'mist.device_name': 'new' }, timeNs: T0 + 60n * S }]);
+    expect((await collect())['mist.device.up']!.points.map((p) => [p.a, p.v])).toEqual([
+      [{ 'mist.device_mac': 'ap1', 'mist.device_name': 'new' }, 0],
+      [{ 'mist.device_mac': 'ap2', 'mist.device_name': 'other' }, 1],
+    ]);
+    advance(60n * S);
+    expect((await collect())['mist.device.up']!.points.map((p) => [p.t, p.a])).toEqual([
+      [now(), { 'mist.device_mac': 'ap1', 'mist.device_name': 'new' }],
+      [now(), { 'mist.device_mac': 'ap2', 'mist.device_name': 'other' }],
+    ]);
   });
 
   it('keeps series apart by attributes and caps them, overflow into one marked series', async () => {

@@ -44,9 +44,11 @@ const OVERFLOW: Attributes = { 'otel.metric.overflow': true };
 interface Point {
   timeNs: bigint;
   value: number;
+  attributes: Attributes;
 }
 
 interface Series {
+  /** The newest point's attributes (with an identity, the others may have changed). */
   attributes: Attributes;
   /** Received since the last collection, in time order. */
   pending: Point[];
@@ -61,6 +63,12 @@ interface Series {
 interface GaugeState {
   declaration: MetricDeclaration;
   series: Map<string, Series>;
+}
+
+function identityKey(identity: readonly string[], attributes: Attributes): string {
+  let key = '';
+  for (const k of identity) key += `${String(attributes[k])}\u0001${typeof attributes[k]}\u0002`;
+  return key;
 }
 
 function seriesKey(attributes: Attributes): string {
@@ -83,7 +91,8 @@ export class EventTimeGauges implements sdkMetrics.MetricProducer {
   record(name: string, value: number, attributes: Attributes, timeNs: bigint): void {
     const gauge = this.gauges.get(name);
     if (!gauge) return;
-    let key = seriesKey(attributes);
+    const identity = gauge.declaration.identity;
+    let key = identity ? identityKey(identity, attributes) : seriesKey(attributes);
     let series = gauge.series.get(key);
     let overflow = false;
     if (!series) {
@@ -105,9 +114,10 @@ export class EventTimeGauges implements sdkMetrics.MetricProducer {
     // Same stamp: the later event wins. The overflow series mixes many series: only its latest value means anything.
     if (overflow || series.pending.at(-1)?.timeNs === stamp) series.pending.pop();
     if (series.pending.length >= MAX_PENDING) series.pending.shift();
-    const point = { timeNs: stamp, value };
+    const point = { timeNs: stamp, value, attributes };
     series.pending.push(point);
     series.newest = point;
+    series.attributes = attributes;
     series.receivedNs = this.now();
   }
 
@@ -119,7 +129,7 @@ export class EventTimeGauges implements sdkMetrics.MetricProducer {
       const state = declaration.gauge === 'state';
       for (const [key, s] of series) {
         if (s.pending.length > 0) {
-          for (const p of s.pending) dataPoints.push(point(s.attributes, p.timeNs, p.value));
+          for (const p of s.pending) dataPoints.push(point(p.attributes, p.timeNs, p.value));
           s.exportedNs = s.pending.at(-1)!.timeNs;
           s.pending = [];
         } else if (state) {
