@@ -61,7 +61,7 @@ function feed(i: number): void {
   for (const [topic, event] of events) {
     // Through JSON, as a delivery arrives: every string is the event's own copy, as in the bridge.
     const parsed = JSON.parse(JSON.stringify(event)) as Record<string, unknown>;
-    for (const c of engine.map(topic, parsed, 0n).trace) tracker.observe(c);
+    for (const c of engine.map(topic, parsed, 0n).trace) tracker.observe(c, i);
   }
 }
 

@@ -147,7 +147,7 @@ export class Pipeline {
         const mapped = this.mapper.map(envelope.topic, event, receivedNs);
         if (owed.logs) for (const out of mapped.logs) emitLog(this.signals.logger, out);
         if (owed.metrics && mapped.metrics.length > 0) this.metrics?.record(mapped.metrics);
-        if (owed.spans) for (const contribution of mapped.trace) this.sessions?.observe(contribution);
+        if (owed.spans) for (const contribution of mapped.trace) this.sessions?.observe(contribution, seq);
       } catch (err) {
         // One event that breaks a mapper must not take its siblings down with it.
         failedEvents += 1;
@@ -165,7 +165,9 @@ export class Pipeline {
     const through = (head: object | undefined): number => {
       return head === undefined ? this.lastSeq : (this.seqOf.get(head) ?? this.lastSeq) - 1;
     };
-    return { logs: through(this.logQueue.head), spans: through(this.spanQueue.head), metrics: this.metricsThrough };
+    const held = this.sessions?.heldFrom();
+    const spans = Math.min(through(this.spanQueue.head), held === undefined ? Infinity : held - 1);
+    return { logs: through(this.logQueue.head), spans, metrics: this.metricsThrough };
   }
 
   /** Export one collection of every metric; resolves true when the backend took it. */

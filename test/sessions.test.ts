@@ -2,13 +2,16 @@
  * Client session traces end to end: scripted client stories posted to real bridges as Mist
  * webhook deliveries, asserted on the trace trees the test OTLP receiver decodes.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as joinPath } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { packagePath } from '../src/package-root.js';
 import { DIMENSIONS } from '../src/sessions/session.js';
 import { startTestBridge } from './support/bridge-harness.js';
 import { postDelivery } from './support/mist-client.js';
+import { spawnBridge } from './support/spawn-bridge.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.js';
 
 const ORG = '2c7e4c1a-0f3b-4d7e-9a51-6b0c8d2e7f10';
@@ -312,6 +315,39 @@ describe('client session traces', () => {
       await Promise.all([first.stop(), second.stop()]);
       expect(tree(sessionSpans())).toEqual(reference);
     });
+  });
+
+  it('a crash inside the settle time loses no session span: the journal keeps those deliveries', async () => {
+    const dir = mkdtempSync(joinPath(tmpdir(), 'mist-bridge-sessions-'));
+    const env = {
+      MIST_BRIDGE_ALLOW_UNSIGNED: 'true',
+      MIST_BRIDGE_DATA_DIR: dir,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_BLRP_SCHEDULE_DELAY: '20',
+      OTEL_BSP_SCHEDULE_DELAY: '20',
+    };
+    try {
+      const first = await spawnBridge(env);
+      await post(`${first.url}/mist/webhook`, PERMIT_STORY);
+      // Every log is exported (so the journal would release the deliveries for logs), the
+      // session's events still wait for their settle time: kill it there.
+      await receiver.waitFor(() => receiver.logs.length >= 6);
+      await new Promise((r) => setTimeout(r, 600));
+      first.child.kill('SIGKILL');
+      await first.exit();
+      expect(sessionSpans()).toHaveLength(0);
+
+      const second = await spawnBridge(env);
+      // main.ts installs its SIGTERM handler just after the bridge logs that it listens.
+      await new Promise((r) => setTimeout(r, 500));
+      second.child.kill('SIGTERM');
+      expect((await second.exit()).code).toBe(0);
+      const { root, children } = assertOneTrace(sessionSpans());
+      expect([root.startTimeUnixNano, root.endTimeUnixNano]).toEqual([ns(T.connect1Record), ns(T.disconnect)]);
+      expect(['nac-auth', 'dhcp', 'connected'].map((n) => children(n).length)).toEqual([1, 1, 1]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the collector groups session spans by exactly the dimensions the bridge puts on them', () => {

@@ -33,8 +33,8 @@ function harness(limits: Partial<SessionLimits> = {}) {
       now += ms;
       tracker.sweep(false);
     },
-    feed(list: TraceContribution[]) {
-      for (const c of list) tracker.observe(c);
+    feed(list: TraceContribution[], seq = 1) {
+      for (const c of list) tracker.observe(c, seq);
     },
   };
 }
@@ -295,6 +295,16 @@ describe('SessionTracker', () => {
       ['connected', true],
       ['client-session', true],
     ]);
+  });
+
+  it('reports the oldest delivery whose events are still pending, so the journal keeps it', () => {
+    const h = harness();
+    expect(h.tracker.heldFrom()).toBeUndefined();
+    h.feed(PERMIT_STORY.slice(0, 3), 7);
+    h.feed(PERMIT_STORY.slice(3), 8);
+    expect(h.tracker.heldFrom()).toBe(7);
+    h.advance(1000);
+    expect(h.tracker.heldFrom()).toBeUndefined();
   });
 
   it('ignores contributions it cannot place, without throwing', () => {

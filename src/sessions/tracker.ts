@@ -36,6 +36,7 @@ const MAX_PENDING_PER_CLIENT = 512;
 interface Pending {
   fact: Fact;
   atMs: number;
+  seq: number;
 }
 
 /** One client at one site: facts waiting for their settle time, and its sessions. */
@@ -86,6 +87,8 @@ export class SessionTracker implements SessionObserver {
   private readonly stitchWindowNs: bigint;
   private evictedSinceSweep = 0;
   private readonly pool = new StringPool();
+  /** Delivery seq → facts of it still pending. */
+  private readonly pendingSeqs = new Map<number, number>();
 
   constructor(
     private readonly tracer: Tracer,
@@ -101,7 +104,7 @@ export class SessionTracker implements SessionObserver {
     return { ...this.stats, sessions: this.count };
   }
 
-  observe(contribution: TraceContribution): void {
+  observe(contribution: TraceContribution, seq: number): void {
     const parsed = parseContribution(contribution, this.pool);
     if ('problem' in parsed) {
       this.stats.ignored += 1;
@@ -123,7 +126,14 @@ export class SessionTracker implements SessionObserver {
       return;
     }
     if (client.pending.length === 0) this.count += 1;
-    client.pending.push({ fact: parsed.fact, atMs: this.clock() });
+    client.pending.push({ fact: parsed.fact, atMs: this.clock(), seq });
+    this.pendingSeqs.set(seq, (this.pendingSeqs.get(seq) ?? 0) + 1);
+  }
+
+  heldFrom(): number | undefined {
+    let lowest: number | undefined;
+    for (const seq of this.pendingSeqs.keys()) if (lowest === undefined || seq < lowest) lowest = seq;
+    return lowest;
   }
 
   /**
@@ -176,7 +186,10 @@ export class SessionTracker implements SessionObserver {
     this.count -= 1;
     const formed = new Set<Session>();
     const touched = new Set<Session>();
-    for (const { fact, atMs } of batch) {
+    for (const { fact, atMs, seq } of batch) {
+      const left = this.pendingSeqs.get(seq)! - 1;
+      if (left === 0) this.pendingSeqs.delete(seq);
+      else this.pendingSeqs.set(seq, left);
       let session = this.locate(client.sessions, fact, formed);
       if (!session) {
         session = new Session(client.ref, fact, atMs);

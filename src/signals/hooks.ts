@@ -9,7 +9,13 @@ export interface MetricRecorder {
 
 /** Turns trace contributions into session spans (src/sessions). */
 export interface SessionObserver {
-  observe(contribution: TraceContribution): void;
+  /** `seq`: the journal row of the delivery the contribution came from. */
+  observe(contribution: TraceContribution, seq: number): void;
+  /**
+   * The lowest delivery seq with contributions held but not yet placed into sessions: those
+   * deliveries must stay journaled, or a crash inside the settle time would lose their spans.
+   */
+  heldFrom(): number | undefined;
   /** End what must end by now (age limits), by the observer's own clock; called periodically,
    * and at shutdown with `final` to export everything that can be exported. */
   sweep(final: boolean): void;
