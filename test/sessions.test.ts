@@ -2,7 +2,7 @@
  * Client session traces end to end: scripted client stories posted to real bridges as Mist
  * webhook deliveries, asserted on the trace trees the test OTLP receiver decodes.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -357,5 +357,25 @@ describe('client session traces', () => {
     const spanmetrics = collector.connectors.spanmetrics!;
     expect(spanmetrics.namespace).toBe('mist.session');
     expect(spanmetrics.dimensions.map((d) => d.name)).toEqual([...DIMENSIONS]);
+  });
+});
+
+// A real pair from the public corpus: one client's client-join and its client-sessions record
+// (termination 1), as Mist delivered them, with connect_float a millisecond apart.
+const corpus = joinPath(packagePath(), '..', 'shared', 'mist-corpus');
+const corpusPresent = existsSync(corpus);
+if (!corpusPresent) console.warn(`session corpus test skipped: ${corpus} not found`);
+
+describe.skipIf(!corpusPresent)('a real join and session record from the Mist corpus', () => {
+  it('come out as one session trace spanning Mist\'s own connect and disconnect times', async () => {
+    const read = (path: string) => JSON.parse(readFileSync(joinPath(corpus, path), 'utf8')) as Delivery;
+    const b = await bridge();
+    await post(b.webhook, [read('client-join/gaddeblog-1.json'), read('client-sessions/gaddeblog-1.json')]);
+    await b.stop();
+    const { root, children } = assertOneTrace(sessionSpans());
+    expect([root.startTimeUnixNano, root.endTimeUnixNano]).toEqual([ns('1695172665.083'), ns('1695189374.476')]);
+    expect(root.status.code).toBe(1);
+    expect(root.attributes).toMatchObject({ 'mist.ap': 'xx2316ed6axx', 'mist.client_os': 'Windows 10', 'mist.wlan_id': '77ed81d2-4fab-4df7-807a-0b679900d8f7' });
+    expect(only(children('connected'), 'connected').endTimeUnixNano).toBe(ns('1695189374.476'));
   });
 });
