@@ -3,6 +3,7 @@
  * emits, as the backend stores it: a bridge is fed test/deploy/fixtures, its OTLP output is
  * translated by the Prometheus rules (prometheus-names.ts) and the collector's spanmetrics names are
  * added; Loki label filters must be log attributes it sent, TraceQL names and attributes spans it sent.
+ * Queries are read with the grammars Grafana and Prometheus use, so a syntax error fails too.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -119,11 +120,12 @@ describe.each(files)('dashboard %s', (file) => {
       .map((v) => ({ where: `variable ${v.name}`, expr: typeof v.query === 'string' ? v.query : v.query!.query })),
   ];
 
-  it('queries only metrics the bridge emits, by the names Prometheus stores', () => {
+  it('queries only metrics the bridge emits, by the names Prometheus stores, in valid PromQL', () => {
     expect(promQueries.length).toBeGreaterThan(0);
     const known = [...emitted.series.keys()];
     for (const q of promQueries) {
       const refs = promRefs(q.expr);
+      expect(refs.errors, `${q.where}: ${q.expr}`).toEqual([]);
       expect(refs.metrics.length + refs.metricPatterns.length, `${q.where}: no metric in ${q.expr}`).toBeGreaterThan(0);
       for (const m of refs.metrics) expect(known, `${q.where}: ${m}`).toContain(m);
       for (const pattern of refs.metricPatterns) {
@@ -142,7 +144,7 @@ describe.each(files)('dashboard %s', (file) => {
     }
   });
 
-  it('filters logs only on labels and attributes the bridge sends to Loki', () => {
+  it('filters logs, in valid LogQL, only on labels and attributes the bridge sends to Loki', () => {
     const fields = new Set([
       ...LOKI_RECORD_FIELDS,
       ...emitted.logs.flatMap((l) => [...flattenedKeys(l.attributes), ...flattenedKeys(l.resource)].map(prometheusLabelName)),
@@ -151,6 +153,7 @@ describe.each(files)('dashboard %s', (file) => {
       for (const t of p.targets ?? []) {
         if (datasourceType(t.datasource ?? p.datasource) !== 'loki') continue;
         const refs = logRefs(t.expr!);
+        expect(refs.errors, `${p.title}: ${t.expr}`).toEqual([]);
         expect(refs.streamLabels.length, `${p.title}: a stream selector`).toBeGreaterThan(0);
         for (const l of refs.streamLabels) expect(LOKI_STREAM_LABELS, `${p.title}: stream label ${l}`).toContain(l);
         for (const l of refs.filterLabels) expect([...fields], `${p.title}: ${l}`).toContain(l);
@@ -158,11 +161,13 @@ describe.each(files)('dashboard %s', (file) => {
     }
   });
 
-  it('searches traces only by span names and attributes the bridge sends', () => {
+  it('searches traces, in valid TraceQL, only by span names and attributes the bridge sends', () => {
     for (const p of allPanels(d.panels)) {
       for (const t of p.targets ?? []) {
         if (datasourceType(t.datasource ?? p.datasource) !== 'tempo') continue;
         const refs = traceRefs(t.query!);
+        expect(refs.errors, `${p.title}: ${t.query}`).toEqual([]);
+        expect(refs.spanNames.length + refs.spanAttributes.length, `${p.title}: searches for something`).toBeGreaterThan(0);
         const spanNames = new Set(emitted.spans.map((s) => s.name));
         const spanAttributes = new Set(emitted.spans.flatMap((s) => Object.keys(s.attributes)));
         const resourceAttributes = new Set([...TRACEQL_INTRINSIC_RESOURCE, ...emitted.spans.flatMap((s) => Object.keys(s.resource))]);

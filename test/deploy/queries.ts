@@ -1,12 +1,46 @@
 /**
- * What a dashboard query refers to: the metric names and label names of a PromQL expression
- * (with Grafana's `$variables` and `label_values()`), the stream labels and label filters of a
- * LogQL query, the span names and attributes of a TraceQL query. Enough of each language to check
- * the names against what the bridge emits; not a validator of the languages.
+ * What a dashboard query refers to, read with the grammars Grafana and Prometheus themselves use
+ * (lezer-promql, lezer-logql, lezer-traceql): syntax errors, and the metric names and label names
+ * of a PromQL expression (with Grafana's `$variables` and `label_values()`), the stream labels and
+ * label filters of a LogQL query, the span names and attributes of a TraceQL query.
  */
+import { parser as logqlParser } from '@grafana/lezer-logql';
+import { parser as traceqlParser } from '@grafana/lezer-traceql';
+import type { LRParser } from '@lezer/lr';
+import { parser as promqlParser } from '@prometheus-io/lezer-promql';
+
+interface ParsedNode {
+  name: string;
+  text: string;
+  parent: string | undefined;
+  children: ParsedNode[];
+}
+
+/** The syntax tree as plain nodes, and where the grammar found errors. */
+function parse(parser: LRParser, query: string): { nodes: ParsedNode[]; errors: string[] } {
+  const nodes: ParsedNode[] = [];
+  const errors: string[] = [];
+  const stack: ParsedNode[] = [];
+  parser.parse(query).iterate({
+    enter(n) {
+      if (n.type.isError) errors.push(`syntax error at ${n.from}: …${query.slice(Math.max(0, n.from - 20), n.from + 20)}…`);
+      const node: ParsedNode = { name: n.name, text: query.slice(n.from, n.to), parent: stack.at(-1)?.name, children: [] };
+      stack.at(-1)?.children.push(node);
+      nodes.push(node);
+      stack.push(node);
+    },
+    leave() {
+      stack.pop();
+    },
+  });
+  return { nodes, errors };
+}
+
+const unquote = (s: string): string => s.slice(1, -1);
 
 export interface PromRefs {
-  /** Metric names written as identifiers (`rate(x_total[5m])` → x_total). */
+  errors: string[];
+  /** Metric names of vector selectors (`rate(x_total[5m])` → x_total, `{__name__="x"}` → x). */
   metrics: string[];
   /** Regexes given as {__name__=~"…"}. */
   metricPatterns: string[];
@@ -14,60 +48,38 @@ export interface PromRefs {
   labels: string[];
 }
 
-const PROM_KEYWORDS = new Set([
-  'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'offset', 'and', 'or', 'unless',
-  'atan2', 'inf', 'nan', 'Inf', 'NaN', 'start', 'end',
-]);
-
-const blankStrings = (s: string): string => s.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, '""');
-
-/** Grafana's label_values(metric_or_selector, label) and label_values(label). */
-function grafanaLabelValues(query: string): PromRefs | undefined {
-  const m = /^\s*label_values\((.*)\)\s*$/s.exec(query);
-  if (!m) return undefined;
-  const args = m[1]!;
-  const comma = args.lastIndexOf(',');
-  if (comma < 0) return { metrics: [], metricPatterns: [], labels: [args.trim()] };
-  const inner = promRefs(args.slice(0, comma));
-  return { ...inner, labels: [...inner.labels, args.slice(comma + 1).trim()] };
-}
+/** Grafana's interval variables stand where PromQL wants a duration. */
+const GRAFANA_DURATIONS = /\$\{?__(?:rate_interval|interval|range)(?:_ms|_s)?\}?/g;
 
 export function promRefs(query: string): PromRefs {
-  const lv = grafanaLabelValues(query);
-  if (lv) return lv;
-  const labels: string[] = [];
-  const metricPatterns: string[] = [];
-  const metrics: string[] = [];
-  let expr = query;
-  // Matchers first, while their quoted values are still readable (for __name__).
-  expr = expr.replace(/\{([^{}]*)\}/g, (_, body: string) => {
-    for (const m of body.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)/g)) {
-      const value = m[3]!.slice(1, -1);
-      if (m[1] === '__name__') {
-        if (m[2] === '=') metrics.push(value);
-        else if (m[2] === '=~') metricPatterns.push(value);
-      } else labels.push(m[1]!);
-    }
-    return ' ';
-  });
-  expr = blankStrings(expr);
-  expr = expr.replace(/\[[^\]]*\]/g, ' ');
-  expr = expr.replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g, (_, _kw: string, list: string) => {
-    for (const l of list.split(',').map((x) => x.trim()).filter(Boolean)) labels.push(l);
-    return ' ';
-  });
-  expr = expr.replace(/\boffset\s+-?\S+/g, ' ');
-  expr = expr.replace(/\$\{?[a-zA-Z_][a-zA-Z0-9_]*(?::[a-z]+)?\}?/g, ' ');
-  expr = expr.replace(/(?<![a-zA-Z_:])\d+(?:\.\d+)?(?:[eE][+-]?\d+)?[a-zA-Z]*/g, ' ');
-  for (const m of expr.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)) {
-    const after = expr.slice(m.index! + m[0].length);
-    if (/^\s*\(/.test(after) || PROM_KEYWORDS.has(m[0])) continue;
-    metrics.push(m[0]);
+  // Grafana's label_values(selector, label) and label_values(label) are not PromQL.
+  const lv = /^\s*label_values\((.*)\)\s*$/s.exec(query);
+  if (lv) {
+    const args = lv[1]!;
+    const comma = args.lastIndexOf(',');
+    if (comma < 0) return { errors: [], metrics: [], metricPatterns: [], labels: [args.trim()] };
+    const inner = promRefs(args.slice(0, comma));
+    return { ...inner, labels: [...inner.labels, args.slice(comma + 1).trim()] };
   }
-  return { metrics, metricPatterns, labels };
+  const { nodes, errors } = parse(promqlParser, query.replace(GRAFANA_DURATIONS, '5m'));
+  const refs: PromRefs = { errors, metrics: [], metricPatterns: [], labels: [] };
+  for (const n of nodes) {
+    if (n.name === 'Identifier' && n.parent === 'VectorSelector') refs.metrics.push(n.text);
+    if (n.name === 'UnquotedLabelMatcher') {
+      const label = n.children.find((c) => c.name === 'LabelName')!.text;
+      const op = n.children.find((c) => c.name === 'MatchOp')!.text;
+      const value = unquote(n.children.find((c) => c.name === 'StringLiteral')!.text);
+      if (label !== '__name__') refs.labels.push(label);
+      else if (op === '=') refs.metrics.push(value);
+      else if (op === '=~') refs.metricPatterns.push(value);
+    }
+    if (n.name === 'LabelName' && n.parent === 'GroupingLabels') refs.labels.push(n.text);
+  }
+  return refs;
 }
 
 export interface LogRefs {
+  errors: string[];
   /** Labels of the stream selector. */
   streamLabels: string[];
   /** Labels compared in `| label op value` filters (structured metadata or parsed labels). */
@@ -75,24 +87,39 @@ export interface LogRefs {
 }
 
 export function logRefs(query: string): LogRefs {
-  const selector = /^\s*\{([^}]*)\}/.exec(query);
-  const streamLabels = selector ? [...selector[1]!.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)/g)].map((m) => m[1]!) : [];
-  const rest = blankStrings(query.slice(selector ? selector[0].length : 0));
-  const filterLabels = [...rest.matchAll(/\|\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|==|=|>=|<=|>|<)/g)].map((m) => m[1]!);
-  return { streamLabels, filterLabels };
+  const { nodes, errors } = parse(logqlParser, query);
+  const identifiersUnder = (parent: string) =>
+    nodes.filter((n) => n.name === parent).flatMap((n) => n.children.flatMap((m) => m.children.filter((c) => c.name === 'Identifier').map((c) => c.text)));
+  return {
+    errors,
+    streamLabels: nodes.filter((n) => n.name === 'Matchers').flatMap((m) => m.children.flatMap((c) => c.children.filter((i) => i.name === 'Identifier').map((i) => i.text))),
+    filterLabels: identifiersUnder('LabelFilter'),
+  };
 }
 
 export interface TraceRefs {
+  errors: string[];
   spanNames: string[];
-  /** `span.x` attribute names (without the `span.` scope). */
+  /** `span.x` (and unscoped `.x`) attribute names. */
   spanAttributes: string[];
   /** `resource.x` attribute names. */
   resourceAttributes: string[];
 }
 
 export function traceRefs(query: string): TraceRefs {
-  const spanNames = [...query.matchAll(/(?<![\w.])name\s*=\s*"([^"]*)"/g)].map((m) => m[1]!);
-  const spanAttributes = [...query.matchAll(/\bspan\.([a-zA-Z0-9_.]+)/g)].map((m) => m[1]!);
-  const resourceAttributes = [...query.matchAll(/\bresource\.([a-zA-Z0-9_.]+)/g)].map((m) => m[1]!);
-  return { spanNames, spanAttributes, resourceAttributes };
+  const { nodes, errors } = parse(traceqlParser, query);
+  const refs: TraceRefs = { errors, spanNames: [], spanAttributes: [], resourceAttributes: [] };
+  for (const n of nodes) {
+    if (n.name === 'AttributeField') {
+      const id = n.children.find((c) => c.name === 'Identifier')?.text ?? n.text.replace(/^\./, '');
+      if (n.children.some((c) => c.name === 'Resource')) refs.resourceAttributes.push(id);
+      else refs.spanAttributes.push(id);
+    }
+    // name = "…": a comparison whose left side is the intrinsic `name`.
+    if (n.name === 'FieldExpression' && n.children.length === 3 && n.children[0]!.text === 'name' && n.children[1]!.text === '=') {
+      const right = n.children[2]!.text;
+      if (right.startsWith('"')) refs.spanNames.push(unquote(right));
+    }
+  }
+  return refs;
 }
