@@ -78,5 +78,8 @@ describe('Journal', () => {
     await first.append('t', 1n, body('x'));
     expect(() => new Journal({ dir, maxBytes: 1 << 20, synchronous: 'normal' })).toThrow(/locked by another running bridge/);
     await first.close();
+    const next = new Journal({ dir, maxBytes: 1 << 20, synchronous: 'normal' });
+    expect(next.count).toBe(1);
+    await next.close();
   });
 });
