@@ -307,6 +307,18 @@ describe('SessionTracker', () => {
     expect(h.tracker.heldFrom()).toBeUndefined();
   });
 
+  it('when full, an ended session only remembered for deduplication goes without a span', () => {
+    const h = harness({ maxSessions: 2 });
+    const as = (mac: string, list: TraceContribution[]) => list.map((c) => ({ ...c, values: { ...c.values, client_mac: mac } }));
+    h.feed(as('000000000001', [join(AP1, C1), leave('disconnect', AP1, 1749088902.641, 1749089000)]));
+    h.advance(1000);
+    const exported = h.spans.length;
+    h.feed(as('000000000002', [join(AP1, C1)]));
+    h.feed(as('000000000003', [join(AP1, C1)]));
+    expect(h.spans).toHaveLength(exported);
+    expect(h.tracker.snapshot).toMatchObject({ sessions: 2, evicted: 0 });
+  });
+
   it('ignores contributions it cannot place, without throwing', () => {
     const h = harness();
     h.feed([contribution('client-join', 'join', 1n, { client_mac: undefined, ap: AP1, connect_time: C1 }), contribution('x', 'nonsense', 1n, {})]);

@@ -117,7 +117,7 @@ export class SessionTracker implements SessionObserver {
       this.table.delete(key);
       this.table.set(key, client);
     } else {
-      if (this.count >= this.limits.maxSessions) this.evictOldest();
+      while (this.count >= this.limits.maxSessions && this.table.size > 0) this.evictOldest();
       client = { ref: parsed.client, pending: [], sessions: [] };
       this.table.set(key, client);
     }
@@ -222,18 +222,16 @@ export class SessionTracker implements SessionObserver {
   }
 
   private evictOldest(): void {
-    const first = this.table.entries().next();
-    if (first.done) return;
-    const [key, client] = first.value;
+    const [key, client] = this.table.entries().next().value!;
     const now = this.clock();
     if (client.pending.length > 0) this.place(client, now);
-    for (const s of client.sessions) {
-      if (!s.closed) this.emit(s.end(s.final ? 'disconnect' : 'evicted', now));
-    }
+    // Remembered ended sessions just go; open ones are ended now (incomplete without a disconnect).
+    const open = client.sessions.filter((s) => !s.closed);
+    for (const s of open) this.emit(s.end(s.final ? 'disconnect' : 'evicted', now));
     this.table.delete(key);
     this.count -= client.sessions.length;
-    this.stats.evicted += client.sessions.length;
-    this.evictedSinceSweep += client.sessions.length;
+    this.stats.evicted += open.length;
+    this.evictedSinceSweep += open.length;
   }
 
   private emit(plans: SpanPlan[]): void {
