@@ -303,8 +303,10 @@ export class Session {
     }
     a.exported = true;
     // The first association's attributes stay: they describe the session if it never ends.
-    if (a !== this.associations[0] && a.record) a.record.attributes = undefined;
-    a.joinAttributes = a === this.associations[0] ? a.joinAttributes : undefined;
+    if (a !== this.associations[0]) {
+      if (a.record) a.record.attributes = undefined;
+      a.joinAttributes = undefined;
+    }
     return {
       name: CONNECTED_SPAN,
       traceId,
