@@ -350,6 +350,15 @@ describe('client session traces', () => {
     }
   });
 
+  it('MIST_BRIDGE_SESSIONS=false turns session traces off; the events are still logged', async () => {
+    const b = await startTestBridge(receiver, { env: { MIST_BRIDGE_SESSIONS: 'false' } });
+    bridges.push(b);
+    await post(b.webhook, PERMIT_STORY);
+    await b.stop();
+    expect(receiver.logs.filter((l) => l.attributes['mist.topic'] !== undefined).length).toBeGreaterThanOrEqual(6);
+    expect(sessionSpans()).toHaveLength(0);
+  });
+
   it('the collector groups session spans by exactly the dimensions the bridge puts on them', () => {
     const collector = parseYaml(readFileSync(packagePath('otel-collector.yaml'), 'utf8')) as {
       connectors: Record<string, { namespace: string; dimensions: { name: string }[] }>;
