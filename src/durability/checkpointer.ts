@@ -45,6 +45,8 @@ export class Checkpointer {
 
   async close(): Promise<void> {
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    // Unreferenced, the worker would let the process exit before it reports its own exit.
+    this.worker.ref();
     this.worker.postMessage('close');
     await exited;
   }

@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { postDelivery } from '../support/mist-client.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
@@ -91,6 +93,36 @@ describe('SIGKILL mid-load', () => {
         expect(gotAcked.sort((a, b) => a - b)).toEqual(acked);
         expect(new Set(got).size).toBe(got.length);
       }
+    } finally {
+      second.child.kill('SIGTERM');
+      expect((await second.exit()).code).toBe(0);
+    }
+  });
+});
+
+describe('SIGTERM with the backend down', () => {
+  it('exits 0 keeping what was not exported, and the next start exports it once', async () => {
+    const dir = tempDataDir();
+    const topic = 'sigterm-down';
+    receiver.failWith(503);
+    // A short flush: with the backend down it would use all of it.
+    const config = join(dir, 'short-shutdown.yaml');
+    writeFileSync(config, 'server:\n  shutdownTimeoutMs: 1000\n');
+    const first = await spawnBridge(bridgeEnv(dir), ['--config', config]);
+    for (let n = 0; n < 20; n += 2) {
+      expect((await postDelivery(first.url + '/mist/webhook', numbered(topic, n, 2), { secret: SECRET })).status).toBe(200);
+    }
+    first.child.kill('SIGTERM');
+    expect((await first.exit()).code).toBe(0);
+    // 'exit' can come before the last stderr bytes are read here.
+    if (!first.child.stderr!.readableEnded) await new Promise((r) => first.child.stderr!.once('end', r));
+    expect(first.stderr()).toMatch(/"msg":"deliveries not exported yet stay in the journal and are exported at the next start","deliveries":10/);
+
+    receiver.failWith(null);
+    const second = await spawnBridge(bridgeEnv(dir));
+    try {
+      await receiver.waitFor(() => receivedNumbers(receiver, topic).length >= 20, 15_000);
+      expect(receivedNumbers(receiver, topic)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     } finally {
       second.child.kill('SIGTERM');
       expect((await second.exit()).code).toBe(0);
