@@ -180,7 +180,7 @@ function assertOneTrace(spans: ReceivedSpan[]) {
 
 describe('client session traces', () => {
   it('permit → join → disconnect: one trace, the root spans connect..disconnect, nac-auth, dhcp and connected under it', async () => {
-    const b = await bridge(800);
+    const b = await bridge(2000);
     await post(b.webhook, PERMIT_STORY);
     // The periodic sweep exports the session once its settle time after the disconnect is over.
     await receiver.waitFor(() => sessionSpans().some((s) => s.name === 'client-session'));
