@@ -10,7 +10,7 @@ import type { ClientRef } from './ids.js';
  * reasons are abnormal, which NAC event types are verdicts or checks) is decided in
  * mappings/*.yaml with `when:`; this file only turns a contribution into a typed fact.
  *
- * Every role needs the values `org_id`, `site_id`, `client_mac`.
+ * Every role needs the values `site_id` and `client_mac`, and should carry `org_id` (part of the trace id).
  *   join                  an association began (client-join): `ap`, `connect_time`, `connect`
  *   roam                  an association ended because the client roamed (client-sessions):
  *   disconnect              the same plus `disconnect_time` (or `duration`); `disconnect` ends the session
