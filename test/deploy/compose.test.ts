@@ -8,6 +8,8 @@ import { dockerfileInstructions } from './dockerfile.js';
 import { readRepoText, readRepoYaml, repoFileExists, repoPath } from './repo.js';
 
 interface Service {
+  profiles?: string[];
+  command?: string[];
   image?: string;
   build?: string | { context: string; dockerfile?: string };
   environment?: Record<string, string>;
@@ -25,7 +27,7 @@ interface Compose {
 const compose = readRepoYaml<Compose>('compose.yaml');
 const services = compose.services;
 const collectorConfig = readRepoYaml<{ receivers: { otlp: { protocols: { http: { endpoint: string } } } } }>('otel-collector.yaml');
-const defaults = readRepoYaml<{ server: { port: number; shutdownTimeoutMs: number } }>('config/default.yaml');
+const defaults = readRepoYaml<{ server: { port: number; path: string; shutdownTimeoutMs: number } }>('config/default.yaml');
 
 /** "host:container[:mode]" split; a host part without ./ or / is a named volume. */
 function mounts(service: Service) {
@@ -47,8 +49,10 @@ function seconds(duration: string): number {
 }
 
 describe('compose.yaml', () => {
-  it('runs the bridge, the collector and the Grafana stack', () => {
-    expect(Object.keys(services).sort()).toEqual(['bridge', 'lgtm', 'otel-collector']);
+  it('runs the bridge, the collector and the Grafana stack, and the demo sender only on request', () => {
+    const always = Object.entries(services).filter(([, s]) => s.profiles === undefined).map(([n]) => n);
+    expect(always.sort()).toEqual(['bridge', 'lgtm', 'otel-collector']);
+    expect(services.demo?.profiles).toEqual(['demo']);
     expect(services['otel-collector']!.image).toMatch(/^otel\/opentelemetry-collector-contrib:\d+\.\d+\.\d+$/);
     expect(services.lgtm!.image).toMatch(/^grafana\/otel-lgtm:\d+\.\d+\.\d+$/);
   });
@@ -67,7 +71,7 @@ describe('compose.yaml', () => {
           expect(repoFileExists(m.source), `${name}: ${m.source}`).toBe(true);
           // A file mounted where a file is expected, a folder where a folder is.
           const isFile = statSync(repoPath(m.source)).isFile();
-          expect(isFile, `${name}: ${m.source} → ${m.target}`).toBe(/\.(ya?ml|json)$/.test(m.target));
+          expect(isFile, `${name}: ${m.source} → ${m.target}`).toBe(/\.(ya?ml|json|mjs)$/.test(m.target));
           expect(m.mode, `${name}: ${m.source} should be read-only`).toBe('ro');
         } else {
           expect(Object.keys(compose.volumes ?? {}), `${name}: volume ${m.source}`).toContain(m.source);
@@ -132,6 +136,18 @@ describe('compose.yaml', () => {
 
   it('requires the webhook secret instead of defaulting to a guessable one', () => {
     expect(services.bridge!.environment!.MIST_WEBHOOK_SECRET).toMatch(/^\$\{MIST_WEBHOOK_SECRET:\?.+\}$/);
+    expect(services.demo!.environment!.MIST_WEBHOOK_SECRET).toBe(services.bridge!.environment!.MIST_WEBHOOK_SECRET);
+  });
+
+  it("runs the demo sender against the bridge's webhook, once the bridge is healthy", () => {
+    const demo = services.demo!;
+    const url = new URL(demo.environment!.BRIDGE_URL!);
+    expect(url.hostname).toBe('bridge');
+    expect(Number(url.port)).toBe(defaults.server.port);
+    expect(url.pathname).toBe(defaults.server.path);
+    expect(demo.depends_on).toEqual({ bridge: { condition: 'service_healthy' } });
+    const script = mounts(demo).find((m) => m.target === demo.command!.at(-1));
+    expect(script?.source).toBe('./deploy/demo/send-deliveries.mjs');
   });
 
   it('lets the bridge finish its shutdown flush before docker stop kills it', () => {

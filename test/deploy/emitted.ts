@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { postDelivery } from '../support/mist-client.js';
-import { startTestBridge } from '../support/bridge-harness.js';
+import { startTestBridge, type HarnessOptions } from '../support/bridge-harness.js';
 import { startOtlpReceiver, type ReceivedLog, type ReceivedSpan } from '../support/otlp-receiver.js';
 import { prometheusLabelName, prometheusSeriesNames, type OtlpMetricShape } from './prometheus-names.js';
 import { readRepoYaml } from './repo.js';
@@ -60,17 +60,16 @@ export function spanmetricsSeries(config: SpanmetricsConfig): Map<string, Promet
 
 export const FIXTURES = new URL('./fixtures/deliveries.json', import.meta.url);
 
-/** Runs a bridge on the fixtures and returns everything it exported. */
-export async function emittedByFixtures(): Promise<Emitted> {
-  const deliveries = JSON.parse(readFileSync(FIXTURES, 'utf8')) as unknown[];
+/** What a bridge exported while `feed` sent it deliveries (through its webhook URL). */
+export async function emittedBy(
+  feed: (webhook: string) => Promise<void>,
+  options: HarnessOptions = {},
+): Promise<Emitted> {
   const receiver = await startOtlpReceiver();
   try {
-    const bridge = await startTestBridge(receiver);
+    const bridge = await startTestBridge(receiver, options);
     try {
-      for (const delivery of deliveries) {
-        const res = await postDelivery(bridge.webhook, delivery);
-        if (res.status !== 200) throw new Error(`fixture delivery answered ${res.status}: ${JSON.stringify(res.json)}`);
-      }
+      await feed(bridge.webhook);
     } finally {
       // stop() flushes every accepted log, span and metric to the receiver before it resolves.
       await bridge.stop();
@@ -89,4 +88,15 @@ export async function emittedByFixtures(): Promise<Emitted> {
   } finally {
     await receiver.close();
   }
+}
+
+/** Runs a bridge on the fixtures and returns everything it exported. */
+export function emittedByFixtures(): Promise<Emitted> {
+  const deliveries = JSON.parse(readFileSync(FIXTURES, 'utf8')) as unknown[];
+  return emittedBy(async (webhook) => {
+    for (const delivery of deliveries) {
+      const res = await postDelivery(webhook, delivery);
+      if (res.status !== 200) throw new Error(`fixture delivery answered ${res.status}: ${JSON.stringify(res.json)}`);
+    }
+  });
 }
