@@ -64,6 +64,7 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
     sink: intake,
     observer: telemetry,
     metricsText: () => renderPrometheus(selfReader),
+    maxInflightBodyBytes: config.server.maxInflightBodyBytes,
   });
 
   const server = await new Promise<ServerType>((resolve, reject) => {

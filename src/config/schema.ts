@@ -15,6 +15,7 @@ export const configSchema = z
         requestTimeoutMs: positiveInt,
         keepAliveTimeoutMs: positiveInt,
         maxConnections: positiveInt,
+        maxInflightBodyBytes: positiveInt,
         shutdownTimeoutMs: positiveInt,
       })
       .strict(),

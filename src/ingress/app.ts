@@ -5,6 +5,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { decodeEnvelope, EnvelopeError, type Envelope } from '../envelope/decode.js';
 import { nowNs } from '../envelope/time.js';
 import type { Logger } from '../log/logger.js';
+import { BodyBudget } from './body-budget.js';
 import { BodyError, readBody } from './read-body.js';
 import { verifySignature, type SignaturePolicy } from './signature.js';
 
@@ -41,6 +42,8 @@ export interface IngressOptions {
   observer?: IngressObserver;
   /** The bridge's own metrics in Prometheus text format, for GET /metrics. */
   metricsText?: () => Promise<string>;
+  /** Request body bytes held in memory at once, across all requests (unbounded when absent). */
+  maxInflightBodyBytes?: number;
 }
 
 /** The Node request behind Hono's: @hono/node-server passes it as `c.env.incoming`. */
@@ -67,6 +70,7 @@ function refuse(c: Context, refusal: Refusal): Response {
 export function createIngress(options: IngressOptions): Hono {
   const { path, maxBodyBytes, signature, sink, log } = options;
   const app = new Hono();
+  const budget = options.maxInflightBodyBytes === undefined ? undefined : new BodyBudget(options.maxInflightBodyBytes);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => (options.isReady() ? c.json({ status: 'ready' }) : c.json({ status: 'not ready' }, 503)));
@@ -88,10 +92,18 @@ export function createIngress(options: IngressOptions): Hono {
 
     let body;
     try {
-      body = await readBody(incomingOf(c), maxBodyBytes);
+      body = await readBody(incomingOf(c), maxBodyBytes, budget);
     } catch (err) {
-      if (err instanceof BodyError) return problem(c, err.status, err.code, err.message);
+      if (err instanceof BodyError) {
+        if (err.status === 503) c.header('Retry-After', '1');
+        return problem(c, err.status, err.code, err.message);
+      }
       throw err;
+    }
+    if (budget && body.held > 0) {
+      const held = body.held;
+      // Held until the answer is sent: the body stays referenced while the delivery is handled.
+      (c.env as HttpBindings).outgoing.once('close', () => budget.give(held));
     }
 
     const bodies = body.wire === body.decoded ? [body.wire] : [body.wire, body.decoded];

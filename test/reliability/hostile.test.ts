@@ -20,6 +20,7 @@ beforeAll(async () => {
         headersTimeoutMs: 400,
         requestTimeoutMs: 800,
         maxConnections: 500,
+        maxInflightBodyBytes: 3 * MAX_BODY,
       },
     },
   });
@@ -199,6 +200,38 @@ describe('slow and numerous clients', () => {
     expect(answer).not.toBe('open');
     expect(Date.now() - started).toBeLessThan(3000);
     await stillServing();
+  });
+
+  it('bodies held in memory across all connections are bounded by server.maxInflightBodyBytes', async () => {
+    const part = Buffer.alloc(900 * 1024, 0x20);
+    const head = (length: number) =>
+      `POST /mist/webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
+    const holders: Socket[] = [];
+    try {
+      // Three uploads of 900 KiB each, left unfinished: 2.7 MiB held of the 3 MiB allowed.
+      for (let i = 0; i < 3; i++) {
+        const s = await openSocket();
+        s.on('error', () => undefined);
+        s.write(head(MAX_BODY));
+        s.write(part);
+        holders.push(s);
+      }
+      await new Promise((r) => setTimeout(r, 150));
+      const fourth = await openSocket();
+      fourth.write(head(MAX_BODY));
+      fourth.write(part);
+      const answer = await closedWithin(fourth, 3000).catch(() => '');
+      fourth.destroy();
+      expect(answer).toMatch(/^HTTP\/1\.1 503/);
+      expect(answer).toMatch(/retry-after: 1/i);
+      expect(answer).toContain('"error":"server_busy"');
+    } finally {
+      for (const s of holders) s.destroy();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    // Given back when those connections went away: a body as large is taken again.
+    const big = { topic: 'big-body', events: [{ pad: 'x'.repeat(900 * 1024) }] };
+    expect((await postDelivery(bridge.webhook, big)).status).toBe(200);
   });
 
   it('thousands of concurrent connections: those beyond server.maxConnections are closed, the bridge keeps serving', async () => {
