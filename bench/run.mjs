@@ -44,6 +44,10 @@ const { values: opt } = parseArgs({
     rate: { type: 'string', default: '2000' },
     protocol: { type: 'string', default: 'http/protobuf' },
     'no-write': { type: 'boolean', default: false },
+    // Extra node flags for the bridge, for experiments (e.g. --max-semi-space-size=32).
+    'bridge-flags': { type: 'string', default: '' },
+    // A configuration overlay for the bridge (--config FILE), for experiments.
+    'bridge-config': { type: 'string' },
   },
 });
 const ROUNDS = Number(opt.rounds ?? (opt.quick ? 1 : 2));
@@ -146,8 +150,12 @@ class Bridge {
   static async start(receiver, { label, extraEnv = {}, profile = false }) {
     const port = await freePort();
     const dataDir = mkdtempSync(join(os.tmpdir(), 'mist-bench-'));
-    const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${label}.cpuprofile`] : [];
-    const child = spawn(process.execPath, [...flags, 'dist/src/main.js'], {
+    const flags = [
+      ...opt['bridge-flags'].split(' ').filter(Boolean),
+      ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${label}.cpuprofile`] : []),
+    ];
+    const args = opt['bridge-config'] ? ['--config', opt['bridge-config']] : [];
+    const child = spawn(process.execPath, [...flags, 'dist/src/main.js', ...args], {
       cwd: ROOT,
       env: bridgeEnv(receiver.port, port, dataDir, extraEnv),
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -692,6 +700,8 @@ async function main() {
     for (const l of targetLines) process.stdout.write(`${l[2].padEnd(8)} ${l[0]}: ${l[1]}\n`);
     const details = checkDetails(results, ctx.calibration, lists);
     process.stdout.write(`\n${details}\n`);
+    mkdirSync(join(ROOT, '.bench'), { recursive: true });
+    writeFileSync(join(ROOT, '.bench', 'last-run.txt'), `${tbl.text}\n\n${details}\n`);
     process.stdout.write(`\nreceiver CPU for the whole run: ${n1(receiverCpu / 1000)} s\n`);
 
     let profileText;

@@ -1,0 +1,86 @@
+// `node bench/stages.mjs [topic ...]`: the CPU cost of each stage of the pipeline, per event,
+// in one process and without HTTP, on the built code (npm run build first). Where the
+// end-to-end profile (`npm run bench -- --profile`) says what dominates on the whole path,
+// this says it per topic and per stage, steadily enough to compare a change before and after
+// on a machine that is busy with other work: each stage runs on the same pre-generated
+// deliveries several times and the fastest pass counts.
+//
+// Stages: decode (UTF-8 check, JSON.parse, envelope checks) → map (the topic's mapping) →
+// logs (SDK log records from the mapped logs) → metrics (recording on SDK instruments) →
+// serialize (OTLP protobuf of the log records, in export batches).
+import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
+import { decodeEnvelope } from '../dist/src/envelope/decode.js';
+import { loadMappings } from '../dist/src/mapping/loader.js';
+import { emitLog } from '../dist/src/signals/emit.js';
+import { createMetricRecorder, EventTimeGauges } from '../dist/src/signals/metrics.js';
+import { createSignals } from '../dist/src/signals/providers.js';
+import { delivery, TOPICS } from './payloads.mjs';
+
+const EVENTS_PER_DELIVERY = 50;
+const DELIVERIES = 200;
+const PASSES = 5;
+const BATCH = Number(process.env.BATCH ?? 512);
+
+function best(fn) {
+  let min = Infinity;
+  for (let i = 0; i < PASSES; i++) {
+    globalThis.gc?.();
+    const t0 = process.hrtime.bigint();
+    fn();
+    min = Math.min(min, Number(process.hrtime.bigint() - t0) / 1000);
+  }
+  return min;
+}
+
+const topics = process.argv.slice(2).length ? process.argv.slice(2) : ['location', 'client-sessions', 'nac-events', 'device-events', 'alarms'];
+const mappings = loadMappings({});
+const rows = [];
+for (const topic of topics) {
+  if (!TOPICS[topic]) throw new Error(`no generator for ${topic}`);
+  const d = delivery(topic, EVENTS_PER_DELIVERY, 'stage-secret');
+  const bodies = Array.from({ length: DELIVERIES }, () => d.next().body);
+  const events = DELIVERIES * EVENTS_PER_DELIVERY;
+  const receivedNs = BigInt(Date.now()) * 1_000_000n;
+
+  let records = [];
+  const signals = createSignals({ sinks: { logs: (r) => records.push(r), spans: () => {} } });
+  const recorder = createMetricRecorder(signals.meter, mappings.metrics, new EventTimeGauges());
+
+  let envelopes;
+  const decode = best(() => {
+    envelopes = bodies.map((b) => decodeEnvelope(b));
+  });
+  let mapped;
+  const map = best(() => {
+    mapped = [];
+    for (const env of envelopes) for (const e of env.events) mapped.push(mappings.engine.map(env.topic, e, receivedNs));
+  });
+  const logs = best(() => {
+    records = [];
+    for (const m of mapped) for (const out of m.logs) emitLog(signals.logger, out);
+  });
+  const metrics = best(() => {
+    for (const m of mapped) if (m.metrics.length) recorder.record(m.metrics);
+  });
+  let bytes = 0;
+  const serialize = best(() => {
+    bytes = 0;
+    for (let i = 0; i < records.length; i += BATCH) bytes += ProtobufLogsSerializer.serializeRequest(records.slice(i, i + BATCH)).length;
+  });
+  const perEvent = (us) => us / events;
+  rows.push({
+    topic,
+    'bytes/event in': (d.bytes / EVENTS_PER_DELIVERY).toFixed(0),
+    'logs/event': (records.length / events).toFixed(2),
+    'decode µs': perEvent(decode).toFixed(2),
+    'map µs': perEvent(map).toFixed(2),
+    'logs µs': perEvent(logs).toFixed(2),
+    'metrics µs': perEvent(metrics).toFixed(2),
+    'serialize µs': perEvent(serialize).toFixed(2),
+    'total µs': perEvent(decode + map + logs + metrics + serialize).toFixed(2),
+    'OTLP bytes/event': (bytes / events).toFixed(0),
+  });
+  await signals.shutdown();
+}
+console.table(rows);
+console.log(`per event, best of ${PASSES} passes over ${DELIVERIES} deliveries of ${EVENTS_PER_DELIVERY} events; serialize in batches of ${BATCH}`);
