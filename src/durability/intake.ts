@@ -24,13 +24,13 @@ export interface IntakeOptions {
   maxQueuedRecords: number;
   telemetry: SelfTelemetry;
   log: Logger;
-  releaseIntervalMs?: number;
 }
 
 // How long a refused sender is asked to wait: the journal drains as fast as the backend takes it.
 const FULL_RETRY_AFTER_S = 30;
 const WRITE_FAILED_RETRY_AFTER_S = 5;
 const REPLAY_BATCH_ROWS = 64;
+const RELEASE_INTERVAL_MS = 250;
 
 /**
  * Between ingress and the pipeline: drops duplicate events, makes each delivery durable before
@@ -71,11 +71,11 @@ export class DurableIntake {
       this.cursor = pending.seq - 1;
       this.startSpill();
     }
-    this.releaseTimer = setInterval(() => this.release(), options.releaseIntervalMs ?? 250);
+    this.releaseTimer = setInterval(() => this.release(), RELEASE_INTERVAL_MS);
     this.releaseTimer.unref();
   }
 
-  /** Deliveries waiting in the journal to be mapped (spilled), for tests and diagnostics. */
+  /** True while deliveries wait in the journal to be mapped (spill or replay). */
   get spilled(): boolean {
     return this.spilling;
   }
