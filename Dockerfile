@@ -15,7 +15,7 @@ RUN apt-get update \
 RUN npm install -g npm@11.19.1
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN --mount=type=cache,target=/root/.npm npm ci
+RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 # Compile, then drop the dev dependencies; the compiled native module stays in node_modules.
