@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # mist-otel-bridge image: `docker build -t mist-otel-bridge .` (compose.yaml builds it for you).
 #
 # Build and run stages share one base so the native better-sqlite3 binary compiled in the build
