@@ -55,7 +55,7 @@ describe('built-in mappings through a running bridge', () => {
       expect(down).toMatchObject({ eventName: 'mist.device.updown', severityText: 'WARN', timeUnixNano: 1750000120_500000000n });
 
       const up = points('mist.device.up')[0]!;
-      expect(up).toMatchObject({ kind: 'gauge', unit: '1', value: 0, timeUnixNano: 1750000120_500000000n });
+      expect(up).toMatchObject({ kind: 'gauge', unit: '{device}', value: 0, timeUnixNano: 1750000120_500000000n });
       expect(up.attributes).toEqual({ 'mist.org_id': ORG, 'mist.site_id': SITE, 'mist.device_mac': '5c5b35e2e001', 'mist.device_name': 'ap-e2e', 'mist.device_type': 'ap' });
       const dhcp = points('mist.client.latency.dhcp.avg')[0]!;
       expect(dhcp).toMatchObject({ kind: 'gauge', unit: 's', value: 0.0125, timeUnixNano: 1750000200_654321000n });
