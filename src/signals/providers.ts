@@ -1,5 +1,6 @@
 import type { Context } from '@opentelemetry/api';
 import type { Logger } from '@opentelemetry/api-logs';
+import { hostname } from 'node:os';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { logs as sdkLogs, metrics as sdkMetrics, tracing } from '@opentelemetry/sdk-node';
 import { packageVersion } from '../package-root.js';
@@ -20,6 +21,9 @@ export function buildResource(): Resource {
   const defaults = resourceFromAttributes({
     'service.name': 'mist-ai',
     'service.version': packageVersion,
+    // Replicas must not write the same series: the host name (a pod or container name when
+    // containerised) tells them apart and, unlike a random id, stays put across restarts.
+    'service.instance.id': hostname(),
     source: 'juniper-mist',
   });
   // defaultResource() carries telemetry.sdk.*, which an explicit resource would otherwise replace.

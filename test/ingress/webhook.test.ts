@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBridge } from '../support/bridge-harness.js';
 import { postDelivery } from '../support/mist-client.js';
@@ -47,7 +48,7 @@ describe.each(['http/protobuf', 'http/json'])('a signed multi-event delivery ove
       expect(a!.timeUnixNano).toBe(1717574400_123456000n);
       expect(a!.body).toBe('first probe');
       expect(a!.attributes).toMatchObject({ 'mist.topic': TOPIC, 'mist.org_id': 'o-1', 'mist.site_id': 's-1', 'mist.detail': { port: 'ge-0/0/1', n: 2 } });
-      expect(a!.resource).toMatchObject({ 'service.name': 'mist-ai', source: 'juniper-mist', 'telemetry.sdk.language': 'nodejs' });
+      expect(a!.resource).toMatchObject({ 'service.name': 'mist-ai', source: 'juniper-mist', 'service.instance.id': hostname(), 'telemetry.sdk.language': 'nodejs' });
       expect(typeof a!.resource['service.version']).toBe('string');
       expect(b!.timeUnixNano).toBe(1749084229_888000000n);
       // No time in the event: receipt time, marked as such.
