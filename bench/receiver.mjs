@@ -6,7 +6,8 @@
 // Metric exports are rare (the bridge's interval, and its final flush), so they are decoded in
 // full: for every monotonic sum and histogram the receiver keeps each series' total (the
 // latest value of a cumulative series, the sum of a delta series' points) and reports the
-// total per metric name. Counters that count events are how events mapped to metrics only
+// total per metric name (of the scope of mapped telemetry, not the bridge's self-telemetry).
+// Counters that count events are how events mapped to metrics only
 // (location updates) are checked for loss.
 //
 // The wire-format count is cross-checked against a full protobufjs decode (the schema the
@@ -55,6 +56,7 @@ const seriesTotals = new Map();
 let metricExports = 0;
 
 const CUMULATIVE = 2;
+const MAPPED_SCOPE = 'mist-otel-bridge';
 
 function addPoint(name, temporality, point, value) {
   const key = `${name}\u0000${point.startTimeUnixNano ?? ''}\u0000${JSON.stringify(point.attributes ?? [])}`;
@@ -67,6 +69,8 @@ function recordMetrics(doc) {
   metricExports += 1;
   for (const r of doc.resourceMetrics ?? []) {
     for (const s of r.scopeMetrics ?? []) {
+      // Only telemetry mapped from Mist events: the bridge's own (export durations, ...) is not.
+      if (s.scope?.name !== MAPPED_SCOPE) continue;
       for (const m of s.metrics ?? []) {
         if (m.sum?.isMonotonic) {
           for (const p of m.sum.dataPoints ?? []) addPoint(m.name, m.sum.aggregationTemporality, p, Number(p.asInt ?? p.asDouble ?? 0));

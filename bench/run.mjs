@@ -147,11 +147,28 @@ function bridgeEnv(receiverPort, port, dataDir, extra) {
   };
 }
 
+/**
+ * The node flags production runs the bridge with: those of the image's CMD (Dockerfile), so
+ * the benchmark measures the bridge as it is deployed.
+ */
+function productionFlags() {
+  try {
+    const cmd = [...readFileSync(join(ROOT, 'Dockerfile'), 'utf8').matchAll(/^CMD\s+(\[.*\])\s*$/gm)].at(-1);
+    const argv = cmd ? JSON.parse(cmd[1]) : [];
+    const main = argv.indexOf('dist/src/main.js');
+    return argv[0] === 'node' && main > 0 ? argv.slice(1, main) : [];
+  } catch {
+    return [];
+  }
+}
+const PRODUCTION_FLAGS = productionFlags();
+
 class Bridge {
   static async start(receiver, { label, extraEnv = {}, profile = false }) {
     const port = await freePort();
     const dataDir = mkdtempSync(join(os.tmpdir(), 'mist-bench-'));
     const flags = [
+      ...PRODUCTION_FLAGS,
       ...opt['bridge-flags'].split(' ').filter(Boolean),
       ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${label}.cpuprofile`] : []),
     ];
@@ -642,6 +659,7 @@ function writeReport(info, results, tbl, targetLines, receiverCpu, details) {
     '',
     `Run: ${info.date}, commit ${info.commit}${loaded}.`,
     `Machine: ${info.cores} cores (${info.cpu}), ${info.memGiB.toFixed(1)} GiB memory, Node ${info.node}, Linux ${os.release()}.`,
+    `Bridge: \`node ${[...PRODUCTION_FLAGS, opt['bridge-flags']].filter(Boolean).join(' ')} dist/src/main.js\` (the image's CMD), NODE_ENV=production, journal in a temporary directory, duplicate suppression off.`,
     `Load: autocannon, ${CONNECTIONS} connections, ${ROUNDS} alternating round(s) of ${SECONDS} s per server after a ${WARMUP_SECONDS} s warm-up; OTLP ${opt.protocol} export to a counting receiver in its own process (its CPU for the whole run: ${n1(receiverCpu / 1000)} s).`,
     '',
     tbl.md,
@@ -672,6 +690,7 @@ async function main() {
   if (!existsSync(join(ROOT, 'dist/src/main.js'))) throw new Error('dist/src/main.js is missing: run `npm run build` first (npm run bench does)');
   const info = machine();
   log(`${info.cores} cores, ${info.memGiB.toFixed(1)} GiB, Node ${info.node}, commit ${info.commit}, load ${info.load.map((x) => x.toFixed(2)).join(' ')}`);
+  log(`bridge: node ${[...PRODUCTION_FLAGS, opt['bridge-flags']].filter(Boolean).join(' ')} dist/src/main.js`);
   if (opt.profile) {
     rmSync(PROFILE_DIR, { recursive: true, force: true });
     mkdirSync(PROFILE_DIR, { recursive: true });
