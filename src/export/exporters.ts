@@ -1,12 +1,15 @@
 import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
-import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
+import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
+import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
+import { LogsExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
+import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { createLogsSerializer } from './logs-serializer.js';
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json';
 
@@ -30,6 +33,16 @@ export function protocolFor(signal: 'LOGS' | 'METRICS' | 'TRACES', env: NodeJS.P
   );
 }
 
+/**
+ * What @opentelemetry/exporter-logs-otlp-proto's OTLPLogExporter builds (the same environment
+ * configuration, transport and retries), with the one-pass serializer of ./logs-serializer.ts.
+ */
+function protobufLogExporter(): LogRecordExporter {
+  const options = convertLegacyHttpOptions({}, 'LOGS', 'v1/logs', { 'Content-Type': 'application/x-protobuf' });
+  const delegate = createOtlpHttpExportDelegate(options, createLogsSerializer(), 'otlp_http_log_exporter', LogsExporterMetricsHelper, undefined);
+  return new OTLPExporterBase<ReadableLogRecord[]>(delegate);
+}
+
 export function createExporters(env: NodeJS.ProcessEnv = process.env): Exporters {
   const protocols = {
     logs: protocolFor('LOGS', env),
@@ -37,7 +50,7 @@ export function createExporters(env: NodeJS.ProcessEnv = process.env): Exporters
     traces: protocolFor('TRACES', env),
   };
   return {
-    logs: protocols.logs === 'http/json' ? new JsonLogExporter() : new ProtoLogExporter(),
+    logs: protocols.logs === 'http/json' ? new JsonLogExporter() : protobufLogExporter(),
     metrics: protocols.metrics === 'http/json' ? new JsonMetricExporter() : new ProtoMetricExporter(),
     traces: protocols.traces === 'http/json' ? new JsonTraceExporter() : new ProtoTraceExporter(),
     protocols,
