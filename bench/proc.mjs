@@ -61,3 +61,20 @@ export function watchMemory(pid, intervalMs = 100) {
     },
   };
 }
+
+/** CPU time of the whole machine from /proc/stat, in milliseconds: busy and total (all cores). */
+export function machineCpuMs() {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  const idle = v[3] + (v[4] ?? 0); // idle + iowait
+  const total = v.slice(0, 8).reduce((a, b) => a + b, 0); // guest time is already in user
+  return { busyMs: ((total - idle) * 1000) / CLOCK_TICKS, totalMs: (total * 1000) / CLOCK_TICKS };
+}
+
+/** CPU time of this process and of its children that have exited and been waited for (ms). */
+export function ownCpuMs() {
+  const fields = readFileSync('/proc/self/stat', 'utf8');
+  const f = fields.slice(fields.lastIndexOf(')') + 2).split(' ');
+  // utime, stime, cutime, cstime are fields 14-17 of stat (11-14 after the command name).
+  return ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / CLOCK_TICKS;
+}

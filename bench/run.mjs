@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { deliveries, MIXES } from './payloads.mjs';
-import { cpuMs, watchMemory } from './proc.mjs';
+import { cpuMs, machineCpuMs, ownCpuMs, watchMemory } from './proc.mjs';
 import { summarizeProfile, formatSummary } from './profile-summary.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -653,7 +653,9 @@ function writeReport(info, results, tbl, targetLines, receiverCpu, details) {
   const file = join(ROOT, 'BENCHMARKS.md');
   const START = '<!-- bench:results:start -->';
   const END = '<!-- bench:results:end -->';
-  const loaded = info.load[0] > 0.5 ? ` — **the machine was not idle** (load average ${info.load.map((x) => x.toFixed(2)).join(', ')} at the start: other work was running)` : ` (load average ${info.load.map((x) => x.toFixed(2)).join(', ')} at the start)`;
+  const pct = (x) => `${Math.max(0, 100 * x).toFixed(0)}%`;
+  const busy = Math.max(info.othersBefore, info.othersDuring);
+  const loaded = `${busy > 0.05 ? ' — **the machine was not idle**:' : ';'} other work used ${pct(info.othersBefore)} of its CPU in the 2 s before the run and ${pct(info.othersDuring)} during it`;
   const section = [
     START,
     '',
@@ -686,10 +688,22 @@ function writeReport(info, results, tbl, targetLines, receiverCpu, details) {
 
 // ------------------------------------------------------------------ main
 
+/** How busy the machine is with work that is not ours, over `ms` (a share of all cores). */
+async function othersBusy(ms) {
+  const m0 = machineCpuMs();
+  const o0 = ownCpuMs();
+  await sleep(ms);
+  const m1 = machineCpuMs();
+  return (m1.busyMs - m0.busyMs - (ownCpuMs() - o0)) / (m1.totalMs - m0.totalMs);
+}
+
 async function main() {
   if (!existsSync(join(ROOT, 'dist/src/main.js'))) throw new Error('dist/src/main.js is missing: run `npm run build` first (npm run bench does)');
   const info = machine();
+  info.othersBefore = await othersBusy(2000);
+  const runStart = { machine: machineCpuMs(), own: ownCpuMs() };
   log(`${info.cores} cores, ${info.memGiB.toFixed(1)} GiB, Node ${info.node}, commit ${info.commit}, load ${info.load.map((x) => x.toFixed(2)).join(' ')}`);
+  log(`other work on the machine before the run: ${(100 * info.othersBefore).toFixed(0)}% of ${info.cores} cores`);
   log(`bridge: node ${[...PRODUCTION_FLAGS, opt['bridge-flags']].filter(Boolean).join(' ')} dist/src/main.js`);
   if (opt.profile) {
     rmSync(PROFILE_DIR, { recursive: true, force: true });
@@ -710,6 +724,10 @@ async function main() {
     if (SCENARIOS.has('rate')) results.push(await fixedRate(ctx, lists.mix));
     if (SCENARIOS.has('outage')) results.push(await outage(ctx, lists.mix));
     const receiverCpu = (await receiver.stats()).cpuMs;
+    // Everything the machine did during the run that was not this run (its own processes).
+    const runEnd = machineCpuMs();
+    const ours = ownCpuMs() - runStart.own + receiverCpu + cpuMs(floor.pid);
+    info.othersDuring = (runEnd.busyMs - runStart.machine.busyMs - ours) / (runEnd.totalMs - runStart.machine.totalMs);
 
     const tbl = table(results);
     const targetLines = targets(results);
@@ -719,7 +737,7 @@ async function main() {
     process.stdout.write(`\n${details}\n`);
     mkdirSync(join(ROOT, '.bench'), { recursive: true });
     writeFileSync(join(ROOT, '.bench', 'last-run.txt'), `${tbl.text}\n\n${details}\n`);
-    process.stdout.write(`\nreceiver CPU for the whole run: ${n1(receiverCpu / 1000)} s\n`);
+    process.stdout.write(`\nreceiver CPU for the whole run: ${n1(receiverCpu / 1000)} s; other work on the machine: ${Math.max(0, 100 * info.othersBefore).toFixed(0)}% before, ${Math.max(0, 100 * info.othersDuring).toFixed(0)}% during the run\n`);
 
     let profileText;
     if (opt.profile) {
@@ -737,6 +755,7 @@ async function main() {
   } finally {
     receiver.stop();
     floor.stop();
+    await Promise.all([receiver.child, floor.child].map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
   }
 }
 
