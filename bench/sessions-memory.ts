@@ -22,7 +22,7 @@ const { engine } = loadMappings();
 const ids = new PresetIdGenerator();
 const signals = createSignals({ sinks: { logs: () => {}, spans: () => {} }, idGenerator: ids });
 let now = 0;
-const limits = { maxSessions: N + 1, maxAgeMs: 86_400_000, settleMs: 60_000, stitchWindowMs: 60_000, retainEndedMs: 3_600_000 };
+const limits = { maxSessions: N + 1, maxAgeMs: 86_400_000, settleMs: 60_000, stitchWindowMs: 60_000, retainEndedMs: 3_600_000, maxPendingFacts: 10 * N };
 const tracker = new SessionTracker(signals.tracer, ids, limits, createLogger('error'), () => now);
 
 const ORG = '2c7e4c1a-0f3b-4d7e-9a51-6b0c8d2e7f10';

@@ -60,6 +60,7 @@ export const configSchema = z
         settleMs: z.number().int().min(0),
         stitchWindowMs: z.number().int().min(0),
         retainEndedMs: z.number().int().min(0),
+        maxPendingFacts: positiveInt,
         sweepIntervalMs: positiveInt,
       })
       .strict(),

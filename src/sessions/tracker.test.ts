@@ -17,7 +17,7 @@ const AP1 = '5c5b35000001';
 const AP2 = '5c5b35000002';
 const MAC = 'ac3eb179e535';
 
-const LIMITS: SessionLimits = { maxSessions: 1000, maxAgeMs: 3_600_000, settleMs: 1000, stitchWindowMs: 60_000, retainEndedMs: 600_000 };
+const LIMITS: SessionLimits = { maxSessions: 1000, maxAgeMs: 3_600_000, settleMs: 1000, stitchWindowMs: 60_000, retainEndedMs: 600_000, maxPendingFacts: 10_000 };
 
 /** A tracker on a real SDK tracer, a hand-driven clock, and the spans it finished. */
 function harness(limits: Partial<SessionLimits> = {}) {
@@ -295,6 +295,22 @@ describe('SessionTracker', () => {
       ['connected', true],
       ['client-session', true],
     ]);
+  });
+
+  it('bounds the events waiting to settle, settling the longest-waiting client early', () => {
+    const h = harness({ maxPendingFacts: 2 });
+    const as = (mac: string, list: TraceContribution[]) => list.map((c) => ({ ...c, values: { ...c.values, client_mac: mac } }));
+    h.feed(as('000000000001', [join(AP1, C1)]), 1);
+    h.feed(as('000000000002', [join(AP1, C1)]), 2);
+    expect(h.tracker.snapshot.settledEarly).toBe(0);
+    expect(h.tracker.heldFrom()).toBe(1);
+    h.feed(as('000000000003', [join(AP1, C1)]), 3);
+    // Client 1 waited longest: it was placed at once, so its delivery is no longer held.
+    expect(h.tracker.snapshot.settledEarly).toBe(1);
+    expect(h.tracker.heldFrom()).toBe(2);
+    h.advance(1000);
+    expect(h.tracker.heldFrom()).toBeUndefined();
+    expect(h.tracker.snapshot.sessions).toBe(3);
   });
 
   it('reports the oldest delivery whose events are still pending, so the journal keeps it', () => {

@@ -19,6 +19,12 @@ export interface SessionLimits {
   stitchWindowMs: number;
   /** How long an ended session is remembered, so redeliveries and late events are recognised. */
   retainEndedMs: number;
+  /**
+   * Facts waiting for their settle time, over all clients. The settle time buffers every event
+   * of a busy site, so this, not the session count, bounds memory under a burst: past it the
+   * client whose facts have waited longest is settled early.
+   */
+  maxPendingFacts: number;
 }
 
 export interface TrackerStats {
@@ -27,6 +33,7 @@ export interface TrackerStats {
   ignored: number;
   endedByMaxAge: number;
   evicted: number;
+  settledEarly: number;
 }
 
 const NS_PER_MS = 1_000_000n;
@@ -83,12 +90,16 @@ export class SessionTracker implements SessionObserver {
   private readonly table = new Map<string, Client>();
   /** Sessions, plus one per client with facts pending. */
   private count = 0;
-  private readonly stats: TrackerStats = { sessions: 0, exportedSpans: 0, ignored: 0, endedByMaxAge: 0, evicted: 0 };
+  private readonly stats: TrackerStats = { sessions: 0, exportedSpans: 0, ignored: 0, endedByMaxAge: 0, evicted: 0, settledEarly: 0 };
   private readonly stitchWindowNs: bigint;
   private evictedSinceSweep = 0;
   private readonly pool = new StringPool();
   /** Delivery seq → facts of it still pending. */
   private readonly pendingSeqs = new Map<number, number>();
+  /** Clients with facts pending, in the order their first pending fact arrived. */
+  private readonly pendingOrder = new Map<string, Client>();
+  private pendingTotal = 0;
+  private settledEarlySinceSweep = 0;
 
   constructor(
     private readonly tracer: Tracer,
@@ -125,9 +136,19 @@ export class SessionTracker implements SessionObserver {
       this.stats.ignored += 1;
       return;
     }
-    if (client.pending.length === 0) this.count += 1;
+    if (client.pending.length === 0) {
+      this.count += 1;
+      this.pendingOrder.set(key, client);
+    }
     client.pending.push({ fact: parsed.fact, atMs: this.clock(), seq });
+    this.pendingTotal += 1;
     this.pendingSeqs.set(seq, (this.pendingSeqs.get(seq) ?? 0) + 1);
+    while (this.pendingTotal > this.limits.maxPendingFacts) {
+      const oldest = this.pendingOrder.values().next().value!;
+      this.place(oldest, this.clock());
+      this.stats.settledEarly += 1;
+      this.settledEarlySinceSweep += 1;
+    }
   }
 
   heldFrom(): number | undefined {
@@ -173,6 +194,13 @@ export class SessionTracker implements SessionObserver {
       });
       this.evictedSinceSweep = 0;
     }
+    if (this.settledEarlySinceSweep > 0) {
+      this.log.warn('session events arrive faster than they can wait their settle time: the longest-waiting clients were settled early (sessions.maxPendingFacts)', {
+        clients: this.settledEarlySinceSweep,
+        maxPendingFacts: this.limits.maxPendingFacts,
+      });
+      this.settledEarlySinceSweep = 0;
+    }
     if (maxAged > 0) {
       this.stats.endedByMaxAge += maxAged;
       this.log.info('client sessions ended at max age without a disconnect (marked incomplete)', { sessions: maxAged, maxAgeMs });
@@ -184,6 +212,8 @@ export class SessionTracker implements SessionObserver {
     const batch = client.pending.sort(byTime);
     client.pending = [];
     this.count -= 1;
+    this.pendingTotal -= batch.length;
+    this.pendingOrder.delete(clientKey(client.ref));
     const formed = new Set<Session>();
     const touched = new Set<Session>();
     for (const { fact, atMs, seq } of batch) {
