@@ -17,6 +17,9 @@ describe('loadConfig', () => {
     const c = loadConfig({ env: signed });
     expect(c.server).toMatchObject({ host: '0.0.0.0', port: 4320, path: '/mist/webhook' });
     expect(c.security).toEqual({ secrets: ['s3cret'], allowSha1: false, allowUnsigned: false });
+    // Durable by default: `npm start` keeps accepted deliveries on disk until they are exported.
+    expect(c.durability.dir).toBe('data');
+    expect(loadConfig({ env: { ...signed, MIST_BRIDGE_DATA_DIR: '' } }).durability.dir).toBeNull();
   });
 
   it('overlays a --config file, then the environment', () => {

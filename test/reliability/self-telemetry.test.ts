@@ -121,7 +121,7 @@ describe('self-telemetry', () => {
     process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
     const config = loadConfig({
       env: { MIST_BRIDGE_ALLOW_UNSIGNED: 'true' },
-      overrides: { server: { host: '127.0.0.1', port: 0 }, export: { logsScheduleDelayMs: 10, retryInitialMs: 50, retryMaxMs: 200 } },
+      overrides: { server: { host: '127.0.0.1', port: 0 }, export: { logsScheduleDelayMs: 10, retryInitialMs: 50, retryMaxMs: 200 }, durability: { dir: null } },
     });
     const bridge = await startBridge(config, createLogger('error', (l) => lines.push(l)));
     const webhook = bridge.address.url + config.server.path;

@@ -21,6 +21,8 @@ export async function startTestBridge(receiver: OtlpReceiver, options: HarnessOp
       server: { host: '127.0.0.1', port: 0 },
       export: { logsScheduleDelayMs: 20, spansScheduleDelayMs: 20, metricsIntervalMs: 200, retryInitialMs: 50, retryMaxMs: 500 },
       log: { level: 'error' },
+      // Test bridges run in parallel: each keeps its journal in memory unless a test gives it a directory.
+      durability: { dir: null },
       ...options.overrides,
     },
   });

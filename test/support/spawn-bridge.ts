@@ -16,7 +16,8 @@ export interface SpawnedBridge {
 export function runBridgeProcess(env: Record<string, string>, args: string[] = []): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', MIST_BRIDGE_HOST: '127.0.0.1', MIST_BRIDGE_PORT: '0', ...env },
+    // An empty data dir keeps the journal in memory, so parallel test bridges share no directory.
+    env: { PATH: process.env.PATH ?? '', MIST_BRIDGE_HOST: '127.0.0.1', MIST_BRIDGE_PORT: '0', MIST_BRIDGE_DATA_DIR: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
