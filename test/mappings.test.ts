@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { MappingError } from '../src/mapping/loader.js';
 import { startTestBridge } from './support/bridge-harness.js';
 import { postDelivery } from './support/mist-client.js';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedPoint } from './support/otlp-receiver.js';
+import { type OtlpReceiver, type ReceivedPoint } from './support/otlp-receiver.js';
+import { useReceiver } from './support/use-receiver.js';
 
 /** Mapping files end to end: a real bridge, the real OTLP exporters, what a backend receives. */
 
@@ -13,15 +14,11 @@ const ORG = 'e2e00000-0000-4000-8000-00000000000a';
 const SITE = 'e2e00000-0000-4000-8000-00000000000b';
 
 let receiver: OtlpReceiver;
+useReceiver((r) => (receiver = r));
 const dirs: string[] = [];
-beforeAll(async () => {
-  receiver = await startOtlpReceiver();
-});
-afterAll(async () => {
-  await receiver.close();
+afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-afterEach(() => receiver.clear());
 
 const points = (name: string, where: (p: ReceivedPoint) => boolean = () => true) => receiver.points.filter((p) => p.name === name && where(p));
 

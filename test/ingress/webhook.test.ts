@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startTestBridge } from '../support/bridge-harness.js';
 import { postDelivery } from '../support/mist-client.js';
-import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
+import { type OtlpReceiver } from '../support/otlp-receiver.js';
+import { useReceiver } from '../support/use-receiver.js';
 
 // A topic no mapping file knows: the bridge must still export each event as a log record.
 const TOPIC = 'custom-probe';
@@ -16,16 +17,7 @@ const delivery = {
 };
 
 let receiver: OtlpReceiver;
-beforeAll(async () => {
-  receiver = await startOtlpReceiver();
-});
-afterAll(async () => {
-  await receiver.close();
-});
-afterEach(() => {
-  receiver.failWith(null);
-  receiver.clear();
-});
+useReceiver((r) => (receiver = r));
 
 const logsOf = (topic: string) => receiver.logs.filter((l) => l.attributes['mist.topic'] === topic);
 

@@ -1,16 +1,12 @@
 import { once } from 'node:events';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { postDelivery } from '../support/mist-client.js';
-import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
+import { type OtlpReceiver } from '../support/otlp-receiver.js';
+import { useReceiver } from '../support/use-receiver.js';
 import { runBridgeProcess, spawnBridge } from '../support/spawn-bridge.js';
 
 let receiver: OtlpReceiver;
-beforeAll(async () => {
-  receiver = await startOtlpReceiver();
-});
-afterAll(async () => {
-  await receiver.close();
-});
+useReceiver((r) => (receiver = r));
 
 describe('the bridge process', () => {
   it('refuses to start without a secret and says how to fix it', async () => {

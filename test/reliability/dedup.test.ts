@@ -1,18 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startTestBridge } from '../support/bridge-harness.js';
 import { postDelivery } from '../support/mist-client.js';
-import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
+import { type OtlpReceiver } from '../support/otlp-receiver.js';
+import { useReceiver } from '../support/use-receiver.js';
 
 let receiver: OtlpReceiver;
-beforeAll(async () => {
-  receiver = await startOtlpReceiver();
-});
-afterAll(async () => {
-  await receiver.close();
-});
-afterEach(() => {
-  receiver.clear();
-});
+useReceiver((r) => (receiver = r));
 
 const TOPIC = 'dedup-probe';
 const down = { type: 'AP_DISCONNECTED', mac: '5c5b35000001', site_id: 's-1', org_id: 'o-1', timestamp: 1_717_574_400 };

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBridge } from '../support/bridge-harness.js';
 import { postDelivery } from '../support/mist-client.js';
-import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
+import { type OtlpReceiver } from '../support/otlp-receiver.js';
+import { useReceiver } from '../support/use-receiver.js';
 import { numbered, postAll, range, receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
 
 // The exporters' own retries stop at this timeout, so a failed export comes back to the bridge's
@@ -9,18 +10,16 @@ import { numbered, postAll, range, receivedNumbers, removeTempDirs, tempDataDir 
 const EXPORT_TIMEOUT_MS = 1000;
 
 let receiver: OtlpReceiver;
-beforeAll(async () => {
+useReceiver((r) => (receiver = r));
+beforeAll(() => {
   process.env.OTEL_EXPORTER_OTLP_TIMEOUT = String(EXPORT_TIMEOUT_MS);
-  receiver = await startOtlpReceiver();
 });
-afterAll(async () => {
+afterAll(() => {
   delete process.env.OTEL_EXPORTER_OTLP_TIMEOUT;
-  await receiver.close();
 });
 afterEach(async () => {
-  receiver.failWith(null);
+  // A test may end with the receiver stopped; the next one needs it listening.
   await receiver.restart().catch(() => undefined);
-  receiver.clear();
   removeTempDirs();
 });
 

@@ -1,22 +1,19 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBridge } from '../support/bridge-harness.js';
 import { postDelivery } from '../support/mist-client.js';
-import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
+import { type OtlpReceiver } from '../support/otlp-receiver.js';
+import { useReceiver } from '../support/use-receiver.js';
 import { removeTempDirs, tempDataDir } from './helpers.js';
 
 let receiver: OtlpReceiver;
-beforeAll(async () => {
+useReceiver((r) => (receiver = r));
+beforeAll(() => {
   process.env.OTEL_EXPORTER_OTLP_TIMEOUT = '500';
-  receiver = await startOtlpReceiver();
 });
-afterAll(async () => {
+afterAll(() => {
   delete process.env.OTEL_EXPORTER_OTLP_TIMEOUT;
   delete process.env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT;
-  await receiver.close();
   removeTempDirs();
-});
-afterEach(() => {
-  receiver.clear();
 });
 
 const SITE = 'replay-site';
