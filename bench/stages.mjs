@@ -13,7 +13,6 @@ import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import { decodeEnvelope } from '../dist/src/envelope/decode.js';
 import { createLogsSerializer } from '../dist/src/export/logs-serializer.js';
 import { loadMappings } from '../dist/src/mapping/loader.js';
-import { emitLog } from '../dist/src/signals/emit.js';
 import { createMetricRecorder, EventTimeGauges } from '../dist/src/signals/metrics.js';
 import { createSignals } from '../dist/src/signals/providers.js';
 import { delivery, TOPICS } from './payloads.mjs';
@@ -59,7 +58,7 @@ for (const topic of topics) {
   });
   const logs = best(() => {
     records = [];
-    for (const m of mapped) for (const out of m.logs) emitLog(signals.logger, out);
+    for (const m of mapped) for (const out of m.logs) signals.logs.emit(out);
   });
   const metrics = best(() => {
     for (const m of mapped) if (m.metrics.length) recorder.record(m.metrics);

@@ -7,7 +7,6 @@ import { BatchQueue, type ExportOutcome } from './export/batch-queue.js';
 import type { Exporters } from './export/exporters.js';
 import type { Logger } from './log/logger.js';
 import type { EventMapper } from './mapping/types.js';
-import { emitLog } from './signals/emit.js';
 import { EventTimeGauges, MAX_SERIES } from './signals/metrics.js';
 import type { MetricRecorder, SessionObserver } from './signals/hooks.js';
 import { PresetIdGenerator } from './signals/preset-ids.js';
@@ -145,7 +144,7 @@ export class Pipeline {
     for (const event of envelope.events) {
       try {
         const mapped = this.mapper.map(envelope.topic, event, receivedNs);
-        if (owed.logs) for (const out of mapped.logs) emitLog(this.signals.logger, out);
+        if (owed.logs) for (const out of mapped.logs) this.signals.logs.emit(out);
         if (owed.metrics && mapped.metrics.length > 0) this.metrics?.record(mapped.metrics);
         if (owed.spans) for (const contribution of mapped.trace) this.sessions?.observe(contribution, seq);
       } catch (err) {

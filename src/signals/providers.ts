@@ -1,9 +1,9 @@
 import type { Context } from '@opentelemetry/api';
-import type { Logger } from '@opentelemetry/api-logs';
 import { hostname } from 'node:os';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { logs as sdkLogs, metrics as sdkMetrics, tracing } from '@opentelemetry/sdk-node';
 import { packageVersion } from '../package-root.js';
+import { LogEmitter } from './emit.js';
 
 type ReadableLogRecord = sdkLogs.ReadableLogRecord;
 type ReadableSpan = tracing.ReadableSpan;
@@ -30,17 +30,8 @@ export function buildResource(): Resource {
   return defaultResource().merge(defaults).merge(detectResources({ detectors: [envDetector] }));
 }
 
-/** Hands every finished record to the export queue instead of an SDK batch processor, whose
+/** Hands every finished span to the export queue instead of an SDK batch processor, whose
  * full queue silently drops: the queue decides (and counts) what happens under pressure. */
-class HandOffLogProcessor implements sdkLogs.LogRecordProcessor {
-  constructor(private readonly sink: (record: ReadableLogRecord) => void) {}
-  onEmit(record: sdkLogs.SdkLogRecord): void {
-    this.sink(record);
-  }
-  async forceFlush(): Promise<void> {}
-  async shutdown(): Promise<void> {}
-}
-
 class HandOffSpanProcessor implements tracing.SpanProcessor {
   constructor(private readonly sink: (span: ReadableSpan) => void) {}
   onStart(_span: tracing.Span, _ctx: Context): void {}
@@ -65,7 +56,7 @@ export interface SignalSinks {
 
 export interface Signals {
   resource: Resource;
-  logger: Logger;
+  logs: LogEmitter;
   tracer: ReturnType<tracing.BasicTracerProvider['getTracer']>;
   meter: ReturnType<sdkMetrics.MeterProvider['getMeter']>;
   selfMeter: ReturnType<sdkMetrics.MeterProvider['getMeter']>;
@@ -87,13 +78,6 @@ export interface SignalOptions {
  */
 export function createSignals(options: SignalOptions): Signals {
   const resource = buildResource();
-  const loggerProvider = new sdkLogs.LoggerProvider({
-    resource,
-    // Mist events carry 20-60 fields; the SDK's default limit of 128 attributes would be
-    // reached by nothing we emit today but would truncate silently if it were.
-    logRecordLimits: { attributeCountLimit: 1024 },
-    processors: [new HandOffLogProcessor(options.sinks.logs)],
-  });
   const tracerProvider = new tracing.BasicTracerProvider({
     resource,
     spanLimits: { attributeCountLimit: 1024 },
@@ -105,13 +89,15 @@ export function createSignals(options: SignalOptions): Signals {
 
   return {
     resource,
-    logger: loggerProvider.getLogger(SCOPE_NAME, packageVersion),
+    // Mist events carry 20-60 fields; the SDK's default limit of 128 attributes would be
+    // reached by nothing we emit today but would truncate silently if it were.
+    logs: new LogEmitter(resource, { name: SCOPE_NAME, version: packageVersion }, 1024, options.sinks.logs),
     tracer: tracerProvider.getTracer(SCOPE_NAME, packageVersion),
     meter: meterProvider.getMeter(SCOPE_NAME, packageVersion),
     selfMeter: meterProvider.getMeter(SELF_SCOPE_NAME, packageVersion),
     metricReader,
     async shutdown() {
-      await Promise.allSettled([loggerProvider.shutdown(), tracerProvider.shutdown(), meterProvider.shutdown()]);
+      await Promise.allSettled([tracerProvider.shutdown(), meterProvider.shutdown()]);
     },
   };
 }
