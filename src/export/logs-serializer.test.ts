@@ -37,6 +37,11 @@ function attributes(i: number): AnyValueMap {
     'mist.random_mac': i % 2 === 0,
     'mist.site_name': 'Zürich — 東京 🚀',
     'mist.text': 'x'.repeat(i % 300),
+    // Every length either side of the writer's short-string loop (24) and of a one-byte length
+    // prefix (127 bytes), in two- and three-byte characters, with lone surrogates.
+    'mist.text_utf8': i % 2 ? '東'.repeat(i % 60) : 'é'.repeat(i % 90),
+    'mist.lone_surrogates': `\ud800${'a'.repeat(i % 30)}\udfff${i}\udc00\ud83d`,
+    'clé 東京 🚀': i,
     'mist.tls_states': ['recv TLS 1.3 ClientHello', 'send TLS 1.2 ServerHello', ''],
     'mist.details': nested,
     'mist.bytes': Uint8Array.from([0, 1, 254, 255]),
@@ -56,7 +61,14 @@ describe('createLogsSerializer', () => {
           observedTimestamp: [1_763_000_001 + i, 999_999_999 - i],
           severityNumber: i % 4 ? SeverityNumber.WARN : undefined,
           severityText: i % 4 ? 'WARN' : undefined,
-          body: i % 5 === 0 ? { message: `event ${i}`, list: [1, 'two', true] } : i % 5 === 1 ? undefined : `body ${i} ✓`,
+          body:
+            i === 42
+              ? `${'Zürich 東京 🚀 \ud800'.repeat(5_000)}` // > 64 KiB of non-ASCII
+              : i % 5 === 0
+                ? { message: `event ${i}`, list: [1, 'two', true], '': '' }
+                : i % 5 === 1
+                  ? undefined
+                  : `body ${i} ✓`,
           attributes: attributes(i),
           ...(i % 11 === 0 ? { context: trace.setSpan(context.active(), span) } : {}),
         });

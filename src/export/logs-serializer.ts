@@ -8,59 +8,28 @@ import {
   writeInstrumentationScope,
   writeResource,
 } from '@opentelemetry/otlp-transformer/build/src/common/protobuf/common-serializer.js';
-import { ProtobufWriter } from '@opentelemetry/otlp-transformer/build/src/common/protobuf/protobuf-writer.js';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { onePassRequest } from './protobuf-batch.js';
+import type { BufferProtobufWriter } from './protobuf-writer.js';
 
 /**
- * OTLP/protobuf for log records: the SDK's own encoding (its writer and field functions, the
- * same bytes as ProtobufLogsSerializer, which a test holds it to) written in one pass.
- *
- * The SDK walks every record twice, once to estimate the size of the buffer and once to write
- * it; the estimate alone was 15% of the CPU of 50-event deliveries (BENCHMARKS.md). Here the
- * buffer is sized from the bytes per record of the previous batch and grows (doubling) when a
- * batch needs more, so the walk happens once.
+ * OTLP/protobuf for log records: the SDK's own encoding (its field functions, the same bytes as
+ * ProtobufLogsSerializer, which a test holds it to), written in one pass (./protobuf-batch.ts)
+ * by a writer that copies strings natively (./protobuf-writer.ts).
  */
 export function createLogsSerializer(): ISerializer<ReadableLogRecord[], IExportLogsServiceResponse> {
-  let bytesPerRecord = 1024;
   return {
-    serializeRequest(records) {
-      const writer = new ProtobufWriter(Math.ceil(records.length * bytesPerRecord * 1.25) + 4096);
-      for (const [resource, scopes] of groupByResourceAndScope(records)) {
-        writer.writeTag(1, 2);
-        writeResourceLogs(writer, resource, scopes);
-      }
-      const bytes = writer.finish();
-      if (records.length > 0) bytesPerRecord = Math.max(64, bytes.length / records.length);
-      return bytes;
-    },
+    serializeRequest: onePassRequest(writeResourceLogs),
     deserializeResponse: (data) => ProtobufLogsSerializer.deserializeResponse(data),
   };
-}
-
-function groupByResourceAndScope(records: ReadableLogRecord[]): Map<Resource, Map<InstrumentationScope, ReadableLogRecord[]>> {
-  const byResource = new Map<Resource, Map<InstrumentationScope, ReadableLogRecord[]>>();
-  for (const record of records) {
-    let byScope = byResource.get(record.resource);
-    if (!byScope) {
-      byScope = new Map();
-      byResource.set(record.resource, byScope);
-    }
-    let list = byScope.get(record.instrumentationScope);
-    if (!list) {
-      list = [];
-      byScope.set(record.instrumentationScope, list);
-    }
-    list.push(record);
-  }
-  return byResource;
 }
 
 // The three functions below follow @opentelemetry/otlp-transformer's logs-serializer field by
 // field (opentelemetry-proto logs.proto field numbers in the comments).
 
-function writeResourceLogs(writer: ProtobufWriter, resource: Resource, scopes: Map<InstrumentationScope, ReadableLogRecord[]>): void {
+function writeResourceLogs(writer: BufferProtobufWriter, resource: Resource, scopes: Map<InstrumentationScope, ReadableLogRecord[]>): void {
   const start = writer.startLengthDelimited();
   const startPos = writer.pos;
   writeResource(writer, resource, 1); // resource
@@ -75,7 +44,7 @@ function writeResourceLogs(writer: ProtobufWriter, resource: Resource, scopes: M
   writer.finishLengthDelimited(start, writer.pos - startPos);
 }
 
-function writeScopeLogs(writer: ProtobufWriter, scope: InstrumentationScope, records: ReadableLogRecord[]): void {
+function writeScopeLogs(writer: BufferProtobufWriter, scope: InstrumentationScope, records: ReadableLogRecord[]): void {
   const start = writer.startLengthDelimited();
   const startPos = writer.pos;
   writeInstrumentationScope(writer, scope, 1); // scope
@@ -90,7 +59,7 @@ function writeScopeLogs(writer: ProtobufWriter, scope: InstrumentationScope, rec
   writer.finishLengthDelimited(start, writer.pos - startPos);
 }
 
-function writeLogRecord(writer: ProtobufWriter, record: ReadableLogRecord): void {
+function writeLogRecord(writer: BufferProtobufWriter, record: ReadableLogRecord): void {
   const start = writer.startLengthDelimited();
   const startPos = writer.pos;
   writer.writeTag(1, 1); // time_unix_nano, fixed64
