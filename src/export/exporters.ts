@@ -2,14 +2,14 @@ import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs
 import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
-import { LogsExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
+import { LogsExporterMetricsHelper, TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createLogsSerializer } from './logs-serializer.js';
+import { createSpansSerializer } from './spans-serializer.js';
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json';
 
@@ -43,6 +43,14 @@ function protobufLogExporter(): LogRecordExporter {
   return new OTLPExporterBase<ReadableLogRecord[]>(delegate);
 }
 
+/** The same for spans: @opentelemetry/exporter-trace-otlp-proto's OTLPTraceExporter with the
+ * one-pass serializer of ./spans-serializer.ts. */
+function protobufTraceExporter(): SpanExporter {
+  const options = convertLegacyHttpOptions({}, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' });
+  const delegate = createOtlpHttpExportDelegate(options, createSpansSerializer(), 'otlp_http_span_exporter', TraceExporterMetricsHelper, undefined);
+  return new OTLPExporterBase<ReadableSpan[]>(delegate);
+}
+
 export function createExporters(env: NodeJS.ProcessEnv = process.env): Exporters {
   const protocols = {
     logs: protocolFor('LOGS', env),
@@ -52,7 +60,7 @@ export function createExporters(env: NodeJS.ProcessEnv = process.env): Exporters
   return {
     logs: protocols.logs === 'http/json' ? new JsonLogExporter() : protobufLogExporter(),
     metrics: protocols.metrics === 'http/json' ? new JsonMetricExporter() : new ProtoMetricExporter(),
-    traces: protocols.traces === 'http/json' ? new JsonTraceExporter() : new ProtoTraceExporter(),
+    traces: protocols.traces === 'http/json' ? new JsonTraceExporter() : protobufTraceExporter(),
     protocols,
   };
 }
