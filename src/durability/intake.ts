@@ -122,7 +122,9 @@ export class DurableIntake {
       });
       this.startSpill();
     }
-    if (this.spilling || this.stopped) {
+    // Past the cursor: a catch-up that read the committed row before this reply came back from
+    // the writer thread has mapped it already.
+    if (this.spilling || this.stopped || seq <= this.cursor) {
       return { status: 'accepted', events: kept.events.length, duplicates, failedEvents: 0, deferred: true };
     }
     const result = this.map(seq, kept, receivedNs, { logs: true, spans: true, metrics: true });

@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
-import { Checkpointer } from './checkpointer.js';
 import { join } from 'node:path';
+import { Checkpointer } from './checkpointer.js';
+import { CommitWorker, type CommitBatch } from './writer.js';
 
 /** One accepted delivery as it was journaled: the decoded body is replayed through the pipeline. */
 export interface JournalRow {
@@ -52,8 +53,9 @@ interface PendingAppend {
 
 /**
  * The durable copy of every accepted delivery, in an embedded SQLite database (WAL mode).
- * Appends of concurrent requests are committed together once per event-loop turn (group
- * commit); a row is deleted only when everything derived from it was exported.
+ * Appends of concurrent requests are committed together (group commit): on disk by a
+ * CommitWorker, one group at a time while the next gathers; in memory, once per event-loop
+ * turn on this connection. A row is deleted only when everything derived from it was exported.
  */
 export class Journal {
   readonly file: string;
@@ -61,6 +63,8 @@ export class Journal {
   /** Held for the journal's life: its exclusive lock keeps a second bridge off the directory. */
   private readonly lock: Database.Database | undefined;
   private readonly checkpointer: Checkpointer | undefined;
+  /** Absent for an in-memory journal, which only this connection can see. */
+  private readonly writer: CommitWorker | undefined;
   private readonly insert: Database.Statement;
   private readonly readAfter: Database.Statement;
   private readonly sizeThrough: Database.Statement;
@@ -69,6 +73,7 @@ export class Journal {
   private readonly setMeta: Database.Statement;
   private pending: PendingAppend[] = [];
   private commitScheduled = false;
+  private inFlight: Promise<void> | undefined;
   private committedBytes = 0;
   private pendingBytes = 0;
   private rows = 0;
@@ -120,6 +125,7 @@ export class Journal {
     this.committedBytes = b;
     if (options.dir !== null) {
       this.checkpointer = new Checkpointer(this.file, options.synchronous, CHECKPOINT_INTERVAL_MS, options.onCheckpointError ?? (() => undefined));
+      this.writer = new CommitWorker(this.file, options.synchronous);
     }
   }
 
@@ -154,7 +160,7 @@ export class Journal {
     }
     this.pendingBytes += size;
     const done = new Promise<number>((resolve, reject) => this.pending.push({ topic, receivedNs, body, size, resolve, reject }));
-    if (!this.commitScheduled) {
+    if (!this.commitScheduled && !this.inFlight) {
       this.commitScheduled = true;
       setImmediate(() => this.commit());
     }
@@ -189,13 +195,17 @@ export class Journal {
   release(through: number, marks: Watermarks): number {
     const cut = this.sliceEnd.get(through, MAX_RELEASE_ROWS - 1) as number | undefined;
     const upTo = cut ?? through;
-    this.db.transaction(() => {
-      const { n, b } = this.sizeThrough.get(upTo) as { n: number; b: number };
-      if (n > 0) this.deleteThrough.run(upTo);
-      for (const key of ['logs', 'spans', 'metrics'] as const) this.setMeta.run(key, marks[key]);
-      this.rows -= n;
-      this.committedBytes -= b;
-    })();
+    // IMMEDIATE: the writer's connection may commit between a deferred transaction's read and
+    // its write, which SQLite refuses instead of waiting.
+    this.db
+      .transaction(() => {
+        const { n, b } = this.sizeThrough.get(upTo) as { n: number; b: number };
+        if (n > 0) this.deleteThrough.run(upTo);
+        for (const key of ['logs', 'spans', 'metrics'] as const) this.setMeta.run(key, marks[key]);
+        this.rows -= n;
+        this.committedBytes -= b;
+      })
+      .immediate();
     return upTo;
   }
 
@@ -204,6 +214,8 @@ export class Journal {
     if (this.closed) return;
     this.commit();
     this.closed = true;
+    while (this.inFlight) await this.inFlight;
+    await this.writer?.close();
     await this.checkpointer?.close();
     // The last connection to close checkpoints the WAL into the database file.
     this.db.close();
@@ -212,22 +224,34 @@ export class Journal {
 
   private commit(): void {
     this.commitScheduled = false;
+    // A group is committing: what gathers meanwhile goes when it is done (below).
+    if (this.inFlight) return;
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
-    const seqs: number[] = [];
-    try {
-      this.db.transaction(() => {
-        for (const p of batch) {
-          const size = p.body.byteLength + ROW_OVERHEAD_BYTES;
-          seqs.push(Number(this.insert.run(p.topic, p.receivedNs, size, p.body).lastInsertRowid));
-        }
-      })();
-    } catch (err) {
-      for (const p of batch) this.pendingBytes -= p.size;
-      for (const p of batch) p.reject(err as Error);
+    if (this.writer) {
+      this.inFlight = this.writer.commit(pack(batch)).then(
+        (seqs) => this.committed(batch, seqs),
+        (err: Error) => this.failed(batch, err),
+      );
+      // What gathered while this group was committing goes next, at once.
+      void this.inFlight.then(() => {
+        this.inFlight = undefined;
+        this.commit();
+      });
       return;
     }
+    let seqs: number[];
+    try {
+      seqs = this.db.transaction(() => batch.map((p) => Number(this.insert.run(p.topic, p.receivedNs, p.size, p.body).lastInsertRowid)))();
+    } catch (err) {
+      this.failed(batch, err as Error);
+      return;
+    }
+    this.committed(batch, seqs);
+  }
+
+  private committed(batch: PendingAppend[], seqs: number[]): void {
     for (const p of batch) {
       this.pendingBytes -= p.size;
       this.committedBytes += p.size;
@@ -235,4 +259,24 @@ export class Journal {
     this.rows += batch.length;
     batch.forEach((p, i) => p.resolve(seqs[i]!));
   }
+
+  private failed(batch: PendingAppend[], err: Error): void {
+    for (const p of batch) this.pendingBytes -= p.size;
+    for (const p of batch) p.reject(err);
+  }
+}
+
+/** One contiguous copy of the group's bodies, moved (not copied again) to the writer thread. */
+function pack(batch: PendingAppend[]): CommitBatch {
+  let total = 0;
+  for (const p of batch) total += p.body.byteLength;
+  const data = new Uint8Array(total);
+  const ends: number[] = new Array(batch.length);
+  let at = 0;
+  batch.forEach((p, i) => {
+    data.set(p.body, at);
+    at += p.body.byteLength;
+    ends[i] = at;
+  });
+  return { topics: batch.map((p) => p.topic), receivedNs: batch.map((p) => p.receivedNs), sizes: batch.map((p) => p.size), ends, data };
 }
