@@ -48,6 +48,16 @@ async function main(): Promise<number> {
   // A stray rejection in a library callback is a bug to report, not a reason to drop what was
   // accepted: log it and keep serving.
   process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { error: String(reason) }));
+  // Listening before the bridge starts: a stop asked for during start-up (a long journal replay,
+  // an orchestrator giving up) is a clean stop once it has started, not the default hard exit.
+  const stopRequested = new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      log.info('shutting down', { signal });
+      resolve();
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
   let bridge;
   try {
     bridge = await startBridge(config, log);
@@ -59,14 +69,7 @@ async function main(): Promise<number> {
     throw err;
   }
 
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      log.info('shutting down', { signal });
-      resolve();
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-  });
+  await stopRequested;
   const flushed = await bridge.stop();
   return flushed ? 0 : 1;
 }

@@ -338,8 +338,6 @@ describe('client session traces', () => {
       expect(sessionSpans()).toHaveLength(0);
 
       const second = await spawnBridge(env);
-      // main.ts installs its SIGTERM handler just after the bridge logs that it listens.
-      await new Promise((r) => setTimeout(r, 500));
       second.child.kill('SIGTERM');
       expect((await second.exit()).code).toBe(0);
       const { root, children } = assertOneTrace(sessionSpans());
