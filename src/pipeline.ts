@@ -174,6 +174,7 @@ export class Pipeline {
     this.metricsExporting ??= (async () => {
       // Cumulative: a successful export that starts now covers every delivery accepted so far.
       const through = this.lastSeq;
+      this.metrics?.flush();
       try {
         const { resourceMetrics, errors } = await this.signals.metricReader.collect();
         for (const e of errors) this.log.warn('metric collection error', { error: String(e) });

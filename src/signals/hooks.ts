@@ -5,6 +5,8 @@ import type { MetricOutput, TraceContribution } from '../mapping/types.js';
 /** Records mapped metric values on SDK instruments (src/signals/metrics). */
 export interface MetricRecorder {
   record(outputs: readonly MetricOutput[]): void;
+  /** Hand what is recorded to the SDK's instruments; called before every collection. */
+  flush(): void;
 }
 
 /** Turns trace contributions into session spans (src/sessions). */

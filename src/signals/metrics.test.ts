@@ -21,7 +21,7 @@ function setup() {
   const provider = new sdkMetrics.MeterProvider({ readers: [reader] });
   const recorder = createMetricRecorder(provider.getMeter('test'), DECLARATIONS, gauges);
   const collect = async () => {
-    await Promise.resolve(); // as in the bridge, collection starts after the task that recorded
+    recorder.flush(); // as the bridge's export loop does before it collects
     const { resourceMetrics } = await reader.collect();
     const out: Record<string, { unit: string; type: number; points: { t: bigint; v: unknown; a: unknown }[] }> = {};
     for (const sm of resourceMetrics.scopeMetrics) {
@@ -35,7 +35,7 @@ function setup() {
     }
     return out;
   };
-  return { recorder, collect, advance: (ns: bigint) => (now += ns), now: () => now };
+  return { recorder, collect, reader, advance: (ns: bigint) => (now += ns), now: () => now };
 }
 
 describe('event-time gauges through a real MetricReader', () => {
@@ -112,6 +112,25 @@ describe('event-time gauges through a real MetricReader', () => {
     const points = (await collect())['mist.latency']!.points;
     expect(points).toHaveLength(MAX_SERIES + 1);
     expect(points.at(-1)).toEqual({ t: T0 + BigInt(MAX_SERIES + 4), v: MAX_SERIES + 4, a: { 'otel.metric.overflow': true } });
+  });
+
+  it('holds counter increments per attribute set until a flush, and hands them over past 4096 sets', async () => {
+    const { recorder, collect, reader } = setup();
+    recorder.record([{ name: 'mist.events', value: 1, attributes: { 'mist.topic': 'a' }, timeNs: T0 }]);
+    recorder.record([{ name: 'mist.events', value: 2, attributes: { 'mist.topic': 'a' }, timeNs: T0 }]);
+    const unflushed = await reader.collect();
+    expect(unflushed.resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).filter((m) => m.descriptor.name === 'mist.events')).toEqual([]);
+    expect((await collect())['mist.events']!.points).toMatchObject([{ v: 3 }]);
+    recorder.record(Array.from({ length: 4097 }, (_, i) => ({ name: 'mist.events', value: 1, attributes: { 'mist.topic': `t${i}` }, timeNs: T0 })));
+    const total = async (flushFirst: boolean) => {
+      if (flushFirst) recorder.flush();
+      const { resourceMetrics } = await reader.collect();
+      const events = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === 'mist.events')!;
+      return events.dataPoints.reduce((n, p) => n + (p.value as number), 0);
+    };
+    // The 4097th set made the first 4096 go to the SDK at once; it waits for the flush.
+    expect(await total(false)).toBe(3 + 4096);
+    expect(await total(true)).toBe(3 + 4097);
   });
 
   it('aggregates counters and histograms in the SDK; negative counts are not counts', async () => {

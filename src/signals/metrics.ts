@@ -183,14 +183,18 @@ interface PendingAdd {
   attributes: Attributes;
 }
 
+// Distinct attribute sets held before a collection asks for them: past it they go to the SDK
+// at once, so a stream of unique values cannot grow the table between collections.
+const MAX_PENDING_SERIES = 4096;
+
 /**
  * Records mapped metric values: counters and histograms on SDK instruments (they aggregate, and
  * a sum's time is its collection time by definition), gauges on EventTimeGauges.
  *
- * Counter increments are summed per attribute set and handed to the SDK in a microtask: a
- * delivery's 50 events mostly share a few attribute sets, and the SDK hashes (sorts and
- * stringifies) the attributes on every add. Collections run from timers and after awaits, so
- * they always come after that microtask.
+ * Counter increments are summed per attribute set and handed to the SDK by `flush`, which the
+ * export loop calls just before it collects: the SDK hashes (sorts and stringifies) the
+ * attributes on every add, and between collections most events of a topic repeat a few
+ * attribute sets (one add per set and collection instead of one per event).
  */
 export function createMetricRecorder(meter: Meter, declarations: readonly MetricDeclaration[], gauges: EventTimeGauges): MetricRecorder {
   const counters = new Map<string, Counter>();
@@ -214,11 +218,13 @@ export function createMetricRecorder(meter: Meter, declarations: readonly Metric
         if (counter) {
           // A counter only goes up; a negative figure in an event is not a count.
           if (!(o.value >= 0)) continue;
-          if (pending.size === 0) queueMicrotask(flush);
           const key = attributesKey(o.name, o.attributes);
           const p = pending.get(key);
           if (p) p.value += o.value;
-          else pending.set(key, { counter, value: o.value, attributes: o.attributes });
+          else {
+            if (pending.size >= MAX_PENDING_SERIES) flush();
+            pending.set(key, { counter, value: o.value, attributes: o.attributes });
+          }
           continue;
         }
         const histogram = histograms.get(o.name);
@@ -226,5 +232,6 @@ export function createMetricRecorder(meter: Meter, declarations: readonly Metric
         else gauges.record(o.name, o.value, o.attributes, o.timeNs);
       }
     },
+    flush,
   };
 }
