@@ -1,23 +1,24 @@
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { ProtobufLogsSerializer, type IExportLogsServiceResponse, type ISerializer } from '@opentelemetry/otlp-transformer';
 import { hexToBinary } from '@opentelemetry/otlp-transformer/build/src/common/hex-to-binary.js';
+import type { InstrumentationScope } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { onePassRequest } from './protobuf-batch.js';
 import {
   writeAnyValue,
   writeAttributes,
   writeHrTimeAsFixed64,
   writeInstrumentationScope,
   writeResource,
-} from '@opentelemetry/otlp-transformer/build/src/common/protobuf/common-serializer.js';
-import type { InstrumentationScope } from '@opentelemetry/core';
-import type { Resource } from '@opentelemetry/resources';
-import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { onePassRequest } from './protobuf-batch.js';
+} from './protobuf-fields.js';
 import type { BufferProtobufWriter } from './protobuf-writer.js';
 
 /**
- * OTLP/protobuf for log records: the SDK's own encoding (its field functions, the same bytes as
- * ProtobufLogsSerializer, which a test holds it to), written in one pass (./protobuf-batch.ts)
- * by a writer that copies strings natively (./protobuf-writer.ts).
+ * OTLP/protobuf for log records: the SDK's encoding (its serializer field for field, the same
+ * bytes as ProtobufLogsSerializer, which a test holds it to), written in one pass
+ * (./protobuf-batch.ts) by a writer that copies strings natively (./protobuf-writer.ts), with
+ * the SDK's common field functions for that writer alone (./protobuf-fields.ts).
  */
 export function createLogsSerializer(): ISerializer<ReadableLogRecord[], IExportLogsServiceResponse> {
   return {

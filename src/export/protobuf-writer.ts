@@ -130,6 +130,18 @@ export class BufferProtobufWriter implements IProtobufWriter {
     this.pos += bytes.length;
   }
 
+  /** Bytes as they are (no length): an encoding prepared earlier. */
+  writeRaw(bytes: Uint8Array): void {
+    const n = bytes.length;
+    this.ensureCapacity(n);
+    const buffer = this.buffer;
+    const pos = this.pos;
+    // A loop beats the native copy for the short runs this is used for.
+    if (n <= 64) for (let i = 0; i < n; i++) buffer[pos + i] = bytes[i]!;
+    else buffer.set(bytes, pos);
+    this.pos = pos + n;
+  }
+
   writeString(str: string): void {
     const n = str.length;
     if (n <= SHORT_STRING) {

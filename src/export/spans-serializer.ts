@@ -2,22 +2,23 @@ import type { Link, SpanContext, SpanStatus } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import { ProtobufTraceSerializer, type IExportTraceServiceResponse, type ISerializer } from '@opentelemetry/otlp-transformer';
 import { hexToBinary } from '@opentelemetry/otlp-transformer/build/src/common/hex-to-binary.js';
+import type { Resource } from '@opentelemetry/resources';
+import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
+import { onePassRequest } from './protobuf-batch.js';
 import {
   writeAttributes,
   writeHrTimeAsFixed64,
   writeInstrumentationScope,
   writeResource,
-} from '@opentelemetry/otlp-transformer/build/src/common/protobuf/common-serializer.js';
-import type { Resource } from '@opentelemetry/resources';
-import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
-import { onePassRequest } from './protobuf-batch.js';
+} from './protobuf-fields.js';
 import type { BufferProtobufWriter } from './protobuf-writer.js';
 
 /**
- * OTLP/protobuf for spans: the SDK's own encoding (its field functions, the same bytes as
- * ProtobufTraceSerializer, which a test holds it to), written in one pass (./protobuf-batch.ts)
- * by a writer that copies strings natively (./protobuf-writer.ts), as ./logs-serializer.ts does
- * for log records.
+ * OTLP/protobuf for spans, as ./logs-serializer.ts for log records: the SDK's encoding (its
+ * serializer field for field, the same bytes as ProtobufTraceSerializer, which a test holds it
+ * to), written in one pass (./protobuf-batch.ts) by a writer that copies strings natively
+ * (./protobuf-writer.ts), with the SDK's common field functions for that writer alone
+ * (./protobuf-fields.ts).
  */
 export function createSpansSerializer(): ISerializer<ReadableSpan[], IExportTraceServiceResponse> {
   return {
