@@ -1,35 +1,80 @@
-// Memory of the session table: heap used by N open client sessions.
+// Memory of the session tracker: heap per fact waiting for its settle time, per open session and
+// per ended session remembered for deduplication.
 //
-//   node --expose-gc --import tsx bench/sessions-memory.ts [N]      (default 100000)
+//   node --expose-gc --import tsx bench/sessions-memory.ts [N] [story|benchmark]   (N: default 100000)
 //
-// Each client's story is what a real session holds while it is open: a NAC authentication (two
-// certificate checks and the permit), the client-join, the client-info. The events go through the
-// built-in mappings (mappings/*.yaml) to the tracker, as in the bridge, so the attributes held are
-// the real ones. The heap is measured after a forced GC: once with every event still pending (inside
-// the settle time), once after the sessions settled (children exported, each session open waiting
-// for its disconnect). Exported spans go to a sink that drops them.
-import { loadMappings } from '../src/mapping/loader.js';
+// Two workloads, each through the built-in mappings (mappings/*.yaml) into the tracker as in the
+// bridge, every event through JSON as a delivery arrives (so every string is the event's own copy):
+//
+// story      N clients, each with what a real session holds while it is open: a NAC
+//            authentication (two certificate checks and the permit), the client-join, the
+//            client-info; later its client-sessions disconnect.
+// benchmark  the session topics of the benchmark's batch50-mixed scenario (bench/payloads.mjs):
+//            50-event client-sessions and nac-events deliveries, N events in all, over the
+//            benchmark's population of clients.
+//
+// The heap is measured after a forced GC at each stage: events pending (inside the settle time);
+// sessions open (children exported, waiting for the disconnect); sessions ended (roots exported,
+// remembered for retainEndedMs). Exported spans go to a sink that drops them.
+import { decodeEnvelope } from '../src/envelope/decode.js';
 import { createLogger } from '../src/log/logger.js';
-import { SessionTracker } from '../src/sessions/tracker.js';
+import { loadMappings } from '../src/mapping/loader.js';
+import { SessionTracker, type SessionLimits } from '../src/sessions/tracker.js';
 import { PresetIdGenerator } from '../src/signals/preset-ids.js';
 import { createSignals } from '../src/signals/providers.js';
+// @ts-expect-error: plain JavaScript, shared with the load generator
+import { delivery } from './payloads.mjs';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
 
 const N = Number(process.argv[2] ?? 100_000);
 const { engine } = loadMappings();
-const ids = new PresetIdGenerator();
-const signals = createSignals({ sinks: { logs: () => {}, spans: () => {} }, idGenerator: ids });
-let now = 0;
-const limits = { maxSessions: N + 1, maxAgeMs: 86_400_000, settleMs: 60_000, stitchWindowMs: 60_000, retainEndedMs: 3_600_000, maxPendingFacts: 10 * N };
-const tracker = new SessionTracker(signals.tracer, ids, limits, createLogger('error'), () => now);
+const SETTLE_MS = 60_000;
+
+function heapBytes(): number {
+  gc!();
+  gc!();
+  return process.memoryUsage().heapUsed;
+}
+
+function tracker(maxSessions: number) {
+  const ids = new PresetIdGenerator();
+  const signals = createSignals({ sinks: { logs: () => {}, spans: () => {} }, idGenerator: ids });
+  const clock = { now: 1_763_712_000_000 };
+  const limits: SessionLimits = { maxSessions, maxAgeMs: 86_400_000, settleMs: SETTLE_MS, stitchWindowMs: 60_000, retainEndedMs: 3_600_000, maxPendingFacts: 10 * N };
+  const t = new SessionTracker(signals.tracer, ids, limits, createLogger('error'), () => clock.now);
+  let facts = 0;
+  return {
+    t,
+    get facts() {
+      return facts;
+    },
+    /** Through JSON, as a delivery arrives: every string is the event's own copy, as in the bridge. */
+    feed(topic: string, event: unknown, seq: number) {
+      const parsed = JSON.parse(JSON.stringify(event)) as Record<string, unknown>;
+      for (const c of engine.map(topic, parsed, 0n).trace) {
+        t.observe(c, seq);
+        facts += 1;
+      }
+    },
+    settle() {
+      clock.now += SETTLE_MS;
+      t.sweep(false);
+    },
+  };
+}
+
+const row = (label: string, bytes: number, per: number, unit: string) =>
+  console.log(`  ${label.padEnd(34)} ${(bytes / 2 ** 20).toFixed(1).padStart(7)} MiB  ${(bytes / per).toFixed(0).padStart(6)} bytes per ${unit}`);
+
+// ---------------------------------------------------------------- story
 
 const ORG = '2c7e4c1a-0f3b-4d7e-9a51-6b0c8d2e7f10';
 const SITE = '8a1d2b3c-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 const WLAN = '4f6e8d0c-2b4a-4c6e-8a0b-2c4e6a8c0e2f';
 
-function feed(i: number): void {
+function story(i: number) {
   const mac = i.toString(16).padStart(12, '0');
   const ap = `d420b0${(i % 400).toString(16).padStart(6, '0')}`;
   const t = 1763712000 + (i % 3600);
@@ -48,47 +93,76 @@ function feed(i: number): void {
     cert_issuer: '/DC=com/DC=example/CN=Example-CA',
     timestamp: t * 1000 + ms,
   });
-  const events: [string, unknown][] = [
+  const session = { ...base, ap, ap_name: `ap-${i % 400}`, band: '5', bssid: ap, ssid: 'Corp', wlan_id: WLAN, rssi: -60, connect: t, connect_float: t + 0.402, site_name: 'HQ', version: 2 };
+  const open: [string, unknown][] = [
     ['nac-events', nac('NAC_SERVER_CERT_VALIDATION_SUCCESS', 301)],
     ['nac-events', nac('NAC_CLIENT_CERT_CHECK_SUCCESS', 304)],
     ['nac-events', nac('NAC_CLIENT_PERMIT', 310)],
-    [
-      'client-join',
-      { ...base, ap, ap_name: `ap-${i % 400}`, band: '5', bssid: ap, ssid: 'Corp', wlan_id: WLAN, rssi: -60, connect: t, connect_float: t + 0.402, site_name: 'HQ', version: 2, timestamp: t },
-    ],
+    ['client-join', { ...session, timestamp: t }],
     ['client-info', { ...base, ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, hostname: `host-${i}`, timestamp: t + 1 }],
   ];
-  for (const [topic, event] of events) {
-    // Through JSON, as a delivery arrives: every string is the event's own copy, as in the bridge.
-    const parsed = JSON.parse(JSON.stringify(event)) as Record<string, unknown>;
-    for (const c of engine.map(topic, parsed, 0n).trace) tracker.observe(c, i);
+  const end: [string, unknown] = [
+    'client-sessions',
+    { ...session, client_family: 'Mac', client_os: 'macOS 14', disconnect: t + 3600, disconnect_float: t + 3600.5, duration: 3600.1, termination_reason: 1, timestamp: t + 3600 },
+  ];
+  return { open, end };
+}
+
+function storyWorkload(): void {
+  const s = tracker(N + 1);
+  const before = heapBytes();
+  for (let i = 1; i <= N; i++) for (const [topic, event] of story(i).open) s.feed(topic, event, i);
+  const pending = heapBytes() - before;
+  const facts = s.facts;
+  s.settle();
+  const open = heapBytes() - before;
+  let stats = s.t.snapshot;
+  if (stats.sessions !== N || stats.exportedSpans !== 2 * N) throw new Error(`unexpected table state ${JSON.stringify(stats)}`);
+  for (let i = 1; i <= N; i++) s.feed(...story(i).end, N + i);
+  s.settle(); // the disconnect is placed (connected span out), the root waits its settle time
+  s.settle(); // the root goes out
+  const ended = heapBytes() - before;
+  stats = s.t.snapshot;
+  if (stats.sessions !== N || stats.exportedSpans !== 4 * N) throw new Error(`unexpected table state ${JSON.stringify(stats)}`);
+
+  console.log(`story: ${N} clients (NAC checks and permit, join, client-info; then the disconnect)`);
+  row('events pending', pending, facts, 'fact');
+  row('sessions open', open, N, 'session');
+  row('sessions ended, remembered', ended, N, 'session');
+
+  // The periodic sweep visits every client: its cost with nothing to do is the steady-state price.
+  const sweeps = 20;
+  const started = performance.now();
+  for (let i = 0; i < sweeps; i++) s.t.sweep(false);
+  console.log(`  idle sweep over ${N} sessions: ${((performance.now() - started) / sweeps).toFixed(1)} ms`);
+}
+
+// ---------------------------------------------------------------- benchmark
+
+function benchmarkWorkload(): void {
+  const s = tracker(10 * N);
+  const kinds = ['client-sessions', 'nac-events'].map((topic) => delivery(topic, 50, 'memory') as { next(): { body: Buffer } });
+  const before = heapBytes();
+  let seq = 0;
+  while (seq * 50 < N) {
+    const { topic, events } = decodeEnvelope(kinds[seq % 2]!.next().body);
+    seq += 1;
+    for (const event of events) for (const c of engine.map(topic, event, 0n).trace) s.t.observe(c, seq);
   }
+  const facts = seq * 50;
+  const pending = heapBytes() - before;
+  const clients = s.t.snapshot.sessions;
+  // Every record is a disconnect that arrived with its client's other facts: its root goes out
+  // in the same sweep that places it.
+  s.settle();
+  const ended = heapBytes() - before;
+  const sessions = s.t.snapshot.sessions;
+
+  console.log(`benchmark shapes: ${facts} client-sessions and nac-events events (batch50-mixed), ${clients} clients, then ${sessions} sessions`);
+  row('events pending', pending, facts, 'fact');
+  row('sessions ended, remembered', ended, sessions, 'session');
 }
 
-function heapMiB(): number {
-  gc!();
-  gc!();
-  return process.memoryUsage().heapUsed / 2 ** 20;
-}
-
-const before = heapMiB();
-for (let i = 1; i <= N; i++) feed(i);
-const pending = heapMiB();
-now += limits.settleMs;
-tracker.sweep(false);
-const open = heapMiB();
-
-
-const stats = tracker.snapshot;
-if (stats.sessions !== N || stats.exportedSpans !== 2 * N) throw new Error(`unexpected table state ${JSON.stringify(stats)}`);
-const per = (mib: number) => ((mib * 2 ** 20) / N).toFixed(0);
-console.log(`sessions: ${N} open (each waiting for its disconnect; nac-auth and dhcp exported)`);
-console.log(`heap before:           ${before.toFixed(1)} MiB`);
-console.log(`events still pending:  +${(pending - before).toFixed(1)} MiB (${per(pending - before)} bytes per client)`);
-console.log(`sessions open:         +${(open - before).toFixed(1)} MiB (${per(open - before)} bytes per session)`);
-
-// The periodic sweep visits every client: its cost with nothing to do is the steady-state price.
-const sweeps = 20;
-const started = performance.now();
-for (let i = 0; i < sweeps; i++) tracker.sweep(false);
-console.log(`idle sweep over ${N} sessions: ${((performance.now() - started) / sweeps).toFixed(1)} ms`);
+const only = process.argv[3];
+if (only !== 'benchmark') storyWorkload();
+if (only !== 'story') benchmarkWorkload();

@@ -1,7 +1,7 @@
-import type { Attributes, AttributeValue } from '@opentelemetry/api';
-import type { AnyValueMap } from '@opentelemetry/api-logs';
+import type { Attributes } from '@opentelemetry/api';
 import { toEpochNs } from '../envelope/time.js';
 import type { TraceContribution } from '../mapping/types.js';
+import { holdAttributes, type HeldAttributes, type Interner } from './held.js';
 import type { ClientRef } from './ids.js';
 
 /**
@@ -39,31 +39,49 @@ export type Role = (typeof ROLES)[number];
 export type AssociationEnd = 'roam' | 'ok' | 'error';
 export type AuthOutcome = 'permit' | 'deny' | 'check' | 'check-error';
 
-export interface AssociationFact {
+/**
+ * Every fact is one object of fixed fields (all set when it is made, so V8 keeps them in the
+ * object), and is itself what the tracker queues and a session keeps: no wrapper per event.
+ */
+interface Held {
+  attributes: HeldAttributes | undefined;
+  /** Wall-clock ms this instance received it. */
+  atMs: number;
+  /** The journal seq of its delivery. */
+  seq: number;
+  /** The next fact of its client waiting for the settle time. */
+  next: Fact | undefined;
+}
+
+export interface AssociationFact extends Held {
   kind: 'association';
   ap: string;
   /** Mist's integer `connect` second: the part of the association's identity. */
   connectSec: number;
   connectNs: bigint;
-  /** Present when this is the association's client-sessions record. */
-  end?: { disconnectNs: bigint; outcome: AssociationEnd; reason?: string };
-  attributes: Attributes;
+  /** Its span dimensions (session.ts DIMENSIONS), shared with every association alike. */
+  dims: Readonly<Attributes>;
+  /** Set when this is the association's client-sessions record. */
+  disconnectNs: bigint | undefined;
+  outcome: AssociationEnd | undefined;
+  reason: string | undefined;
 }
 
-export interface AuthFact {
+export interface AuthFact extends Held {
   kind: 'auth';
   outcome: AuthOutcome;
   type: string;
   timeNs: bigint;
-  text?: string;
-  attributes: Attributes;
+  text: string | undefined;
+  /** Its span went out (set by the session that holds it). */
+  exported: boolean;
 }
 
-export interface IpFact {
+export interface IpFact extends Held {
   kind: 'ip';
   ip: string;
   timeNs: bigint;
-  attributes: Attributes;
+  exported: boolean;
 }
 
 export type Fact = AssociationFact | AuthFact | IpFact;
@@ -80,46 +98,6 @@ const END_OUTCOMES: Partial<Record<Role, AssociationEnd>> = {
   disconnect: 'ok',
   'disconnect-error': 'error',
 };
-
-function isPrimitive(v: unknown): v is string | number | boolean {
-  return typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
-}
-
-// Sessions hold their attributes for hours, and every event parsed from JSON brings its own copy
-// of the same org, site, WLAN, AP, SSID and event type strings: one shared copy each saves a
-// third of an open session's memory. Bounded, so a stream of unique values cannot grow it.
-const POOL_LIMIT = 20_000;
-const POOLED_MAX_LENGTH = 64;
-
-export class StringPool {
-  private readonly pool = new Map<string, string>();
-
-  intern(value: string): string {
-    if (value.length > POOLED_MAX_LENGTH) return value;
-    const pooled = this.pool.get(value);
-    if (pooled !== undefined) return pooled;
-    if (this.pool.size < POOL_LIMIT) this.pool.set(value, value);
-    return value;
-  }
-}
-
-/**
- * Span attributes take primitives and arrays of one primitive type; nested maps are dropped.
- * Converted once, on arrival: plain objects built in the mapping's key order share one shape,
- * several times smaller than the mapping's prototype-less maps while a session holds them.
- */
-export function toSpanAttributes(map: AnyValueMap, pool: StringPool): Attributes {
-  const out: Attributes = {};
-  for (const key of Object.keys(map)) {
-    const v = map[key];
-    if (typeof v === 'string') out[key] = pool.intern(v);
-    else if (isPrimitive(v)) out[key] = v;
-    else if (Array.isArray(v) && v.length > 0 && v.every((x) => isPrimitive(x) && typeof x === typeof v[0])) {
-      out[key] = v as AttributeValue;
-    }
-  }
-  return out;
-}
 
 function text(value: unknown): string | undefined {
   if (typeof value === 'string') return value.trim() === '' ? undefined : value.trim();
@@ -141,52 +119,75 @@ function connectSecond(explicit: unknown, connectNs: bigint): number {
 
 export type ParseResult = { client: ClientRef; fact: Fact } | { problem: string };
 
-/** A contribution → the client it is about and what it says, or why it cannot be used. */
-export function parseContribution(c: TraceContribution, pool: StringPool): ParseResult {
+/**
+ * A contribution → the client it is about and what it says, or why it cannot be used.
+ * `atMs` and `seq`: when it arrived and in which delivery.
+ */
+export function parseContribution(c: TraceContribution, interner: Interner, atMs = 0, seq = 0): ParseResult {
   const role = c.role as Role;
   if (!ROLES.includes(role)) return { problem: `unknown trace role "${c.role}"` };
   const v = c.values;
-  const org = pool.intern(text(v.org_id) ?? '');
+  const org = interner.intern(text(v.org_id) ?? '');
   const site = text(v.site_id);
   const mac = normalizeMac(v.client_mac);
   if (site === undefined || mac === undefined) return { problem: `${c.topic} ${role}: no site_id or client_mac` };
-  const client = { org, site: pool.intern(site), mac };
-  const attributes = toSpanAttributes(c.attributes, pool);
+  const client = { org, site: interner.intern(site), mac };
 
   if (role === 'ip') {
     const ip = text(v.ip);
     if (ip === undefined) return { problem: `${c.topic} ip: no ip` };
-    return { client, fact: { kind: 'ip', ip, timeNs: c.timeNs, attributes } };
+    const attributes = holdAttributes(c.attributes, interner);
+    return { client, fact: { kind: 'ip', ip, timeNs: c.timeNs, exported: false, attributes, atMs, seq, next: undefined } };
   }
   const outcome = AUTH_OUTCOMES[role];
   if (outcome !== undefined) {
-    const type = pool.intern(text(v.type) ?? role);
-    const fact: AuthFact = { kind: 'auth', outcome, type, timeNs: c.timeNs, attributes };
+    const type = interner.intern(text(v.type) ?? role);
     const reason = text(v.text);
-    if (reason !== undefined) fact.text = reason;
+    const attributes = holdAttributes(c.attributes, interner);
+    const fact: AuthFact = {
+      kind: 'auth',
+      outcome,
+      type,
+      timeNs: c.timeNs,
+      text: reason === undefined ? undefined : interner.intern(reason),
+      exported: false,
+      attributes,
+      atMs,
+      seq,
+      next: undefined,
+    };
     return { client, fact };
   }
 
   const apMac = normalizeMac(v.ap);
-  const ap = apMac === undefined ? undefined : pool.intern(apMac);
+  const ap = apMac === undefined ? undefined : interner.intern(apMac);
   const connectNs = toEpochNs(v.connect_time) ?? toEpochNs(v.connect);
   if (ap === undefined || connectNs === undefined) return { problem: `${c.topic} ${role}: no ap or connect time` };
+  const endOutcome = END_OUTCOMES[role];
+  let disconnectNs: bigint | undefined;
+  let reason: string | undefined;
+  if (endOutcome !== undefined) {
+    // Mist's duration (seconds, fractional) stands in when the disconnect time is missing.
+    const durationNs = toEpochNs(v.duration);
+    disconnectNs = toEpochNs(v.disconnect_time) ?? (durationNs === undefined ? undefined : connectNs + durationNs);
+    if (disconnectNs === undefined) return { problem: `${c.topic} ${role}: no disconnect time or duration` };
+    const r = text(v.reason);
+    reason = r === undefined ? undefined : interner.intern(r);
+  }
+  const attributes = holdAttributes(c.attributes, interner);
   const fact: AssociationFact = {
     kind: 'association',
     ap,
     connectSec: connectSecond(v.connect, connectNs),
     connectNs,
+    dims: interner.pick(attributes),
+    disconnectNs,
+    outcome: endOutcome,
+    reason,
     attributes,
+    atMs,
+    seq,
+    next: undefined,
   };
-  const endOutcome = END_OUTCOMES[role];
-  if (endOutcome !== undefined) {
-    // Mist's duration (seconds, fractional) stands in when the disconnect time is missing.
-    const durationNs = toEpochNs(v.duration);
-    const disconnectNs = toEpochNs(v.disconnect_time) ?? (durationNs === undefined ? undefined : connectNs + durationNs);
-    if (disconnectNs === undefined) return { problem: `${c.topic} ${role}: no disconnect time or duration` };
-    fact.end = { disconnectNs, outcome: endOutcome };
-    const reason = text(v.reason);
-    if (reason !== undefined) fact.end.reason = reason;
-  }
   return { client, fact };
 }

@@ -1,5 +1,6 @@
 import { SpanStatusCode, type Attributes } from '@opentelemetry/api';
-import type { AssociationEnd, AssociationFact, AuthFact, AuthOutcome, Fact, IpFact } from './facts.js';
+import type { AssociationFact, AuthFact, Fact, IpFact } from './facts.js';
+import { spanAttributes, type HeldAttributes } from './held.js';
 import { sessionSpanId, sessionTraceId, type ClientRef } from './ids.js';
 
 export const SESSION_SPAN = 'client-session';
@@ -38,43 +39,36 @@ export interface SpanPlan {
   events: { name: string; timeNs: bigint; attributes: Attributes }[];
 }
 
-interface Association {
-  ap: string;
-  connectSec: number;
-  connectNs: bigint;
-  dims: Attributes;
-  joinAttributes?: Attributes;
-  record?: { disconnectNs: bigint; outcome: AssociationEnd; reason?: string; attributes?: Attributes };
-  exported: boolean;
-}
+/** One association with an AP: its client-join and client-sessions record, as far as they came. */
+class Association {
+  joinAttributes: HeldAttributes | undefined = undefined;
+  /** The client-sessions record (it has a disconnect; its attributes go once its span is out). */
+  record: AssociationFact | undefined = undefined;
+  exported = false;
 
-interface Auth {
-  outcome: AuthOutcome;
-  type: string;
-  timeNs: bigint;
-  text?: string;
-  attributes?: Attributes;
-  exported: boolean;
-}
-
-interface Ip {
-  ip: string;
-  timeNs: bigint;
-  attributes?: Attributes;
-  exported: boolean;
+  constructor(
+    readonly ap: string,
+    readonly connectSec: number,
+    public connectNs: bigint,
+    public dims: Readonly<Attributes>,
+  ) {}
 }
 
 export type EndCause = 'disconnect' | 'unassociated' | 'max-age' | 'evicted';
 
-/** A span's own attribute object (the held one may still be read by a later span). */
-function copy(map: Attributes | undefined): Attributes {
-  return { ...map };
+// Most sessions have no DHCP or no NAC facts: one shared empty list rather than one each.
+// Frozen, so a push to it would throw rather than reach every session.
+const NONE: readonly never[] = Object.freeze([]);
+
+/** The list with `item` inserted before index `at` (-1: at the end). */
+function inserted<T>(list: readonly T[], at: number, item: T): readonly T[] {
+  const own = list === NONE ? [] : (list as T[]);
+  own.splice(at < 0 ? own.length : at, 0, item);
+  return own;
 }
 
-function pickDims(map: Attributes): Attributes {
-  const out: Attributes = {};
-  for (const d of DIMENSIONS) if (map[d] !== undefined) out[d] = map[d];
-  return out;
+function trimmed<T>(list: readonly T[]): readonly T[] {
+  return list.length === 0 ? NONE : list.slice();
 }
 
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
@@ -95,12 +89,15 @@ export class Session {
   readonly createdMs: number;
   endedMs: number | undefined;
   closedMs: number | undefined;
-  final: { endNs: bigint; outcome: AssociationEnd; reason?: string; attributes?: Attributes } | undefined;
+  /** The record that ended the session (not a roam). */
+  final: AssociationFact | undefined;
+  /** Its attributes, for the root (the record's own go once its connected span is out). */
+  private finalAttributes: HeldAttributes | undefined;
   /** The root's end, once exported. */
   private closedEndNs: bigint | undefined;
-  private associations: Association[] = [];
-  private auths: Auth[] = [];
-  private ips: Ip[] = [];
+  private associations: readonly Association[] = NONE;
+  private auths: readonly AuthFact[] = NONE;
+  private ips: readonly IpFact[] = NONE;
 
   constructor(
     readonly client: ClientRef,
@@ -140,7 +137,7 @@ export class Session {
   claims(fact: Fact, stitchWindowNs: bigint, forming: boolean): boolean {
     const anchor = this.anchorNs;
     // An ended session covers nothing after its end; an open one, everything after its start.
-    const end = this.final?.endNs ?? this.closedEndNs;
+    const end = this.final?.disconnectNs ?? this.closedEndNs;
     if (fact.kind === 'association') {
       if (anchor === undefined) return forming && fact.connectNs >= this.firstNs - stitchWindowNs && fact.connectNs <= this.lastNs + stitchWindowNs;
       return fact.connectNs >= anchor - SAME_CONNECT_NS && (end === undefined || fact.connectNs < end);
@@ -153,7 +150,7 @@ export class Session {
   add(fact: Fact, nowMs: number): boolean {
     const added = fact.kind === 'association' ? this.addAssociation(fact, nowMs) : fact.kind === 'auth' ? this.addAuth(fact) : this.addIp(fact);
     if (added) {
-      const [from, to] = fact.kind === 'association' ? [fact.connectNs, fact.end?.disconnectNs ?? fact.connectNs] : [fact.timeNs, fact.timeNs];
+      const [from, to] = fact.kind === 'association' ? [fact.connectNs, fact.disconnectNs ?? fact.connectNs] : [fact.timeNs, fact.timeNs];
       this.firstNs = min(this.firstNs, from);
       this.lastNs = max(this.lastNs, to);
     }
@@ -164,12 +161,12 @@ export class Session {
     let a = this.findAssociation(f.ap, f.connectNs);
     let added = false;
     if (!a) {
-      a = { ap: f.ap, connectSec: f.connectSec, connectNs: f.connectNs, dims: pickDims(f.attributes), exported: false };
+      a = new Association(f.ap, f.connectSec, f.connectNs, f.dims);
       const at = this.associations.findIndex((x) => x.connectNs > f.connectNs);
-      this.associations.splice(at < 0 ? this.associations.length : at, 0, a);
+      this.associations = inserted(this.associations, at, a);
       added = true;
     }
-    if (f.end === undefined) {
+    if (f.disconnectNs === undefined) {
       if (a.joinAttributes === undefined && a.record === undefined && !a.exported) {
         a.joinAttributes = f.attributes;
         added = true;
@@ -179,13 +176,12 @@ export class Session {
     if (a.record !== undefined) return added;
     // The client-sessions record is the association's own account: its times and attributes win.
     a.connectNs = f.connectNs;
-    a.dims = pickDims(f.attributes);
-    a.record = { disconnectNs: f.end.disconnectNs, outcome: f.end.outcome, attributes: f.attributes };
-    if (f.end.reason !== undefined) a.record.reason = f.end.reason;
+    a.dims = f.dims;
+    a.record = f;
     a.joinAttributes = undefined;
-    if (f.end.outcome !== 'roam' && this.final === undefined) {
-      this.final = { endNs: f.end.disconnectNs, outcome: f.end.outcome, attributes: f.attributes };
-      if (f.end.reason !== undefined) this.final.reason = f.end.reason;
+    if (f.outcome !== 'roam' && this.final === undefined) {
+      this.final = f;
+      this.finalAttributes = f.attributes;
       this.endedMs = nowMs;
     }
     return true;
@@ -193,17 +189,15 @@ export class Session {
 
   private addAuth(f: AuthFact): boolean {
     if (this.auths.some((x) => x.type === f.type && x.timeNs === f.timeNs && x.outcome === f.outcome)) return false;
-    const auth: Auth = { outcome: f.outcome, type: f.type, timeNs: f.timeNs, attributes: f.attributes, exported: false };
-    if (f.text !== undefined) auth.text = f.text;
     const at = this.auths.findIndex((x) => x.timeNs > f.timeNs);
-    this.auths.splice(at < 0 ? this.auths.length : at, 0, auth);
+    this.auths = inserted(this.auths, at, f);
     return true;
   }
 
   private addIp(f: IpFact): boolean {
     const known = this.ips.find((x) => x.ip === f.ip);
     if (!known) {
-      this.ips.push({ ip: f.ip, timeNs: f.timeNs, attributes: f.attributes, exported: false });
+      this.ips = inserted(this.ips, -1, f);
       return true;
     }
     // client-info and NAC_CLIENT_IP_ASSIGNED report one assignment: the earliest report wins,
@@ -216,9 +210,9 @@ export class Session {
 
   /** Arrays grown by push/splice keep spare capacity (17 slots); an open session holds them for hours. */
   compact(): void {
-    this.associations = this.associations.slice();
-    this.auths = this.auths.slice();
-    this.ips = this.ips.slice();
+    this.associations = trimmed(this.associations);
+    this.auths = trimmed(this.auths);
+    this.ips = trimmed(this.ips);
   }
 
   /** Fix the session's identity: from now on its spans can be exported. */
@@ -239,7 +233,7 @@ export class Session {
     if (!this.settled) return [];
     const plans: SpanPlan[] = [];
     for (const a of this.associations) {
-      if (a.record !== undefined && !a.exported) plans.push(this.connectedSpan(a, a.record.disconnectNs, false));
+      if (a.record !== undefined && !a.exported) plans.push(this.connectedSpan(a, a.record.disconnectNs!, false));
     }
     for (const verdict of this.auths) {
       if (verdict.exported || (verdict.outcome !== 'permit' && verdict.outcome !== 'deny')) continue;
@@ -264,7 +258,7 @@ export class Session {
       plans.push(this.connectedSpan(a, next?.connectNs ?? root.endNs, true));
     });
     // Checks no verdict followed: one span per burst.
-    let burst: Auth[] = [];
+    let burst: AuthFact[] = [];
     for (const c of this.auths) {
       if (c.exported) continue;
       if (burst.length > 0 && c.timeNs - burst[burst.length - 1]!.timeNs > CHECK_WINDOW_NS) {
@@ -278,13 +272,17 @@ export class Session {
     plans.push(root);
     this.closedMs = nowMs;
     this.closedEndNs = root.endNs;
-    for (const a of this.associations) a.joinAttributes = undefined;
-    if (this.final) this.final.attributes = undefined;
+    // Every span but late children's is out: those take the dimensions, the rest can go.
+    for (const a of this.associations) {
+      a.joinAttributes = undefined;
+      if (a.record) a.record.attributes = undefined;
+    }
+    this.finalAttributes = undefined;
     return plans;
   }
 
-  private childAttributes(own: Attributes | undefined, timeNs: bigint): Attributes {
-    const attrs = copy(own);
+  private childAttributes(own: HeldAttributes | undefined, timeNs: bigint): Attributes {
+    const attrs = spanAttributes(own);
     let active = this.associations[0];
     for (const a of this.associations) if (a.connectNs <= timeNs) active = a;
     if (active) for (const [k, v] of Object.entries(active.dims)) if (attrs[k] === undefined) attrs[k] = v;
@@ -293,7 +291,7 @@ export class Session {
 
   private connectedSpan(a: Association, endNs: bigint, incomplete: boolean): SpanPlan {
     const traceId = this.traceId!;
-    const attributes = copy(a.record?.attributes ?? a.joinAttributes);
+    const attributes = spanAttributes(a.record?.attributes ?? a.joinAttributes);
     let status: SpanPlan['status'] = { code: SpanStatusCode.OK };
     if (incomplete) {
       attributes[INCOMPLETE_ATTRIBUTE] = true;
@@ -321,7 +319,7 @@ export class Session {
   }
 
   /** One authentication: its verdict (when one came) and the checks before it, as span events. */
-  private authSpan(verdict: Auth | undefined, checks: Auth[]): SpanPlan {
+  private authSpan(verdict: AuthFact | undefined, checks: AuthFact[]): SpanPlan {
     const traceId = this.traceId!;
     const key = verdict ?? checks[0]!;
     const attributes = this.childAttributes(key.attributes, key.timeNs);
@@ -335,7 +333,7 @@ export class Session {
     }
     const startNs = checks.reduce((m, c) => min(m, c.timeNs), key.timeNs);
     const endNs = verdict?.timeNs ?? checks.reduce((m, c) => max(m, c.timeNs), key.timeNs);
-    const events = checks.map((c) => ({ name: c.type, timeNs: c.timeNs, attributes: copy(c.attributes) }));
+    const events = checks.map((c) => ({ name: c.type, timeNs: c.timeNs, attributes: spanAttributes(c.attributes) }));
     for (const a of [...checks, ...(verdict ? [verdict] : [])]) {
       a.exported = true;
       a.attributes = undefined;
@@ -353,7 +351,7 @@ export class Session {
     };
   }
 
-  private dhcpSpan(ip: Ip): SpanPlan {
+  private dhcpSpan(ip: IpFact): SpanPlan {
     const traceId = this.traceId!;
     const attributes = this.childAttributes(ip.attributes, ip.timeNs);
     ip.exported = true;
@@ -388,13 +386,13 @@ export class Session {
       else if (!last && failed) status = { code: SpanStatusCode.ERROR, message: failed.text ?? failed.type };
       startNs = this.firstNs;
     } else {
-      attributes = copy(this.final?.attributes ?? first.record?.attributes ?? first.joinAttributes);
+      attributes = spanAttributes(this.finalAttributes ?? first.record?.attributes ?? first.joinAttributes);
       attributes[ROAMS_ATTRIBUTE] = this.associations.length - 1;
       if (this.final?.outcome === 'error') status = { code: SpanStatusCode.ERROR, message: abnormal(this.final.reason) };
       else if (cause === 'max-age' || cause === 'evicted') status = { code: SpanStatusCode.UNSET };
       startNs = first.connectNs;
     }
-    const endNs = this.final?.endNs ?? this.lastNs;
+    const endNs = this.final?.disconnectNs ?? this.lastNs;
     return {
       name: SESSION_SPAN,
       traceId,

@@ -4,9 +4,10 @@ import type { Logger } from '../log/logger.js';
 import type { TraceContribution } from '../mapping/types.js';
 import type { SessionObserver } from '../signals/hooks.js';
 import type { PresetIdGenerator } from '../signals/preset-ids.js';
-import { parseContribution, StringPool, type Fact } from './facts.js';
+import { parseContribution, type Fact } from './facts.js';
+import { Interner } from './held.js';
 import type { ClientRef } from './ids.js';
-import { Session, type EndCause, type SpanPlan } from './session.js';
+import { DIMENSIONS, Session, type EndCause, type SpanPlan } from './session.js';
 
 export interface SessionLimits {
   /** Sessions held at once (forming, open, and recently ended ones kept for deduplication). */
@@ -40,22 +41,32 @@ const NS_PER_MS = 1_000_000n;
 // A flood of events about one client inside one settle time is cut here rather than held.
 const MAX_PENDING_PER_CLIENT = 512;
 
-interface Pending {
-  fact: Fact;
-  atMs: number;
-  seq: number;
-}
+/** One client at one site: facts waiting for their settle time (a list through `Fact.next`), and its sessions. */
+class Client implements ClientRef {
+  first: Fact | undefined = undefined;
+  last: Fact | undefined = undefined;
+  pending = 0;
+  sessions: Session[] = [];
 
-/** One client at one site: facts waiting for their settle time, and its sessions. */
-interface Client {
-  ref: ClientRef;
-  pending: Pending[];
-  sessions: Session[];
-}
+  constructor(
+    readonly org: string,
+    readonly site: string,
+    readonly mac: string,
+  ) {}
 
-// Site ids are globally unique: the org adds nothing to the key (it is part of the trace id).
-function clientKey(c: ClientRef): string {
-  return `${c.site}|${c.mac}`;
+  /** The pending facts, taken off the list. */
+  takePending(): Fact[] {
+    const facts: Fact[] = [];
+    for (let f = this.first; f !== undefined; ) {
+      const next: Fact | undefined = f.next;
+      f.next = undefined;
+      facts.push(f);
+      f = next;
+    }
+    this.first = this.last = undefined;
+    this.pending = 0;
+    return facts;
+  }
 }
 
 function factTime(f: Fact): bigint {
@@ -64,13 +75,13 @@ function factTime(f: Fact): bigint {
 
 // Time order, then a fixed order for equal times: the batch's result cannot depend on arrival.
 const KIND_ORDER = { association: 0, auth: 1, ip: 2 } as const;
-function byTime(a: Pending, b: Pending): number {
-  const ta = factTime(a.fact);
-  const tb = factTime(b.fact);
+function byTime(a: Fact, b: Fact): number {
+  const ta = factTime(a);
+  const tb = factTime(b);
   if (ta !== tb) return ta < tb ? -1 : 1;
-  if (a.fact.kind !== b.fact.kind) return KIND_ORDER[a.fact.kind] - KIND_ORDER[b.fact.kind];
-  const ka = a.fact.kind === 'association' ? `${a.fact.ap}${a.fact.end ? 1 : 0}` : a.fact.kind === 'auth' ? a.fact.type : a.fact.ip;
-  const kb = b.fact.kind === 'association' ? `${b.fact.ap}${b.fact.end ? 1 : 0}` : b.fact.kind === 'auth' ? b.fact.type : b.fact.ip;
+  if (a.kind !== b.kind) return KIND_ORDER[a.kind] - KIND_ORDER[b.kind];
+  const ka = a.kind === 'association' ? `${a.ap}${a.disconnectNs !== undefined ? 1 : 0}` : a.kind === 'auth' ? a.type : a.ip;
+  const kb = b.kind === 'association' ? `${b.ap}${b.disconnectNs !== undefined ? 1 : 0}` : b.kind === 'auth' ? b.type : b.ip;
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
@@ -85,21 +96,25 @@ function byTime(a: Pending, b: Pending): number {
  * marked incomplete, at max age.
  */
 export class SessionTracker implements SessionObserver {
-  // Map order is recency: a client's entry moves to the end whenever it is touched, so the
-  // first entry is the one to evict when the table is full.
-  private readonly table = new Map<string, Client>();
+  // Site ids are globally unique: the org adds nothing to a client's identity (it is part of the
+  // trace id). Site → MAC → client: no key string to build (and hash) per event, or keep per client.
+  private readonly clients = new Map<string, Map<string, Client>>();
+  // Set order is recency: a client moves to the end whenever it is touched, so the first is the
+  // one to evict when the table is full.
+  private readonly table = new Set<Client>();
   /** Sessions, plus one per client with facts pending. */
   private count = 0;
   private readonly stats: TrackerStats = { sessions: 0, exportedSpans: 0, ignored: 0, endedByMaxAge: 0, evicted: 0, settledEarly: 0 };
   private readonly stitchWindowNs: bigint;
   private evictedSinceSweep = 0;
-  private readonly pool = new StringPool();
+  private readonly interner = new Interner(DIMENSIONS);
   /** Delivery seq → facts of it still pending. */
   private readonly pendingSeqs = new Map<number, number>();
   /** Clients with facts pending, in the order their first pending fact arrived. */
-  private readonly pendingOrder = new Map<string, Client>();
+  private readonly pendingOrder = new Set<Client>();
   private pendingTotal = 0;
   private settledEarlySinceSweep = 0;
+  private readonly origin: number;
 
   constructor(
     private readonly tracer: Tracer,
@@ -109,6 +124,17 @@ export class SessionTracker implements SessionObserver {
     private readonly clock: () => number = Date.now,
   ) {
     this.stitchWindowNs = BigInt(limits.stitchWindowMs) * NS_PER_MS;
+    this.origin = clock();
+  }
+
+  /**
+   * Wall-clock ms since this tracker started: what facts and sessions record. Epoch ms do not fit
+   * a small integer, so V8 would box them (16 bytes for every fact held); these fit for 24 days.
+   */
+  private elapsed(): number {
+    const ms = this.clock() - this.origin;
+    // `| 0` hands V8 the same value as a small integer (a difference of two boxed numbers is boxed).
+    return (ms | 0) === ms ? ms | 0 : ms;
   }
 
   get snapshot(): TrackerStats {
@@ -116,36 +142,43 @@ export class SessionTracker implements SessionObserver {
   }
 
   observe(contribution: TraceContribution, seq: number): void {
-    const parsed = parseContribution(contribution, this.pool);
+    const parsed = parseContribution(contribution, this.interner, this.elapsed(), seq);
     if ('problem' in parsed) {
       this.stats.ignored += 1;
       this.log.debug('trace contribution not usable for a session', { problem: parsed.problem });
       return;
     }
-    const key = clientKey(parsed.client);
-    let client = this.table.get(key);
+    const { client: ref, fact } = parsed;
+    let client = this.clients.get(ref.site)?.get(ref.mac);
     if (client) {
-      this.table.delete(key);
-      this.table.set(key, client);
+      this.table.delete(client);
+      this.table.add(client);
     } else {
       while (this.count >= this.limits.maxSessions && this.table.size > 0) this.evictOldest();
-      client = { ref: parsed.client, pending: [], sessions: [] };
-      this.table.set(key, client);
+      client = new Client(ref.org, ref.site, this.interner.intern(ref.mac));
+      this.table.add(client);
+      let site = this.clients.get(ref.site);
+      if (site === undefined) this.clients.set(ref.site, (site = new Map()));
+      site.set(client.mac, client);
     }
-    if (client.pending.length >= MAX_PENDING_PER_CLIENT) {
+    if (client.pending >= MAX_PENDING_PER_CLIENT) {
       this.stats.ignored += 1;
       return;
     }
-    if (client.pending.length === 0) {
+    if (client.last === undefined) {
       this.count += 1;
-      this.pendingOrder.set(key, client);
+      this.pendingOrder.add(client);
+      client.first = fact;
+    } else {
+      client.last.next = fact;
     }
-    client.pending.push({ fact: parsed.fact, atMs: this.clock(), seq });
+    client.last = fact;
+    client.pending += 1;
     this.pendingTotal += 1;
     this.pendingSeqs.set(seq, (this.pendingSeqs.get(seq) ?? 0) + 1);
     while (this.pendingTotal > this.limits.maxPendingFacts) {
       const oldest = this.pendingOrder.values().next().value!;
-      this.place(oldest, this.clock());
+      this.place(oldest, this.elapsed());
       this.stats.settledEarly += 1;
       this.settledEarlySinceSweep += 1;
     }
@@ -164,11 +197,11 @@ export class SessionTracker implements SessionObserver {
    * reach another instance (or this one after a restart), which derives the same root id.
    */
   sweep(final: boolean): void {
-    const now = this.clock();
+    const now = this.elapsed();
     const { settleMs, maxAgeMs, retainEndedMs } = this.limits;
     let maxAged = 0;
-    for (const [key, client] of this.table) {
-      const first = client.pending[0];
+    for (const client of this.table) {
+      const first = client.first;
       if (first !== undefined && (final || now - first.atMs >= settleMs)) this.place(client, now);
       const sessions = client.sessions;
       for (let i = sessions.length - 1; i >= 0; i--) {
@@ -179,13 +212,13 @@ export class SessionTracker implements SessionObserver {
             this.count -= 1;
           }
         } else if (s.final !== undefined) {
-          if (final || (now - s.endedMs! >= settleMs && client.pending.length === 0)) this.emit(s.end('disconnect', now));
+          if (final || (now - s.endedMs! >= settleMs && client.pending === 0)) this.emit(s.end('disconnect', now));
         } else if (now - s.createdMs >= maxAgeMs) {
           this.emit(s.end('max-age', now));
           maxAged += 1;
         }
       }
-      if (sessions.length === 0 && client.pending.length === 0) this.table.delete(key);
+      if (sessions.length === 0 && client.pending === 0) this.forget(client);
     }
     if (this.evictedSinceSweep > 0) {
       this.log.warn('session table full: the least recently active clients were ended early (sessions.maxSessions)', {
@@ -209,20 +242,20 @@ export class SessionTracker implements SessionObserver {
 
   /** Place a client's pending facts, in time order, into its sessions; export what is complete. */
   private place(client: Client, now: number): void {
-    const batch = client.pending.sort(byTime);
-    client.pending = [];
+    const batch = client.takePending().sort(byTime);
     this.count -= 1;
     this.pendingTotal -= batch.length;
-    this.pendingOrder.delete(clientKey(client.ref));
+    this.pendingOrder.delete(client);
     const formed = new Set<Session>();
     const touched = new Set<Session>();
-    for (const { fact, atMs, seq } of batch) {
+    for (const fact of batch) {
+      const { atMs, seq } = fact;
       const left = this.pendingSeqs.get(seq)! - 1;
       if (left === 0) this.pendingSeqs.delete(seq);
       else this.pendingSeqs.set(seq, left);
       let session = this.locate(client.sessions, fact, formed);
       if (!session) {
-        session = new Session(client.ref, fact, atMs);
+        session = new Session(client, fact, atMs);
         client.sessions.push(session);
         formed.add(session);
         this.count += 1;
@@ -252,16 +285,23 @@ export class SessionTracker implements SessionObserver {
   }
 
   private evictOldest(): void {
-    const [key, client] = this.table.entries().next().value!;
-    const now = this.clock();
-    if (client.pending.length > 0) this.place(client, now);
+    const client = this.table.values().next().value!;
+    const now = this.elapsed();
+    if (client.pending > 0) this.place(client, now);
     // Remembered ended sessions just go; open ones are ended now (incomplete without a disconnect).
     const open = client.sessions.filter((s) => !s.closed);
     for (const s of open) this.emit(s.end(s.final ? 'disconnect' : 'evicted', now));
-    this.table.delete(key);
+    this.forget(client);
     this.count -= client.sessions.length;
     this.stats.evicted += open.length;
     this.evictedSinceSweep += open.length;
+  }
+
+  private forget(client: Client): void {
+    this.table.delete(client);
+    const site = this.clients.get(client.site)!;
+    site.delete(client.mac);
+    if (site.size === 0) this.clients.delete(client.site);
   }
 
   private emit(plans: SpanPlan[]): void {
