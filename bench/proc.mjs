@@ -28,10 +28,13 @@ export function resetPeak(pid) {
   }
 }
 
-/** User + system CPU time of a process, in milliseconds. */
-export function cpuMs(pid) {
+/**
+ * User + system CPU time of a process, in milliseconds; with `mainThread`, of its main thread
+ * only (the JavaScript event loop, without worker threads, GC helpers and libuv's pool).
+ */
+export function cpuMs(pid, { mainThread = false } = {}) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces; the fields after it are fixed.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;

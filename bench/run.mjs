@@ -403,6 +403,8 @@ function summarizeRounds(rounds) {
     // CPU time of the server per delivery it acknowledged: less sensitive than rates to what
     // else the machine is running.
     cpuUs: rounds.every((r) => r.cpuMs !== undefined) ? (1000 * rounds.reduce((a, r) => a + r.cpuMs, 0)) / ok : undefined,
+    // The event loop's share: what limits a single process's rate when the other core is free.
+    mainCpuUs: rounds.every((r) => r.mainCpuMs !== undefined) ? (1000 * rounds.reduce((a, r) => a + r.mainCpuMs, 0)) / ok : undefined,
   };
 }
 
@@ -449,6 +451,7 @@ async function throughput(ctx, name, list) {
 
   const bridgeRound = async (seconds) => {
     const c0 = cpuMs(bridge.pid);
+    const m0 = cpuMs(bridge.pid, { mainThread: true });
     const r = await load(bridge.url, list, { seconds, yields });
     const c1 = cpuMs(bridge.pid);
     expect = addExpect(expect, r.expect);
@@ -461,12 +464,15 @@ async function throughput(ctx, name, list) {
     const c2 = cpuMs(bridge.pid);
     r.drainMs = Math.min(r.waitMs, c2 - c1);
     r.cpuMs = c2 - c0;
+    r.mainCpuMs = cpuMs(bridge.pid, { mainThread: true }) - m0;
     return r;
   };
   const floorRound = async (seconds) => {
     const c0 = cpuMs(floor.pid);
+    const m0 = cpuMs(floor.pid, { mainThread: true });
     const r = await load(floor.url, list, { seconds });
     r.cpuMs = cpuMs(floor.pid) - c0;
+    r.mainCpuMs = cpuMs(floor.pid, { mainThread: true }) - m0;
     return r;
   };
 
@@ -505,11 +511,15 @@ async function fixedRate(ctx, list) {
   await load(floor.url, list, { seconds: WARMUP_SECONDS, rate: RATE });
   const warm = await load(bridge.url, list, { seconds: WARMUP_SECONDS, rate: RATE, yields });
   const f0 = cpuMs(floor.pid);
+  const fm0 = cpuMs(floor.pid, { mainThread: true });
   const f = await load(floor.url, list, { seconds: RATE_SECONDS, rate: RATE });
   f.cpuMs = cpuMs(floor.pid) - f0;
+  f.mainCpuMs = cpuMs(floor.pid, { mainThread: true }) - fm0;
   const c0 = cpuMs(bridge.pid);
+  const m0 = cpuMs(bridge.pid, { mainThread: true });
   const b = await load(bridge.url, list, { seconds: RATE_SECONDS, rate: RATE, yields });
   b.cpuMs = cpuMs(bridge.pid) - c0;
+  b.mainCpuMs = cpuMs(bridge.pid, { mainThread: true }) - m0;
   const peakKiB = mem.stop();
   const check = await verify(receiver, bridge, base, addExpect(warm.expect, b.expect));
   return {
@@ -538,9 +548,11 @@ async function outage(ctx, list) {
   }, (OUTAGE.before + OUTAGE.down) * 1000);
   let r;
   const c0 = cpuMs(bridge.pid);
+  const m0 = cpuMs(bridge.pid, { mainThread: true });
   try {
     r = await load(bridge.url, list, { seconds: total, rate: RATE, yields });
     r.cpuMs = cpuMs(bridge.pid) - c0;
+    r.mainCpuMs = cpuMs(bridge.pid, { mainThread: true }) - m0;
   } finally {
     clearTimeout(down);
     clearTimeout(up);
@@ -592,10 +604,10 @@ const n1 = (x) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(1));
 
 function table(results) {
   const rows = [
-    ['scenario', 'server', 'deliveries/s', 'events/s', 'p50 ms', 'p99 ms', 'CPU %', 'CPU µs/delivery', 'peak RSS MiB', 'bridge/floor', 'zero loss'],
+    ['scenario', 'server', 'deliveries/s', 'events/s', 'p50 ms', 'p99 ms', 'CPU %', 'CPU µs/delivery', 'main thread µs/delivery', 'peak RSS MiB', 'bridge/floor', 'zero loss'],
   ];
   for (const r of results) {
-    if (r.floor) rows.push([r.name, 'floor', n0(r.floor.rps), n0(r.floor.eps), n1(r.floor.p50), n1(r.floor.p99), n0(r.floor.cpuPct), n0(r.floor.cpuUs), '', '', '']);
+    if (r.floor) rows.push([r.name, 'floor', n0(r.floor.rps), n0(r.floor.eps), n1(r.floor.p50), n1(r.floor.p99), n0(r.floor.cpuPct), n0(r.floor.cpuUs), n0(r.floor.mainCpuUs), '', '', '']);
     const b = r.bridge;
     const loss = r.check.pass ? 'PASS' : 'FAIL';
     rows.push([
@@ -607,6 +619,7 @@ function table(results) {
       n1(b.p99),
       n0(b.cpuPct),
       n0(b.cpuUs),
+      n0(b.mainCpuUs),
       n0(b.peakMiB),
       b.ratio !== undefined ? `${(100 * b.ratio).toFixed(0)}%` : '',
       loss,
