@@ -21,19 +21,34 @@ export interface SelfGauges {
   dedupEntries(): number;
 }
 
+const MAX_TOPICS = 2000;
+const OVERFLOW = '\u0000overflow';
+
 export function createSelfTelemetry(meter: Meter, gauges: SelfGauges): SelfTelemetry {
-  const deliveries = meter.createCounter('mist.bridge.deliveries', {
-    description: 'Webhook deliveries answered, by HTTP status code',
-    unit: '{delivery}',
-  });
+  // The two counters every delivery moves are kept here and reported at collection (observable
+  // counters: the same cumulative sums), sparing the SDK's attribute hashing on each delivery.
+  const deliveryCounts = new Map<number, number>();
+  const eventCounts = new Map<string, number>();
+  meter
+    .createObservableCounter('mist.bridge.deliveries', {
+      description: 'Webhook deliveries answered, by HTTP status code',
+      unit: '{delivery}',
+    })
+    .addCallback((r) => {
+      for (const [code, n] of deliveryCounts) r.observe(n, { 'http.response.status_code': code });
+    });
   const signatureFailures = meter.createCounter('mist.bridge.signature.failures', {
     description: 'Deliveries refused because the signature was missing, not allowed or wrong',
     unit: '{delivery}',
   });
-  const events = meter.createCounter('mist.bridge.events', {
-    description: 'Events accepted for export, by topic',
-    unit: '{event}',
-  });
+  meter
+    .createObservableCounter('mist.bridge.events', {
+      description: 'Events accepted for export, by topic',
+      unit: '{event}',
+    })
+    .addCallback((r) => {
+      for (const [topic, n] of eventCounts) r.observe(n, topic === OVERFLOW ? { 'otel.metric.overflow': true } : { topic });
+    });
   const duplicates = meter.createCounter('mist.bridge.events.duplicates', {
     description: 'Events dropped as repeats of one already accepted within the dedup window',
     unit: '{event}',
@@ -88,10 +103,14 @@ export function createSelfTelemetry(meter: Meter, gauges: SelfGauges): SelfTelem
     .addCallback((r) => r.observe(gauges.dedupEntries()));
 
   return {
-    delivery: (statusCode) => deliveries.add(1, { 'http.response.status_code': statusCode }),
+    delivery: (statusCode) => void deliveryCounts.set(statusCode, (deliveryCounts.get(statusCode) ?? 0) + 1),
     signatureFailure: (reason) => signatureFailures.add(1, { reason }),
     events(topic, accepted, dups, failed) {
-      if (accepted > 0) events.add(accepted, { topic });
+      if (accepted > 0) {
+        // Topics come from senders: past the SDK's own cardinality limit they share its overflow series.
+        const key = eventCounts.has(topic) || eventCounts.size < MAX_TOPICS - 1 ? topic : OVERFLOW;
+        eventCounts.set(key, (eventCounts.get(key) ?? 0) + accepted);
+      }
       if (dups > 0) duplicates.add(dups, { topic });
       if (failed > 0) unmapped.add(failed, { topic });
     },
