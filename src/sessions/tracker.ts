@@ -41,12 +41,16 @@ const NS_PER_MS = 1_000_000n;
 // A flood of events about one client inside one settle time is cut here rather than held.
 const MAX_PENDING_PER_CLIENT = 512;
 
+// Until its first facts are placed a client has no sessions: one shared empty list (frozen, so a
+// push to it would throw rather than reach every client).
+const NO_SESSIONS = Object.freeze([]) as unknown as Session[];
+
 /** One client at one site: facts waiting for their settle time (a list through `Fact.next`), and its sessions. */
 class Client implements ClientRef {
   first: Fact | undefined = undefined;
   last: Fact | undefined = undefined;
   pending = 0;
-  sessions: Session[] = [];
+  sessions: Session[] = NO_SESSIONS;
 
   constructor(
     readonly org: string,
@@ -256,13 +260,14 @@ export class SessionTracker implements SessionObserver {
       let session = this.locate(client.sessions, fact, formed);
       if (!session) {
         session = new Session(client, fact, atMs);
+        if (client.sessions === NO_SESSIONS) client.sessions = [];
         client.sessions.push(session);
         formed.add(session);
         this.count += 1;
       }
       if (session.add(fact, atMs)) touched.add(session);
     }
-    client.sessions = client.sessions.slice();
+    client.sessions = client.sessions.length === 0 ? NO_SESSIONS : client.sessions.slice();
     for (const s of touched) {
       s.compact();
       s.settle();
