@@ -75,9 +75,8 @@ export class Pipeline {
   telemetry: SelfTelemetry | undefined;
   private metricsTimer: NodeJS.Timeout | undefined;
   private metricsExporting: Promise<boolean> | undefined;
-  // Journal bookkeeping: every record is tagged with the seq of the delivery it came from, so
+  // Journal bookkeeping: every record is queued with the seq of the delivery it came from, so
   // the durable copy is released only once all that came from it was exported.
-  private readonly seqOf = new WeakMap<object, number>();
   private currentSeq = 0;
   private lastSeq = 0;
   private metricsThrough = 0;
@@ -103,14 +102,8 @@ export class Pipeline {
     );
     this.signals = createSignals({
       sinks: {
-        logs: (record) => {
-          this.seqOf.set(record, this.currentSeq);
-          this.logQueue.add([record]);
-        },
-        spans: (span) => {
-          this.seqOf.set(span, this.currentSeq);
-          this.spanQueue.add([span]);
-        },
+        logs: (record) => this.logQueue.add(record, this.currentSeq),
+        spans: (span) => this.spanQueue.add(span, this.currentSeq),
       },
       metricReaderOptions: {
         aggregationTemporalitySelector: (type) => exporters.metrics.selectAggregationTemporality?.(type) ?? 1,
@@ -161,12 +154,10 @@ export class Pipeline {
    * (sessions swept after their last event) are tagged with the seq current when they end.
    */
   exportedThrough(): Watermarks {
-    const through = (head: object | undefined): number => {
-      return head === undefined ? this.lastSeq : (this.seqOf.get(head) ?? this.lastSeq) - 1;
-    };
+    const through = (headSeq: number | undefined): number => (headSeq === undefined ? this.lastSeq : headSeq - 1);
     const held = this.sessions?.heldFrom();
-    const spans = Math.min(through(this.spanQueue.head), held === undefined ? Infinity : held - 1);
-    return { logs: through(this.logQueue.head), spans, metrics: this.metricsThrough };
+    const spans = Math.min(through(this.spanQueue.headTag), held === undefined ? Infinity : held - 1);
+    return { logs: through(this.logQueue.headTag), spans, metrics: this.metricsThrough };
   }
 
   /** Export one collection of every metric; resolves true when the backend took it. */

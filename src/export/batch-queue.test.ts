@@ -12,7 +12,7 @@ describe('BatchQueue', () => {
       got.push(...batch);
       return { ok: true };
     }, options);
-    q.add(Array.from({ length: 20 }, (_, i) => i));
+    for (let i = 0; i < 20; i++) q.add(i);
     expect(await q.flush(Date.now() + 5000)).toBe(true);
     expect(got).toEqual(Array.from({ length: 20 }, (_, i) => i));
   });
@@ -30,7 +30,7 @@ describe('BatchQueue', () => {
       options,
       { dropped: (items) => dropped.push(...items) },
     );
-    q.add(Array.from({ length: 20 }, (_, i) => i));
+    for (let i = 0; i < 20; i++) q.add(i);
     expect(await q.flush(Date.now() + 5000)).toBe(true);
     expect(dropped).toEqual([5, 13]);
     expect(got).toEqual(Array.from({ length: 20 }, (_, i) => i).filter((n) => !poison.has(n)));
@@ -38,9 +38,10 @@ describe('BatchQueue', () => {
 
   it('exposes the oldest unexported record', () => {
     const q = new BatchQueue<number>(async () => ({ ok: false }), { ...options, scheduleDelayMs: 60_000 });
-    expect(q.head).toBeUndefined();
-    q.add([7, 8]);
-    expect(q.head).toBe(7);
+    expect(q.headTag).toBeUndefined();
+    q.add(7, 70);
+    q.add(8, 80);
+    expect(q.headTag).toBe(70);
     q.stop();
   });
 });

@@ -30,6 +30,8 @@ export interface BatchQueueHooks<T> {
  */
 export class BatchQueue<T> {
   private pending: T[] = [];
+  /** The caller's tag of each pending record, in step with `pending` (the journal seq it came from). */
+  private tags: number[] = [];
   private running = false;
   private timer: NodeJS.Timeout | undefined;
   private attempt = 0;
@@ -50,14 +52,14 @@ export class BatchQueue<T> {
     return this.pending.length;
   }
 
-  /** The oldest record not yet exported. */
-  get head(): T | undefined {
-    return this.pending[0];
+  /** The tag of the oldest record not yet exported. */
+  get headTag(): number | undefined {
+    return this.tags[0];
   }
 
-  add(items: readonly T[]): void {
-    if (items.length === 0) return;
-    for (const item of items) this.pending.push(item);
+  add(item: T, tag = 0): void {
+    this.pending.push(item);
+    this.tags.push(tag);
     if (this.running) return;
     if (this.pending.length >= this.options.maxBatchSize) this.run();
     else this.schedule(this.options.scheduleDelayMs);
@@ -87,6 +89,7 @@ export class BatchQueue<T> {
   drainPending(): T[] {
     const rest = this.pending;
     this.pending = [];
+    this.tags = [];
     return rest;
   }
 
@@ -119,6 +122,7 @@ export class BatchQueue<T> {
       }
       if (outcome.ok) {
         this.pending.splice(0, batch.length);
+        this.tags.splice(0, batch.length);
         this.attempt = 0;
         this.passedSplit(batch.length);
         this.hooks.exported?.(batch, performance.now() - started);
@@ -131,6 +135,7 @@ export class BatchQueue<T> {
           this.splitSize = Math.ceil(batch.length / 2);
         } else {
           this.pending.splice(0, 1);
+          this.tags.splice(0, 1);
           this.passedSplit(1);
           this.hooks.dropped?.(batch, outcome.error);
         }
