@@ -42,4 +42,8 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.MIST_BRIDGE_PORT || 4320) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Exec form: node is PID 1 and receives `docker stop`'s SIGTERM itself; the bridge stops accepting,
 # flushes what it accepted (server.shutdownTimeoutMs, 9 s by default) and exits.
-CMD ["node", "--enable-source-maps", "dist/src/main.js"]
+# --max-semi-space-size=32: a young generation of twice V8's default lets a delivery's objects
+# (and log records waiting for their export batch) die young instead of being promoted; under
+# 50-event deliveries the old generation then stops growing to four times what is live. Measured
+# (BENCHMARKS.md): peak RSS 450-470 → 296-301 MiB and 5-10% less CPU per delivery.
+CMD ["node", "--enable-source-maps", "--max-semi-space-size=32", "dist/src/main.js"]
