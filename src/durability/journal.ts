@@ -30,6 +30,9 @@ export interface JournalOptions {
 }
 
 const CHECKPOINT_INTERVAL_MS = 1000;
+// A second group posted while the first commits: the writer starts it the moment the first is
+// done, instead of waiting for the answer to reach this thread and a new group to come back.
+const MAX_IN_FLIGHT = 2;
 
 export class JournalFullError extends Error {
   override name = 'JournalFullError';
@@ -73,7 +76,8 @@ export class Journal {
   private readonly setMeta: Database.Statement;
   private pending: PendingAppend[] = [];
   private commitScheduled = false;
-  private inFlight: Promise<void> | undefined;
+  /** Group commits posted to the writer and not answered yet. */
+  private readonly inFlight = new Set<Promise<void>>();
   private committedBytes = 0;
   private pendingBytes = 0;
   private rows = 0;
@@ -160,7 +164,7 @@ export class Journal {
     }
     this.pendingBytes += size;
     const done = new Promise<number>((resolve, reject) => this.pending.push({ topic, receivedNs, body, size, resolve, reject }));
-    if (!this.commitScheduled && !this.inFlight) {
+    if (!this.commitScheduled && this.inFlight.size < MAX_IN_FLIGHT) {
       this.commitScheduled = true;
       setImmediate(() => this.commit());
     }
@@ -214,7 +218,7 @@ export class Journal {
     if (this.closed) return;
     this.commit();
     this.closed = true;
-    while (this.inFlight) await this.inFlight;
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
     await this.writer?.close();
     await this.checkpointer?.close();
     // The last connection to close checkpoints the WAL into the database file.
@@ -224,19 +228,20 @@ export class Journal {
 
   private commit(): void {
     this.commitScheduled = false;
-    // A group is committing: what gathers meanwhile goes when it is done (below).
-    if (this.inFlight) return;
+    // Two groups committing: what gathers meanwhile goes when one is done (below).
+    if (this.inFlight.size >= MAX_IN_FLIGHT) return;
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
     if (this.writer) {
-      this.inFlight = this.writer.commit(pack(batch)).then(
+      const done = this.writer.commit(pack(batch)).then(
         (seqs) => this.committed(batch, seqs),
         (err: Error) => this.failed(batch, err),
       );
-      // What gathered while this group was committing goes next, at once.
-      void this.inFlight.then(() => {
-        this.inFlight = undefined;
+      this.inFlight.add(done);
+      // What gathered while groups were committing goes next, at once.
+      void done.then(() => {
+        this.inFlight.delete(done);
         this.commit();
       });
       return;
