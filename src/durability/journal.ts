@@ -57,8 +57,8 @@ interface PendingAppend {
 /**
  * The durable copy of every accepted delivery, in an embedded SQLite database (WAL mode).
  * Appends of concurrent requests are committed together (group commit): on disk by a
- * CommitWorker, one group at a time while the next gathers; in memory, once per event-loop
- * turn on this connection. A row is deleted only when everything derived from it was exported.
+ * CommitWorker, with up to two groups on their way while the next gathers; in memory, once per
+ * event-loop turn on this connection. A row is deleted only when everything derived from it was exported.
  */
 export class Journal {
   readonly file: string;

@@ -45,8 +45,8 @@ parentPort.on('message', (m) => {
 /**
  * Commits journal appends on a connection of its own in a worker thread. An insert
  * transaction cost the event loop about 60 µs plus 3 µs a row (BENCHMARKS.md); here the
- * request path only packs the bodies and posts them, and while one commit runs the next
- * group gathers, so groups grow with the load instead of with the length of one loop turn.
+ * request path only packs the bodies and posts them, and while commits run the next group
+ * gathers, so groups grow with the load instead of with the length of one loop turn.
  * Replies come back in the order batches were posted (one worker, one queue).
  */
 export class CommitWorker {
