@@ -20,7 +20,6 @@ import { decodeEnvelope } from '../src/envelope/decode.js';
 import { createLogger } from '../src/log/logger.js';
 import { loadMappings } from '../src/mapping/loader.js';
 import { SessionTracker, type SessionLimits } from '../src/sessions/tracker.js';
-import { PresetIdGenerator } from '../src/signals/preset-ids.js';
 import { createSignals } from '../src/signals/providers.js';
 // @ts-expect-error: plain JavaScript, shared with the load generator
 import { delivery } from './payloads.mjs';
@@ -39,11 +38,10 @@ function heapBytes(): number {
 }
 
 function tracker(maxSessions: number) {
-  const ids = new PresetIdGenerator();
-  const signals = createSignals({ sinks: { logs: () => {}, spans: () => {} }, idGenerator: ids });
+  const signals = createSignals({ sinks: { logs: () => {}, spans: () => {} } });
   const clock = { now: 1_763_712_000_000 };
   const limits: SessionLimits = { maxSessions, maxAgeMs: 86_400_000, settleMs: SETTLE_MS, stitchWindowMs: 60_000, retainEndedMs: 3_600_000, maxPendingFacts: 10 * N };
-  const t = new SessionTracker(signals.tracer, ids, limits, createLogger('error'), () => clock.now);
+  const t = new SessionTracker(signals.spans, limits, createLogger('error'), () => clock.now);
   let facts = 0;
   return {
     t,

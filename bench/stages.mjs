@@ -18,7 +18,6 @@ import { createLogsSerializer } from '../dist/src/export/logs-serializer.js';
 import { createSpansSerializer } from '../dist/src/export/spans-serializer.js';
 import { loadMappings } from '../dist/src/mapping/loader.js';
 import { createMetricRecorder, EventTimeGauges } from '../dist/src/signals/metrics.js';
-import { PresetIdGenerator } from '../dist/src/signals/preset-ids.js';
 import { createSignals } from '../dist/src/signals/providers.js';
 import { SessionTracker } from '../dist/src/sessions/tracker.js';
 import { delivery, TOPICS } from './payloads.mjs';
@@ -102,11 +101,10 @@ console.log(`per event, best of ${PASSES} passes over ${DELIVERIES} deliveries o
 // Session spans: what the tracker ends, in export batches.
 {
   const spans = [];
-  const ids = new PresetIdGenerator();
-  const signals = createSignals({ sinks: { logs: () => {}, spans: (span) => spans.push(span) }, idGenerator: ids });
+  const signals = createSignals({ sinks: { logs: () => {}, spans: (span) => spans.push(span) } });
   const quiet = { debug() {}, info() {}, warn() {}, error() {} };
   const limits = { maxSessions: 100_000, maxAgeMs: 86_400_000, settleMs: 60_000, stitchWindowMs: 60_000, retainEndedMs: 60_000, maxPendingFacts: 1_000_000 };
-  const tracker = new SessionTracker(signals.tracer, ids, limits, quiet);
+  const tracker = new SessionTracker(signals.spans, limits, quiet);
   const receivedNs = BigInt(Date.now()) * 1_000_000n;
   let seq = 0;
   for (const topic of ['client-join', 'client-sessions', 'nac-events']) {

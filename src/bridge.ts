@@ -38,7 +38,7 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   pipeline.metrics = createMetricRecorder(pipeline.signals.meter, mappings.metrics, pipeline.gauges);
   let sessionSweep: NodeJS.Timeout | undefined;
   if (config.sessions.enabled) {
-    const sessions = new SessionTracker(pipeline.signals.tracer, pipeline.spanIds, config.sessions, log);
+    const sessions = new SessionTracker(pipeline.signals.spans, config.sessions, log);
     pipeline.sessions = sessions;
     // The final sweep runs in pipeline.shutdown(), after mapping stops and before the flush.
     sessionSweep = setInterval(() => sessions.sweep(false), config.sessions.sweepIntervalMs);

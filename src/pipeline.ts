@@ -9,7 +9,6 @@ import type { Logger } from './log/logger.js';
 import type { EventMapper } from './mapping/types.js';
 import { EventTimeGauges, MAX_SERIES } from './signals/metrics.js';
 import type { MetricRecorder, SessionObserver } from './signals/hooks.js';
-import { PresetIdGenerator } from './signals/preset-ids.js';
 import { createSignals, type Signals } from './signals/providers.js';
 import type { ExportSignal, SelfTelemetry } from './self/telemetry.js';
 
@@ -69,8 +68,6 @@ export class Pipeline {
   readonly gauges = new EventTimeGauges();
   /** Set by the bridge when session tracing is on (src/sessions). */
   sessions: SessionObserver | undefined;
-  /** The tracer's id source: session spans preset ids derived from Mist fields (src/sessions/ids.ts). */
-  readonly spanIds = new PresetIdGenerator();
   /** Set by the bridge: the bridge's own counters (src/self). */
   telemetry: SelfTelemetry | undefined;
   private metricsTimer: NodeJS.Timeout | undefined;
@@ -111,7 +108,6 @@ export class Pipeline {
         cardinalitySelector: () => MAX_SERIES,
       },
       extraMetricReaders,
-      idGenerator: this.spanIds,
     });
     this.metricsTimer = setInterval(() => void this.exportMetrics(), ex.metricsIntervalMs);
     this.metricsTimer.unref();

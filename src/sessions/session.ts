@@ -1,6 +1,7 @@
 import { SpanStatusCode, type Attributes } from '@opentelemetry/api';
 import type { AssociationFact, AuthFact, Fact, IpFact } from './facts.js';
 import { spanAttributes, type HeldAttributes } from './held.js';
+import type { SpanOutput } from '../signals/emit.js';
 import { sessionSpanId, sessionTraceId, type ClientRef } from './ids.js';
 
 export const SESSION_SPAN = 'client-session';
@@ -27,17 +28,8 @@ const SAME_CONNECT_NS = NS_PER_S;
 // NAC certificate/IdP/MDM checks of one authentication arrive within milliseconds of its verdict.
 const CHECK_WINDOW_NS = 10n * NS_PER_S;
 
-export interface SpanPlan {
-  name: string;
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  startNs: bigint;
-  endNs: bigint;
-  attributes: Attributes;
-  status: { code: SpanStatusCode; message?: string };
-  events: { name: string; timeNs: bigint; attributes: Attributes }[];
-}
+/** What a session hands the signals layer for each of its spans. */
+export type SpanPlan = SpanOutput;
 
 /** One association with an AP: its client-join and client-sessions record, as far as they came. */
 class Association {

@@ -5,7 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../log/logger.js';
 import type { TraceContribution } from '../mapping/types.js';
 import { createSignals } from '../signals/providers.js';
-import { PresetIdGenerator } from '../signals/preset-ids.js';
 import { SessionTracker, type SessionLimits } from './tracker.js';
 
 type ReadableSpan = tracing.ReadableSpan;
@@ -22,10 +21,9 @@ const LIMITS: SessionLimits = { maxSessions: 1000, maxAgeMs: 3_600_000, settleMs
 /** A tracker on a real SDK tracer, a hand-driven clock, and the spans it finished. */
 function harness(limits: Partial<SessionLimits> = {}) {
   const spans: ReadableSpan[] = [];
-  const ids = new PresetIdGenerator();
-  const signals = createSignals({ sinks: { logs: () => {}, spans: (s) => spans.push(s) }, idGenerator: ids });
+  const signals = createSignals({ sinks: { logs: () => {}, spans: (s) => spans.push(s) } });
   let now = 1_000_000;
-  const tracker = new SessionTracker(signals.tracer, ids, { ...LIMITS, ...limits }, createLogger('error'), () => now);
+  const tracker = new SessionTracker(signals.spans, { ...LIMITS, ...limits }, createLogger('error'), () => now);
   return {
     tracker,
     spans,

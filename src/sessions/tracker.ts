@@ -1,9 +1,7 @@
-import { ROOT_CONTEXT, SpanKind, TraceFlags, trace, type Tracer } from '@opentelemetry/api';
-import { nsToHrTime } from '../envelope/time.js';
 import type { Logger } from '../log/logger.js';
 import type { TraceContribution } from '../mapping/types.js';
+import type { SpanEmitter } from '../signals/emit.js';
 import type { SessionObserver } from '../signals/hooks.js';
-import type { PresetIdGenerator } from '../signals/preset-ids.js';
 import { parseContribution, type Fact } from './facts.js';
 import { Interner } from './held.js';
 import type { ClientRef } from './ids.js';
@@ -121,8 +119,7 @@ export class SessionTracker implements SessionObserver {
   private readonly origin: number;
 
   constructor(
-    private readonly tracer: Tracer,
-    private readonly ids: PresetIdGenerator,
+    private readonly spans: Pick<SpanEmitter, 'emit'>,
     private readonly limits: SessionLimits,
     private readonly log: Logger,
     private readonly clock: () => number = Date.now,
@@ -310,18 +307,7 @@ export class SessionTracker implements SessionObserver {
   }
 
   private emit(plans: SpanPlan[]): void {
-    for (const p of plans) {
-      const parent =
-        p.parentSpanId === undefined
-          ? ROOT_CONTEXT
-          : trace.setSpanContext(ROOT_CONTEXT, { traceId: p.traceId, spanId: p.parentSpanId, traceFlags: TraceFlags.SAMPLED, isRemote: true });
-      const span = this.ids.with(p.traceId, p.spanId, () =>
-        this.tracer.startSpan(p.name, { kind: SpanKind.INTERNAL, startTime: nsToHrTime(p.startNs), attributes: p.attributes }, parent),
-      );
-      for (const e of p.events) span.addEvent(e.name, e.attributes, nsToHrTime(e.timeNs));
-      span.setStatus(p.status);
-      span.end(nsToHrTime(p.endNs));
-      this.stats.exportedSpans += 1;
-    }
+    for (const p of plans) this.spans.emit(p);
+    this.stats.exportedSpans += plans.length;
   }
 }

@@ -1,7 +1,9 @@
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
-import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
+import { ProtobufLogsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { logs as sdkLogs } from '@opentelemetry/sdk-node';
+import { logs as sdkLogs, tracing } from '@opentelemetry/sdk-node';
+import fc from 'fast-check';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -9,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { loadMappings } from '../mapping/loader.js';
 import type { LogOutput } from '../mapping/types.js';
 import { nsToHrTime } from '../envelope/time.js';
-import { LogEmitter } from './emit.js';
+import { LogEmitter, SpanEmitter, type SpanOutput } from './emit.js';
 
 type ReadableLogRecord = sdkLogs.ReadableLogRecord;
 
@@ -106,5 +108,101 @@ describe('LogEmitter', () => {
     expect(mine!.droppedAttributesCount).toBe(7);
     expect(Object.keys(mine!.attributes)).toHaveLength(LIMIT);
     expect(otlpBytes([mine!])).toEqual(otlpBytes(throughSdk([out])));
+  });
+});
+
+/** What the SDK's Tracer makes of the same span, started and ended as the session tracker used to. */
+function spansThroughSdk(outputs: SpanOutput[]): tracing.ReadableSpan[] {
+  const spans: tracing.ReadableSpan[] = [];
+  let next: { traceId: string; spanId: string } | undefined;
+  const provider = new tracing.BasicTracerProvider({
+    resource,
+    spanLimits: { attributeCountLimit: LIMIT },
+    idGenerator: { generateTraceId: () => next!.traceId, generateSpanId: () => next!.spanId },
+    spanProcessors: [{ onStart() {}, onEnd: (s) => void spans.push(s), forceFlush: async () => {}, shutdown: async () => {} }],
+  });
+  const tracer = provider.getTracer('mist-otel-bridge', '1.0.0');
+  for (const p of outputs) {
+    const parent =
+      p.parentSpanId === undefined
+        ? ROOT_CONTEXT
+        : trace.setSpanContext(ROOT_CONTEXT, { traceId: p.traceId, spanId: p.parentSpanId, traceFlags: TraceFlags.SAMPLED, isRemote: true });
+    next = { traceId: p.traceId, spanId: p.spanId };
+    const span = tracer.startSpan(p.name, { kind: SpanKind.INTERNAL, startTime: nsToHrTime(p.startNs), attributes: p.attributes }, parent);
+    for (const e of p.events) span.addEvent(e.name, e.attributes, nsToHrTime(e.timeNs));
+    span.setStatus(p.status);
+    span.end(nsToHrTime(p.endNs));
+  }
+  return spans;
+}
+
+function spansThroughEmitter(outputs: SpanOutput[]): tracing.ReadableSpan[] {
+  const spans: tracing.ReadableSpan[] = [];
+  const emitter = new SpanEmitter(resource, { name: 'mist-otel-bridge', version: '1.0.0' }, LIMIT, (s) => spans.push(s));
+  for (const out of outputs) emitter.emit(out);
+  return spans;
+}
+
+const spanBytes = (spans: tracing.ReadableSpan[]) => Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!);
+
+const hex = (bytes: number) => fc.uint8Array({ minLength: bytes, maxLength: bytes }).map((b) => Buffer.from(b).toString('hex')).filter((h) => !/^0+$/.test(h));
+const value = fc.oneof(
+  fc.string(),
+  fc.integer(),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.boolean(),
+  fc.array(fc.string(), { maxLength: 3 }),
+  fc.array(fc.integer(), { maxLength: 3 }),
+  fc.constant(undefined),
+);
+const attributes = fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), value, { maxKeys: 8 }) as fc.Arbitrary<Attributes>;
+const ns = fc.bigInt({ min: 1_500_000_000_000_000_000n, max: 1_900_000_000_000_000_000n });
+const span: fc.Arbitrary<SpanOutput> = fc.record(
+  {
+    name: fc.constantFrom('client-session', 'connected', 'nac-auth', 'dhcp'),
+    traceId: hex(16),
+    spanId: hex(8),
+    parentSpanId: hex(8),
+    startNs: ns,
+    endNs: ns,
+    attributes,
+    status: fc.oneof(
+      fc.constant({ code: SpanStatusCode.UNSET }),
+      fc.record({ code: fc.constantFrom(SpanStatusCode.OK, SpanStatusCode.ERROR), message: fc.string() }),
+    ),
+    events: fc.array(fc.record({ name: fc.string(), timeNs: ns, attributes }), { maxLength: 4 }),
+  },
+  { requiredKeys: ['name', 'traceId', 'spanId', 'startNs', 'endNs', 'attributes', 'status', 'events'] },
+);
+
+describe('SpanEmitter', () => {
+  it('exports the same OTLP bytes as the SDK Tracer for any span (root or child, any status, events, end before start)', () => {
+    fc.assert(
+      fc.property(fc.array(span, { minLength: 1, maxLength: 5 }), (outputs) => {
+        expect(spanBytes(spansThroughEmitter(outputs))).toEqual(spanBytes(spansThroughSdk(outputs)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps the SDK limits: the last 128 events, 128 attributes per event, 1024 per span', () => {
+    const wide: Attributes = {};
+    for (let i = 0; i < LIMIT + 3; i++) wide[`mist.f${i}`] = i;
+    const out: SpanOutput = {
+      name: 'nac-auth',
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      startNs: 1_763_700_000_000_000_000n,
+      endNs: 1_763_700_001_000_000_000n,
+      attributes: wide,
+      status: { code: SpanStatusCode.ERROR, message: 'denied' },
+      events: Array.from({ length: 140 }, (_, i) => ({ name: `check-${i}`, timeNs: 1_763_700_000_000_000_000n + BigInt(i), attributes: Object.fromEntries(Array.from({ length: 130 }, (_, k) => [`k${k}`, k])) })),
+    };
+    const [mine] = spansThroughEmitter([out]);
+    expect(mine!.droppedAttributesCount).toBe(3);
+    expect(mine!.droppedEventsCount).toBe(12);
+    expect(mine!.events[0]!.name).toBe('check-12');
+    expect(mine!.events[0]!.droppedAttributesCount).toBe(2);
+    expect(spanBytes([mine!])).toEqual(spanBytes(spansThroughSdk([out])));
   });
 });

@@ -1,11 +1,13 @@
+import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type SpanContext, type SpanStatus } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
-import type { logs as sdkLogs } from '@opentelemetry/sdk-node';
+import type { logs as sdkLogs, tracing } from '@opentelemetry/sdk-node';
 import type { AnyValueMap } from '@opentelemetry/api-logs';
 import { nsToHrTime } from '../envelope/time.js';
 import type { LogOutput } from '../mapping/types.js';
 
 type ReadableLogRecord = sdkLogs.ReadableLogRecord;
+type ReadableSpan = tracing.ReadableSpan;
 
 /**
  * Mapped logs → the SDK's ReadableLogRecord, handed straight to the export queue.
@@ -57,4 +59,95 @@ export class LogEmitter {
     }
     return kept;
   }
+}
+
+/** A finished span, as whoever made it describes it (src/sessions builds them from Mist's fields). */
+export interface SpanOutput {
+  name: string;
+  traceId: string;
+  spanId: string;
+  /** Present for a child span: its parent, which may have been exported by another instance. */
+  parentSpanId?: string;
+  startNs: bigint;
+  endNs: bigint;
+  attributes: Attributes;
+  status: SpanStatus;
+  events: { name: string; timeNs: bigint; attributes: Attributes }[];
+}
+
+// The SDK's default span limits for what a session span can carry more than once.
+const EVENT_COUNT_LIMIT = 128;
+const ATTRIBUTES_PER_EVENT_LIMIT = 128;
+
+/**
+ * Span outputs → the SDK's ReadableSpan, handed straight to the export queue, for the same
+ * reason as LogEmitter: the SDK's Tracer would sanitise and copy attributes the session tracker
+ * already holds as valid primitives (twice: options, then SpanImpl), and it takes its ids from
+ * an IdGenerator, where a session span's ids are derived from Mist's fields. What the SDK
+ * would produce for the same span (ids, a remote sampled parent, limits, status rules, the end
+ * clamped to the start) is held to byte for byte by a test.
+ */
+export class SpanEmitter {
+  constructor(
+    private readonly resource: Resource,
+    private readonly scope: InstrumentationScope,
+    private readonly attributeCountLimit: number,
+    private readonly sink: (span: ReadableSpan) => void,
+  ) {}
+
+  emit(out: SpanOutput): void {
+    const context: SpanContext = { traceId: out.traceId, spanId: out.spanId, traceFlags: TraceFlags.SAMPLED, traceState: undefined };
+    const startTime = nsToHrTime(out.startNs);
+    const ended = out.endNs < out.startNs ? out.startNs : out.endNs;
+    const endTime = nsToHrTime(ended);
+    const { attributes, dropped } = limited(out.attributes, this.attributeCountLimit, true);
+    const events = out.events.length > EVENT_COUNT_LIMIT ? out.events.slice(-EVENT_COUNT_LIMIT) : out.events;
+    this.sink({
+      name: out.name,
+      kind: SpanKind.INTERNAL,
+      spanContext: () => context,
+      parentSpanContext:
+        out.parentSpanId === undefined ? undefined : { traceId: out.traceId, spanId: out.parentSpanId, traceFlags: TraceFlags.SAMPLED, isRemote: true },
+      startTime,
+      endTime,
+      // The SDK keeps a message only with an error, and ignores UNSET.
+      status: out.status.code === SpanStatusCode.ERROR && typeof out.status.message === 'string' ? { code: out.status.code, message: out.status.message } : { code: out.status.code },
+      attributes,
+      links: [],
+      events: events.map((e) => {
+        const held = limited(e.attributes, ATTRIBUTES_PER_EVENT_LIMIT, false);
+        return { name: e.name, attributes: held.attributes, time: nsToHrTime(e.timeNs), droppedAttributesCount: held.dropped };
+      }),
+      duration: nsToHrTime(ended - out.startNs),
+      ended: true,
+      resource: this.resource,
+      instrumentationScope: this.scope,
+      droppedAttributesCount: dropped,
+      droppedEventsCount: out.events.length - events.length,
+      droppedLinksCount: 0,
+    });
+  }
+}
+
+/**
+ * The first `limit` attributes, and how many more there were. A span's attributes skip null and
+ * undefined values; an event's keep them (as the SDK's setAttribute and addEvent do).
+ */
+function limited(attributes: Attributes, limit: number, skipNullish: boolean): { attributes: Attributes; dropped: number } {
+  let count = 0;
+  let holes = false;
+  for (const key in attributes) {
+    if (skipNullish && attributes[key] == null) holes = true;
+    else count += 1;
+  }
+  if (count <= limit && !holes) return { attributes, dropped: 0 };
+  const kept: Attributes = {};
+  let n = 0;
+  for (const key in attributes) {
+    const v = attributes[key];
+    if (skipNullish && v == null) continue;
+    if (n++ >= limit) break;
+    kept[key] = v;
+  }
+  return { attributes: kept, dropped: Math.max(0, count - limit) };
 }

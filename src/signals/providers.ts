@@ -1,9 +1,8 @@
-import type { Context } from '@opentelemetry/api';
 import { hostname } from 'node:os';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
-import { logs as sdkLogs, metrics as sdkMetrics, tracing } from '@opentelemetry/sdk-node';
+import { metrics as sdkMetrics, type logs as sdkLogs, type tracing } from '@opentelemetry/sdk-node';
 import { packageVersion } from '../package-root.js';
-import { LogEmitter } from './emit.js';
+import { LogEmitter, SpanEmitter } from './emit.js';
 
 type ReadableLogRecord = sdkLogs.ReadableLogRecord;
 type ReadableSpan = tracing.ReadableSpan;
@@ -30,18 +29,6 @@ export function buildResource(): Resource {
   return defaultResource().merge(defaults).merge(detectResources({ detectors: [envDetector] }));
 }
 
-/** Hands every finished span to the export queue instead of an SDK batch processor, whose
- * full queue silently drops: the queue decides (and counts) what happens under pressure. */
-class HandOffSpanProcessor implements tracing.SpanProcessor {
-  constructor(private readonly sink: (span: ReadableSpan) => void) {}
-  onStart(_span: tracing.Span, _ctx: Context): void {}
-  onEnd(span: ReadableSpan): void {
-    this.sink(span);
-  }
-  async forceFlush(): Promise<void> {}
-  async shutdown(): Promise<void> {}
-}
-
 /** A reader the export loop drives: collection happens when the loop decides, not on a timer
  * of the SDK's, so a failed export can be retried and counted. */
 export class DrivenMetricReader extends sdkMetrics.MetricReader {
@@ -57,7 +44,7 @@ export interface SignalSinks {
 export interface Signals {
   resource: Resource;
   logs: LogEmitter;
-  tracer: ReturnType<tracing.BasicTracerProvider['getTracer']>;
+  spans: SpanEmitter;
   meter: ReturnType<sdkMetrics.MeterProvider['getMeter']>;
   selfMeter: ReturnType<sdkMetrics.MeterProvider['getMeter']>;
   metricReader: DrivenMetricReader;
@@ -69,7 +56,6 @@ export interface SignalOptions {
   metricReaderOptions?: sdkMetrics.MetricReaderOptions;
   /** Further readers of the same instruments (the /metrics endpoint's). */
   extraMetricReaders?: sdkMetrics.MetricReader[];
-  idGenerator?: tracing.IdGenerator;
 }
 
 /**
@@ -78,12 +64,6 @@ export interface SignalOptions {
  */
 export function createSignals(options: SignalOptions): Signals {
   const resource = buildResource();
-  const tracerProvider = new tracing.BasicTracerProvider({
-    resource,
-    spanLimits: { attributeCountLimit: 1024 },
-    spanProcessors: [new HandOffSpanProcessor(options.sinks.spans)],
-    ...(options.idGenerator ? { idGenerator: options.idGenerator } : {}),
-  });
   const metricReader = new DrivenMetricReader(options.metricReaderOptions);
   const meterProvider = new sdkMetrics.MeterProvider({ resource, readers: [metricReader, ...(options.extraMetricReaders ?? [])] });
 
@@ -92,12 +72,12 @@ export function createSignals(options: SignalOptions): Signals {
     // Mist events carry 20-60 fields; the SDK's default limit of 128 attributes would be
     // reached by nothing we emit today but would truncate silently if it were.
     logs: new LogEmitter(resource, { name: SCOPE_NAME, version: packageVersion }, 1024, options.sinks.logs),
-    tracer: tracerProvider.getTracer(SCOPE_NAME, packageVersion),
+    spans: new SpanEmitter(resource, { name: SCOPE_NAME, version: packageVersion }, 1024, options.sinks.spans),
     meter: meterProvider.getMeter(SCOPE_NAME, packageVersion),
     selfMeter: meterProvider.getMeter(SELF_SCOPE_NAME, packageVersion),
     metricReader,
     async shutdown() {
-      await Promise.allSettled([tracerProvider.shutdown(), meterProvider.shutdown()]);
+      await meterProvider.shutdown();
     },
   };
 }
