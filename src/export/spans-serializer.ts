@@ -67,10 +67,8 @@ function writeScopeSpans(writer: BufferProtobufWriter, scope: InstrumentationSco
   writer.finishLengthDelimited(start, writer.pos - startPos);
 }
 
-function writeSpan(writer: BufferProtobufWriter, span: ReadableSpan): void {
-  const start = writer.startLengthDelimited();
-  const startPos = writer.pos;
-  const ctx = span.spanContext();
+// Span and Link both open with trace_id (1), span_id (2) and trace_state (3).
+function writeIds(writer: BufferProtobufWriter, ctx: SpanContext): void {
   writer.writeTag(1, 2); // trace_id
   writer.writeBytes(hexToBinary(ctx.traceId));
   writer.writeTag(2, 2); // span_id
@@ -80,6 +78,13 @@ function writeSpan(writer: BufferProtobufWriter, span: ReadableSpan): void {
     writer.writeTag(3, 2); // trace_state
     writer.writeString(traceState);
   }
+}
+
+function writeSpan(writer: BufferProtobufWriter, span: ReadableSpan): void {
+  const start = writer.startLengthDelimited();
+  const startPos = writer.pos;
+  const ctx = span.spanContext();
+  writeIds(writer, ctx);
   if (span.parentSpanContext?.spanId) {
     writer.writeTag(4, 2); // parent_span_id
     writer.writeBytes(hexToBinary(span.parentSpanContext.spanId));
@@ -135,15 +140,7 @@ function writeLink(writer: BufferProtobufWriter, link: Link): void {
   const start = writer.startLengthDelimited();
   const startPos = writer.pos;
   const ctx: SpanContext = link.context;
-  writer.writeTag(1, 2); // trace_id
-  writer.writeBytes(hexToBinary(ctx.traceId));
-  writer.writeTag(2, 2); // span_id
-  writer.writeBytes(hexToBinary(ctx.spanId));
-  const traceState = ctx.traceState?.serialize();
-  if (traceState) {
-    writer.writeTag(3, 2); // trace_state
-    writer.writeString(traceState);
-  }
+  writeIds(writer, ctx);
   if (link.attributes) writeAttributes(writer, link.attributes, 4); // attributes
   writer.writeTag(5, 0); // dropped_attributes_count
   writer.writeVarint(link.droppedAttributesCount || 0);

@@ -27,14 +27,8 @@ export class LogEmitter {
   ) {}
 
   emit(out: LogOutput): void {
-    let attributes = out.attributes;
-    let dropped = 0;
-    let count = 0;
-    for (const _ in attributes) count += 1;
-    if (count > this.attributeCountLimit) {
-      attributes = this.firstAttributes(attributes);
-      dropped = count - this.attributeCountLimit;
-    }
+    // Like the SDK: the first attributes (in insertion order) stay, the rest are counted as dropped.
+    const { attributes, dropped } = limited(out.attributes, this.attributeCountLimit, false);
     this.sink({
       hrTime: nsToHrTime(out.timeNs),
       hrTimeObserved: nsToHrTime(out.observedNs),
@@ -47,17 +41,6 @@ export class LogEmitter {
       attributes,
       droppedAttributesCount: dropped,
     });
-  }
-
-  // Like the SDK: the first attributes (in insertion order) stay, the rest are counted as dropped.
-  private firstAttributes(attributes: AnyValueMap): AnyValueMap {
-    const kept = Object.create(null) as AnyValueMap;
-    let n = 0;
-    for (const key in attributes) {
-      if (n++ >= this.attributeCountLimit) break;
-      kept[key] = attributes[key];
-    }
-    return kept;
   }
 }
 
@@ -131,9 +114,10 @@ export class SpanEmitter {
 
 /**
  * The first `limit` attributes, and how many more there were. A span's attributes skip null and
- * undefined values; an event's keep them (as the SDK's setAttribute and addEvent do).
+ * undefined values; an event's and a log record's keep them (as the SDK's setAttribute,
+ * addEvent and LogRecordImpl do). A copy has no prototype: keys come from payloads.
  */
-function limited(attributes: Attributes, limit: number, skipNullish: boolean): { attributes: Attributes; dropped: number } {
+function limited<T extends Attributes | AnyValueMap>(attributes: T, limit: number, skipNullish: boolean): { attributes: T; dropped: number } {
   let count = 0;
   let holes = false;
   for (const key in attributes) {
@@ -141,7 +125,7 @@ function limited(attributes: Attributes, limit: number, skipNullish: boolean): {
     else count += 1;
   }
   if (count <= limit && !holes) return { attributes, dropped: 0 };
-  const kept: Attributes = {};
+  const kept = Object.create(null) as T;
   let n = 0;
   for (const key in attributes) {
     const v = attributes[key];
