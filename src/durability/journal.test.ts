@@ -72,6 +72,21 @@ describe('Journal', () => {
     await j.close();
   });
 
+  it('replaces a writer thread that died: deliveries are refused for a second, then committed again', async () => {
+    const j = new Journal({ dir: tempDir(), maxBytes: 1 << 20, synchronous: 'normal' });
+    await j.append('t', 1n, body('before'));
+    // As a crash of the thread would (out of memory, a bug): the test reaches into the writer.
+    await (j as unknown as { writer: { worker: { terminate(): Promise<number> } } }).writer.worker.terminate();
+    await expect(j.append('t', 2n, body('refused'))).rejects.toThrow(/journal writer thread stopped/);
+    await new Promise((r) => setTimeout(r, 1100));
+    const seq = await j.append('t', 3n, body('after'));
+    expect(j.read(0, 10).map((r) => [r.seq, r.body.toString()])).toEqual([
+      [seq - 1, 'before'],
+      [seq, 'after'],
+    ]);
+    await j.close();
+  });
+
   it('is held by one bridge at a time', async () => {
     const dir = tempDir();
     const first = new Journal({ dir, maxBytes: 1 << 20, synchronous: 'normal' });

@@ -10,6 +10,8 @@ export interface CommitBatch {
   data: Uint8Array;
 }
 
+const RESTART_AFTER_MS = 1000;
+
 // Plain CommonJS evaluated in the worker, so it runs the same under tsx, vitest and the build.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -50,33 +52,29 @@ parentPort.on('message', (m) => {
  * Replies come back in the order batches were posted (one worker, one queue).
  */
 export class CommitWorker {
-  private readonly worker: Worker;
+  private worker: Worker;
   private readonly waiting: Array<{ resolve: (seqs: number[]) => void; reject: (err: Error) => void }> = [];
-  private failure: Error | undefined;
+  /** Why the writer thread stopped, and when; the next commit a second later starts a new one. */
+  private failure: { error: Error; atMs: number } | undefined;
+  private closing = false;
 
-  constructor(file: string, synchronous: 'normal' | 'full') {
-    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { driver, file, synchronous: synchronous.toUpperCase() },
-      // The parent's --import (tsx) is not needed in the worker and would only slow its start.
-      execArgv: [],
-    });
-    this.worker.on('message', (m: { seqs?: number[]; error?: string }) => {
-      const next = this.waiting.shift();
-      if (!next) return;
-      if (this.waiting.length === 0) this.worker.unref();
-      if (m.seqs) next.resolve(m.seqs);
-      else next.reject(new Error(m.error));
-    });
-    this.worker.on('error', (err) => this.fail(err));
-    this.worker.on('exit', () => this.fail(new Error('the journal writer stopped')));
-    this.worker.unref();
+  constructor(
+    private readonly file: string,
+    private readonly synchronous: 'normal' | 'full',
+  ) {
+    this.worker = this.start();
   }
 
   /** Resolves with the rows' seqs once they are committed. */
   commit(batch: CommitBatch): Promise<number[]> {
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.failure) {
+      // A thread that died (out of memory, a bug) is replaced rather than refusing every
+      // delivery until a restart; at most once a second, so a writer that cannot even open the
+      // database does not spin.
+      if (Date.now() - this.failure.atMs < RESTART_AFTER_MS) return Promise.reject(this.failure.error);
+      this.failure = undefined;
+      this.worker = this.start();
+    }
     return new Promise((resolve, reject) => {
       // Referenced while a commit is owed, so the process waits for it; idle, it keeps nothing alive.
       if (this.waiting.length === 0) this.worker.ref();
@@ -87,6 +85,7 @@ export class CommitWorker {
 
   /** Close once every posted batch is answered. */
   async close(): Promise<void> {
+    this.closing = true;
     if (this.failure) return;
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     // Unreferenced, the worker would let the process exit before it reports its own exit.
@@ -95,8 +94,30 @@ export class CommitWorker {
     await exited;
   }
 
-  private fail(err: Error): void {
-    this.failure ??= err;
-    for (const w of this.waiting.splice(0)) w.reject(err);
+  private start(): Worker {
+    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { driver, file: this.file, synchronous: this.synchronous.toUpperCase() },
+      // The parent's --import (tsx) is not needed in the worker and would only slow its start.
+      execArgv: [],
+    });
+    worker.on('message', (m: { seqs?: number[]; error?: string }) => {
+      const next = this.waiting.shift();
+      if (!next) return;
+      if (this.waiting.length === 0) worker.unref();
+      if (m.seqs) next.resolve(m.seqs);
+      else next.reject(new Error(m.error));
+    });
+    worker.on('error', (err) => this.fail(worker, err));
+    worker.on('exit', () => this.fail(worker, new Error('the journal writer thread stopped')));
+    worker.unref();
+    return worker;
+  }
+
+  private fail(worker: Worker, error: Error): void {
+    if (worker !== this.worker || this.closing || this.failure) return;
+    this.failure = { error, atMs: Date.now() };
+    for (const w of this.waiting.splice(0)) w.reject(error);
   }
 }
