@@ -282,7 +282,6 @@ export class Session {
   }
 
   private connectedSpan(a: Association, endNs: bigint, incomplete: boolean): SpanPlan {
-    const traceId = this.traceId!;
     const attributes = spanAttributes(a.record?.attributes ?? a.joinAttributes);
     let status: SpanPlan['status'] = { code: SpanStatusCode.OK };
     if (incomplete) {
@@ -297,22 +296,11 @@ export class Session {
       if (a.record) a.record.attributes = undefined;
       a.joinAttributes = undefined;
     }
-    return {
-      name: CONNECTED_SPAN,
-      traceId,
-      spanId: sessionSpanId(traceId, CONNECTED_SPAN, a.ap, a.connectSec),
-      parentSpanId: this.rootSpanId!,
-      startNs: a.connectNs,
-      endNs: max(endNs, a.connectNs),
-      attributes,
-      status,
-      events: [],
-    };
+    return this.child(CONNECTED_SPAN, [a.ap, a.connectSec], { startNs: a.connectNs, endNs: max(endNs, a.connectNs), attributes, status, events: [] });
   }
 
   /** One authentication: its verdict (when one came) and the checks before it, as span events. */
   private authSpan(verdict: AuthFact | undefined, checks: AuthFact[]): SpanPlan {
-    const traceId = this.traceId!;
     const key = verdict ?? checks[0]!;
     const attributes = this.childAttributes(key.attributes, key.timeNs);
     const failed = checks.find((c) => c.outcome === 'check-error');
@@ -330,35 +318,20 @@ export class Session {
       a.exported = true;
       a.attributes = undefined;
     }
-    return {
-      name: AUTH_SPAN,
-      traceId,
-      spanId: sessionSpanId(traceId, AUTH_SPAN, key.type, key.timeNs),
-      parentSpanId: this.rootSpanId!,
-      startNs,
-      endNs,
-      attributes,
-      status,
-      events,
-    };
+    return this.child(AUTH_SPAN, [key.type, key.timeNs], { startNs, endNs, attributes, status, events });
   }
 
   private dhcpSpan(ip: IpFact): SpanPlan {
-    const traceId = this.traceId!;
     const attributes = this.childAttributes(ip.attributes, ip.timeNs);
     ip.exported = true;
     ip.attributes = undefined;
-    return {
-      name: DHCP_SPAN,
-      traceId,
-      spanId: sessionSpanId(traceId, DHCP_SPAN, ip.ip),
-      parentSpanId: this.rootSpanId!,
-      startNs: ip.timeNs,
-      endNs: ip.timeNs,
-      attributes,
-      status: { code: SpanStatusCode.OK },
-      events: [],
-    };
+    return this.child(DHCP_SPAN, [ip.ip], { startNs: ip.timeNs, endNs: ip.timeNs, attributes, status: { code: SpanStatusCode.OK }, events: [] });
+  }
+
+  /** A span under this session's root; its id from its kind and what tells it apart from its siblings. */
+  private child(name: string, discriminators: (string | number | bigint)[], span: Omit<SpanPlan, 'name' | 'traceId' | 'spanId' | 'parentSpanId'>): SpanPlan {
+    const traceId = this.traceId!;
+    return { name, traceId, spanId: sessionSpanId(traceId, name, ...discriminators), parentSpanId: this.rootSpanId!, ...span };
   }
 
   private rootSpan(cause: EndCause): SpanPlan {
