@@ -17,6 +17,7 @@ type ReadableLogRecord = sdkLogs.ReadableLogRecord;
 
 const resource = resourceFromAttributes({ 'service.name': 'emit-test' });
 const LIMIT = 1024;
+const target = { resource, scope: { name: 'mist-otel-bridge', version: '1.0.0' }, attributeCountLimit: LIMIT };
 
 /** What the SDK's own Logger hands its processors for the same mapped logs. */
 function throughSdk(outputs: LogOutput[]): ReadableLogRecord[] {
@@ -43,7 +44,7 @@ function throughSdk(outputs: LogOutput[]): ReadableLogRecord[] {
 
 function throughEmitter(outputs: LogOutput[]): ReadableLogRecord[] {
   const records: ReadableLogRecord[] = [];
-  const emitter = new LogEmitter(resource, { name: 'mist-otel-bridge', version: '1.0.0' }, LIMIT, (r) => records.push(r));
+  const emitter = new LogEmitter(target, (r) => records.push(r));
   for (const out of outputs) emitter.emit(out);
   return records;
 }
@@ -138,7 +139,7 @@ function spansThroughSdk(outputs: SpanOutput[]): tracing.ReadableSpan[] {
 
 function spansThroughEmitter(outputs: SpanOutput[]): tracing.ReadableSpan[] {
   const spans: tracing.ReadableSpan[] = [];
-  const emitter = new SpanEmitter(resource, { name: 'mist-otel-bridge', version: '1.0.0' }, LIMIT, (s) => spans.push(s));
+  const emitter = new SpanEmitter(target, (s) => spans.push(s));
   for (const out of outputs) emitter.emit(out);
   return spans;
 }

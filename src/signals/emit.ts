@@ -9,6 +9,14 @@ import type { LogOutput } from '../mapping/types.js';
 type ReadableLogRecord = sdkLogs.ReadableLogRecord;
 type ReadableSpan = tracing.ReadableSpan;
 
+/** What every record a bridge emits carries: its resource and scope, and the SDK's attribute limit. */
+export interface EmitterTarget {
+  resource: Resource;
+  /** One object for all records: the serializers group records by scope identity. */
+  scope: InstrumentationScope;
+  attributeCountLimit: number;
+}
+
 /**
  * Mapped logs → the SDK's ReadableLogRecord, handed straight to the export queue.
  *
@@ -20,15 +28,13 @@ type ReadableSpan = tracing.ReadableSpan;
  */
 export class LogEmitter {
   constructor(
-    private readonly resource: Resource,
-    private readonly scope: InstrumentationScope,
-    private readonly attributeCountLimit: number,
+    private readonly target: EmitterTarget,
     private readonly sink: (record: ReadableLogRecord) => void,
   ) {}
 
   emit(out: LogOutput): void {
     // Like the SDK: the first attributes (in insertion order) stay, the rest are counted as dropped.
-    const { attributes, dropped } = limited(out.attributes, this.attributeCountLimit, false);
+    const { attributes, dropped } = limited(out.attributes, this.target.attributeCountLimit, false);
     this.sink({
       hrTime: nsToHrTime(out.timeNs),
       hrTimeObserved: nsToHrTime(out.observedNs),
@@ -36,8 +42,8 @@ export class LogEmitter {
       severityText: out.severityText,
       body: out.body,
       eventName: out.eventName,
-      resource: this.resource,
-      instrumentationScope: this.scope,
+      resource: this.target.resource,
+      instrumentationScope: this.target.scope,
       attributes,
       droppedAttributesCount: dropped,
     });
@@ -72,9 +78,7 @@ const ATTRIBUTES_PER_EVENT_LIMIT = 128;
  */
 export class SpanEmitter {
   constructor(
-    private readonly resource: Resource,
-    private readonly scope: InstrumentationScope,
-    private readonly attributeCountLimit: number,
+    private readonly target: EmitterTarget,
     private readonly sink: (span: ReadableSpan) => void,
   ) {}
 
@@ -83,7 +87,7 @@ export class SpanEmitter {
     const startTime = nsToHrTime(out.startNs);
     const ended = out.endNs < out.startNs ? out.startNs : out.endNs;
     const endTime = nsToHrTime(ended);
-    const { attributes, dropped } = limited(out.attributes, this.attributeCountLimit, true);
+    const { attributes, dropped } = limited(out.attributes, this.target.attributeCountLimit, true);
     const events = out.events.length > EVENT_COUNT_LIMIT ? out.events.slice(-EVENT_COUNT_LIMIT) : out.events;
     this.sink({
       name: out.name,
@@ -103,8 +107,8 @@ export class SpanEmitter {
       }),
       duration: nsToHrTime(ended - out.startNs),
       ended: true,
-      resource: this.resource,
-      instrumentationScope: this.scope,
+      resource: this.target.resource,
+      instrumentationScope: this.target.scope,
       droppedAttributesCount: dropped,
       droppedEventsCount: out.events.length - events.length,
       droppedLinksCount: 0,

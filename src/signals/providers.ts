@@ -59,20 +59,21 @@ export interface SignalOptions {
 }
 
 /**
- * One set of SDK providers per bridge instance (nothing global), so two bridges can run in one
- * process and tests see exactly their own telemetry.
+ * One meter provider and one pair of record emitters per bridge instance (nothing global), so
+ * two bridges can run in one process and tests see exactly their own telemetry.
  */
 export function createSignals(options: SignalOptions): Signals {
   const resource = buildResource();
+  // Mist events carry 20-60 fields; the SDK's default limit of 128 attributes would be reached
+  // by nothing we emit today but would truncate silently if it were.
+  const target = { resource, scope: { name: SCOPE_NAME, version: packageVersion }, attributeCountLimit: 1024 };
   const metricReader = new DrivenMetricReader(options.metricReaderOptions);
   const meterProvider = new sdkMetrics.MeterProvider({ resource, readers: [metricReader, ...(options.extraMetricReaders ?? [])] });
 
   return {
     resource,
-    // Mist events carry 20-60 fields; the SDK's default limit of 128 attributes would be
-    // reached by nothing we emit today but would truncate silently if it were.
-    logs: new LogEmitter(resource, { name: SCOPE_NAME, version: packageVersion }, 1024, options.sinks.logs),
-    spans: new SpanEmitter(resource, { name: SCOPE_NAME, version: packageVersion }, 1024, options.sinks.spans),
+    logs: new LogEmitter(target, options.sinks.logs),
+    spans: new SpanEmitter(target, options.sinks.spans),
     meter: meterProvider.getMeter(SCOPE_NAME, packageVersion),
     selfMeter: meterProvider.getMeter(SELF_SCOPE_NAME, packageVersion),
     metricReader,
