@@ -275,13 +275,15 @@ export class Journal {
 function pack(batch: PendingAppend[]): CommitBatch {
   let total = 0;
   for (const p of batch) total += p.body.byteLength;
-  const data = new Uint8Array(total);
-  const ends: number[] = new Array(batch.length);
+  const packed: CommitBatch = { topics: [], receivedNs: [], sizes: [], ends: [], data: new Uint8Array(total) };
   let at = 0;
-  batch.forEach((p, i) => {
-    data.set(p.body, at);
+  for (const p of batch) {
+    packed.data.set(p.body, at);
     at += p.body.byteLength;
-    ends[i] = at;
-  });
-  return { topics: batch.map((p) => p.topic), receivedNs: batch.map((p) => p.receivedNs), sizes: batch.map((p) => p.size), ends, data };
+    packed.topics.push(p.topic);
+    packed.receivedNs.push(p.receivedNs);
+    packed.sizes.push(p.size);
+    packed.ends.push(at);
+  }
+  return packed;
 }
