@@ -164,6 +164,23 @@ function productionFlags() {
 }
 const PRODUCTION_FLAGS = productionFlags();
 
+/**
+ * A server's CPU time from now on: `charge(r)` sets the round's `cpuMs` (the whole process) and
+ * `mainCpuMs` (its main thread) to what it used since.
+ */
+function cpuMeter(pid) {
+  const processStartMs = cpuMs(pid);
+  const mainStartMs = cpuMs(pid, { mainThread: true });
+  return {
+    processStartMs,
+    charge(r) {
+      r.cpuMs = cpuMs(pid) - processStartMs;
+      r.mainCpuMs = cpuMs(pid, { mainThread: true }) - mainStartMs;
+      return r;
+    },
+  };
+}
+
 class Bridge {
   static async start(receiver, { label, extraEnv = {}, profile = false }) {
     const port = await freePort();
@@ -450,8 +467,7 @@ async function throughput(ctx, name, list) {
   const cpu = { floorMs: 0, bridgeMs: 0 };
 
   const bridgeRound = async (seconds) => {
-    const c0 = cpuMs(bridge.pid);
-    const m0 = cpuMs(bridge.pid, { mainThread: true });
+    const meter = cpuMeter(bridge.pid);
     const r = await load(bridge.url, list, { seconds, yields });
     const c1 = cpuMs(bridge.pid);
     expect = addExpect(expect, r.expect);
@@ -461,19 +477,13 @@ async function throughput(ctx, name, list) {
     // schedule (up to 1 s for a last partial batch) is not work and is not charged.
     r.waitMs = await receiver.waitForLogs(base.logs + expect.min.logs, DRAIN_TIMEOUT_MS);
     if (r.waitMs === undefined) throw new Error(`${name}: export did not catch up within ${DRAIN_TIMEOUT_MS} ms`);
-    const c2 = cpuMs(bridge.pid);
-    r.drainMs = Math.min(r.waitMs, c2 - c1);
-    r.cpuMs = c2 - c0;
-    r.mainCpuMs = cpuMs(bridge.pid, { mainThread: true }) - m0;
+    meter.charge(r);
+    r.drainMs = Math.min(r.waitMs, meter.processStartMs + r.cpuMs - c1);
     return r;
   };
   const floorRound = async (seconds) => {
-    const c0 = cpuMs(floor.pid);
-    const m0 = cpuMs(floor.pid, { mainThread: true });
-    const r = await load(floor.url, list, { seconds });
-    r.cpuMs = cpuMs(floor.pid) - c0;
-    r.mainCpuMs = cpuMs(floor.pid, { mainThread: true }) - m0;
-    return r;
+    const meter = cpuMeter(floor.pid);
+    return meter.charge(await load(floor.url, list, { seconds }));
   };
 
   await floorRound(WARMUP_SECONDS);
@@ -510,16 +520,10 @@ async function fixedRate(ctx, list) {
   const mem = watchMemory(bridge.pid);
   await load(floor.url, list, { seconds: WARMUP_SECONDS, rate: RATE });
   const warm = await load(bridge.url, list, { seconds: WARMUP_SECONDS, rate: RATE, yields });
-  const f0 = cpuMs(floor.pid);
-  const fm0 = cpuMs(floor.pid, { mainThread: true });
-  const f = await load(floor.url, list, { seconds: RATE_SECONDS, rate: RATE });
-  f.cpuMs = cpuMs(floor.pid) - f0;
-  f.mainCpuMs = cpuMs(floor.pid, { mainThread: true }) - fm0;
-  const c0 = cpuMs(bridge.pid);
-  const m0 = cpuMs(bridge.pid, { mainThread: true });
-  const b = await load(bridge.url, list, { seconds: RATE_SECONDS, rate: RATE, yields });
-  b.cpuMs = cpuMs(bridge.pid) - c0;
-  b.mainCpuMs = cpuMs(bridge.pid, { mainThread: true }) - m0;
+  const floorMeter = cpuMeter(floor.pid);
+  const f = floorMeter.charge(await load(floor.url, list, { seconds: RATE_SECONDS, rate: RATE }));
+  const bridgeMeter = cpuMeter(bridge.pid);
+  const b = bridgeMeter.charge(await load(bridge.url, list, { seconds: RATE_SECONDS, rate: RATE, yields }));
   const peakKiB = mem.stop();
   const check = await verify(receiver, bridge, base, addExpect(warm.expect, b.expect));
   return {
@@ -547,12 +551,9 @@ async function outage(ctx, list) {
     receiver.fail(0);
   }, (OUTAGE.before + OUTAGE.down) * 1000);
   let r;
-  const c0 = cpuMs(bridge.pid);
-  const m0 = cpuMs(bridge.pid, { mainThread: true });
+  const meter = cpuMeter(bridge.pid);
   try {
-    r = await load(bridge.url, list, { seconds: total, rate: RATE, yields });
-    r.cpuMs = cpuMs(bridge.pid) - c0;
-    r.mainCpuMs = cpuMs(bridge.pid, { mainThread: true }) - m0;
+    r = meter.charge(await load(bridge.url, list, { seconds: total, rate: RATE, yields }));
   } finally {
     clearTimeout(down);
     clearTimeout(up);
