@@ -107,7 +107,8 @@ export function createSelfTelemetry(meter: Meter, gauges: SelfGauges): SelfTelem
     signatureFailure: (reason) => signatureFailures.add(1, { reason }),
     events(topic, accepted, dups, failed) {
       if (accepted > 0) {
-        // Topics come from senders: past the SDK's own cardinality limit they share its overflow series.
+        // Topics come from senders: past the SDK's default cardinality limit (the /metrics reader's)
+        // they share the SDK's overflow series.
         const key = eventCounts.has(topic) || eventCounts.size < MAX_TOPICS - 1 ? topic : OVERFLOW;
         eventCounts.set(key, (eventCounts.get(key) ?? 0) + accepted);
       }
