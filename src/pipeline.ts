@@ -1,5 +1,7 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import type { logs as sdkLogs, metrics as sdkMetrics, tracing } from '@opentelemetry/sdk-node';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { MetricReader } from '@opentelemetry/sdk-metrics';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { BridgeConfig } from './config/schema.js';
 import type { Watermarks } from './durability/journal.js';
 import type { Envelope } from './envelope/decode.js';
@@ -11,9 +13,6 @@ import { EventTimeGauges, MAX_SERIES } from './signals/metrics.js';
 import type { MetricRecorder, SessionObserver } from './signals/hooks.js';
 import { createSignals, type Signals } from './signals/providers.js';
 import type { ExportSignal, SelfTelemetry } from './self/telemetry.js';
-
-type ReadableLogRecord = sdkLogs.ReadableLogRecord;
-type ReadableSpan = tracing.ReadableSpan;
 
 function outcome(result: ExportResult): ExportOutcome {
   if (result.code === ExportResultCode.SUCCESS) return { ok: true };
@@ -83,7 +82,7 @@ export class Pipeline {
     private readonly mapper: EventMapper,
     private readonly exporters: Exporters,
     private readonly log: Logger,
-    extraMetricReaders: sdkMetrics.MetricReader[] = [],
+    extraMetricReaders: MetricReader[] = [],
   ) {
     const { export: ex } = config;
     const retry = { retryInitialMs: ex.retryInitialMs, retryMaxMs: ex.retryMaxMs, maxBatchSize: ex.maxBatchSize };

@@ -1,8 +1,7 @@
-import { context, trace, TraceFlags } from '@opentelemetry/api';
-import { SeverityNumber, type AnyValueMap } from '@opentelemetry/api-logs';
+import { context, trace, TraceFlags, SeverityNumber, type Attributes } from '@opentelemetry/api';
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { LoggerProvider, type ReadableLogRecord, type SdkLogRecord } from '@opentelemetry/sdk-logs';
+import { LoggerProvider, type ReadableLogRecord, type ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import { describe, expect, it } from 'vitest';
 import { createLogsSerializer } from './logs-serializer.js';
 
@@ -14,7 +13,7 @@ function records(emit: (logger: ReturnType<LoggerProvider['getLogger']>, other: 
     logRecordLimits: { attributeCountLimit: 1024 },
     processors: [
       {
-        onEmit: (r: SdkLogRecord) => void out.push(r),
+        onEmit: (r: ReadWriteLogRecord) => void out.push(r),
         forceFlush: async () => {},
         shutdown: async () => {},
       },
@@ -24,8 +23,8 @@ function records(emit: (logger: ReturnType<LoggerProvider['getLogger']>, other: 
   return out;
 }
 
-function attributes(i: number): AnyValueMap {
-  const nested = Object.create(null) as AnyValueMap;
+function attributes(i: number): Attributes {
+  const nested = Object.create(null) as Attributes;
   nested['status'] = i % 2 ? 'open' : 'resolved';
   nested['__proto__'] = 'plain data';
   return {

@@ -1,6 +1,5 @@
-import { SeverityNumber } from '@opentelemetry/api-logs';
+import { SeverityNumber } from '@opentelemetry/api';
 import { ProtobufLogsSerializer, type IExportLogsServiceResponse, type ISerializer } from '@opentelemetry/otlp-transformer';
-import { hexToBinary } from '@opentelemetry/otlp-transformer/build/src/common/hex-to-binary.js';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
@@ -11,6 +10,7 @@ import {
   writeHrTimeAsFixed64,
   writeInstrumentationScope,
   writeResource,
+  hexToBinary,
 } from './protobuf-fields.js';
 import type { BufferProtobufWriter } from './protobuf-writer.js';
 

@@ -1,14 +1,14 @@
-import type { Attributes, HrTime } from '@opentelemetry/api';
-import type { AnyValue, AnyValueMap } from '@opentelemetry/api-logs';
+import type { Attributes, HrTime, AnyValue } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import { BufferProtobufWriter } from './protobuf-writer.js';
 
 /*
- * The field functions of @opentelemetry/otlp-transformer's common-serializer.js (common.proto,
- * resource.proto), field for field, for the bridge's writer only: the SDK's own are also called
+ * A deliberate private copy of the field functions of @opentelemetry/otlp-transformer's internal
+ * common-serializer (common.proto, resource.proto), field for field, for the bridge's writer
+ * only. The package exports only whole serializers, and its own field functions are also called
  * by its metrics serializer with its writer and its size estimator, so in the bridge process the
- * writes inside them go through polymorphic call sites; these see one writer class. Two changes
+ * writes inside them would go through polymorphic call sites; these see one writer class. Two changes
  * that leave the bytes alone: attribute keys come from Object.keys (the own enumerable keys, in
  * the order of the SDK's for-in with hasOwnProperty, without the per-key check), and the
  * encoded keys of attributes are cached (keyPrefix). Tests hold the bytes to the SDK's
@@ -27,6 +27,11 @@ export function writeHrTimeAsFixed64(writer: BufferProtobufWriter, hrTime: HrTim
   const low = (fromLower >>> 0) + (((fromUpper & 0xffff) * 0x10000) >>> 0) + nanos;
   const high = (Math.floor(fromLower / 0x100000000) + ((fromUpper / 0x10000) >>> 0) + Math.floor(low / 0x100000000)) >>> 0;
   writer.writeFixed64(low >>> 0, high);
+}
+
+/** Trace and span ids, hex in the SDK's records, as bytes (the SDK's hexToBinary, natively). */
+export function hexToBinary(hex: string): Uint8Array {
+  return Buffer.from(hex, 'hex');
 }
 
 /**
@@ -57,7 +62,7 @@ function writeKeyPrefix(writer: BufferProtobufWriter, key: string): void {
 }
 
 /** repeated KeyValue at fieldNumber: own enumerable keys, in for-in order. */
-export function writeAttributes(writer: BufferProtobufWriter, attributes: Attributes | AnyValueMap, fieldNumber: number, cacheKeys = true): void {
+export function writeAttributes(writer: BufferProtobufWriter, attributes: Attributes | Attributes, fieldNumber: number, cacheKeys = true): void {
   const keys = Object.keys(attributes);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
@@ -122,7 +127,7 @@ export function writeAnyValue(writer: BufferProtobufWriter, value: AnyValue): vo
     writer.writeTag(6, 2); // kvlist_value
     const start = writer.startLengthDelimited();
     const startPos = writer.pos;
-    writeAttributes(writer, value as AnyValueMap, 1, false); // KeyValueList.values
+    writeAttributes(writer, value as Attributes, 1, false); // KeyValueList.values
     writer.finishLengthDelimited(start, writer.pos - startPos);
   }
 }
@@ -130,7 +135,7 @@ export function writeAnyValue(writer: BufferProtobufWriter, value: AnyValue): vo
 /** An InstrumentationScope message with its tag. */
 export function writeInstrumentationScope(
   writer: BufferProtobufWriter,
-  scope: InstrumentationScope & { attributes?: AnyValueMap; droppedAttributesCount?: number },
+  scope: InstrumentationScope & { attributes?: Attributes; droppedAttributesCount?: number },
   fieldNumber: number,
 ): void {
   writer.writeTag(fieldNumber, 2);

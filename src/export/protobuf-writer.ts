@@ -1,5 +1,3 @@
-import type { IProtobufWriter } from '@opentelemetry/otlp-transformer/build/src/common/protobuf/i-protobuf-writer.js';
-
 /** Strings up to this many UTF-16 units are copied by a JavaScript loop when they are ASCII;
  * below it the loop beats the fixed cost of a native call (bench: about 65 ns per
  * Buffer#write, 2-3 ns per character for the loop). Must stay under 43 so that even a string of
@@ -10,10 +8,11 @@ const SHORT_STRING = 24;
 const RESERVE_LIMIT = 0x10000;
 
 /**
- * The protobuf writer of @opentelemetry/otlp-transformer (build/src/common/protobuf/
- * protobuf-writer.js) over a Node Buffer, writing the same bytes for every method (a test holds
- * it to the SDK's writer), so the SDK's field functions (writeAttributes, writeResource, …) can
- * write through it.
+ * A protobuf writer over a Node Buffer with the method set of @opentelemetry/otlp-transformer's
+ * internal ProtobufWriter, so the field functions of ./protobuf-fields.ts (copies of the SDK's)
+ * read like the SDK's. Its wire format is held to protobufjs's writer and its UTF-8 to
+ * TextEncoder's (protobuf-writer.test.ts); the serializers built on it are held to the SDK's
+ * public serializers byte for byte.
  *
  * The difference is writeString: the SDK's scans every string in JavaScript to see whether it is
  * ASCII and then copies it character by character (TextEncoder#encode plus a copy otherwise),
@@ -23,7 +22,7 @@ const RESERVE_LIMIT = 0x10000;
  * UTF-16 length, and the length is patched in afterwards, moving the bytes only when non-ASCII
  * characters made the length's varint longer than reserved.
  */
-export class BufferProtobufWriter implements IProtobufWriter {
+export class BufferProtobufWriter {
   pos = 0;
   private buffer: Buffer;
   private view: DataView;

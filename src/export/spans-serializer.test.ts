@@ -1,16 +1,16 @@
 import { context, createTraceState, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Link } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, type ReadableSpan, type SpanLimits } from '@opentelemetry/sdk-trace-base';
+import { TracerProvider, type ReadableSpan, type SpanLimits } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
 import { createSpansSerializer } from './spans-serializer.js';
 
-type Tracer = ReturnType<BasicTracerProvider['getTracer']>;
+type Tracer = ReturnType<TracerProvider['getTracer']>;
 
 /** Real SDK spans, as the bridge's span processor receives them when they end. */
 function spans(resourceAttributes: Attributes, schemaUrl: string | undefined, spanLimits: SpanLimits, make: (tracers: Tracer[]) => void): ReadableSpan[] {
   const out: ReadableSpan[] = [];
-  const provider = new BasicTracerProvider({
+  const provider = new TracerProvider({
     resource: resourceFromAttributes(resourceAttributes, schemaUrl ? { schemaUrl } : undefined),
     spanLimits,
     spanProcessors: [

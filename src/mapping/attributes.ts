@@ -1,4 +1,4 @@
-import type { AnyValue, AnyValueMap } from '@opentelemetry/api-logs';
+import type { AnyValue, Attributes } from '@opentelemetry/api';
 
 export const ATTRIBUTE_PREFIX = 'mist.';
 
@@ -23,7 +23,7 @@ export function toAnyValue(value: unknown): AnyValue | undefined {
         }
         return out;
       }
-      const out = Object.create(null) as AnyValueMap;
+      const out = Object.create(null) as Attributes;
       for (const key of Object.keys(value)) {
         const v = toAnyValue((value as Record<string, unknown>)[key]);
         if (v !== undefined) out[key] = v;
@@ -52,8 +52,8 @@ function attributeKey(field: string): string {
 }
 
 /** Every field of an event as `mist.<field>`; nulls are left out. */
-export function eventAttributes(event: Record<string, unknown>): AnyValueMap {
-  const out = Object.create(null) as AnyValueMap;
+export function eventAttributes(event: Record<string, unknown>): Attributes {
+  const out = Object.create(null) as Attributes;
   for (const key of Object.keys(event)) {
     const v = toAnyValue(event[key]);
     if (v !== undefined) out[attributeKey(key)] = v;

@@ -1,4 +1,4 @@
-import { SeverityNumber, type AnyValue, type AnyValueMap } from '@opentelemetry/api-logs';
+import { SeverityNumber, type AnyValue, type Attributes } from '@opentelemetry/api';
 import { toEpochNs } from '../envelope/time.js';
 import { ATTRIBUTE_PREFIX, eventAttributes, toAnyValue } from './attributes.js';
 import { compileAlternatives, compileFieldRef, isPresent, toNumber, toText, type Getter } from './fields.js';
@@ -239,7 +239,7 @@ function compileTrace(topic: string, spec: TraceSpec): (event: Record<string, un
       const v = get(event, event);
       if (v !== undefined) vals[k] = v;
     }
-    const attrs = Object.create(null) as AnyValueMap;
+    const attrs = Object.create(null) as Attributes;
     for (const [k, get] of attributes) {
       const v = toAnyValue(get(event, event));
       if (v !== undefined) attrs[k] = v;

@@ -1,4 +1,4 @@
-import type { AnyValue, AnyValueMap } from '@opentelemetry/api-logs';
+import type { AnyValue, Attributes } from '@opentelemetry/api';
 
 /** The typed boundary between mapping and signals: what one Mist event turns into. */
 
@@ -10,7 +10,7 @@ export interface LogOutput {
   severityNumber: number;
   severityText: string;
   body: AnyValue;
-  attributes: AnyValueMap;
+  attributes: Attributes;
 }
 
 export type MetricAttributes = Record<string, string | number | boolean>;
@@ -43,5 +43,5 @@ export interface TraceContribution {
   role: string;
   timeNs: bigint;
   values: Record<string, unknown>;
-  attributes: AnyValueMap;
+  attributes: Attributes;
 }

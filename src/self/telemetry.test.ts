@@ -1,4 +1,4 @@
-import { metrics as sdkMetrics } from '@opentelemetry/sdk-node';
+import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import { DrivenMetricReader } from '../signals/providers.js';
 import { createSelfTelemetry } from './telemetry.js';

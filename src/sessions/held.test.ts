@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { AnyValueMap } from '@opentelemetry/api-logs';
+import type { Attributes } from '@opentelemetry/api';
 import { holdAttributes, Interner, spanAttributes } from './held.js';
 
-const map = (o: Record<string, unknown>) => Object.assign(Object.create(null), o) as AnyValueMap;
+const map = (o: Record<string, unknown>) => Object.assign(Object.create(null), o) as Attributes;
 
 describe('held attributes', () => {
   it('give back the span attributes in the mapping order, primitives and lists of one type only', () => {

@@ -1,5 +1,4 @@
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
-import type { AnyValueMap } from '@opentelemetry/api-logs';
 
 /**
  * A fact's span attributes as the tracker holds them until its span goes out: one array, the
@@ -127,7 +126,7 @@ const scratch: unknown[] = [];
  * Span attributes take primitives and arrays of one primitive type; nested maps are dropped.
  * Converted once, on arrival, in the mapping's key order.
  */
-export function holdAttributes(map: AnyValueMap, interner: Interner): HeldAttributes {
+export function holdAttributes(map: Attributes, interner: Interner): HeldAttributes {
   let list = interner.empty;
   scratch.length = 1;
   for (const key of Object.keys(map)) {

@@ -1,5 +1,5 @@
 import { SpanStatusCode } from '@opentelemetry/api';
-import type { tracing } from '@opentelemetry/sdk-node';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../log/logger.js';
@@ -7,7 +7,6 @@ import type { TraceContribution } from '../mapping/types.js';
 import { createSignals } from '../signals/providers.js';
 import { SessionTracker, type SessionLimits } from './tracker.js';
 
-type ReadableSpan = tracing.ReadableSpan;
 
 const ORG = '6f4bf402-45f9-4d1a-a1b7-1c3a9e0e7a11';
 const SITE = '978c48e6-6ef6-11e6-8bbf-02e208b2d34f';

@@ -1,13 +1,10 @@
 import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type SpanContext, type SpanStatus } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
-import type { logs as sdkLogs, tracing } from '@opentelemetry/sdk-node';
-import type { AnyValueMap } from '@opentelemetry/api-logs';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { nsToHrTime } from '../envelope/time.js';
 import type { LogOutput } from '../mapping/types.js';
-
-type ReadableLogRecord = sdkLogs.ReadableLogRecord;
-type ReadableSpan = tracing.ReadableSpan;
 
 /** What every record a bridge emits carries: its resource and scope, and the SDK's attribute limit. */
 export interface EmitterTarget {
@@ -34,7 +31,7 @@ export class LogEmitter {
 
   emit(out: LogOutput): void {
     // Like the SDK: the first attributes (in insertion order) stay, the rest are counted as dropped.
-    const { attributes, dropped } = limited(out.attributes, this.target.attributeCountLimit, false);
+    const { attributes, dropped } = limited(out.attributes, this.target.attributeCountLimit, 'log');
     this.sink({
       hrTime: nsToHrTime(out.timeNs),
       hrTimeObserved: nsToHrTime(out.observedNs),
@@ -87,7 +84,7 @@ export class SpanEmitter {
     const startTime = nsToHrTime(out.startNs);
     const ended = out.endNs < out.startNs ? out.startNs : out.endNs;
     const endTime = nsToHrTime(ended);
-    const { attributes, dropped } = limited(out.attributes, this.target.attributeCountLimit, true);
+    const { attributes, dropped } = limited(out.attributes, this.target.attributeCountLimit, 'span');
     const events = out.events.length > EVENT_COUNT_LIMIT ? out.events.slice(-EVENT_COUNT_LIMIT) : out.events;
     this.sink({
       name: out.name,
@@ -102,7 +99,7 @@ export class SpanEmitter {
       attributes,
       links: [],
       events: events.map((e) => {
-        const held = limited(e.attributes, ATTRIBUTES_PER_EVENT_LIMIT, false);
+        const held = limited(e.attributes, ATTRIBUTES_PER_EVENT_LIMIT, 'event');
         return { name: e.name, attributes: held.attributes, time: nsToHrTime(e.timeNs), droppedAttributesCount: held.dropped };
       }),
       duration: nsToHrTime(ended - out.startNs),
@@ -117,25 +114,55 @@ export class SpanEmitter {
 }
 
 /**
- * The first `limit` attributes, and how many more there were. A span's attributes skip null and
- * undefined values; an event's and a log record's keep them (as the SDK's setAttribute,
- * addEvent and LogRecordImpl do). A copy has no prototype: keys come from payloads.
+ * The first `limit` attributes, and how many more there were, by the rules of the SDK's own
+ * record builders (@opentelemetry/core's attribute functions):
+ * - `log` (LogRecordImpl's setAttribute): an undefined value or an empty key is left out without
+ *   being counted; every other value is an AnyValue the mapping built and is kept, null included.
+ * - `span` (the Tracer's cleanAttributes): an undefined value is left out; an empty key is
+ *   counted as dropped.
+ * - `event` (addEvent's cleanSimpleAttributes): as `span`, and a value that is not a string,
+ *   number, boolean or homogeneous array of them is counted as dropped.
+ * The input is returned as it is when nothing is left out; a copy has no prototype (keys come
+ * from payloads).
  */
-function limited<T extends Attributes | AnyValueMap>(attributes: T, limit: number, skipNullish: boolean): { attributes: T; dropped: number } {
+function limited(attributes: Attributes, limit: number, rule: 'log' | 'span' | 'event'): { attributes: Attributes; dropped: number } {
   let count = 0;
   let holes = false;
   for (const key in attributes) {
-    if (skipNullish && attributes[key] == null) holes = true;
+    const value = attributes[key];
+    if (value === undefined || key === '' || (rule === 'event' && !isSimple(value))) holes = true;
     else count += 1;
   }
   if (count <= limit && !holes) return { attributes, dropped: 0 };
-  const kept = Object.create(null) as T;
+  const kept = Object.create(null) as Attributes;
   let n = 0;
+  let dropped = 0;
   for (const key in attributes) {
-    const v = attributes[key];
-    if (skipNullish && v == null) continue;
-    if (n++ >= limit) break;
-    kept[key] = v;
+    const value = attributes[key];
+    if (value === undefined || (rule === 'log' && key === '')) continue;
+    if (n >= limit || key === '' || (rule === 'event' && !isSimple(value))) {
+      dropped += 1;
+      continue;
+    }
+    kept[key] = value;
+    n += 1;
   }
-  return { attributes: kept, dropped: Math.max(0, count - limit) };
+  return { attributes: kept, dropped };
+}
+
+function isSimple(value: unknown): boolean {
+  if (!Array.isArray(value)) return isPrimitive(typeof value);
+  let type: string | undefined;
+  for (const element of value as unknown[]) {
+    if (element == null) continue;
+    const t = typeof element;
+    if (t === type) continue;
+    if (type !== undefined || !isPrimitive(t)) return false;
+    type = t;
+  }
+  return true;
+}
+
+function isPrimitive(type: string): boolean {
+  return type === 'string' || type === 'number' || type === 'boolean';
 }

@@ -1,5 +1,4 @@
-import type { Meter } from '@opentelemetry/api';
-import type { Tracer } from '@opentelemetry/api';
+import type { Meter, Tracer } from '@opentelemetry/api';
 import type { MetricOutput, TraceContribution } from '../mapping/types.js';
 
 /** Records mapped metric values on SDK instruments (src/signals/metrics). */

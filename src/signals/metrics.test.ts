@@ -1,4 +1,4 @@
-import { metrics as sdkMetrics } from '@opentelemetry/sdk-node';
+import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import type { MetricDeclaration } from '../mapping/loader.js';
 import { createMetricRecorder, EventTimeGauges, MAX_SERIES, SAMPLE_HOLD_NS } from './metrics.js';

@@ -1,6 +1,6 @@
 import { ValueType, type Attributes, type Counter, type Histogram, type Meter } from '@opentelemetry/api';
 import { emptyResource } from '@opentelemetry/resources';
-import { metrics as sdkMetrics } from '@opentelemetry/sdk-node';
+import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import { nsToHrTime, nowNs } from '../envelope/time.js';
 import type { MetricDeclaration } from '../mapping/loader.js';
 import type { MetricOutput } from '../mapping/types.js';

@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
-import { metrics as sdkMetrics, type logs as sdkLogs, type tracing } from '@opentelemetry/sdk-node';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import * as sdkMetrics from '@opentelemetry/sdk-metrics';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { packageVersion } from '../package-root.js';
 import { LogEmitter, SpanEmitter } from './emit.js';
 
-type ReadableLogRecord = sdkLogs.ReadableLogRecord;
-type ReadableSpan = tracing.ReadableSpan;
 
 export const SCOPE_NAME = 'mist-otel-bridge';
 /** The scope of what the bridge reports about itself (src/self). */

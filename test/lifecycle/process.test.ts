@@ -1,4 +1,9 @@
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { postDelivery } from '../support/mist-client.js';
 import { type OtlpReceiver } from '../support/otlp-receiver.js';
@@ -57,6 +62,52 @@ describe('the bridge process', () => {
     const got = receiver.logs.filter((l) => l.attributes['mist.topic'] === 'shutdown-flush');
     expect(got.map((l) => l.attributes['mist.seq']).sort((a, b) => Number(a) - Number(b))).toEqual(events.map((e) => e.seq));
   });
+});
+
+describe('npm start', () => {
+  it('builds and runs the compiled bridge; SIGTERM to npm stops it with exit 0 and the journal on disk', async () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const dir = mkdtempSync(join(tmpdir(), 'npm-start-'));
+    try {
+      const npm = spawn('npm', ['start', '--silent'], {
+        cwd: root,
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? dir,
+          MIST_WEBHOOK_SECRET: 'k',
+          MIST_BRIDGE_HOST: '127.0.0.1',
+          MIST_BRIDGE_PORT: '0',
+          MIST_BRIDGE_DATA_DIR: dir,
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let err = '';
+      npm.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+      const exited = once(npm, 'exit');
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`npm start did not listen within 60 s:\n${err}`)), 60_000);
+        npm.stderr!.on('data', () => {
+          const m = /"msg":"listening".*?"port":(\d+)/.exec(err);
+          if (m) {
+            clearTimeout(timer);
+            resolve(`http://127.0.0.1:${m[1]}`);
+          }
+        });
+      });
+      expect((await fetch(url + '/healthz')).status).toBe(200);
+      expect((await postDelivery(url + '/mist/webhook', { topic: 'npm-start', events: [{ timestamp: 1700000000 }] }, { secret: 'k' })).status).toBe(200);
+      npm.kill('SIGTERM');
+      const [code] = await exited;
+      expect(code).toBe(0);
+      // The bridge itself is gone, not only npm: nothing answers on its port any more.
+      await expect(fetch(url + '/healthz')).rejects.toThrow();
+      expect(existsSync(join(dir, 'journal.sqlite'))).toBe(true);
+      expect(err).not.toMatch(/Assertion failed|Segmentation|core dumped/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
 
 describe('resource attributes', () => {

@@ -6,8 +6,7 @@
 import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, ValueType, trace } from '@opentelemetry/api';
-import { SeverityNumber } from '@opentelemetry/api-logs';
+import { ROOT_CONTEXT, SeverityNumber, SpanKind, SpanStatusCode, TraceFlags, ValueType, trace } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import type { ExportResult } from '@opentelemetry/core';
 import { OTLPLogExporter as OTLPLogExporterJson } from '@opentelemetry/exporter-logs-otlp-http';
@@ -21,7 +20,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { AggregationType, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { TracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { startOtlpReceiver } from './otlp-receiver.js';
 import type { OtlpReceiver } from './otlp-receiver.js';
 
@@ -260,9 +259,9 @@ describe.each(VARIANTS)('traces via $protocol (gzip: $gzip)', (v) => {
   it(`round-trips a parent and a child span (${label(v)})`, async () => {
     const cfg = config(receiver, '/v1/traces', v);
     const exporter = v.protocol === 'json' ? new OTLPTraceExporterJson(cfg) : new OTLPTraceExporterProto(cfg);
-    const provider = new BasicTracerProvider({
+    const provider = new TracerProvider({
       resource: resourceFromAttributes(RESOURCE),
-      spanProcessors: [new SimpleSpanProcessor(exporter)],
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
     });
     const tracer = provider.getTracer('mist-otel-bridge/traces', '9.9.9');
 
