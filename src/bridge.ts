@@ -7,6 +7,7 @@ import { DurableIntake } from './durability/intake.js';
 import { Journal } from './durability/journal.js';
 import { createExporters } from './export/exporters.js';
 import { createIngress } from './ingress/app.js';
+import { closeSilentSockets } from './ingress/silent-sockets.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { loadMappings } from './mapping/loader.js';
 import { Pipeline } from './pipeline.js';
@@ -84,6 +85,7 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   http.requestTimeout = config.server.requestTimeoutMs;
   http.keepAliveTimeout = config.server.keepAliveTimeoutMs;
   http.maxConnections = config.server.maxConnections;
+  closeSilentSockets(http, config.server.idleSocketTimeoutMs);
 
   const { port } = http.address() as AddressInfo;
   const host = config.server.host;

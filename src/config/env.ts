@@ -38,6 +38,7 @@ export const ENV_VARIABLES: Record<string, [path: string, parse: Parse]> = {
   MIST_BRIDGE_PORT: ['server.port', integer],
   MIST_BRIDGE_PATH: ['server.path', text],
   MIST_BRIDGE_MAX_BODY_BYTES: ['server.maxBodyBytes', integer],
+  MIST_BRIDGE_IDLE_SOCKET_TIMEOUT_MS: ['server.idleSocketTimeoutMs', integer],
   MIST_BRIDGE_MAPPINGS_DIR: ['mappings.dir', nullableText],
   MIST_BRIDGE_LOG_LEVEL: ['log.level', text],
   MIST_BRIDGE_SESSIONS: ['sessions.enabled', boolean],

@@ -14,6 +14,7 @@ export const configSchema = z
         headersTimeoutMs: positiveInt,
         requestTimeoutMs: positiveInt,
         keepAliveTimeoutMs: positiveInt,
+        idleSocketTimeoutMs: positiveInt,
         maxConnections: positiveInt,
         maxInflightBodyBytes: positiveInt,
         shutdownTimeoutMs: positiveInt,
