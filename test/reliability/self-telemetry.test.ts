@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBridge } from '../../src/bridge.js';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log/logger.js';
+import { prometheusLabelName, prometheusSeriesNames, type OtlpMetricShape } from '../../src/self/prometheus-names.js';
 import { startTestBridge } from '../support/bridge-harness.js';
 import { postDelivery } from '../support/mist-client.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
@@ -66,10 +67,11 @@ describe('self-telemetry', () => {
       expect(s.get('mist_bridge_events_total{topic="self-b"}')).toBe(1);
       expect(s.get('mist_bridge_events_duplicates_total{topic="self-a"}')).toBe(2);
       expect(s.get('mist_bridge_export_records_total{signal="logs"}')).toBe(3);
-      expect(s.get('mist_bridge_export_duration_count{signal="logs"}')).toBeGreaterThan(0);
+      expect(s.get('mist_bridge_export_duration_seconds_count{signal="logs"}')).toBeGreaterThan(0);
       expect(s.get('mist_bridge_export_queued{signal="logs"}')).toBe(0);
       expect(s.has('mist_bridge_journal_deliveries{}')).toBe(true);
-      expect(s.has('mist_bridge_journal_size{}')).toBe(true);
+      expect(s.has('mist_bridge_journal_size_bytes{}')).toBe(true);
+      expect(text).toContain('# TYPE mist_bridge_export_duration_seconds histogram');
       // Only the bridge's own figures: the Mist-derived metrics go to the backend.
       expect([...s.keys()].every((k) => k.startsWith('mist_bridge_') || k.startsWith('target_info'))).toBe(true);
 
@@ -93,6 +95,18 @@ describe('self-telemetry', () => {
           'mist.bridge.dedup.entries',
         ]),
       );
+
+      // /metrics names every instrument as Prometheus names its OTLP copy (name, unit and type as
+      // received), so one dashboard works against either.
+      const shapes = new Map<string, OtlpMetricShape>(own.map((p) => [p.name, { name: p.name, unit: p.unit, kind: p.kind, monotonic: p.monotonic }]));
+      const served = samples(await (await fetch(bridge.address.url + '/metrics')).text());
+      const servedNames = new Set([...served.keys()].map((k) => k.slice(0, k.indexOf('{'))).filter((n) => n !== 'target_info'));
+      expect(servedNames).toEqual(new Set([...shapes.values()].flatMap(prometheusSeriesNames)));
+      const servedLabels = new Set(
+        [...served.keys()].filter((k) => !k.startsWith('target_info')).flatMap((k) => [...k.matchAll(/([a-z_]+)="/g)].map((m) => m[1]!)),
+      );
+      const otlpLabels = new Set(own.flatMap((p) => Object.keys(p.attributes).map(prometheusLabelName)));
+      expect(servedLabels).toEqual(new Set([...otlpLabels, 'le']));
     } finally {
       await bridge.stop();
     }
