@@ -4,7 +4,7 @@
  * which retry-a-promise libraries (p-retry, exponential-backoff) cannot express.
  */
 export class Backoff {
-  #failures = 0;
+  private failureCount = 0;
 
   constructor(
     private readonly initialMs: number,
@@ -14,18 +14,18 @@ export class Backoff {
 
   /** Failures since the last reset. */
   get failures(): number {
-    return this.#failures;
+    return this.failureCount;
   }
 
   /** The wait before the next try: initial·2^(failures−1), capped, of which the upper half is random. */
   next(): number {
-    this.#failures += 1;
-    const base = Math.min(this.maxMs, this.initialMs * 2 ** Math.min(this.#failures - 1, 30));
+    this.failureCount += 1;
+    const base = Math.min(this.maxMs, this.initialMs * 2 ** Math.min(this.failureCount - 1, 30));
     // The random half keeps bridges that lost Mist together from coming back in step.
     return Math.round(base / 2 + this.random() * (base / 2));
   }
 
   reset(): void {
-    this.#failures = 0;
+    this.failureCount = 0;
   }
 }

@@ -8,6 +8,7 @@ const REDACTED = '[redacted]';
  * leak it.
  */
 export class Secret {
+  // An ES private field, not a TypeScript one: spreading or Object.entries cannot reach it either.
   readonly #value: string;
 
   constructor(value: string) {

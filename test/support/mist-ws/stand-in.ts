@@ -78,24 +78,24 @@ export class MistWsStandIn {
   /** Data frames sent, counted once per connection they went to. */
   messagesPushed = 0;
 
-  readonly #server: Server;
-  readonly #wss: WebSocketServer;
-  readonly #token: string;
-  readonly #testIntervalMs: number;
-  readonly #connections = new Set<Connection>();
-  #refusal: { status: number; retryAfterSeconds: number | null } | null = null;
-  #refusals: RefusalRule[] = [];
-  #nextId = 1;
+  private readonly server: Server;
+  private readonly wss: WebSocketServer;
+  private readonly token: string;
+  private readonly testIntervalMs: number;
+  private readonly live = new Set<Connection>();
+  private refusal: { status: number; retryAfterSeconds: number | null } | null = null;
+  private refusals: RefusalRule[] = [];
+  private nextId = 1;
 
   private constructor(server: Server, options: MistWsStandInOptions) {
-    this.#server = server;
-    this.#token = options.token;
-    this.#testIntervalMs = options.testIntervalMs ?? 1000;
+    this.server = server;
+    this.token = options.token;
+    this.testIntervalMs = options.testIntervalMs ?? 1000;
     // Pongs are sent by hand so that a half-open connection can stop answering.
-    this.#wss = new WebSocketServer({ noServer: true, autoPong: false });
+    this.wss = new WebSocketServer({ noServer: true, autoPong: false });
     const { port } = server.address() as AddressInfo;
     this.url = `ws://127.0.0.1:${port}${STREAM_PATH}`;
-    server.on('upgrade', (req, socket, head) => this.#upgrade(req, socket, head));
+    server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
   }
 
   static async start(options: MistWsStandInOptions): Promise<MistWsStandIn> {
@@ -111,17 +111,17 @@ export class MistWsStandIn {
 
   /** Live connections, oldest first. */
   get connections(): StandInConnection[] {
-    return [...this.#connections];
+    return [...this.live];
   }
 
   /** Channels subscribed on live connections, sorted; a channel held by two connections appears twice. */
   subscriptions(): string[] {
-    return [...this.#connections].flatMap((c) => [...c.subscriptions]).sort();
+    return [...this.live].flatMap((c) => [...c.subscriptions]).sort();
   }
 
   /** Answer every upgrade with `status` (401, 403, 429…) until called with null. */
   refuseUpgrades(status: number | null, retryAfterSeconds: number | null = null): void {
-    this.#refusal = status === null ? null : { status, retryAfterSeconds };
+    this.refusal = status === null ? null : { status, retryAfterSeconds };
   }
 
   /** Refuse the next `times` subscriptions to matching channels (every one by default). */
@@ -131,7 +131,7 @@ export class MistWsStandIn {
     times = Infinity,
   ): void {
     const matches = typeof channel === 'string' ? (c: string) => c === channel : channel;
-    this.#refusals.push({ matches, reply, remaining: times });
+    this.refusals.push({ matches, reply, remaining: times });
   }
 
   /** Sends a data message to every connection subscribed to `channel`; returns how many got it. */
@@ -143,7 +143,7 @@ export class MistWsStandIn {
   publishRaw(channel: string, data: unknown): number {
     const frame = JSON.stringify({ event: 'data', channel, data });
     let sent = 0;
-    for (const connection of this.#connections) {
+    for (const connection of this.live) {
       if (connection.halfOpen || !connection.subscriptions.has(channel)) continue;
       connection.ws.send(frame);
       sent += 1;
@@ -154,33 +154,33 @@ export class MistWsStandIn {
 
   /** Cuts every connection mid-stream: the sockets are destroyed without a close frame. */
   dropConnections(): void {
-    for (const connection of this.#connections) connection.ws.terminate();
+    for (const connection of this.live) connection.ws.terminate();
   }
 
   /** The current connections stay open but go silent: no pong, no data, no answer to anything. */
   goHalfOpen(): void {
-    for (const connection of this.#connections) {
+    for (const connection of this.live) {
       connection.halfOpen = true;
       if (connection.testTimer !== null) clearInterval(connection.testTimer);
     }
   }
 
   async close(): Promise<void> {
-    for (const connection of this.#connections) connection.ws.terminate();
-    this.#server.closeAllConnections();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    this.#wss.close();
+    for (const connection of this.live) connection.ws.terminate();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.wss.close();
   }
 
-  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const authorization = req.headers.authorization;
     const attempt = (status: number) => this.upgrades.push({ at: Date.now(), status, authorization });
     if (new URL(req.url ?? '/', 'http://x').pathname !== STREAM_PATH) {
       attempt(404);
       return refuse(socket, 404, { detail: 'Not found.' });
     }
-    if (this.#refusal !== null) {
-      const { status, retryAfterSeconds } = this.#refusal;
+    if (this.refusal !== null) {
+      const { status, retryAfterSeconds } = this.refusal;
       attempt(status);
       const headers: Record<string, string> = retryAfterSeconds === null ? {} : { 'Retry-After': String(retryAfterSeconds) };
       return refuse(socket, status, { detail: `refused by the stand-in with ${status}` }, headers);
@@ -189,38 +189,38 @@ export class MistWsStandIn {
       attempt(401);
       return refuse(socket, 401, { detail: 'Authentication credentials were not provided.' });
     }
-    if (authorization !== `Token ${this.#token}`) {
+    if (authorization !== `Token ${this.token}`) {
       attempt(401);
       return refuse(socket, 401, { detail: 'Invalid token.' });
     }
     attempt(101);
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
   }
 
-  #accept(ws: WebSocket): void {
+  private accept(ws: WebSocket): void {
     const connection: Connection = {
-      id: this.#nextId++,
+      id: this.nextId++,
       ws,
       subscriptions: new Set(),
       received: [],
       halfOpen: false,
       testTimer: null,
     };
-    this.#connections.add(connection);
+    this.live.add(connection);
     ws.on('ping', (data) => {
       if (!connection.halfOpen) ws.pong(data);
     });
     ws.on('message', (data) => {
-      if (!connection.halfOpen) this.#message(connection, data.toString());
+      if (!connection.halfOpen) this.message(connection, data.toString());
     });
     ws.on('close', () => {
-      this.#connections.delete(connection);
+      this.live.delete(connection);
       if (connection.testTimer !== null) clearInterval(connection.testTimer);
     });
     ws.on('error', () => ws.terminate());
   }
 
-  #message(connection: Connection, text: string): void {
+  private message(connection: Connection, text: string): void {
     let message: unknown;
     try {
       message = JSON.parse(text);
@@ -229,7 +229,7 @@ export class MistWsStandIn {
     }
     connection.received.push(message);
     const { subscribe, unsubscribe } = (message ?? {}) as { subscribe?: unknown; unsubscribe?: unknown };
-    if (typeof subscribe === 'string') this.#subscribe(connection, subscribe);
+    if (typeof subscribe === 'string') this.subscribe(connection, subscribe);
     else if (typeof unsubscribe === 'string') {
       connection.subscriptions.delete(unsubscribe);
       if (unsubscribe === '/test' && connection.testTimer !== null) {
@@ -240,8 +240,8 @@ export class MistWsStandIn {
     }
   }
 
-  #subscribe(connection: Connection, channel: string): void {
-    const rule = this.#refusals.find((r) => r.remaining > 0 && r.matches(channel));
+  private subscribe(connection: Connection, channel: string): void {
+    const rule = this.refusals.find((r) => r.remaining > 0 && r.matches(channel));
     if (rule !== undefined) {
       rule.remaining -= 1;
       if (rule.reply === 'subscribe_failed') send(connection.ws, { event: 'subscribe_failed', channel, detail: 'denied' });
@@ -253,7 +253,7 @@ export class MistWsStandIn {
     if (channel === '/test' && connection.testTimer === null) {
       connection.testTimer = setInterval(() => {
         if (!connection.halfOpen) send(connection.ws, { event: 'data', channel: '/test', data: '1' });
-      }, this.#testIntervalMs);
+      }, this.testIntervalMs);
     }
   }
 }
