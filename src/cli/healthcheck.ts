@@ -1,7 +1,7 @@
 import type { BridgeConfig } from '../config/schema.js';
 
 /** Below the image's HEALTHCHECK --timeout, so a hung bridge is reported by us, not killed by Docker. */
-const TIMEOUT_MS = 2_500;
+export const PROBE_TIMEOUT_MS = 2_500;
 
 /** The URL of /healthz on the bridge that `server` configures, as seen from the same host. */
 export function healthzUrl(server: Pick<BridgeConfig['server'], 'host' | 'port'>): string {
@@ -25,7 +25,7 @@ export async function checkHealth(server: Pick<BridgeConfig['server'], 'host' | 
   if (server.port === 0) return { ok: false, message: 'server.port is 0 (an ephemeral port): there is no fixed address to probe' };
   const url = healthzUrl(server);
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+    const res = await fetch(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
     await res.body?.cancel();
     return res.status === 200 ? { ok: true, message: `${url}: ${res.status}` } : { ok: false, message: `${url} answered ${res.status}` };
   } catch (err) {
