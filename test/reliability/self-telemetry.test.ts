@@ -90,6 +90,7 @@ describe('self-telemetry', () => {
           'mist.bridge.journal.deliveries',
           'mist.bridge.journal.size',
           'mist.bridge.export.queued',
+          'mist.bridge.export.failing',
           'mist.bridge.dedup.entries',
         ]),
       );
@@ -133,7 +134,7 @@ describe('self-telemetry', () => {
       const deadline = Date.now() + 10_000;
       while ((await dropped()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect(await dropped()).toBe(1);
-      expect(lines.some((l) => l.includes('records dropped: the backend refused them permanently'))).toBe(true);
+      expect(lines.some((l) => l.includes('record dropped: the backend refused it as malformed on its own'))).toBe(true);
       receiver.failWith(null);
       await postDelivery(webhook, { topic: 'self-drop', events: [{ n: 2 }] });
       await receiver.waitFor(() => receiver.logs.some((l) => l.attributes['mist.topic'] === 'self-drop'));
