@@ -1,9 +1,9 @@
 // wrk, a native load generator, driving the benchmark's deliveries (wrk-deliveries.lua).
 //
-// autocannon runs in JavaScript and needs about a core itself; on a small machine it is then
-// what limits the floor. wrk sends and parses HTTP in C, and the script builds each signed
-// delivery with the bodies and rules of payloads.mjs (checked against it by checkWrk before a
-// run), so the servers get the same load for far less of the client's CPU.
+// autocannon sends and parses HTTP in JavaScript, in the harness process; on a small machine
+// its own CPU is then what limits the floor. wrk does that in C, and the script builds each
+// signed delivery with the bodies and rules of payloads.mjs (checked against it by checkWrk
+// before a run), so the servers get the same load for less of the client's CPU.
 //
 // What wrk cannot say: which of the deliveries it built were answered 2xx (it counts answers
 // and answers over 399, not per delivery, and counting in a Lua response() callback would make
@@ -132,7 +132,7 @@ export async function checkWrk({ bin, deliveries, secret, path, planFile }) {
     });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const seq = 7 * SEQ_BASE;
+  const seq = 7 * SEQ_BASE; // a range no round reaches
   const t0 = Date.now();
   try {
     await runWrk({
