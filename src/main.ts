@@ -10,12 +10,15 @@ import { MappingError } from './mapping/loader.js';
 const USAGE = `usage: mist-otel-bridge [start] [--config FILE]
        mist-otel-bridge check-mappings [DIR] [--config FILE]   validate mapping files (DIR: your mappings directory)
        mist-otel-bridge healthcheck [--config FILE]   exit 0 when the bridge this configuration describes answers GET /healthz
+       mist-otel-bridge webhook setup|list|ping|delete …      set up Mist's webhook over its API (webhook --help)
 
 Receives Juniper Mist webhooks and exports them as OpenTelemetry logs, metrics and traces.
 Configuration: config/default.yaml, overlaid by --config FILE (or the file MIST_BRIDGE_CONFIG names),
 overlaid by environment variables.`;
 
 async function main(): Promise<number> {
+  // `webhook` has options of its own, and needs no bridge configuration.
+  if (process.argv[2] === 'webhook') return (await import('./cli/webhook.js')).webhookCommand(process.argv.slice(3));
   const { values, positionals } = parseArgs({
     options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
     allowPositionals: true,
