@@ -37,8 +37,8 @@ export function resolveBaseUrl(raw: string | undefined): string {
   const value = raw?.trim() ?? '';
   if (value === '') return DEFAULT_BASE_URL;
   const key = cloudKey(value);
-  if (key) return `https://${MIST_CLOUDS[key]!}`;
-  if (/\s/.test(value)) throw new Error(`MIST_API_URL: "${value}" is neither a URL nor one of Mist's clouds (${cloudNames()})`);
+  if (key && MIST_CLOUDS[key]) return `https://${MIST_CLOUDS[key]}`;
+  if (key || /\s/.test(value)) throw new Error(`MIST_API_URL: "${value}" is neither a URL nor one of Mist's clouds (${cloudNames()})`);
   let url: URL;
   try {
     url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `https://${value}`);

@@ -92,7 +92,7 @@ export interface MistRest {
   /** The value for MIST_API_URL. */
   url: string;
   token: string;
-  /** The first org's id. */
+  /** The first org's id (empty when the token has no org). */
   orgId: string;
   orgs: StandInOrg[];
   calls: RecordedCall[];
@@ -359,7 +359,7 @@ export async function startMistRest(options: MistRestOptions = {}): Promise<Mist
   return {
     url: `http://127.0.0.1:${port}`,
     token,
-    orgId: orgs[0]!.id,
+    orgId: orgs[0]?.id ?? '',
     orgs,
     calls,
     deliveries,
