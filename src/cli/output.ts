@@ -31,3 +31,7 @@ export class Output {
     if (this.json) this.stdout(JSON.stringify(doc, null, 2) + '\n');
   }
 }
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}

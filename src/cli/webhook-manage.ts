@@ -1,6 +1,6 @@
 import type { Webhook } from '../mist-api/types.js';
 import { NotFoundError } from './exit-codes.js';
-import type { Output } from './output.js';
+import { plural, type Output } from './output.js';
 import { orgScope, siteScope, type NamedScope, type WebhookContext } from './webhook-context.js';
 
 export interface ListedWebhook {
@@ -49,11 +49,11 @@ export async function listWebhooks(ctx: WebhookContext, out: Output): Promise<Re
   const listed = found.map(({ where, hook }) => describe(where, hook));
   for (const where of scopes(ctx)) {
     const here = found.filter((f) => f.where.scope.id === where.scope.id && f.where.scope.kind === where.scope.kind);
-    out.line(`${where.label}: ${here.length === 0 ? 'no webhooks' : `${here.length} webhook${here.length === 1 ? '' : 's'}`}`);
+    out.line(`${where.label}: ${here.length === 0 ? 'no webhooks' : plural(here.length, 'webhook')}`);
     for (const { hook } of here) {
       const d = describe(where, hook);
       out.line(`  ${d.name ?? '(no name)'}  id ${d.id}  ${d.enabled ? 'enabled' : 'disabled'}  ${d.url ?? ''}`);
-      out.line(`    verify_cert ${d.verify_cert}, secret ${d.secret}, ${d.topics.length} topics: ${d.topics.join(', ')}`);
+      out.line(`    verify_cert ${d.verify_cert}, secret ${d.secret}, ${plural(d.topics.length, 'topic')}: ${d.topics.join(', ')}`);
     }
   }
   return { org_id: ctx.org.orgId, org_from: ctx.org.source, webhooks: listed };

@@ -2,7 +2,7 @@ import type { MistClient } from '../mist-api/client.js';
 import type { Webhook, WebhookInput } from '../mist-api/types.js';
 import { bridgeTopics } from './bridge-topics.js';
 import { UsageError } from './exit-codes.js';
-import type { Output } from './output.js';
+import { plural, type Output } from './output.js';
 import { sameTopics, splitTopics } from './topic-split.js';
 import { orgScope, siteScope, type NamedScope, type WebhookContext } from './webhook-context.js';
 import { generateSecret, secretFromEnv } from './webhook-secret.js';
@@ -153,7 +153,7 @@ async function ensureWebhook(client: MistClient, where: NamedScope, name: string
   }
   const shown = changed.length > 0 ? ` (${changed.join(', ')})` : '';
   out.line(`${where.label}: webhook "${name}" ${action}${shown}, id ${hook.id}`);
-  out.line(`  ${want.topics.length} topics: ${want.topics.join(', ')}`);
+  out.line(`  ${plural(want.topics.length, 'topic')}: ${want.topics.join(', ')}`);
   return {
     scope: where.scope.kind,
     scope_id: where.scope.id,
