@@ -118,6 +118,9 @@ describe('webhook setup', () => {
     const bad = await webhook(['setup', '--url', URL_, '--topics', 'alarms,no-such-topic'], { MIST_WEBHOOK_SECRET: SECRET });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('Mist offers no topic "no-such-topic"');
+    const nowhere = await webhook(['setup', '--url', URL_, '--topics', 'client-latency'], { MIST_WEBHOOK_SECRET: SECRET });
+    expect(nowhere.code).toBe(2);
+    expect(nowhere.stderr).toContain('nothing to set up: client-latency can only go to a site webhook; give --site ID|NAME or --all-sites');
   });
 
   it('warns when the URL is not https, and refuses what is not a URL', async () => {

@@ -82,6 +82,9 @@ export async function setupWebhooks(ctx: WebhookContext, req: SetupRequest, env:
   if (split.org.length > 0) plans.push({ where: orgScope(ctx.org.orgId), want: { url, verifyCert, topics: split.org } });
   if (split.siteOnly.length > 0) for (const site of ctx.sites) plans.push({ where: siteScope(site), want: { url, verifyCert, topics: split.siteOnly } });
 
+  if (plans.length === 0) {
+    throw new UsageError(`nothing to set up: ${split.siteOnly.join(', ')} can only go to a site webhook; give --site ID|NAME or --all-sites`);
+  }
   // Every scope is read before anything is written, so webhooks created now take the secret
   // the existing ones have.
   const secrets = new SecretSource(secretFromEnv(env.MIST_WEBHOOK_SECRET));
