@@ -114,16 +114,19 @@ export class MistHttp {
         }
       },
       {
-        retries: this.retries,
+        // p-retry stops when no retry is left even for a failure that spends none, so the count
+        // of failures retried is kept by shouldRetry, and a 429 is waited out with retries 0 too.
+        retries: Math.max(1, this.retries),
+        shouldRetry: ({ error, retriesConsumed }) => is429(error) || retriesConsumed < this.retries,
         minTimeout: this.retryMinMs,
         maxTimeout: this.retryMaxMs,
         factor: 2,
         randomize: true,
         ...(options.signal ? { signal: options.signal } : {}),
         // A 429 is waited out below and costs none of the retries meant for failures.
-        shouldConsumeRetry: ({ error }) => !(error instanceof MistApiError && error.status === 429),
-        onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
-          if (error instanceof MistApiError && error.status === 429) {
+        shouldConsumeRetry: ({ error }) => !is429(error),
+        onFailedAttempt: async ({ error, attemptNumber, retriesConsumed }) => {
+          if (is429(error)) {
             const now = this.clock.now();
             const untilReset = nextHourStart(now) - now + Math.random() * 5_000;
             const delayMs = Math.min(this.rateLimitBaseMs * 2 ** rateLimitWaits * (0.5 + Math.random() / 2), untilReset);
@@ -133,7 +136,7 @@ export class MistHttp {
             await this.clock.sleep(delayMs, options.signal);
             return;
           }
-          if (retriesLeft > 0) this.onRetry?.({ method, path: shownPath, attempt: attemptNumber, reason: error.message });
+          if (retriesConsumed < this.retries) this.onRetry?.({ method, path: shownPath, attempt: attemptNumber, reason: error.message });
         },
       },
     );
@@ -190,6 +193,10 @@ export class MistHttp {
     const reason = redact([cause?.message ?? (err as Error).message, code && !cause?.message?.includes(code) ? `(${code})` : ''].filter(Boolean).join(' '), this.token);
     return new MistUnreachableError(method, path, `${reason} (${new URL(this.baseUrl).host})`, !(code !== undefined && NOT_SENT.has(code)));
   }
+}
+
+function is429(err: unknown): err is MistApiError {
+  return err instanceof MistApiError && err.status === 429;
 }
 
 function retryable(err: unknown, idempotent: boolean): boolean {
