@@ -1,8 +1,9 @@
 # mist-otel-bridge image: `docker build -t mist-otel-bridge .` (compose.yaml builds it for you).
 #
-# Build and run stages share one base so the native better-sqlite3 binary compiled in the build
-# stage links against the same glibc it runs on.
-ARG NODE_IMAGE=node:20.20-bookworm-slim
+# Build and run stages share one base, so the native better-sqlite3 binary compiled in the build
+# stage is built for the same Node (its ABI) and links against the same glibc it runs on.
+# node:24.19.0-trixie-slim: Node 24 LTS on Debian 13 (nodejs/docker-node 24/trixie-slim).
+ARG NODE_IMAGE=node:24.19.0-trixie-slim
 
 FROM ${NODE_IMAGE} AS build
 # better-sqlite3 compiles from source when no prebuilt binary can be fetched.
@@ -37,9 +38,11 @@ VOLUME ["/var/lib/mist-otel-bridge"]
 # uid 1000 is `node` in the official images; numeric so Kubernetes' runAsNonRoot can verify it.
 USER 1000:1000
 EXPOSE 4320
-# The slim image has no curl: Node's own fetch probes the liveness endpoint.
-HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.MIST_BRIDGE_PORT || 4320) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# The bridge's own CLI probes GET /healthz (the slim image has no curl). It loads the configuration
+# as start does, so a port set by MIST_BRIDGE_PORT, by the file MIST_BRIDGE_CONFIG names, or left at
+# the default is the port it asks.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "dist/src/main.js", "healthcheck"]
 # Exec form: node is PID 1 and receives `docker stop`'s SIGTERM itself; the bridge stops accepting,
 # flushes what it accepted (server.shutdownTimeoutMs, 9 s by default) and exits.
 # --max-semi-space-size=32: a young generation of twice V8's default lets a delivery's objects

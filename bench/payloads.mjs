@@ -18,10 +18,12 @@ const CLIENTS = 20_000;
 const DEVICES = 500;
 const CLIENT_OUI = 0xac3eb1 * 2 ** 24;
 const DEVICE_OUI = 0x5c5b35 * 2 ** 24;
+/** The populations, for a load generator that fills the slots itself (wrk-deliveries.lua). */
+export const POPULATION = { CLIENTS, DEVICES, CLIENT_OUI, DEVICE_OUI };
 
 // A slot kind: width in bytes, whether it sits inside a JSON string, and how it is filled.
 // `seq` is unique per event across the whole run; `now` is the current epoch in ms.
-const SLOT_KINDS = {
+export const SLOT_KINDS = {
   mac: { width: 12, quoted: true }, // a client
   apmac: { width: 12, quoted: true }, // an AP, switch or other device (also BSSIDs)
   uuid: { width: 36, quoted: true },
@@ -328,11 +330,21 @@ function render(topic, count) {
   return { template: Buffer.from(out), slots };
 }
 
+/**
+ * Writes fresh values into a rendered body's slots, the first from sequence number `seq` on;
+ * returns the next unused one.
+ */
+export function fillSlots(body, slots, seq, nowMs, salt) {
+  for (const slot of slots) fill(body, slot.at, slot.kind, seq++, nowMs, salt);
+  return seq;
+}
+
 let sequence = 0;
 
 /**
  * A delivery of `count` events of `topic`: each `next()` returns a fresh body and its headers.
- * Every slot gets its own sequence number, so each MAC and id in the run is new.
+ * Every slot gets its own sequence number, so each MAC and id in the run is new. `template`,
+ * `slots` and `salt` are there for a load generator that fills the slots itself.
  */
 export function delivery(topic, count, secret) {
   const { template, slots } = render(topic, count);
@@ -341,11 +353,13 @@ export function delivery(topic, count, secret) {
     topic,
     events: count,
     bytes: template.length,
+    template,
+    slots,
+    salt,
     next() {
       const body = Buffer.allocUnsafe(template.length);
       template.copy(body);
-      const nowMs = Date.now();
-      for (const slot of slots) fill(body, slot.at, slot.kind, sequence++, nowMs, salt);
+      sequence = fillSlots(body, slots, sequence, Date.now(), salt);
       const signature = createHmac('sha256', secret).update(body).digest('hex');
       return { body, signature };
     },

@@ -1,9 +1,11 @@
 // `npm run bench`: the bridge (built, production mode) against the Node.js floor, side by side.
 //
-// Processes: this harness (the autocannon load generator), an OTLP/HTTP receiver that counts
-// every exported record (receiver.mjs), the floor (floor.mjs: node:http, reads the body,
-// answers 200) and, per scenario, a fresh bridge (node dist/src/main.js, NODE_ENV=production)
-// exporting to the receiver. The floor and the bridge get the same signed, never-repeating
+// Processes: this harness, the load generator (wrk in its own process, see wrk.mjs, and/or
+// autocannon in this one), an OTLP/HTTP receiver that counts every exported record
+// (receiver.mjs), the floor (floor.mjs: node:http, reads the body, answers 200) and, per
+// scenario and generator, a fresh bridge (node dist/src/main.js, NODE_ENV=production) exporting
+// to the receiver. The harness talks to the bridge only over HTTP, so it can measure another
+// checkout's build (--bridge-dir). The floor and the bridge get the same signed, never-repeating
 // deliveries (payloads.mjs) in alternating rounds, so both see the same machine state.
 //
 // Figures are honest by construction: a bridge round counts only deliveries answered 2xx,
@@ -16,19 +18,23 @@
 //
 // Options: --quick (short rounds), --profile (bridge under --cpu-prof; top functions printed,
 // BENCHMARKS.md untouched), --scenarios=single,batch50-location,batch50-mixed,mix,rate,outage,
-// --rounds=N,
-// --seconds=N, --connections=N, --protocol=http/protobuf|http/json, --no-write.
+// --rounds=N, --seconds=N, --connections=N, --protocol=http/protobuf|http/json, --no-write,
+// --load=wrk|autocannon|both (the throughput scenarios' generator; default both when wrk is on
+// PATH; the fixed-rate scenarios always use autocannon), --wrk-threads=N, --bridge-dir=DIR
+// (measure DIR's build: DIR/dist/src/main.js with DIR as working directory and the flags of
+// DIR/Dockerfile), --bridge-node=PATH (the node that runs the bridge; default this one).
 import autocannon from 'autocannon';
 import { execFileSync, fork, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { deliveries, MIXES } from './payloads.mjs';
 import { cpuMs, machineCpuMs, ownCpuMs, watchMemory } from './proc.mjs';
 import { summarizeProfile, formatSummary } from './profile-summary.mjs';
+import { checkWrk, findWrk, runWrk, wrkVersion } from './wrk.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECRET = 'bench-secret-0b5f6c2e9a';
@@ -50,6 +56,10 @@ const { values: opt } = parseArgs({
     'bridge-flags': { type: 'string', default: '' },
     // A configuration overlay for the bridge (--config FILE), for experiments.
     'bridge-config': { type: 'string' },
+    load: { type: 'string' },
+    'wrk-threads': { type: 'string', default: '2' },
+    'bridge-dir': { type: 'string' },
+    'bridge-node': { type: 'string', default: process.execPath },
   },
 });
 const ROUNDS = Number(opt.rounds ?? (opt.quick ? 1 : 2));
@@ -60,8 +70,24 @@ const RATE = Number(opt.rate);
 const RATE_SECONDS = opt.quick ? 4 : 10;
 const OUTAGE = opt.quick ? { before: 2, down: 4, after: 2 } : { before: 5, down: 10, after: 5 };
 const DRAIN_TIMEOUT_MS = 90_000;
+// Longer than the bridge's default log export schedule (1 s): no record for this long, and none is pending.
+const QUIET_MS = 1500;
 const SCENARIOS = new Set(opt.scenarios.split(','));
 const PROFILE_DIR = join(ROOT, '.bench', 'profiles');
+const BRIDGE_DIR = resolve(opt['bridge-dir'] ?? ROOT);
+const BRIDGE_NODE = opt['bridge-node'];
+// Resolved here: the bridge runs in BRIDGE_DIR.
+const BRIDGE_CONFIG = opt['bridge-config'] && resolve(opt['bridge-config']);
+const WRK_BIN = findWrk();
+const WRK_THREADS = Number(opt['wrk-threads']);
+const LOADS = { wrk: ['wrk'], autocannon: ['autocannon'], both: ['wrk', 'autocannon'] }[opt.load ?? (WRK_BIN ? 'both' : 'autocannon')];
+function usage(message) {
+  process.stderr.write(`[bench] ${message}\n`);
+  process.exit(2);
+}
+if (!LOADS) usage(`--load=${opt.load}: wrk, autocannon or both`);
+if (LOADS.includes('wrk') && !WRK_BIN) usage('--load: wrk is not on PATH (Debian: apt-get install wrk)');
+if (LOADS.includes('wrk') && !(WRK_THREADS >= 1 && CONNECTIONS % WRK_THREADS === 0)) usage('--connections must be a multiple of --wrk-threads (wrk spreads them evenly)');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
@@ -124,6 +150,22 @@ class Receiver {
       await sleep(20);
     }
   }
+  /**
+   * Waits until no log record has arrived for `quietMs`; returns ms from the call to the last
+   * arrival (0 if none came).
+   */
+  async waitForQuiet(quietMs) {
+    const started = Date.now();
+    let last = await this.stats();
+    let lastChange = started;
+    while (Date.now() - lastChange < quietMs) {
+      await sleep(20);
+      const s = await this.stats();
+      if (s.logs !== last.logs) lastChange = Date.now();
+      last = s;
+    }
+    return lastChange - started;
+  }
   stop() {
     this.child.disconnect();
   }
@@ -154,7 +196,7 @@ function bridgeEnv(receiverPort, port, dataDir, extra) {
  */
 function productionFlags() {
   try {
-    const cmd = [...readFileSync(join(ROOT, 'Dockerfile'), 'utf8').matchAll(/^CMD\s+(\[.*\])\s*$/gm)].at(-1);
+    const cmd = [...readFileSync(join(BRIDGE_DIR, 'Dockerfile'), 'utf8').matchAll(/^CMD\s+(\[.*\])\s*$/gm)].at(-1);
     const argv = cmd ? JSON.parse(cmd[1]) : [];
     const main = argv.indexOf('dist/src/main.js');
     return argv[0] === 'node' && main > 0 ? argv.slice(1, main) : [];
@@ -181,6 +223,9 @@ function cpuMeter(pid) {
   };
 }
 
+// Bridges still running, stopped by main() whatever happens: a failed scenario must not leave one behind.
+const liveBridges = new Set();
+
 class Bridge {
   static async start(receiver, { label, extraEnv = {}, profile = false }) {
     const port = await freePort();
@@ -190,13 +235,14 @@ class Bridge {
       ...opt['bridge-flags'].split(' ').filter(Boolean),
       ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${label}.cpuprofile`] : []),
     ];
-    const args = opt['bridge-config'] ? ['--config', opt['bridge-config']] : [];
-    const child = spawn(process.execPath, [...flags, 'dist/src/main.js', ...args], {
-      cwd: ROOT,
+    const args = BRIDGE_CONFIG ? ['--config', BRIDGE_CONFIG] : [];
+    const child = spawn(BRIDGE_NODE, [...flags, 'dist/src/main.js', ...args], {
+      cwd: BRIDGE_DIR,
       env: bridgeEnv(receiver.port, port, dataDir, extraEnv),
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     const bridge = new Bridge(child, port, dataDir, label);
+    liveBridges.add(bridge);
     await bridge.ready();
     return bridge;
   }
@@ -244,11 +290,24 @@ class Bridge {
     }
     throw new Error(`bridge did not become ready:\n${this.stderrTail.join('\n')}`);
   }
+  /**
+   * How many deliveries the bridge has answered 2xx, by its own count (the Prometheus text of
+   * /metrics: mist_bridge_deliveries_total by http_response_status_code). An answer counts once
+   * the delivery is in the journal, whether or not the client was still there to read it.
+   */
+  async acknowledged() {
+    const res = await fetch(`${this.url}/metrics`);
+    const text = await res.text();
+    const series = [...text.matchAll(/^mist_bridge_deliveries_total\{([^}]*)\} (\S+)$/gm)];
+    if (!res.ok || series.length === 0) throw new Error(`the bridge's /metrics (${res.status}) has no mist_bridge_deliveries_total: the zero-loss check with wrk needs it (or use --load=autocannon)`);
+    return series.filter(([, labels]) => /http_response_status_code="2\d\d"/.test(labels)).reduce((n, [, , v]) => n + Number(v), 0);
+  }
   async stop() {
     this.child.kill('SIGTERM');
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
     const result = await this.exited;
     clearTimeout(timer);
+    liveBridges.delete(this);
     rmSync(this.dataDir, { recursive: true, force: true });
     return result;
   }
@@ -274,7 +333,8 @@ class Floor {
  * One autocannon round against `url` cycling through `list` (deliveries). Counts 2xx per
  * delivery kind, so acknowledged events and expected log records are exact.
  */
-async function load(url, list, { seconds, rate, connections = CONNECTIONS, yields }) {
+async function autocannonLoad(url, list, { seconds, rate, connections = CONNECTIONS, yields }) {
+  const cpu0 = process.cpuUsage();
   const acked = new Array(list.length).fill(0);
   // Built = an upper bound on what the server may have accepted: autocannon stops at the end
   // of the round without waiting for the responses still in flight.
@@ -299,9 +359,12 @@ async function load(url, list, { seconds, rate, connections = CONNECTIONS, yield
       (err, r) => (err ? reject(err) : resolve(r)),
     ),
   );
+  const cpu = process.cpuUsage(cpu0);
   const statuses = {};
   for (const [code, { count }] of Object.entries(result.statusCodeStats ?? {})) statuses[code] = count;
   return {
+    // Everything this process did meanwhile: autocannon, and the harness's bookkeeping.
+    loadCpuMs: (cpu.user + cpu.system) / 1000,
     seconds: result.duration,
     ok: acked.reduce((a, b) => a + b, 0),
     events: acked.reduce((a, n, i) => a + n * list[i].events, 0),
@@ -315,6 +378,37 @@ async function load(url, list, { seconds, rate, connections = CONNECTIONS, yield
   };
 }
 
+/**
+ * One wrk round against `url` cycling through `list`. wrk counts answers, not which delivery
+ * each answered: the round says how many deliveries of each place in `list` wrk built
+ * (`built`), and a Ledger turns that into what the bridge must export.
+ */
+async function wrkLoad(url, list, { seconds }) {
+  const r = await runWrk({ bin: WRK_BIN, url, path: PATH, list, secret: SECRET, seconds, connections: CONNECTIONS, threads: WRK_THREADS, planFile: WRK_PLAN });
+  // The first thread starts at the list's first place.
+  r.built[0] -= WRK_UNSENT;
+  const built = r.built.reduce((a, b) => a + b, 0);
+  const ok = r.requests - r.statusErrors;
+  return {
+    built: r.built,
+    loadCpuMs: r.cpuMs,
+    seconds: r.durationUs / 1e6,
+    ok,
+    // Pro rata: wrk does not say which deliveries (of how many events) were among those answered.
+    events: built ? (ok * r.built.reduce((a, n, i) => a + n * list[i].events, 0)) / built : 0,
+    p50: r.p50Us / 1000,
+    p99: r.p99Us / 1000,
+    max: r.maxUs / 1000,
+    errors: r.connectErrors + r.readErrors + r.writeErrors,
+    timeouts: r.timeouts,
+    statuses: { '2xx': ok, 'over 399': r.statusErrors },
+  };
+}
+
+const GENERATORS = { wrk: wrkLoad, autocannon: autocannonLoad };
+let WRK_PLAN; // a file in the run's temporary directory, rewritten for every wrk round
+let WRK_UNSENT = 0; // requests wrk builds on its first thread before it starts, never sent (checkWrk)
+
 /** What `counts[i]` deliveries of each kind must have produced, given what one yields. */
 function tally(counts, yields) {
   const out = { logs: 0, counters: {} };
@@ -322,6 +416,15 @@ function tally(counts, yields) {
     out.logs += n * yields[i].logs;
     for (const [name, inc] of Object.entries(yields[i].counters)) out.counters[name] = (out.counters[name] ?? 0) + n * inc;
   });
+  return out;
+}
+
+/** tally(), less what `missing` of the deliveries counted could have yielded at most. */
+function tallyAtLeast(counts, missing, yields) {
+  const most = (f) => missing * Math.max(0, ...yields.map(f));
+  const t = tally(counts, yields);
+  const out = { logs: Math.max(0, t.logs - most((y) => y.logs)), counters: {} };
+  for (const [name, n] of Object.entries(t.counters)) out.counters[name] = Math.max(0, n - most((y) => y.counters[name] ?? 0));
   return out;
 }
 
@@ -333,6 +436,42 @@ function addTally(a, b) {
 
 const NOTHING = { min: { logs: 0, counters: {} }, max: { logs: 0, counters: {} } };
 const addExpect = (a, b) => ({ min: addTally(a.min, b.min), max: addTally(a.max, b.max) });
+
+/**
+ * What one bridge was sent and what it acknowledged, over its rounds, so far: `expect()` says
+ * how many log records and counts it must have exported (`min`: at least those of every delivery
+ * acknowledged; `max`: at most those of every delivery sent).
+ *
+ * autocannon rounds are exact (it counts 2xx per delivery). For wrk rounds, which delivery was
+ * answered is not known: what the bridge acknowledged is its own count (acknowledged(), read
+ * now, so deliveries it was still committing when a round ended count too), never less than the
+ * 2xx wrk saw; the deliveries wrk built beyond that (still in flight, or not yet counted) are
+ * taken to be those that would have yielded most. So `min` may fall below the exact figure by
+ * what those yield (`unattributed` deliveries), never above it.
+ */
+class Ledger {
+  constructor(yields) {
+    this.yields = yields;
+    this.exact = NOTHING;
+    this.built = yields.map(() => 0);
+    this.ok = 0;
+  }
+  add(round) {
+    if (round.expect) this.exact = addExpect(this.exact, round.expect);
+    if (round.built) {
+      round.built.forEach((n, i) => (this.built[i] += n));
+      this.ok += round.ok;
+    }
+  }
+  async expect(bridge) {
+    const built = this.built.reduce((a, b) => a + b, 0);
+    if (built === 0) return { ...this.exact, unattributed: 0 };
+    const acked = await bridge.acknowledged();
+    if (acked > built || acked < this.ok) throw new Error(`the bridge counts ${acked} deliveries acknowledged; wrk built ${built} and saw ${this.ok} answered 2xx`);
+    const wrk = { min: tallyAtLeast(this.built, built - acked, this.yields), max: tally(this.built, this.yields) };
+    return { ...addExpect(this.exact, wrk), unattributed: built - acked };
+  }
+}
 
 // ------------------------------------------------------------------ calibration
 
@@ -415,6 +554,7 @@ function summarizeRounds(rounds) {
     p50: median(rounds.map((r) => r.p50)),
     p99: Math.max(...rounds.map((r) => r.p99)),
     drainMs: Math.max(...rounds.map((r) => r.drainMs ?? 0)),
+    loadCpuPct: (100 * rounds.reduce((a, r) => a + r.loadCpuMs, 0)) / 1000 / rounds.reduce((a, r) => a + r.seconds, 0),
     non2xx: rounds.reduce((a, r) => a + Object.entries(r.statuses).filter(([c]) => !c.startsWith('2')).reduce((s, [, n]) => s + n, 0), 0),
     errors: rounds.reduce((a, r) => a + r.errors + r.timeouts, 0),
     // CPU time of the server per delivery it acknowledged: less sensitive than rates to what
@@ -454,14 +594,15 @@ async function verify(receiver, bridge, base, expect) {
   return { pass, exported, expected: expect.min.logs, counted, lines, exit };
 }
 
-async function throughput(ctx, name, list) {
+async function throughput(ctx, name, list, loadName) {
   const { receiver, floor, calibration } = ctx;
+  const load = GENERATORS[loadName];
   const yields = list.map((d) => calibration.get(d));
-  log(`${name}: ${list.length} delivery kinds, ${(list.reduce((a, d) => a + d.events, 0) / list.length).toFixed(1)} events per delivery on average`);
-  const bridge = await Bridge.start(receiver, { label: name, profile: opt.profile });
+  log(`${name} (${loadName}): ${list.length} delivery kinds, ${(list.reduce((a, d) => a + d.events, 0) / list.length).toFixed(1)} events per delivery on average`);
+  const bridge = await Bridge.start(receiver, { label: `${name}-${loadName}`, profile: opt.profile });
   const base = await receiver.stats();
   const mem = watchMemory(bridge.pid);
-  let expect = NOTHING;
+  const ledger = new Ledger(yields);
   const floorRounds = [];
   const bridgeRounds = [];
   const cpu = { floorMs: 0, bridgeMs: 0 };
@@ -470,13 +611,18 @@ async function throughput(ctx, name, list) {
     const meter = cpuMeter(bridge.pid);
     const r = await load(bridge.url, list, { seconds, yields });
     const c1 = cpuMs(bridge.pid);
-    expect = addExpect(expect, r.expect);
+    ledger.add(r);
+    const expect = await ledger.expect(bridge);
+    r.unattributed = expect.unattributed;
     // The next round (the floor's) starts only once the receiver has every record this one
     // acknowledged. The work the bridge did meanwhile (export that fell behind) is charged to
     // the round: its CPU time there is added to the round's time. Waiting for the export
     // schedule (up to 1 s for a last partial batch) is not work and is not charged.
     r.waitMs = await receiver.waitForLogs(base.logs + expect.min.logs, DRAIN_TIMEOUT_MS);
     if (r.waitMs === undefined) throw new Error(`${name}: export did not catch up within ${DRAIN_TIMEOUT_MS} ms`);
+    // Deliveries wrk built that the bridge did not acknowledge leave the count of records due
+    // uncertain (see Ledger): then the export has caught up once records stop arriving.
+    if (r.unattributed) r.waitMs += await receiver.waitForQuiet(QUIET_MS);
     meter.charge(r);
     r.drainMs = Math.min(r.waitMs, meter.processStartMs + r.cpuMs - c1);
     return r;
@@ -495,16 +641,18 @@ async function throughput(ctx, name, list) {
     const b = await bridgeRound(SECONDS);
     bridgeRounds.push(b);
     cpu.bridgeMs += b.cpuMs;
-    log(`${name} round ${i + 1}: floor ${(f.ok / f.seconds).toFixed(0)} req/s, bridge ${(b.ok / (b.seconds + b.drainMs / 1000)).toFixed(0)} req/s (export caught up ${b.waitMs} ms after the round, ${b.drainMs} ms of CPU charged)`);
+    const unattributed = b.unattributed ? `; ${b.unattributed} deliveries wrk built not acknowledged so far` : '';
+    log(`${name} (${loadName}) round ${i + 1}: floor ${(f.ok / f.seconds).toFixed(0)} req/s, bridge ${(b.ok / (b.seconds + b.drainMs / 1000)).toFixed(0)} req/s (export caught up ${b.waitMs} ms after the round, ${b.drainMs} ms of CPU charged${unattributed})`);
   }
   const peakKiB = mem.stop();
-  const check = await verify(receiver, bridge, base, expect);
+  const check = await verify(receiver, bridge, base, await ledger.expect(bridge));
   const f = summarizeRounds(floorRounds);
   const b = summarizeRounds(bridgeRounds);
   const bridgeSeconds = bridgeRounds.reduce((a, r) => a + r.seconds + r.drainMs / 1000, 0);
   const floorSeconds = floorRounds.reduce((a, r) => a + r.seconds, 0);
   return {
     name,
+    load: loadName,
     floor: { ...f, cpuPct: (100 * cpu.floorMs) / 1000 / floorSeconds },
     bridge: { ...b, cpuPct: (100 * cpu.bridgeMs) / 1000 / bridgeSeconds, peakMiB: peakKiB / 1024, ratio: b.rps / f.rps },
     check,
@@ -518,16 +666,17 @@ async function fixedRate(ctx, list) {
   const bridge = await Bridge.start(receiver, { label: 'rate', profile: opt.profile });
   const base = await receiver.stats();
   const mem = watchMemory(bridge.pid);
-  await load(floor.url, list, { seconds: WARMUP_SECONDS, rate: RATE });
-  const warm = await load(bridge.url, list, { seconds: WARMUP_SECONDS, rate: RATE, yields });
+  await autocannonLoad(floor.url, list, { seconds: WARMUP_SECONDS, rate: RATE });
+  const warm = await autocannonLoad(bridge.url, list, { seconds: WARMUP_SECONDS, rate: RATE, yields });
   const floorMeter = cpuMeter(floor.pid);
-  const f = floorMeter.charge(await load(floor.url, list, { seconds: RATE_SECONDS, rate: RATE }));
+  const f = floorMeter.charge(await autocannonLoad(floor.url, list, { seconds: RATE_SECONDS, rate: RATE }));
   const bridgeMeter = cpuMeter(bridge.pid);
-  const b = bridgeMeter.charge(await load(bridge.url, list, { seconds: RATE_SECONDS, rate: RATE, yields }));
+  const b = bridgeMeter.charge(await autocannonLoad(bridge.url, list, { seconds: RATE_SECONDS, rate: RATE, yields }));
   const peakKiB = mem.stop();
   const check = await verify(receiver, bridge, base, addExpect(warm.expect, b.expect));
   return {
     name: `mix @ ${RATE} req/s`,
+    load: 'autocannon',
     floor: { ...summarizeRounds([f]), cpuPct: (100 * f.cpuMs) / 1000 / f.seconds },
     bridge: { ...summarizeRounds([b]), cpuPct: (100 * b.cpuMs) / 1000 / b.seconds, peakMiB: peakKiB / 1024 },
     check,
@@ -553,7 +702,7 @@ async function outage(ctx, list) {
   let r;
   const meter = cpuMeter(bridge.pid);
   try {
-    r = meter.charge(await load(bridge.url, list, { seconds: total, rate: RATE, yields }));
+    r = meter.charge(await autocannonLoad(bridge.url, list, { seconds: total, rate: RATE, yields }));
   } finally {
     clearTimeout(down);
     clearTimeout(up);
@@ -565,6 +714,7 @@ async function outage(ctx, list) {
   const check = await verify(receiver, bridge, base, r.expect);
   return {
     name: `outage ${OUTAGE.down} s (mix @ ${RATE} req/s)`,
+    load: 'autocannon',
     bridge: {
       ...summarizeRounds([r]),
       cpuPct: (100 * r.cpuMs) / 1000 / r.seconds,
@@ -579,60 +729,72 @@ async function outage(ctx, list) {
 
 // ------------------------------------------------------------------ report
 
+/** The checkout's commit, and whether its src/ has uncommitted changes. */
+function commitOf(dir) {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', 'src'], { cwd: dir, encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${commit} (+ uncommitted changes in src/)` : commit;
+  } catch {
+    return 'unknown';
+  }
+}
+
 function machine() {
   const cpus = os.cpus();
-  let commit = 'unknown';
-  let dirty = false;
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', 'src'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
-  } catch {
-    /* not a git checkout */
-  }
   return {
     cores: cpus.length,
     cpu: cpus[0]?.model ?? 'unknown',
     memGiB: os.totalmem() / 2 ** 30,
     node: process.version,
+    bridgeNode: BRIDGE_NODE === process.execPath ? process.version : execFileSync(BRIDGE_NODE, ['--version'], { encoding: 'utf8' }).trim(),
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-    commit: dirty ? `${commit} (+ uncommitted changes in src/)` : commit,
+    commit: commitOf(BRIDGE_DIR),
+    harnessCommit: BRIDGE_DIR === resolve(ROOT) ? undefined : commitOf(ROOT),
+    wrk: LOADS.includes('wrk') ? wrkVersion(WRK_BIN) : undefined,
     load: os.loadavg(),
   };
 }
 
 const n0 = (x) => (x === undefined || Number.isNaN(x) ? '-' : Math.round(x).toLocaleString('en-US'));
 const n1 = (x) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(1));
+const n2 = (x) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(2));
 
 function table(results) {
   const rows = [
-    ['scenario', 'server', 'deliveries/s', 'events/s', 'p50 ms', 'p99 ms', 'CPU %', 'CPU µs/delivery', 'main thread µs/delivery', 'peak RSS MiB', 'bridge/floor', 'zero loss'],
+    ['scenario', 'load', 'server', 'deliveries/s', 'events/s', 'p50 ms', 'p99 ms', 'CPU %', 'CPU µs/delivery', 'main thread µs/delivery', 'peak RSS MiB', 'load CPU %', 'bridge/floor', 'zero loss'],
   ];
+  const LEFT = 3;
   for (const r of results) {
-    if (r.floor) rows.push([r.name, 'floor', n0(r.floor.rps), n0(r.floor.eps), n1(r.floor.p50), n1(r.floor.p99), n0(r.floor.cpuPct), n0(r.floor.cpuUs), n0(r.floor.mainCpuUs), '', '', '']);
+    // Each generator's own resolution: autocannon's is the millisecond, wrk's the microsecond.
+    const ms = r.load === 'wrk' ? n2 : n1;
+    if (r.floor) rows.push([r.name, r.load, 'floor', n0(r.floor.rps), n0(r.floor.eps), ms(r.floor.p50), ms(r.floor.p99), n0(r.floor.cpuPct), n0(r.floor.cpuUs), n0(r.floor.mainCpuUs), '', n0(r.floor.loadCpuPct), '', '']);
     const b = r.bridge;
     const loss = r.check.pass ? 'PASS' : 'FAIL';
     rows.push([
       r.floor ? '' : r.name,
+      r.floor ? '' : r.load,
       'bridge',
       n0(b.rps),
       n0(b.eps),
-      n1(b.p50),
-      n1(b.p99),
+      ms(b.p50),
+      ms(b.p99),
       n0(b.cpuPct),
       n0(b.cpuUs),
       n0(b.mainCpuUs),
       n0(b.peakMiB),
+      n0(b.loadCpuPct),
       b.ratio !== undefined ? `${(100 * b.ratio).toFixed(0)}%` : '',
       loss,
     ]);
   }
   const md = [
     `| ${rows[0].join(' | ')} |`,
-    `|${rows[0].map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`,
+    `|${rows[0].map((_, i) => (i < LEFT ? '---' : '---:')).join('|')}|`,
     ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`),
   ].join('\n');
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
-  const text = rows.map((r) => r.map((c, i) => (i < 2 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ')).join('\n');
+  const text = rows.map((r) => r.map((c, i) => (i < LEFT ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ')).join('\n');
   return { md, text };
 }
 
@@ -640,10 +802,13 @@ function targets(results) {
   const by = (prefix) => results.find((r) => r.name.startsWith(prefix));
   const lines = [];
   const mark = (ok) => (ok === undefined ? '—' : ok ? 'met' : 'NOT met');
-  const single = by('single');
-  if (single) lines.push(['single-event deliveries ≥ 50% of the floor, all exported', `${(100 * single.bridge.ratio).toFixed(0)}%, ${single.check.pass ? 'all exported' : 'LOSS'}`, mark(single.bridge.ratio >= 0.5 && single.check.pass)]);
+  // The floor, and so the ratio, depends on the load generator: say which, when both ran.
+  const loadOf = (r) => (LOADS.length > 1 ? `, ${r.load}` : '');
+  for (const single of results.filter((r) => r.name === 'single')) {
+    lines.push([`single-event deliveries ≥ 50% of the floor, all exported${loadOf(single)}`, `${(100 * single.bridge.ratio).toFixed(0)}%, ${single.check.pass ? 'all exported' : 'LOSS'}`, mark(single.bridge.ratio >= 0.5 && single.check.pass)]);
+  }
   for (const batch of results.filter((r) => r.name.startsWith('batch50'))) {
-    lines.push([`50-event deliveries ≥ 100,000 events/s exported (${batch.name.slice('batch50-'.length)})`, `${n0(batch.bridge.eps)} events/s`, mark(batch.bridge.eps >= 100_000 && batch.check.pass)]);
+    lines.push([`50-event deliveries ≥ 100,000 events/s exported (${batch.name.slice('batch50-'.length)}${loadOf(batch)})`, `${n0(batch.bridge.eps)} events/s`, mark(batch.bridge.eps >= 100_000 && batch.check.pass)]);
   }
   const rate = by('mix @');
   if (rate) lines.push([`p99 < 20 ms at ${RATE} req/s`, `p99 ${n1(rate.bridge.p99)} ms at ${n0(rate.bridge.rps)} req/s`, mark(rate.bridge.p99 < 20 && rate.check.pass && rate.bridge.rps >= RATE * 0.97)]);
@@ -658,7 +823,7 @@ function targets(results) {
 function checkDetails(results, calibration, lists) {
   const out = [];
   for (const r of results) {
-    out.push(`${r.name}: zero loss ${r.check.pass ? 'PASS' : 'FAIL'}`);
+    out.push(`${r.name} (${r.load}): zero loss ${r.check.pass ? 'PASS' : 'FAIL'}`);
     for (const l of r.check.lines) out.push(`  ${l}`);
     const notes = [...r.warnings].filter(([m]) => !m.startsWith('info')).map(([m, n]) => `${m} (x${n})`);
     if (notes.length) out.push(`  bridge said: ${notes.slice(0, 5).join('; ')}`);
@@ -667,6 +832,14 @@ function checkDetails(results, calibration, lists) {
   const none = unchecked(all, calibration);
   if (none.length) out.push(`not checkable (neither log records nor counts): ${none.join(', ')}`);
   return out.join('\n');
+}
+
+/** Which generator drove which scenarios. */
+function loadDescription(info) {
+  const parts = [];
+  if (LOADS.includes('wrk')) parts.push(`${info.wrk} (${WRK_THREADS} threads; deliveries built and signed by bench/wrk-deliveries.lua) for the throughput scenarios`);
+  parts.push(`autocannon ${LOADS.includes('autocannon') ? 'for every scenario' : 'for the fixed-rate ones'}`);
+  return parts.join(', and ');
 }
 
 function writeReport(info, results, tbl, targetLines, receiverCpu, details) {
@@ -679,10 +852,10 @@ function writeReport(info, results, tbl, targetLines, receiverCpu, details) {
   const section = [
     START,
     '',
-    `Run: ${info.date}, commit ${info.commit}${loaded}.`,
+    `Run: ${info.date}, commit ${info.commit}${info.harnessCommit ? ` (measured by the harness of ${info.harnessCommit})` : ''}${loaded}.`,
     `Machine: ${info.cores} cores (${info.cpu}), ${info.memGiB.toFixed(1)} GiB memory, Node ${info.node}, Linux ${os.release()}.`,
-    `Bridge: \`node ${[...PRODUCTION_FLAGS, opt['bridge-flags']].filter(Boolean).join(' ')} dist/src/main.js\` (the image's CMD), NODE_ENV=production, journal in a temporary directory, duplicate suppression off.`,
-    `Load: autocannon, ${CONNECTIONS} connections, ${ROUNDS} alternating round(s) of ${SECONDS} s per server after a ${WARMUP_SECONDS} s warm-up; OTLP ${opt.protocol} export to a counting receiver in its own process (its CPU for the whole run: ${n1(receiverCpu / 1000)} s).`,
+    `Bridge: \`node ${[...PRODUCTION_FLAGS, opt['bridge-flags']].filter(Boolean).join(' ')} dist/src/main.js\` (the image's CMD) on Node ${info.bridgeNode}, NODE_ENV=production, journal in a temporary directory, duplicate suppression off.`,
+    `Load: ${loadDescription(info)}; ${CONNECTIONS} connections, ${ROUNDS} alternating round(s) of ${SECONDS} s per server after a ${WARMUP_SECONDS} s warm-up; OTLP ${opt.protocol} export to a counting receiver in its own process (its CPU for the whole run: ${n1(receiverCpu / 1000)} s).`,
     '',
     tbl.md,
     '',
@@ -718,28 +891,39 @@ async function othersBusy(ms) {
 }
 
 async function main() {
-  if (!existsSync(join(ROOT, 'dist/src/main.js'))) throw new Error('dist/src/main.js is missing: run `npm run build` first (npm run bench does)');
+  if (!existsSync(join(BRIDGE_DIR, 'dist/src/main.js'))) {
+    throw new Error(`${join(BRIDGE_DIR, 'dist/src/main.js')} is missing: run \`npm run build\` there first (npm run bench builds only its own checkout)`);
+  }
   const info = machine();
   info.othersBefore = await othersBusy(2000);
   const runStart = { machine: machineCpuMs(), own: ownCpuMs() };
   log(`${info.cores} cores, ${info.memGiB.toFixed(1)} GiB, Node ${info.node}, commit ${info.commit}, load ${info.load.map((x) => x.toFixed(2)).join(' ')}`);
   log(`other work on the machine before the run: ${(100 * info.othersBefore).toFixed(0)}% of ${info.cores} cores`);
-  log(`bridge: node ${[...PRODUCTION_FLAGS, opt['bridge-flags']].filter(Boolean).join(' ')} dist/src/main.js`);
+  log(`bridge: ${BRIDGE_NODE} (${info.bridgeNode}) ${[...PRODUCTION_FLAGS, opt['bridge-flags']].filter(Boolean).join(' ')} dist/src/main.js in ${BRIDGE_DIR}`);
+  log(`load: ${loadDescription(info)}`);
   if (opt.profile) {
     rmSync(PROFILE_DIR, { recursive: true, force: true });
     mkdirSync(PROFILE_DIR, { recursive: true });
   }
+  const workDir = mkdtempSync(join(os.tmpdir(), 'mist-bench-load-'));
+  WRK_PLAN = join(workDir, 'wrk-plan.lua');
   const receiver = await Receiver.start();
   const floor = await Floor.start();
   const results = [];
   try {
     const lists = Object.fromEntries(Object.entries(MIXES).map(([name, mix]) => [name, deliveries(mix, SECRET)]));
     const kinds = [...new Set(Object.values(lists).flat())];
+    if (LOADS.includes('wrk')) {
+      const check = await checkWrk({ bin: WRK_BIN, deliveries: kinds, secret: SECRET, path: PATH, planFile: WRK_PLAN });
+      log(`wrk check: ${check.summary}`);
+      WRK_UNSENT = check.unsent;
+    }
     log(`calibrating: log records per delivery for ${kinds.length} kinds`);
     const calibration = await calibrate(receiver, kinds);
     const ctx = { receiver, floor, calibration };
     for (const name of Object.keys(MIXES)) {
-      if (SCENARIOS.has(name)) results.push(await throughput(ctx, name, lists[name]));
+      if (!SCENARIOS.has(name)) continue;
+      for (const loadName of LOADS) results.push(await throughput(ctx, name, lists[name], loadName));
     }
     if (SCENARIOS.has('rate')) results.push(await fixedRate(ctx, lists.mix));
     if (SCENARIOS.has('outage')) results.push(await outage(ctx, lists.mix));
@@ -773,9 +957,11 @@ async function main() {
     process.stdout.write(`\n${allPass ? 'PASS' : 'FAIL'}: zero loss in every scenario\n`);
     process.exitCode = allPass ? 0 : 1;
   } finally {
+    await Promise.all([...liveBridges].map((b) => b.stop()));
     receiver.stop();
     floor.stop();
     await Promise.all([receiver.child, floor.child].map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+    rmSync(workDir, { recursive: true, force: true });
   }
 }
 

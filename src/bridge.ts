@@ -51,6 +51,7 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
     journalBytes: () => journal.bytes,
     queuedRecords: (signal) => pipeline.queued(signal),
     dedupEntries: () => dedup.size,
+    exportFailingSeconds: (signal) => pipeline.health.failingSeconds(signal),
   });
   pipeline.telemetry = telemetry;
   const intake = new DurableIntake({ journal, dedup, pipeline, maxQueuedRecords: config.durability.maxQueuedRecords, telemetry, log });

@@ -2,17 +2,23 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load.js';
 import { startBridge } from './bridge.js';
+import { checkHealth } from './cli/healthcheck.js';
 import { createLogger } from './log/logger.js';
 import { checkMappings } from './mapping/check.js';
 import { MappingError } from './mapping/loader.js';
 
 const USAGE = `usage: mist-otel-bridge [start] [--config FILE]
        mist-otel-bridge check-mappings [DIR] [--config FILE]   validate mapping files (DIR: your mappings directory)
+       mist-otel-bridge healthcheck [--config FILE]   exit 0 when the bridge this configuration describes answers GET /healthz
+       mist-otel-bridge webhook setup|list|ping|delete …      set up Mist's webhook over its API (webhook --help)
 
 Receives Juniper Mist webhooks and exports them as OpenTelemetry logs, metrics and traces.
-Configuration: config/default.yaml, overlaid by --config FILE, overlaid by environment variables.`;
+Configuration: config/default.yaml, overlaid by --config FILE (or the file MIST_BRIDGE_CONFIG names),
+overlaid by environment variables.`;
 
 async function main(): Promise<number> {
+  // `webhook` has options of its own, and needs no bridge configuration.
+  if (process.argv[2] === 'webhook') return (await import('./cli/webhook.js')).webhookCommand(process.argv.slice(3));
   const { values, positionals } = parseArgs({
     options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
     allowPositionals: true,
@@ -22,16 +28,23 @@ async function main(): Promise<number> {
     return 0;
   }
   const command = positionals[0] ?? 'start';
-  if (command !== 'start' && command !== 'check-mappings') {
+  if (command !== 'start' && command !== 'check-mappings' && command !== 'healthcheck') {
     process.stderr.write(`unknown command "${command}"\n${USAGE}\n`);
     return 2;
   }
 
   let config;
   try {
-    // check-mappings starts nothing, so it needs no webhook secret.
-    const overrides = command === 'check-mappings' ? { security: { allowUnsigned: true }, ...(positionals[1] ? { mappings: { dir: positionals[1] } } : {}) } : undefined;
-    config = loadConfig({ file: values.config, overrides });
+    // check-mappings and healthcheck start nothing, so they need no webhook secret.
+    const overrides =
+      command === 'check-mappings'
+        ? { security: { allowUnsigned: true }, ...(positionals[1] ? { mappings: { dir: positionals[1] } } : {}) }
+        : command === 'healthcheck'
+          ? { security: { allowUnsigned: true } }
+          : undefined;
+    // MIST_BRIDGE_CONFIG lets a probe started beside the bridge (the image's HEALTHCHECK) read the
+    // same overlay file as the bridge, which it cannot learn from the bridge's command line.
+    config = loadConfig({ file: values.config ?? (process.env.MIST_BRIDGE_CONFIG || undefined), overrides });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`mist-otel-bridge: ${err.message}\n`);
@@ -42,6 +55,11 @@ async function main(): Promise<number> {
   if (command === 'check-mappings') {
     const { ok, report } = checkMappings(config.mappings.dir);
     (ok ? process.stdout : process.stderr).write(report + '\n');
+    return ok ? 0 : 1;
+  }
+  if (command === 'healthcheck') {
+    const { ok, message } = await checkHealth(config.server);
+    (ok ? process.stdout : process.stderr).write(message + '\n');
     return ok ? 0 : 1;
   }
   const log = createLogger(config.log.level);

@@ -6,6 +6,7 @@ import type { BridgeConfig } from './config/schema.js';
 import type { Watermarks } from './durability/journal.js';
 import type { Envelope } from './envelope/decode.js';
 import { BatchQueue, type ExportOutcome } from './export/batch-queue.js';
+import { ExportHealth, httpStatus } from './export/health.js';
 import type { Exporters } from './export/exporters.js';
 import type { Logger } from './log/logger.js';
 import type { EventMapper } from './mapping/types.js';
@@ -14,15 +15,16 @@ import type { MetricRecorder, SessionObserver } from './signals/hooks.js';
 import { createSignals, type Signals } from './signals/providers.js';
 import type { ExportSignal, SelfTelemetry } from './self/telemetry.js';
 
+/**
+ * 400 and 413 are the backend refusing this very payload (malformed, too large): a smaller part
+ * may pass. Everything else — 401/403 (credentials), 404 (a wrong path), 408/429/5xx, timeouts,
+ * network errors — is a fault of the path to the backend, not of the records, and is retried
+ * until it clears: dropping on those would lose whatever was acknowledged while it lasted.
+ */
 function outcome(result: ExportResult): ExportOutcome {
   if (result.code === ExportResultCode.SUCCESS) return { ok: true };
-  // The OTLP exporters retry 429/502/503/504 and network errors themselves and report them as
-  // plain failures; a 4xx is the backend refusing this very payload, and a TypeError/RangeError
-  // is a record that cannot be serialised: retrying either forever would stall the signal.
-  const error = result.error;
-  const code = (error as { code?: unknown } | undefined)?.code;
-  const refused = typeof code === 'number' && code >= 400 && code < 500 && code !== 408 && code !== 429;
-  return { ok: false, error, permanent: refused || error instanceof TypeError || error instanceof RangeError };
+  const status = httpStatus(result.error);
+  return { ok: false, error: result.error, malformed: status === 400 || status === 413 };
 }
 
 /** Which signals an accepted event still owes; a replayed journal row may owe only some. */
@@ -69,6 +71,8 @@ export class Pipeline {
   sessions: SessionObserver | undefined;
   /** Set by the bridge: the bridge's own counters (src/self). */
   telemetry: SelfTelemetry | undefined;
+  /** Whether each signal is exporting, for the logs, /readyz and /metrics. */
+  readonly health: ExportHealth;
   private metricsTimer: NodeJS.Timeout | undefined;
   private metricsExporting: Promise<boolean> | undefined;
   // Journal bookkeeping: every record is queued with the seq of the delivery it came from, so
@@ -84,6 +88,7 @@ export class Pipeline {
     private readonly log: Logger,
     extraMetricReaders: MetricReader[] = [],
   ) {
+    this.health = new ExportHealth(log);
     const { export: ex } = config;
     const retry = { retryInitialMs: ex.retryInitialMs, retryMaxMs: ex.retryMaxMs, maxBatchSize: ex.maxBatchSize };
     this.logQueue = new BatchQueue<ReadableLogRecord>(
@@ -171,14 +176,23 @@ export class Pipeline {
         const started = performance.now();
         const points = resourceMetrics.scopeMetrics.reduce((n, s) => n + s.metrics.reduce((m, d) => m + d.dataPoints.length, 0), 0);
         const result = await new Promise<ExportResult>((resolve) => this.exporters.metrics.export(resourceMetrics, resolve));
-        if (result.code !== ExportResultCode.SUCCESS) {
-          // Cumulative sums carry over to the next collection, so the next success repairs this.
-          this.exportFailed('metrics', points, result.error, 1);
-          return false;
+        if (result.code === ExportResultCode.SUCCESS) {
+          this.metricsThrough = through;
+          this.health.succeeded('metrics');
+          this.telemetry?.exported('metrics', points, performance.now() - started);
+          return true;
         }
-        this.metricsThrough = through;
-        this.telemetry?.exported('metrics', points, performance.now() - started);
-        return true;
+        this.exportFailed('metrics', points, result.error);
+        if (outcome(result).malformed) {
+          // Refused as such, it would be refused at every interval and hold every journaled
+          // delivery until the journal fills. Cumulative sums carry what this collection held into
+          // the next one, so giving up on this one loses no count, only this point in time.
+          this.metricsThrough = through;
+          this.telemetry?.dropped('metrics', 'rejected_by_backend', points);
+          this.log.error('metric collection dropped: the backend refused it as malformed', { points, error: result.error?.message });
+          return true;
+        }
+        return false;
       } finally {
         this.metricsExporting = undefined;
       }
@@ -222,17 +236,20 @@ export class Pipeline {
 
   private queueHooks(signal: ExportSignal) {
     return {
-      exported: (batch: object[], ms: number) => this.telemetry?.exported(signal, batch.length, ms),
-      failed: (batch: object[], error: Error | undefined, attempt: number) => this.exportFailed(signal, batch.length, error, attempt),
+      exported: (batch: object[], ms: number) => {
+        this.health.succeeded(signal);
+        this.telemetry?.exported(signal, batch.length, ms);
+      },
+      failed: (batch: object[], error: Error | undefined) => this.exportFailed(signal, batch.length, error),
       dropped: (batch: object[], error: Error | undefined) => {
         this.telemetry?.dropped(signal, 'rejected_by_backend', batch.length);
-        this.log.error('records dropped: the backend refused them permanently', { signal, records: batch.length, error: error?.message });
+        this.log.error('record dropped: the backend refused it as malformed on its own', { signal, records: batch.length, error: error?.message });
       },
     };
   }
 
-  private exportFailed(signal: ExportSignal, count: number, error: Error | undefined, attempt: number): void {
+  private exportFailed(signal: ExportSignal, count: number, error: Error | undefined): void {
     this.telemetry?.exportFailed(signal, count);
-    this.log.warn('export failed; will retry', { signal, records: count, attempt, error: error?.message });
+    this.health.failed(signal, count, error);
   }
 }

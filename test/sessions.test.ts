@@ -361,7 +361,7 @@ describe('client session traces', () => {
     const collector = parseYaml(readFileSync(packagePath('otel-collector.yaml'), 'utf8')) as {
       connectors: Record<string, { namespace: string; dimensions: { name: string }[] }>;
     };
-    const spanmetrics = collector.connectors.spanmetrics!;
+    const spanmetrics = collector.connectors.span_metrics!;
     expect(spanmetrics.namespace).toBe('mist.session');
     expect(spanmetrics.dimensions.map((d) => d.name)).toEqual([...DIMENSIONS]);
   });

@@ -4,30 +4,30 @@
  * compression, resource) are read by src/export and src/signals, not here.
  */
 
-type Parse = (raw: string) => unknown;
+export type Parse = (raw: string) => unknown;
 
-const text: Parse = (raw) => raw;
+export const text: Parse = (raw) => raw;
 
-const integer: Parse = (raw) => {
+export const integer: Parse = (raw) => {
   const trimmed = raw.trim();
   if (!/^-?\d+$/.test(trimmed)) throw new Error(`expected an integer, got "${raw}"`);
   return Number(trimmed);
 };
 
-const boolean: Parse = (raw) => {
+export const boolean: Parse = (raw) => {
   const v = raw.trim().toLowerCase();
   if (['true', '1', 'yes', 'on'].includes(v)) return true;
   if (['false', '0', 'no', 'off', ''].includes(v)) return false;
   throw new Error(`expected true or false, got "${raw}"`);
 };
 
-const list: Parse = (raw) =>
+export const list: Parse = (raw) =>
   raw
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
 
-const nullableText: Parse = (raw) => (raw.trim() === '' ? null : raw);
+export const nullableText: Parse = (raw) => (raw.trim() === '' ? null : raw);
 
 /** variable → [config path, parser] */
 export const ENV_VARIABLES: Record<string, [path: string, parse: Parse]> = {
@@ -57,9 +57,10 @@ export const ENV_VARIABLES: Record<string, [path: string, parse: Parse]> = {
 export function envOverlay(
   env: NodeJS.ProcessEnv,
   fail: (message: string) => Error,
+  variables: Record<string, [path: string, parse: Parse]> = ENV_VARIABLES,
 ): Record<string, unknown> {
   const overlay: Record<string, unknown> = {};
-  for (const [name, [path, parse]] of Object.entries(ENV_VARIABLES)) {
+  for (const [name, [path, parse]] of Object.entries(variables)) {
     const raw = env[name];
     if (raw === undefined) continue;
     let value: unknown;

@@ -23,7 +23,7 @@ describe('BatchQueue', () => {
     const poison = new Set([5, 13]);
     const q = new BatchQueue<number>(
       async (batch) => {
-        if (batch.some((n) => poison.has(n))) return { ok: false, permanent: true, error: new Error('400') };
+        if (batch.some((n) => poison.has(n))) return { ok: false, malformed: true, error: new Error('400') };
         got.push(...batch);
         return { ok: true };
       },

@@ -1,8 +1,11 @@
 export interface ExportOutcome {
   ok: boolean;
   error?: Error | undefined;
-  /** The backend will never take this batch as it is (e.g. HTTP 400): retrying cannot help. */
-  permanent?: boolean;
+  /**
+   * The backend refuses the batch's content as such (HTTP 400 or 413), or it cannot be
+   * serialised: retrying it unchanged cannot help, but a smaller part of it may pass.
+   */
+  malformed?: boolean;
 }
 
 export type ExportFn<T> = (items: T[]) => Promise<ExportOutcome>;
@@ -24,9 +27,10 @@ export interface BatchQueueHooks<T> {
 /**
  * An in-order export queue for one signal. Unlike the SDK's batch processors it never drops for
  * lack of room or patience: a failed batch goes back to the head of the queue and is retried with
- * exponential backoff until it is exported. Whoever adds to it decides how much may wait (see
- * `size`). Only a batch the backend rejects as such (`permanent`) is split in halves until the
- * records it refuses are isolated; those alone are dropped, through the `dropped` hook.
+ * exponential backoff until it is exported, however many records arrive meanwhile. Whoever adds to
+ * it decides how much may wait (see `size`). Only a batch the backend refuses as malformed is split
+ * in halves until the records it refuses are isolated; a record refused on its own is dropped,
+ * through the `dropped` hook.
  */
 export class BatchQueue<T> {
   private pending: T[] = [];
@@ -34,6 +38,8 @@ export class BatchQueue<T> {
   private tags: number[] = [];
   private running = false;
   private timer: NodeJS.Timeout | undefined;
+  /** A failed export waits out its backoff: records added meanwhile do not cut it short. */
+  private backingOff = false;
   private attempt = 0;
   private idleWaiters: Array<() => void> = [];
   // While isolating a permanently refused record: the smaller batch size, and how many records
@@ -60,7 +66,7 @@ export class BatchQueue<T> {
   add(item: T, tag = 0): void {
     this.pending.push(item);
     this.tags.push(tag);
-    if (this.running) return;
+    if (this.running || this.backingOff) return;
     if (this.pending.length >= this.options.maxBatchSize) this.run();
     else this.schedule(this.options.scheduleDelayMs);
   }
@@ -97,6 +103,7 @@ export class BatchQueue<T> {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      this.backingOff = false;
       this.run();
     }, delayMs);
     this.timer.unref?.();
@@ -105,6 +112,7 @@ export class BatchQueue<T> {
   private run(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.backingOff = false;
     if (this.running) return;
     this.running = true;
     void this.loop();
@@ -118,7 +126,8 @@ export class BatchQueue<T> {
       try {
         outcome = await this.exportBatch(batch);
       } catch (err) {
-        outcome = { ok: false, error: err as Error };
+        // Thrown before anything was sent (the serializer): the same records would throw again.
+        outcome = { ok: false, error: err as Error, malformed: true };
       }
       if (outcome.ok) {
         this.pending.splice(0, batch.length);
@@ -128,7 +137,7 @@ export class BatchQueue<T> {
         this.hooks.exported?.(batch, performance.now() - started);
         continue;
       }
-      if (outcome.permanent) {
+      if (outcome.malformed) {
         this.attempt = 0;
         if (batch.length > 1) {
           if (this.splitSize === 0) this.splitRemaining = batch.length;
@@ -144,6 +153,7 @@ export class BatchQueue<T> {
       this.attempt += 1;
       this.hooks.failed?.(batch, outcome.error, this.attempt);
       this.running = false;
+      this.backingOff = true;
       this.schedule(this.backoff());
       return;
     }

@@ -18,6 +18,7 @@ describe('self-telemetry counters', () => {
       journalBytes: () => 0,
       queuedRecords: () => 0,
       dedupEntries: () => 0,
+      exportFailingSeconds: () => 0,
     });
     return { reader, telemetry };
   };

@@ -19,6 +19,8 @@ export interface SelfGauges {
   journalBytes(): number;
   queuedRecords(signal: 'logs' | 'traces'): number;
   dedupEntries(): number;
+  /** 0 while the signal exports; otherwise seconds since its current run of failures began. */
+  exportFailingSeconds(signal: ExportSignal): number;
 }
 
 const MAX_TOPICS = 2000;
@@ -94,6 +96,14 @@ export function createSelfTelemetry(meter: Meter, gauges: SelfGauges): SelfTelem
     .addCallback((r) => {
       r.observe(gauges.queuedRecords('logs'), { signal: 'logs' });
       r.observe(gauges.queuedRecords('traces'), { signal: 'traces' });
+    });
+  meter
+    .createObservableGauge('mist.bridge.export.failing', {
+      description: 'How long export of the signal has been failing without a success (0 while it exports)',
+      unit: 's',
+    })
+    .addCallback((r) => {
+      for (const signal of ['logs', 'traces', 'metrics'] as const) r.observe(gauges.exportFailingSeconds(signal), { signal });
     });
   meter
     .createObservableGauge('mist.bridge.dedup.entries', {

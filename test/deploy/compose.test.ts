@@ -1,21 +1,27 @@
 /**
- * compose.yaml without a Docker engine: valid YAML whose services, ports, mounted files and the
- * addresses the services give each other all exist and agree with the files they point at.
+ * compose.yaml without a Docker engine: valid YAML whose services, ports, mounted files, volumes and
+ * the addresses the services give each other all exist and agree with the files they point at;
+ * interpolated as Compose interpolates it for every command, with and without the user's .env.
  */
 import { statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { buildResource } from '../../src/signals/providers.js';
+import { dotenvAssignments, interpolate, interpolateTree, references } from './compose-env.js';
 import { dockerfileInstructions } from './dockerfile.js';
-import { readRepoText, readRepoYaml, repoFileExists, repoPath } from './repo.js';
+import { parseYamlStrict, readRepoText, readRepoYaml, repoFileExists, repoPath } from './repo.js';
 
 interface Service {
   profiles?: string[];
   command?: string[];
+  entrypoint?: string[];
+  user?: string;
   image?: string;
   build?: string | { context: string; dockerfile?: string };
   environment?: Record<string, string>;
   ports?: string[];
   volumes?: string[];
-  depends_on?: string[] | Record<string, unknown>;
+  depends_on?: string[] | Record<string, { condition: string }>;
   stop_grace_period?: string;
 }
 
@@ -24,9 +30,17 @@ interface Compose {
   volumes?: Record<string, unknown>;
 }
 
-const compose = readRepoYaml<Compose>('compose.yaml');
+const composeText = readRepoText('compose.yaml');
+const envExample = dotenvAssignments(readRepoText('.env.example'));
+/** compose.yaml as written (variables not interpolated). */
+const raw = parseYamlStrict<Compose>(composeText);
+/** compose.yaml as Compose reads it with no variable set: what `down`, `logs`, `ps` see without a .env. */
+const compose = interpolateTree(raw, {});
 const services = compose.services;
-const collectorConfig = readRepoYaml<{ receivers: { otlp: { protocols: { http: { endpoint: string } } } } }>('otel-collector.yaml');
+const collectorConfig = readRepoYaml<{
+  receivers: { otlp: { protocols: { http: { endpoint: string } } } };
+  extensions: Record<string, { directory?: string }>;
+}>('otel-collector.yaml');
 const defaults = readRepoYaml<{ server: { port: number; path: string; shutdownTimeoutMs: number } }>('config/default.yaml');
 
 /** "host:container[:mode]" split; a host part without ./ or / is a named volume. */
@@ -36,6 +50,8 @@ function mounts(service: Service) {
     return { source, target, mode, bind: source.startsWith('./') || source.startsWith('/') };
   });
 }
+
+const dependencies = (service: Service): string[] => (Array.isArray(service.depends_on) ? service.depends_on : Object.keys(service.depends_on ?? {}));
 
 /** Container ports a service publishes ("[ip:]host:container"). */
 const publishedContainerPorts = (service: Service): number[] => (service.ports ?? []).map((p) => Number(p.split(':').at(-1)));
@@ -48,13 +64,14 @@ function seconds(duration: string): number {
   return Number(m[1]) * (m[2] === 'm' ? 60 : 1);
 }
 
+/** The collector image's user (USER ${USER_UID} in open-telemetry/opentelemetry-collector-releases distributions/otelcol-contrib/Dockerfile, v0.159.0). */
+const COLLECTOR_IMAGE_UID = '10001';
+
 describe('compose.yaml', () => {
-  it('runs the bridge, the collector and the Grafana stack, and the demo sender only on request', () => {
+  it('runs the bridge, the collector (after its queue volume is handed over) and the Grafana stack; the demo sender only on request', () => {
     const always = Object.entries(services).filter(([, s]) => s.profiles === undefined).map(([n]) => n);
-    expect(always.sort()).toEqual(['bridge', 'lgtm', 'otel-collector']);
+    expect(always.sort()).toEqual(['bridge', 'collector-queue-init', 'lgtm', 'otel-collector']);
     expect(services.demo?.profiles).toEqual(['demo']);
-    expect(services['otel-collector']!.image).toMatch(/^otel\/opentelemetry-collector-contrib:\d+\.\d+\.\d+$/);
-    expect(services.lgtm!.image).toMatch(/^grafana\/otel-lgtm:\d+\.\d+\.\d+$/);
   });
 
   it("builds the bridge from this repository's Dockerfile", () => {
@@ -82,14 +99,14 @@ describe('compose.yaml', () => {
 
   it('depends only on services it defines', () => {
     for (const [name, service] of Object.entries(services)) {
-      const deps = Array.isArray(service.depends_on) ? service.depends_on : Object.keys(service.depends_on ?? {});
-      for (const d of deps) expect(Object.keys(services), `${name} depends on ${d}`).toContain(d);
+      for (const d of dependencies(service)) expect(Object.keys(services), `${name} depends on ${d}`).toContain(d);
     }
   });
 
-  it('publishes the bridge on the port it listens on and Grafana on 3000', () => {
+  it('publishes the bridge on the port it listens on and Grafana on 3000, on this machine only', () => {
     expect(publishedContainerPorts(services.bridge!)).toEqual([defaults.server.port]);
     expect(publishedContainerPorts(services.lgtm!)).toEqual([3000]);
+    expect(services.lgtm!.ports).toEqual(['127.0.0.1:3000:3000']);
   });
 
   it("points the bridge at the collector's OTLP/HTTP receiver", () => {
@@ -98,19 +115,38 @@ describe('compose.yaml', () => {
     expect(Number(url.port)).toBe(portOf(collectorConfig.receivers.otlp.protocols.http.endpoint));
   });
 
-  it("points the collector at otel-lgtm's OTLP/HTTP port and sets every variable its config needs", () => {
+  it("points the collector at otel-lgtm's OTLP/HTTP port by default and sets every variable its config reads", () => {
     const env = services['otel-collector']!.environment!;
     const url = new URL(env.OTLP_BACKEND_ENDPOINT!);
     expect(url.hostname).toBe('lgtm');
     expect(url.port).toBe('4318');
-    const required = [...readRepoText('otel-collector.yaml').matchAll(/\$\{env:([A-Za-z0-9_]+)\}/g)].map((m) => m[1]!);
-    for (const v of required) expect(Object.keys(env), v).toContain(v);
+    // Empty: the collector parses it as no header map at all.
+    expect(env.OTLP_BACKEND_HEADERS).toBe('');
+    const read = [...readRepoText('otel-collector.yaml').matchAll(/\$\{env:([A-Za-z0-9_]+)/g)].map((m) => m[1]!);
+    expect(read.length).toBeGreaterThan(0);
+    for (const v of read) expect(Object.keys(env), v).toContain(v);
   });
 
   it("gives the collector otel-collector.yaml at the contrib image's default config path", () => {
     expect(mounts(services['otel-collector']!)).toContainEqual(
       expect.objectContaining({ source: './otel-collector.yaml', target: '/etc/otelcol-contrib/config.yaml' }),
     );
+  });
+
+  it("keeps the collector's persistent queue in a volume at the file_storage directory, owned by the collector's user", () => {
+    const directories = Object.entries(collectorConfig.extensions)
+      .filter(([id]) => id.split('/')[0] === 'file_storage')
+      .map(([, e]) => e.directory!);
+    expect(directories).toHaveLength(1);
+    const queue = mounts(services['otel-collector']!).find((m) => m.target === directories[0]);
+    expect(queue, `a mount at ${directories[0]}`).toBeDefined();
+    expect(queue!.bind, 'a named volume').toBe(false);
+    // A new named volume belongs to root; the collector runs as 10001 and could not write to it.
+    const init = services['collector-queue-init']!;
+    expect(mounts(init)).toContainEqual(expect.objectContaining({ source: queue!.source, target: queue!.target }));
+    expect(init.user).toBe('0:0');
+    expect(init.entrypoint).toEqual(['chown', '-R', `${COLLECTOR_IMAGE_UID}:${COLLECTOR_IMAGE_UID}`, queue!.target]);
+    expect(services['otel-collector']!.depends_on).toMatchObject({ 'collector-queue-init': { condition: 'service_completed_successfully' } });
   });
 
   it('provisions the dashboards where the provider file looks for them', () => {
@@ -125,6 +161,13 @@ describe('compose.yaml', () => {
     }
   });
 
+  it("lets anonymous visitors view Grafana but not administer it (otel-lgtm's run-grafana.sh makes them Admin unless told)", () => {
+    const env = services.lgtm!.environment!;
+    expect(env.GF_AUTH_ANONYMOUS_ORG_ROLE).toBe('Viewer');
+    expect(env.GF_SECURITY_ADMIN_PASSWORD).toBe('admin');
+    expect(interpolateTree(raw, { GRAFANA_ADMIN_PASSWORD: 's3cret' }).services.lgtm!.environment!.GF_SECURITY_ADMIN_PASSWORD).toBe('s3cret');
+  });
+
   it("keeps the bridge's durable data in a volume at the image's data directory", () => {
     const instructions = dockerfileInstructions(readRepoText('Dockerfile'));
     const finalStage = instructions.slice(instructions.map((i) => i.keyword).lastIndexOf('FROM'));
@@ -134,9 +177,58 @@ describe('compose.yaml', () => {
     expect(target).toBe(dataDir);
   });
 
-  it('requires the webhook secret instead of defaulting to a guessable one', () => {
-    expect(services.bridge!.environment!.MIST_WEBHOOK_SECRET).toMatch(/^\$\{MIST_WEBHOOK_SECRET:\?.+\}$/);
-    expect(services.demo!.environment!.MIST_WEBHOOK_SECRET).toBe(services.bridge!.environment!.MIST_WEBHOOK_SECRET);
+  it('gives the bridge a service.instance.id that survives re-creating its container', () => {
+    const attributes = services.bridge!.environment!.OTEL_RESOURCE_ATTRIBUTES!;
+    const id = /(?:^|,)service\.instance\.id=([^,]+)/.exec(attributes)?.[1];
+    expect(id, 'a fixed service.instance.id').toBeTruthy();
+    // The bridge's resource really takes it over its host-name default.
+    const before = process.env.OTEL_RESOURCE_ATTRIBUTES;
+    process.env.OTEL_RESOURCE_ATTRIBUTES = attributes;
+    try {
+      expect(buildResource().attributes['service.instance.id']).toBe(id);
+    } finally {
+      if (before === undefined) delete process.env.OTEL_RESOURCE_ATTRIBUTES;
+      else process.env.OTEL_RESOURCE_ATTRIBUTES = before;
+    }
+  });
+
+  it('passes the webhook secret through without requiring it, and the bridge refuses to run without one', () => {
+    expect(raw.services.bridge!.environment!.MIST_WEBHOOK_SECRET).toBe('${MIST_WEBHOOK_SECRET:-}');
+    expect(raw.services.demo!.environment!.MIST_WEBHOOK_SECRET).toBe(raw.services.bridge!.environment!.MIST_WEBHOOK_SECRET);
+    expect(() => loadConfig({ env: { MIST_WEBHOOK_SECRET: '' } })).toThrow(ConfigError);
+    expect(() => loadConfig({ env: { MIST_WEBHOOK_SECRET: '' } })).toThrow(/set MIST_WEBHOOK_SECRET/);
+  });
+
+  it('interpolates for every command with no variable set (down, logs and ps need no secret)', () => {
+    expect(() => interpolateTree(raw, {})).not.toThrow();
+    for (const r of references(composeText)) expect(r.operator, `\${${r.name}${r.operator}…} fails every command while unset`).not.toMatch(/\?/);
+    // The check sees a required variable for what it is.
+    expect(() => interpolate('a: ${X:?set X}', {})).toThrow(/X/);
+    expect(references('a: ${X:?set X} $$ $Y')).toEqual([
+      { name: 'X', operator: ':?', argument: 'set X' },
+      { name: 'Y', operator: '', argument: '' },
+    ]);
+  });
+
+  it('.env.example names every variable compose.yaml reads, and only those', () => {
+    const read = new Set(references(composeText).map((r) => r.name));
+    const named = new Set(envExample.map((a) => a.name));
+    expect([...named].sort()).toEqual([...read].sort());
+    // Copied as it is, it leaves only the secret to fill in, and interpolates cleanly.
+    expect(envExample.filter((a) => a.active).map((a) => a.name)).toEqual(['MIST_WEBHOOK_SECRET']);
+    const env = Object.fromEntries(envExample.filter((a) => a.active).map((a) => [a.name, a.value]));
+    const filled = interpolateTree(raw, { ...env, MIST_WEBHOOK_SECRET: 'from-env-file' });
+    expect(filled.services.bridge!.environment!.MIST_WEBHOOK_SECRET).toBe('from-env-file');
+  });
+
+  it("the commented examples in .env.example are values the services accept", () => {
+    const example = Object.fromEntries(envExample.map((a) => [a.name, a.value]));
+    const filled = interpolateTree(raw, example);
+    const env = filled.services['otel-collector']!.environment!;
+    expect(new URL(env.OTLP_BACKEND_ENDPOINT!).protocol).toBe('https:');
+    // The collector parses the variable as YAML: it must be a map of header names to strings.
+    const headers = parseYamlStrict<unknown>(env.OTLP_BACKEND_HEADERS!);
+    expect(headers).toEqual({ Authorization: expect.stringMatching(/^Basic /) });
   });
 
   it("runs the demo sender against the bridge's webhook, once the bridge is healthy", () => {

@@ -4,6 +4,7 @@
  * PID 1 through an exec-form CMD, and a build context that holds everything it copies.
  */
 import { describe, expect, it } from 'vitest';
+import { PROBE_TIMEOUT_MS } from '../../src/cli/healthcheck.js';
 import { ENV_VARIABLES } from '../../src/config/env.js';
 import { dockerfileInstructions, execForm, type Instruction } from './dockerfile.js';
 import { readRepoText, repoFileExists } from './repo.js';
@@ -28,11 +29,14 @@ describe('Dockerfile', () => {
     expect(execForm('node main.js')).toBeUndefined();
   });
 
-  it('builds in a named stage and runs from the same base, so the native module matches the libc', () => {
+  it('builds in a named stage and runs from the same Node 24 slim base, so the native module matches Node and libc', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     const build = stages.find((s) => named(s) !== undefined && s !== finalStage)!;
     expect(build).toBeDefined();
     expect(baseOf(finalStage)).toBe(baseOf(build));
+    const arg = /^\$\{(\w+)\}$/.exec(baseOf(build))?.[1];
+    const image = arg ? /^\w+=(\S+)$/.exec(instructions.find((i) => i.keyword === 'ARG' && i.args.startsWith(`${arg}=`))!.args)![1]! : baseOf(build);
+    expect(image).toMatch(/^node:24\.\d+\.\d+-(trixie|bookworm)-slim$/);
     expect(all(build, 'RUN').map((r) => r.args).join(' ')).toMatch(/python3.*make.*g\+\+/);
   });
 
@@ -73,12 +77,14 @@ describe('Dockerfile', () => {
     }
   });
 
-  it('checks health on /healthz with node itself (the slim image has no curl)', () => {
+  it("checks health with the bridge's own healthcheck command, which reads the configuration as start does", () => {
     const health = all(finalStage, 'HEALTHCHECK');
     expect(health).toHaveLength(1);
     const cmd = execForm(health[0]!.args.replace(/^(--\S+\s+)*CMD\s+/, ''));
-    expect(cmd?.[0]).toBe('node');
-    expect(cmd?.join(' ')).toContain('/healthz');
+    expect(cmd).toEqual(['node', pkg.bin['mist-otel-bridge'], 'healthcheck']);
+    // Docker's timeout leaves the probe time to start node and to report its own timeout.
+    const timeout = /--timeout=(\d+)s/.exec(health[0]!.args)?.[1];
+    expect(Number(timeout) * 1000).toBeGreaterThanOrEqual(PROBE_TIMEOUT_MS + 2000);
   });
 
   it('starts node directly in exec form, so SIGTERM from docker stop reaches the bridge', () => {

@@ -38,17 +38,27 @@ interface SpanmetricsConfig {
   dimensions?: { name: string }[];
 }
 
+/** The connector's type; `spanmetrics` is its deprecated alias (contrib connector/spanmetricsconnector/metadata.yaml). */
+export const SPAN_METRICS_TYPE = 'span_metrics';
+
 export function spanmetricsConnector(): SpanmetricsConfig {
   const config = readRepoYaml<{ connectors?: Record<string, SpanmetricsConfig> }>('otel-collector.yaml');
-  const id = Object.keys(config.connectors ?? {}).find((c) => c.split('/')[0] === 'spanmetrics');
-  if (!id) throw new Error('otel-collector.yaml has no spanmetrics connector');
+  const id = Object.keys(config.connectors ?? {}).find((c) => c.split('/')[0] === SPAN_METRICS_TYPE);
+  if (!id) throw new Error(`otel-collector.yaml has no ${SPAN_METRICS_TYPE} connector`);
   return config.connectors![id]!;
 }
 
-/** The series the spanmetrics connector derives from spans (calls, and duration unless disabled). */
+/**
+ * The dimensions span_metrics puts on every series whatever it is configured with: the span's
+ * service, name, kind and status, and (feature gate connector.spanmetrics.includeCollectorInstanceID,
+ * beta and so on by default) the collector's own service.instance.id as collector.instance.id.
+ */
+export const SPAN_METRICS_DEFAULT_DIMENSIONS = ['service.name', 'span.name', 'span.kind', 'status.code', 'collector.instance.id'];
+
+/** The series the span_metrics connector derives from spans (calls, and duration unless disabled). */
 export function spanmetricsSeries(config: SpanmetricsConfig): Map<string, PrometheusSeries> {
   const prefix = config.namespace ? `${config.namespace}.` : '';
-  const labels = ['service.name', 'span.name', 'span.kind', 'status.code', ...(config.dimensions ?? []).map((d) => d.name)].map(prometheusLabelName);
+  const labels = [...SPAN_METRICS_DEFAULT_DIMENSIONS, ...(config.dimensions ?? []).map((d) => d.name)].map(prometheusLabelName);
   const metrics: OtlpMetricShape[] = [{ name: `${prefix}calls`, unit: '', kind: 'sum', monotonic: true }];
   if (!config.histogram?.disable) metrics.push({ name: `${prefix}duration`, unit: config.histogram?.unit ?? 'ms', kind: 'histogram' });
   const out = new Map<string, PrometheusSeries>();

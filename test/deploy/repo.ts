@@ -14,3 +14,8 @@ export const readRepoText = (path: string): string => readFileSync(repoPath(path
 export function readRepoYaml<T = Record<string, unknown>>(path: string): T {
   return parse(readRepoText(path), { uniqueKeys: true, strict: true }) as T;
 }
+
+/** Parses YAML text as strictly as readRepoYaml (for files that are interpolated first). */
+export function parseYamlStrict<T = Record<string, unknown>>(text: string): T {
+  return parse(text, { uniqueKeys: true, strict: true }) as T;
+}

@@ -24,9 +24,12 @@
  * - optional string fields (scope.version, eventName, status.message,
  *   parentSpanId, …) are omitted when empty.
  *
- * While `failWith(status)` is active every export is answered with that status
- * and its telemetry is NOT stored (the backend rejected it); the request itself
- * is still recorded in `requests`.
+ * While `failWith(status)` is active every export (or every export of the
+ * signals named) is answered with that status and its telemetry is NOT stored
+ * (the backend rejected it); the request itself is still recorded in `requests`.
+ * While `slowDown(ms)` is active every export is decoded and stored at once but
+ * answered only after `ms` (Infinity: never, until cleared), as a slow backend
+ * that takes what a client then gives up waiting for.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -152,10 +155,13 @@ export interface OtlpReceiver {
   spans: ReceivedSpan[];
   requests: ReceivedRequest[];
   /**
-   * Answer every export with this HTTP status (and headers, e.g. Retry-After)
-   * until cleared with null. Telemetry of such requests is not stored.
+   * Answer every export (of `signals`, default all) with this HTTP status (and
+   * headers, e.g. Retry-After) until cleared with null. Telemetry of such
+   * requests is not stored.
    */
-  failWith(status: number | null, headers?: Record<string, string>): void;
+  failWith(status: number | null, headers?: Record<string, string>, signals?: Signal[]): void;
+  /** Store each export at once but answer it only after `ms` (Infinity: hang); null clears. */
+  slowDown(ms: number | null): void;
   /** Close the listening socket and all connections (connection refused); keep collected data. */
   stop(): Promise<void>;
   /** Listen again on the same port. */
@@ -190,7 +196,7 @@ const ENUMS = {
   statusCode: root.lookupEnum('otlp.Status.StatusCode'),
 } as const;
 
-type Signal = keyof typeof REQUEST_TYPES;
+export type Signal = keyof typeof REQUEST_TYPES;
 
 const ROUTES: Record<string, Signal> = {
   '/v1/logs': 'logs',
@@ -814,7 +820,10 @@ export async function startOtlpReceiver(opts: { port?: number; host?: string } =
   const host = opts.host ?? '127.0.0.1';
   let server: Server | null = null;
   let closed = false;
-  let failure: { status: number; headers: Record<string, string> } | null = null;
+  let failure: { status: number; headers: Record<string, string>; signals: Signal[] | undefined } | null = null;
+  let answerAfterMs: number | null = null;
+  // Held answers of a hanging receiver, released when slowDown is cleared or the receiver closes.
+  const held = new Set<() => void>();
 
   const logs: ReceivedLog[] = [];
   const points: ReceivedPoint[] = [];
@@ -867,7 +876,7 @@ export async function startOtlpReceiver(opts: { port?: number; host?: string } =
     }
     record.bytes = body.length;
 
-    if (failure) {
+    if (failure && (failure.signals === undefined || failure.signals.includes(signal))) {
       reject(failure.status, `otlp-receiver: failWith(${failure.status})`, failure.headers);
       return;
     }
@@ -902,6 +911,18 @@ export async function startOtlpReceiver(opts: { port?: number; host?: string } =
     }
     record.status = 200;
     requests.push(record);
+    if (answerAfterMs !== null) {
+      const ms = answerAfterMs;
+      await new Promise<void>((resolve) => {
+        const release = () => {
+          held.delete(release);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = Number.isFinite(ms) ? setTimeout(release, ms) : undefined;
+        held.add(release);
+      });
+    }
     // An empty Export*ServiceResponse: "{}" in JSON, zero bytes in protobuf.
     send(res, 200, format, format === 'json' ? Buffer.from('{}') : Buffer.alloc(0));
   }
@@ -950,8 +971,12 @@ export async function startOtlpReceiver(opts: { port?: number; host?: string } =
     points,
     spans,
     requests,
-    failWith(status, headers = {}) {
-      failure = status === null ? null : { status, headers };
+    failWith(status, headers = {}, signals) {
+      failure = status === null ? null : { status, headers, signals };
+    },
+    slowDown(ms) {
+      answerAfterMs = ms;
+      if (ms === null) for (const release of [...held]) release();
     },
     stop,
     async restart() {
@@ -995,6 +1020,8 @@ export async function startOtlpReceiver(opts: { port?: number; host?: string } =
     async close() {
       closed = true;
       failure = null;
+      answerAfterMs = null;
+      for (const release of [...held]) release();
       await stop();
     },
   };

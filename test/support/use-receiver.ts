@@ -13,6 +13,7 @@ export function useReceiver(bind: (receiver: OtlpReceiver) => void): void {
   });
   afterEach(() => {
     receiver?.failWith(null);
+    receiver?.slowDown(null);
     receiver?.clear();
   });
   afterAll(async () => {

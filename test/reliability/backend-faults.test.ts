@@ -1,0 +1,172 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startBridge, type Bridge } from '../../src/bridge.js';
+import { loadConfig } from '../../src/config/load.js';
+import { createLogger } from '../../src/log/logger.js';
+import { postDelivery } from '../support/mist-client.js';
+import type { OtlpReceiver } from '../support/otlp-receiver.js';
+import { useReceiver } from '../support/use-receiver.js';
+import { numbered, range, receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
+
+// The exporters' own retries stop at this timeout, so every failed attempt comes back to the
+// bridge's queue: the faults below are the bridge's to handle, not the exporter's.
+const EXPORT_TIMEOUT_MS = 1000;
+
+let receiver: OtlpReceiver;
+useReceiver((r) => (receiver = r));
+beforeAll(() => {
+  process.env.OTEL_EXPORTER_OTLP_TIMEOUT = String(EXPORT_TIMEOUT_MS);
+});
+afterAll(() => {
+  delete process.env.OTEL_EXPORTER_OTLP_TIMEOUT;
+});
+afterEach(() => removeTempDirs());
+
+interface Run {
+  bridge: Bridge;
+  webhook: string;
+  /** The bridge's own log lines, parsed. */
+  lines: Array<Record<string, unknown> & { msg: string; level: string }>;
+}
+
+async function start(exportOverrides: Record<string, unknown> = {}): Promise<Run> {
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
+  const config = loadConfig({
+    env: { MIST_BRIDGE_ALLOW_UNSIGNED: 'true' },
+    overrides: {
+      server: { host: '127.0.0.1', port: 0 },
+      export: { logsScheduleDelayMs: 20, spansScheduleDelayMs: 20, metricsIntervalMs: 200, retryInitialMs: 100, retryMaxMs: 1000, ...exportOverrides },
+      durability: { dir: tempDataDir() },
+    },
+  });
+  const lines: Run['lines'] = [];
+  const bridge = await startBridge(config, createLogger('info', (l) => lines.push(JSON.parse(l) as Run['lines'][number])));
+  return { bridge, webhook: bridge.address.url + config.server.path, lines };
+}
+
+/** One series of /metrics, named with its labels sorted and without the scope's (`name{a="x",b="y"}`). */
+async function metric(bridge: Bridge, series: string): Promise<number | undefined> {
+  const text = await (await fetch(bridge.address.url + '/metrics')).text();
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m) continue;
+    const labels = (m[2] ?? '').split(/,(?=[a-z_]+=")/).filter((l) => l !== '' && !l.startsWith('otel_scope_')).sort();
+    if (`${m[1]}${labels.length ? `{${labels.join(',')}}` : ''}` === series) return Number(m[3]);
+  }
+  return undefined;
+}
+
+/** Posts 5-event deliveries every `everyMs` until `ms` have passed; resolves with every acknowledged number. */
+async function keepPosting(webhook: string, topic: string, ms: number, everyMs = 50): Promise<number[]> {
+  const acked: number[] = [];
+  const deadline = Date.now() + ms;
+  for (let n = 0; Date.now() < deadline; n += 5) {
+    const res = await postDelivery(webhook, numbered(topic, n, 5));
+    expect(res.status).toBe(200);
+    acked.push(...range(n, 5));
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  return acked;
+}
+
+const exportWarnings = (run: Run) => run.lines.filter((l) => /^export (failing|still failing)/.test(l.msg));
+
+describe('a backend that refuses for a configuration fault, then recovers', () => {
+  it('keeps everything through 10 s of HTTP 401, warns once per signal, and exports it all once the credentials work', async () => {
+    const run = await start();
+    try {
+      receiver.failWith(401);
+      const acked = await keepPosting(run.webhook, 'auth-fault', 10_000);
+      expect(receivedNumbers(receiver, 'auth-fault')).toEqual([]);
+      expect(await metric(run.bridge, 'mist_bridge_export_failing_seconds{signal="logs"}')).toBeGreaterThanOrEqual(5);
+      receiver.failWith(null);
+      await receiver.waitFor(() => receivedNumbers(receiver, 'auth-fault').length >= acked.length, 20_000);
+      expect([...receivedNumbers(receiver, 'auth-fault')].sort((a, b) => a - b)).toEqual(acked);
+      await receiver.waitFor(() => run.bridge.journal.count === 0, 5000);
+
+      // One line when each signal starts failing (nothing more within the minute), one when it recovers.
+      const warnings = exportWarnings(run);
+      expect(warnings.length).toBeGreaterThanOrEqual(1);
+      expect(warnings.length).toBeLessThanOrEqual(3);
+      expect(warnings.every((w) => w.msg.startsWith('export failing') && w.error === 'HTTP 401 Unauthorized')).toBe(true);
+      expect(warnings.find((w) => w.signal === 'logs')?.hint).toMatch(/OTEL_EXPORTER_OTLP_HEADERS/);
+      expect(run.lines.some((l) => l.msg === 'export recovered' && l.signal === 'logs')).toBe(true);
+      expect(run.lines.filter((l) => l.level === 'error')).toEqual([]);
+      expect(await metric(run.bridge, 'mist_bridge_export_failing_seconds{signal="logs"}')).toBe(0);
+    } finally {
+      await run.bridge.stop();
+    }
+  });
+
+  it('keeps everything through HTTP 404 (a wrong path) and names the endpoint as the likely cause', async () => {
+    const run = await start();
+    try {
+      receiver.failWith(404);
+      const acked = await keepPosting(run.webhook, 'path-fault', 2000);
+      receiver.failWith(null);
+      await receiver.waitFor(() => receivedNumbers(receiver, 'path-fault').length >= acked.length, 20_000);
+      expect([...receivedNumbers(receiver, 'path-fault')].sort((a, b) => a - b)).toEqual(acked);
+      expect(exportWarnings(run).find((w) => w.signal === 'logs')?.hint).toMatch(/OTEL_EXPORTER_OTLP_ENDPOINT/);
+    } finally {
+      await run.bridge.stop();
+    }
+  });
+});
+
+describe('a backend that answers 500 while records pile up', () => {
+  it('waits out its backoff however many records are queued', async () => {
+    const run = await start({ maxBatchSize: 25, retryInitialMs: 400, retryMaxMs: 2000 });
+    try {
+      receiver.failWith(500);
+      const started = Date.now();
+      // 2,000 records, far past the batch size that used to cut the backoff short.
+      for (let n = 0; n < 2000; n += 50) expect((await postDelivery(run.webhook, numbered('backoff', n, 50))).status).toBe(200);
+      await new Promise((r) => setTimeout(r, Math.max(0, 3000 - (Date.now() - started))));
+      const attempts = receiver.requests.filter((r) => r.signal === 'logs' && r.status === 500).length;
+      // Backoff from 400 ms, doubling, with jitter: a handful of attempts in 3 s, not one per add.
+      expect(attempts).toBeGreaterThanOrEqual(1);
+      expect(attempts).toBeLessThanOrEqual(8);
+      receiver.failWith(null);
+      await receiver.waitFor(() => receivedNumbers(receiver, 'backoff').length >= 2000, 20_000);
+      expect(new Set(receivedNumbers(receiver, 'backoff')).size).toBe(2000);
+    } finally {
+      await run.bridge.stop();
+    }
+  });
+});
+
+describe('records the backend refuses as malformed', () => {
+  it.each([400, 413])('isolates a record refused with %i on its own, drops and counts only it, and moves on', async (status) => {
+    const run = await start();
+    try {
+      receiver.failWith(status, {}, ['logs']);
+      expect((await postDelivery(run.webhook, numbered('refused', 0, 4))).status).toBe(200);
+      const series = 'mist_bridge_dropped_total{reason="rejected_by_backend",what="logs"}';
+      await receiver.waitFor(() => run.lines.filter((l) => l.msg.startsWith('record dropped')).length === 4, 10_000);
+      expect(await metric(run.bridge, series)).toBe(4);
+      receiver.failWith(null);
+      expect((await postDelivery(run.webhook, numbered('refused', 4, 1))).status).toBe(200);
+      await receiver.waitFor(() => receivedNumbers(receiver, 'refused').length === 1);
+      expect(receivedNumbers(receiver, 'refused')).toEqual([4]);
+    } finally {
+      await run.bridge.stop();
+    }
+  });
+
+  it('drops a metric collection the backend refuses as malformed, so the journal keeps draining', async () => {
+    const run = await start();
+    try {
+      receiver.failWith(400, {}, ['metrics']);
+      const acked = await keepPosting(run.webhook, 'metrics-refused', 2000);
+      await receiver.waitFor(() => receivedNumbers(receiver, 'metrics-refused').length >= acked.length, 10_000);
+      // Logs are exported and metrics given up on: nothing holds the journal.
+      await receiver.waitFor(() => run.bridge.journal.count === 0, 5000);
+      expect(await metric(run.bridge, 'mist_bridge_dropped_total{reason="rejected_by_backend",what="metrics"}')).toBeGreaterThan(0);
+      expect(run.lines.some((l) => l.msg === 'metric collection dropped: the backend refused it as malformed')).toBe(true);
+      // Cumulative sums carry the dropped collections' counts into the first one the backend takes.
+      receiver.failWith(null);
+      await receiver.waitFor(() => receiver.points.some((p) => p.name === 'mist.events' && p.attributes['mist.topic'] === 'metrics-refused' && p.value === acked.length), 10_000);
+    } finally {
+      await run.bridge.stop();
+    }
+  });
+});
