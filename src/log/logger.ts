@@ -21,8 +21,8 @@ export interface LoggerOptions {
   intervalMs?: number;
 }
 
-export const DEFAULT_LINES_PER_KIND = 10;
-export const DEFAULT_LOG_INTERVAL_MS = 10_000;
+const DEFAULT_LINES_PER_KIND = 10;
+const DEFAULT_LOG_INTERVAL_MS = 10_000;
 /** A string field longer than this is cut: no line is the size of what a caller was handed. */
 const FIELD_MAX_CHARS = 1024;
 /** Kinds tracked at once; messages are constants in the code, so this is only a backstop. */

@@ -3,7 +3,7 @@
 const LINE_BREAKING = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
 /** How many characters of a value a sender controls are kept in a log field. */
-export const UNTRUSTED_MAX_CHARS = 160;
+const UNTRUSTED_MAX_CHARS = 160;
 
 /**
  * A value anyone can send (a header, a path, a topic, a parser's message quoting the body), made
