@@ -256,7 +256,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
   }
 
   function setStatus(state, text) {
-    statusEl.className = 'status ' + state;
+    statusEl.className = 'conn ' + state;
     statusEl.textContent = text;
   }
 
@@ -375,11 +375,11 @@ body { margin: 0; background: var(--bg); color: var(--ink); font: 14px/1.45 syst
 .top h1 { margin: 0; font-size: 17px; font-weight: 600; }
 .top .brand { font-family: var(--mono); font-weight: 700; }
 .top .subtitle { margin: 0; color: #9fb0c2; font-size: 13px; flex: 1; }
-.status { padding: 2px 10px; border-radius: 999px; font-size: 12px; font-weight: 600; background: #2b3a4a; color: #cfd9e3; }
-.status::before { content: '●'; margin-right: 6px; }
-.status.live { background: #143d2a; color: #7ee2a8; }
-.status.reconnecting, .status.connecting { background: #453312; color: #f7c66b; }
-.status.denied { background: #4a1c19; color: #ffaaa2; }
+.conn { padding: 2px 10px; border-radius: 999px; font-size: 12px; font-weight: 600; background: #2b3a4a; color: #cfd9e3; }
+.conn::before { content: '●'; margin-right: 6px; }
+.conn.live { background: #143d2a; color: #7ee2a8; }
+.conn.reconnecting, .conn.connecting { background: #453312; color: #f7c66b; }
+.conn.denied { background: #4a1c19; color: #ffaaa2; }
 .toolbar { position: sticky; top: 0; z-index: 1; display: flex; align-items: center; gap: 18px; flex-wrap: wrap; padding: 10px 24px; background: var(--card); border-bottom: 1px solid var(--line); }
 .toolbar label { display: flex; align-items: center; gap: 8px; color: var(--muted); font-size: 13px; }
 .toolbar select, .toolbar button { font: inherit; color: var(--ink); background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 4px 8px; }
@@ -416,8 +416,10 @@ main { padding: 16px 24px 40px; max-width: 1280px; }
 .event { border-top: 1px dashed var(--line); padding-top: 6px; }
 .event .label { font-family: var(--mono); font-size: 12.5px; color: var(--muted); margin-bottom: 2px; overflow-wrap: anywhere; }
 .records { list-style: none; margin: 0; padding: 0 0 0 14px; }
-.rec { display: flex; gap: 8px; align-items: baseline; font-family: var(--mono); font-size: 12.5px; padding: 1px 0; overflow-wrap: anywhere; }
-.rec .kind { flex: none; width: 5.2em; font-family: system-ui, sans-serif; font-size: 11px; font-weight: 700; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
+/* One line per record; a long one wraps under its text, past the kind column (a hanging indent). */
+.rec { font-family: var(--mono); font-size: 12.5px; padding: 1px 0 1px 5.6rem; text-indent: -5.6rem; overflow-wrap: anywhere; }
+.rec > * { text-indent: 0; margin-right: .6em; }
+.rec .kind { display: inline-block; width: 5.6rem; margin-right: 0; font-family: system-ui, sans-serif; font-size: 11px; font-weight: 700; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
 .rec.log .kind { color: var(--info); }
 .rec.metric .kind { color: var(--good); }
 .rec.session .kind { color: #7a4fc4; }
@@ -425,7 +427,7 @@ main { padding: 16px 24px 40px; max-width: 1280px; }
 .rec .name { font-weight: 700; }
 .rec .attrs { color: var(--muted); }
 .rec.none { color: var(--muted); font-style: italic; }
-.sev { flex: none; font-size: 11px; font-weight: 700; padding: 0 6px; border-radius: 4px; background: var(--plain-bg); }
+.sev { display: inline-block; font-size: 11px; font-weight: 700; padding: 0 6px; border-radius: 4px; background: var(--plain-bg); }
 .sev-warn, .sev-warning { background: var(--warn-bg); color: var(--warn); }
 .sev-error, .sev-fatal, .sev-critical { background: var(--bad-bg); color: var(--bad); }
 .sev-info { background: var(--info-bg); color: var(--info); }

@@ -32,7 +32,7 @@ export function pageHtml(options: { path: string; maxEntries: number }): HtmlEsc
 <header class="top">
   <h1><span class="brand">mist-otel-bridge</span> inspector</h1>
   <p class="subtitle">what arrives, and what it becomes · the last ${maxEntries}</p>
-  <span id="status" class="status connecting" role="status">connecting…</span>
+  <span id="status" class="conn connecting" role="status">connecting…</span>
 </header>
 <nav class="toolbar" aria-label="Filters">
   <label>Topic / channel

@@ -159,6 +159,20 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the inspector page in Chromium' : `
     expect(await page.locator('#entries > li.entry:visible').count()).toBe(1);
     await expect(page.locator('#counts').textContent()).resolves.toBe('1 shown · 1 hidden by filters · 0 dropped from view');
     await page.selectOption('#verdict-filter', '');
+
+    // A stream message: another source, no signature, no HTTP status.
+    const channel = `/sites/${SITE}/stats/devices`;
+    s.streamMessage(channel, { mac: '5c5b35000010', name: 'ap-lobby-2', type: 'ap', num_clients: 14 });
+    const streamed = page.locator('li.entry.verdict-none');
+    await streamed.waitFor({ timeout: 1_000 });
+    await expect(streamed.locator('.badge.source').textContent()).resolves.toBe('stream');
+    await expect(streamed.locator('.badge.verdict').textContent()).resolves.toBe('no signature (stream)');
+    await expect(streamed.locator('.sender').textContent()).resolves.toBe('from api-ws.mist.com');
+    expect(await streamed.locator('.badge.status').count()).toBe(0);
+    await page.selectOption('#topic-filter', channel);
+    expect(await page.locator('#entries > li.entry:visible').count()).toBe(1);
+    await page.selectOption('#topic-filter', 'device-updowns');
+    expect(await page.locator('#entries > li.entry:visible').count()).toBe(1);
     expect(errors).toEqual([]);
   });
 
@@ -209,6 +223,26 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the inspector page in Chromium' : `
     expect(dom.why).toEqual([expect.stringContaining('invalid_json'), expect.stringContaining('signature_invalid')]);
     const labels = await page.locator('.event .label').allTextContents();
     expect(labels).toContain(`#1  ${SCRIPT} · ${IMG}`);
+  });
+
+  it('holds what arrives while paused, and counts what the last N pushed out of view', async () => {
+    const s = await standIn({ maxEntries: 2 });
+    const { page, errors } = await openPage();
+    await openInspector(s, page);
+    for (const name of ['ap-1', 'ap-2', 'ap-3']) await postDelivery(s.url + WEBHOOK_PATH, apDown(name), { secret: SIGNING_SECRET });
+    await expect.poll(() => page.locator('#counts').textContent()).toBe('2 shown · 1 dropped from view');
+
+    await page.click('#pause');
+    await expect(page.locator('#pause').getAttribute('aria-pressed')).resolves.toBe('true');
+    await postDelivery(s.url + WEBHOOK_PATH, apDown('ap-4'), { secret: SIGNING_SECRET });
+    await expect.poll(() => page.locator('#pause').textContent()).toBe('Resume (1 new)');
+    expect(await page.locator('.rec.log .text').allTextContents()).toEqual(['AP_DISCONNECTED: ap-3', 'AP_DISCONNECTED: ap-2']);
+
+    await page.click('#pause');
+    await expect(page.locator('#pause').textContent()).resolves.toBe('Pause');
+    expect(await page.locator('.rec.log .text').allTextContents()).toEqual(['AP_DISCONNECTED: ap-4', 'AP_DISCONNECTED: ap-3']);
+    await expect(page.locator('#counts').textContent()).resolves.toBe('2 shown · 2 dropped from view');
+    expect(errors).toEqual([]);
   });
 
   it('answers 401 to the page and its event stream without the token, and to a wrong one', async () => {

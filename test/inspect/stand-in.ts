@@ -66,8 +66,9 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
 
   app.post(WEBHOOK_PATH, async (c) => {
     const body = new Uint8Array(await c.req.arrayBuffer());
-    const info = getConnInfo(c);
-    const sender = info.remote.address ?? 'unknown';
+    const peer = getConnInfo(c).remote.address ?? 'unknown';
+    const forwarded = c.req.header('x-forwarded-for');
+    const sender = forwarded === undefined ? peer : `${forwarded} (via ${peer})`;
     const signature = signatureCheck(c.req.header('x-mist-signature-v2'), body, options.secrets);
     if (signature.verdict !== 'good') {
       const reason =
