@@ -72,14 +72,14 @@ describe('the inspector feed', () => {
   });
 
   it('never keeps more of a batch than its share: bodies cut, events and records capped, strings cut', () => {
-    const feed = feedOf(10, 1024);
-    const body = new Uint8Array(10_000).fill(0x61);
+    const feed = feedOf(10, 16_384);
+    const body = new Uint8Array(20_000).fill(0x61);
     const inspection = feed.begin({ source: 'webhook', topic: 'x'.repeat(1000), events: 5000, body });
     const metrics = Array.from({ length: 80 }, (_, i) => ({ name: `m${i}`, value: i, attributes: { long: 'v'.repeat(5000) } }));
     for (let i = 0; i < 5000; i++) inspection.event({ type: 'T', mac: String(i) }, { logs: [{ severityText: 'INFO', body: 'b'.repeat(10_000) }], metrics, trace: [] });
     inspection.finish({ status: 200 });
     const entry = feed.get(1)!;
-    expect(entry.body).toEqual({ text: 'a'.repeat(1024), bytes: 10_000, truncated: true });
+    expect(entry.body).toEqual({ text: 'a'.repeat(16_384), bytes: 20_000, truncated: true });
     expect(entry.topic!.length).toBeLessThanOrEqual(201);
     expect(entry.became.length).toBeGreaterThan(0);
     expect(entry.became.length + entry.becameOmitted).toBe(5000);
@@ -88,8 +88,17 @@ describe('the inspector feed', () => {
     expect(first.omitted).toBe(30);
     expect(first.logs[0]!.body.length).toBeLessThanOrEqual(2001);
     expect(first.metrics[0]!.attributes.long!.length).toBeLessThanOrEqual(201);
-    // The whole entry stays within a few times its body limit, whatever the batch held.
-    expect(JSON.stringify(entry).length).toBeLessThan(1024 * 40);
+    // What the events became never outgrows the body's limit, whatever the batch held.
+    expect(JSON.stringify(entry.became).length).toBeLessThanOrEqual(16_384 + 2);
+
+    // One event too large for the share is counted, and a later small one still shows.
+    const big = feed.begin({ source: 'webhook', topic: 'big' });
+    const wide = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, 'v'.repeat(300)]));
+    big.event({ type: 'huge' }, { logs: [], metrics: metrics.map((m) => ({ ...m, attributes: wide })), trace: [] });
+    big.event({ type: 'small' }, NOTHING);
+    big.finish();
+    expect(feed.get(2)!.became.map((v) => v.label)).toEqual(['small']);
+    expect(feed.get(2)!.becameOmitted).toBe(1);
   });
 
   it('keeps a body cut at a character boundary readable, and a multi-byte string body within its bytes', () => {

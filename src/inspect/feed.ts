@@ -217,7 +217,7 @@ const MAX_EVENTS = 200;
 
 class BatchInspection implements Inspection {
   private published = false;
-  /** Characters of event outcomes this entry may still hold: as much as its body may. */
+  /** Characters of event outcomes (as JSON) this entry may still hold: as many as its body's bytes. */
   private budget: number;
 
   constructor(
@@ -249,12 +249,14 @@ class BatchInspection implements Inspection {
 
   private add(view: () => EventView): void {
     const { entry } = this;
-    if (this.budget <= 0 || entry.became.length >= MAX_EVENTS) {
-      entry.becameOmitted += 1;
-    } else {
-      const v = view();
-      this.budget -= JSON.stringify(v).length;
+    const v = this.budget > 0 && entry.became.length < MAX_EVENTS ? view() : undefined;
+    const size = v === undefined ? Infinity : JSON.stringify(v).length;
+    // An event that does not fit is counted, not shown: the entry never outgrows its share.
+    if (v !== undefined && size <= this.budget) {
+      this.budget -= size;
       entry.became.push(v);
+    } else {
+      entry.becameOmitted += 1;
     }
     if (this.published) this.feed.touched(entry);
   }
