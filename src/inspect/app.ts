@@ -64,15 +64,13 @@ export function createInspectApp(options: InspectAppOptions): Hono {
     c.res.headers.set('Cache-Control', 'no-store');
   };
   const authorized: MiddlewareHandler = async (c, next) => {
-    const query = c.req.query('token');
+    // ?token= opens the page only: it is moved at once where only this page's requests carry it,
+    // out of the address bar, history and Referer. Elsewhere a URL would keep it.
+    const query = c.req.path === path && (c.req.method === 'GET' || c.req.method === 'HEAD') ? c.req.query('token') : undefined;
     if (query !== undefined) {
       if (!matches(query)) return unauthorized(c);
-      if (c.req.path === path && (c.req.method === 'GET' || c.req.method === 'HEAD')) {
-        // Kept where only this page's requests carry it, and out of the address bar and history.
-        setCookie(c, TOKEN_COOKIE, options.token, { path, httpOnly: true, sameSite: 'Strict', secure: isHttps(c) });
-        return c.redirect(path, 303);
-      }
-      return next();
+      setCookie(c, TOKEN_COOKIE, options.token, { path, httpOnly: true, sameSite: 'Strict', secure: isHttps(c) });
+      return c.redirect(path, 303);
     }
     if (matches(bearer(c)) || matches(getCookie(c, TOKEN_COOKIE))) return next();
     return unauthorized(c);

@@ -131,6 +131,15 @@ describe('the inspector feed', () => {
     expect(feed.get(1)!.became[0]!.metrics[0]!.value).toBe('NaN');
   });
 
+  it('never throws into processing: an outcome it cannot show is shown as such', () => {
+    const feed = feedOf();
+    const inspection = feed.begin({ source: 'webhook', topic: 't' });
+    const broken = { logs: [{ severityText: undefined as unknown as string, body: 'b' }], metrics: [], trace: [] };
+    expect(() => inspection.event({ type: 'T' }, broken)).not.toThrow();
+    inspection.finish();
+    expect(feed.get(1)!.became[0]!.error).toMatch(/^the inspector could not show this event: /);
+  });
+
   it('labels an event by what it is and what it is about', () => {
     const feed = feedOf();
     const inspection = feed.begin({ source: 'webhook', topic: 't' });

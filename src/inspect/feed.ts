@@ -249,7 +249,13 @@ class BatchInspection implements Inspection {
 
   private add(view: () => EventView): void {
     const { entry } = this;
-    const v = this.budget > 0 && entry.became.length < MAX_EVENTS ? view() : undefined;
+    let v: EventView | undefined;
+    try {
+      v = this.budget > 0 && entry.became.length < MAX_EVENTS ? view() : undefined;
+    } catch (err) {
+      // Whatever the inspector makes of an event must not disturb its processing.
+      v = failedEventView(undefined, new Error(`the inspector could not show this event: ${(err as Error).message}`));
+    }
     const size = v === undefined ? Infinity : JSON.stringify(v).length;
     // An event that does not fit is counted, not shown: the entry never outgrows its share.
     if (v !== undefined && size <= this.budget) {
