@@ -227,6 +227,8 @@ export const PAGE_SCRIPT = String.raw`'use strict';
     if (isUpdate && !old) return;
     const node = renderEntry(entry);
     node.dataset.key = key;
+    node.dataset.feed = feed;
+    node.dataset.id = String(entry.id);
     node.hidden = !visible(node);
     if (old) {
       // Keep what the reader had opened.
@@ -236,7 +238,11 @@ export const PAGE_SCRIPT = String.raw`'use strict';
       });
       old.replaceWith(node);
     } else {
-      list.prepend(node);
+      // Newest first. Usually the top; a page that reconnected without its place in the stream
+      // gets the whole ring again, older entries it had dropped included.
+      let at = list.firstElementChild;
+      while (at && at.dataset.feed === feed && Number(at.dataset.id) > entry.id) at = at.nextElementSibling;
+      list.insertBefore(node, at);
     }
     shown.set(key, node);
     highest.set(feed, Math.max(highest.get(feed) || 0, entry.id));

@@ -36,7 +36,7 @@ function cursorFrom(feed: InspectFeed, lastEventId: string | undefined): number 
 export function eventStream(feed: InspectFeed, lastEventId: string | undefined, keepaliveMs = KEEPALIVE_MS): ReadableStream<Uint8Array> {
   let cursor = cursorFrom(feed, lastEventId);
   let greeted = false;
-  // Entries already sent whose outcome changed: at most the ring's ids.
+  // Entries already sent whose outcome changed since.
   const updated = new Set<number>();
   let wake: (() => void) | undefined;
   let unwatch: (() => void) | undefined;
@@ -52,7 +52,11 @@ export function eventStream(feed: InspectFeed, lastEventId: string | undefined, 
     {
       start() {
         unwatch = feed.watch((id) => {
-          if (id !== undefined && id <= cursor) updated.add(id);
+          if (id !== undefined && id <= cursor) {
+            updated.add(id);
+            // Ids that left the ring meanwhile go, so the set never outgrows the ring.
+            if (updated.size > feed.maxEntries) for (const old of updated) if (!feed.get(old)) updated.delete(old);
+          }
           wake?.();
         });
       },
