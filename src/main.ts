@@ -12,6 +12,12 @@ const USAGE = `usage: mist-otel-bridge [start] [--config FILE]
 Receives Juniper Mist webhooks and exports them as OpenTelemetry logs, metrics and traces.
 Configuration: config/default.yaml, overlaid by --config FILE, overlaid by environment variables.`;
 
+/** A configuration or mapping problem: one line each, no stack trace. */
+function reportProblems(err: ConfigError | MappingError): number {
+  for (const line of err.problems) process.stderr.write(`mist-otel-bridge: ${line}\n`);
+  return 1;
+}
+
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
@@ -33,10 +39,7 @@ async function main(): Promise<number> {
     const overrides = command === 'check-mappings' ? { security: { allowUnsigned: true }, ...(positionals[1] ? { mappings: { dir: positionals[1] } } : {}) } : undefined;
     config = loadConfig({ file: values.config, overrides });
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`mist-otel-bridge: ${err.message}\n`);
-      return 1;
-    }
+    if (err instanceof ConfigError) return reportProblems(err);
     throw err;
   }
   if (command === 'check-mappings') {
@@ -62,10 +65,7 @@ async function main(): Promise<number> {
   try {
     bridge = await startBridge(config, log);
   } catch (err) {
-    if (err instanceof MappingError) {
-      process.stderr.write(`mist-otel-bridge: ${err.message}\n`);
-      return 1;
-    }
+    if (err instanceof MappingError || err instanceof ConfigError) return reportProblems(err);
     throw err;
   }
 
