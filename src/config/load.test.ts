@@ -201,6 +201,11 @@ describe('loadConfig', () => {
       'OTEL_EXPORTER_OTLP_LOGS_HEADERS (otlp.logs.headers): entry 1 has no "=" (expected name=value, comma-separated)',
     ]);
     expect(found.join('\n')).not.toMatch(/TOPSECRET/);
+    const endpoints = problems(() => loadConfig({ env: { ...signed, OTEL_EXPORTER_OTLP_ENDPOINT: 'user:TOPSECRET@collector:4318', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'collector/v1/logs?token=TOPSECRET' } }));
+    expect(endpoints).toEqual([
+      'OTEL_EXPORTER_OTLP_ENDPOINT (otlp.endpoint): the URL has no http:// or https:// scheme (expected http://host:port or https://host)',
+      'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT (otlp.logs.endpoint): the URL has no http:// or https:// scheme (expected http://host:port or https://host)',
+    ]);
     expect(() => loadConfig({ env: { MIST_WEBHOOK_SECRET: 'TOPSECRET' }, overrides: { security: { secrets: ['TOPSECRET', ''] } } })).toThrow(
       new ConfigError('security.secrets.1: an empty secret is not a secret'),
     );

@@ -18,8 +18,8 @@ export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
 
 const noScheme = (raw: string) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(raw);
 
-/** A URL in an error only when it carries no credentials. */
-const quoted = (raw: string) => (raw.includes('@') ? 'the URL' : `"${raw}"`);
+/** A URL in an error only when it can carry no credentials (user:password@, ?token=). */
+const quoted = (raw: string) => (/[@?]/.test(raw) ? 'the URL' : `"${raw}"`);
 
 function parses(raw: string): URL | undefined {
   try {
@@ -32,7 +32,7 @@ function parses(raw: string): URL | undefined {
 const endpoint = z.string().superRefine((raw, ctx) => {
   if (noScheme(raw)) {
     // "localhost:4419" parses as a URL of scheme "localhost:"; the SDK then fails every export.
-    const fix = !raw.includes('@') && parses(`http://${raw}`) ? `: write http://${raw} (or https://)` : ' (expected http://host:port or https://host)';
+    const fix = !/[@?]/.test(raw) && parses(`http://${raw}`) ? `: write http://${raw} (or https://)` : ' (expected http://host:port or https://host)';
     ctx.addIssue({ code: 'custom', message: `${quoted(raw)} has no http:// or https:// scheme${fix}` });
     return;
   }
