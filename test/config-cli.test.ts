@@ -46,43 +46,52 @@ async function refused(env: Record<string, string>, line: RegExp, args: string[]
   return lines[0]!;
 }
 
-describe.concurrent('the bridge refuses to start, in one line naming the variable', () => {
-  it('an endpoint without a scheme, or that is not a URL', async () => {
-    await refused(
+describe('the bridge refuses to start, in one line naming the variable', () => {
+  // One process per case: on a busy machine a start of tsx takes seconds.
+  it.each<[string, Record<string, string>, RegExp]>([
+    [
+      'an endpoint without a scheme',
       { OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4419' },
       /^mist-otel-bridge: OTEL_EXPORTER_OTLP_ENDPOINT \(otlp\.endpoint\): "localhost:4419" has no http:\/\/ or https:\/\/ scheme: write http:\/\/localhost:4419/,
-    );
-    await refused({ OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }, /^mist-otel-bridge: OTEL_EXPORTER_OTLP_ENDPOINT \(otlp\.endpoint\): "not a url" has no http:\/\/ or https:\/\/ scheme/);
-    await refused({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'collector:4318/v1/traces' }, /^mist-otel-bridge: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT \(otlp\.traces\.endpoint\): .* has no http:\/\/ or https:\/\/ scheme/);
+    ],
+    ['an endpoint that is not a URL', { OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }, /^mist-otel-bridge: OTEL_EXPORTER_OTLP_ENDPOINT \(otlp\.endpoint\): "not a url" has no http:\/\/ or https:\/\/ scheme/],
+    [
+      'a per-signal endpoint without a scheme',
+      { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'collector:4318/v1/traces' },
+      /^mist-otel-bridge: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT \(otlp\.traces\.endpoint\): .* has no http:\/\/ or https:\/\/ scheme/,
+    ],
+    ['gRPC', { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, /^mist-otel-bridge: OTEL_EXPORTER_OTLP_PROTOCOL \(otlp\.protocol\): grpc is not supported: use http\/protobuf \(the default\) or http\/json/],
+    ['a timeout that is not a number', { OTEL_EXPORTER_OTLP_TIMEOUT: '10s' }, /^mist-otel-bridge: OTEL_EXPORTER_OTLP_TIMEOUT \(otlp\.timeoutMs\): expected an integer, got "10s"$/],
+    ['a zero timeout', { OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: '0' }, /^mist-otel-bridge: OTEL_EXPORTER_OTLP_LOGS_TIMEOUT \(otlp\.logs\.timeoutMs\): Too small/],
+    ['an unknown compression', { OTEL_EXPORTER_OTLP_COMPRESSION: 'brotli' }, /^mist-otel-bridge: OTEL_EXPORTER_OTLP_COMPRESSION \(otlp\.compression\): "brotli" is not supported: use none or gzip$/],
+    [
+      'resource attributes that do not parse',
+      { OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=lab,broken' },
+      /^mist-otel-bridge: OTEL_RESOURCE_ATTRIBUTES \(resource\.attributes\): entry 2 "broken": expected key=value/,
+    ],
+    ['a host that does not resolve', { MIST_BRIDGE_HOST: 'no-such-host.invalid' }, /^mist-otel-bridge: MIST_BRIDGE_HOST \(server\.host\): "no-such-host\.invalid" does not resolve to an address \((ENOTFOUND|EAI_AGAIN)\)$/],
+  ])('%s', async (_, env, line) => {
+    await refused(env, line);
   });
 
-  it('gRPC, a bad timeout and an unknown compression', async () => {
-    await refused({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, /^mist-otel-bridge: OTEL_EXPORTER_OTLP_PROTOCOL \(otlp\.protocol\): grpc is not supported: use http\/protobuf \(the default\) or http\/json/);
-    await refused({ OTEL_EXPORTER_OTLP_TIMEOUT: '10s' }, /^mist-otel-bridge: OTEL_EXPORTER_OTLP_TIMEOUT \(otlp\.timeoutMs\): expected an integer, got "10s"$/);
-    await refused({ OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: '0' }, /^mist-otel-bridge: OTEL_EXPORTER_OTLP_LOGS_TIMEOUT \(otlp\.logs\.timeoutMs\): Too small/);
-    await refused({ OTEL_EXPORTER_OTLP_COMPRESSION: 'brotli' }, /^mist-otel-bridge: OTEL_EXPORTER_OTLP_COMPRESSION \(otlp\.compression\): "brotli" is not supported: use none or gzip$/);
-  });
-
-  it('headers and resource attributes that do not parse, without echoing a header value', async () => {
+  it('headers that do not parse, without echoing a header value', async () => {
     const line = await refused(
       { OTEL_EXPORTER_OTLP_HEADERS: 'x-tenant=lab,authorization=Bearer%ZZsup3rsecret' },
       /^mist-otel-bridge: OTEL_EXPORTER_OTLP_HEADERS \(otlp\.headers\): header "authorization": the value is not valid percent-encoding/,
     );
     expect(line).not.toContain('sup3rsecret');
-    await refused(
-      { OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=lab,broken' },
-      /^mist-otel-bridge: OTEL_RESOURCE_ATTRIBUTES \(resource\.attributes\): entry 2 "broken": expected key=value/,
-    );
   });
 
-  it('a data directory that is a file, or on /proc, at once (it used to spin at 100% CPU)', async () => {
+  it('a data directory that is a file', async () => {
     const file = join(dir, 'not-a-dir');
     writeFileSync(file, 'x');
-    await refused({ MIST_BRIDGE_DATA_DIR: file }, new RegExp(`^mist-otel-bridge: MIST_BRIDGE_DATA_DIR \\(durability\\.dir\\): ${file} is a file, not a directory$`));
     await refused({ MIST_BRIDGE_DATA_DIR: join(file, 'journal') }, new RegExp(`^mist-otel-bridge: MIST_BRIDGE_DATA_DIR \\(durability\\.dir\\): ${file} is a file, not a directory$`));
+  });
+
+  it('a data directory on /proc, at once (Node used to spin at 100% CPU there, deaf to SIGTERM)', async () => {
     const started = Date.now();
     await refused({ MIST_BRIDGE_DATA_DIR: '/proc/mist-otel-bridge' }, /^mist-otel-bridge: MIST_BRIDGE_DATA_DIR \(durability\.dir\): \/proc\/mist-otel-bridge is on \/proc \(procfs\), which cannot hold the journal/);
-    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(Date.now() - started).toBeLessThan(20_000);
   });
 
   it('a data directory it cannot write', async (ctx) => {
@@ -101,9 +110,9 @@ describe.concurrent('the bridge refuses to start, in one line naming the variabl
     }
     await refused({ MIST_BRIDGE_DATA_DIR: join(ro, 'journal') }, /^mist-otel-bridge: MIST_BRIDGE_DATA_DIR \(durability\.dir\): cannot create .*read-only\/journal \((EROFS|EACCES)\)$/);
     await refused({ MIST_BRIDGE_DATA_DIR: ro }, /^mist-otel-bridge: MIST_BRIDGE_DATA_DIR \(durability\.dir\): .*read-only is not writable \((EROFS|EACCES)\)$/);
-  });
+  }, 60_000);
 
-  it('a port in use and a host that does not resolve', async () => {
+  it('a port in use', async () => {
     const taken: Server = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const port = (taken.address() as { port: number }).port;
@@ -112,7 +121,6 @@ describe.concurrent('the bridge refuses to start, in one line naming the variabl
     } finally {
       taken.close();
     }
-    await refused({ MIST_BRIDGE_HOST: 'no-such-host.invalid' }, /^mist-otel-bridge: MIST_BRIDGE_HOST \(server\.host\): "no-such-host\.invalid" does not resolve to an address \((ENOTFOUND|EAI_AGAIN)\)$/);
   });
 
   it('blames the variable, not the --config file beside it; a file value with its line and column', async () => {
@@ -122,7 +130,7 @@ describe.concurrent('the bridge refuses to start, in one line naming the variabl
     const config = join(dir, 'retries.yaml');
     writeFileSync(config, 'server:\n  port: 5000\nexport:\n  retryMaxMs: 100\n');
     await refused({}, new RegExp(`^mist-otel-bridge: ${config}:4:15: export\\.retryInitialMs \\(500\\) is longer than export\\.retryMaxMs \\(100\\); the first retry delay cannot exceed the longest$`), ['--config', config]);
-  });
+  }, 60_000);
 
   it('every problem at once, one line each', async () => {
     const { code, lines, err } = await run({ MIST_BRIDGE_PORT: 'eighty', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', MIST_BRIDGE_LOG_LEVEL: 'loud', OTEL_RESOURCE_ATTRIBUTES: '=x' });

@@ -52,7 +52,7 @@ describe('mapping files on the command line', () => {
     const started = await run({ MIST_BRIDGE_ALLOW_UNSIGNED: 'true', MIST_BRIDGE_MAPPINGS_DIR: refs }, []);
     expect(started.code).toBe(1);
     expect(started.err.trimEnd().split('\n')).toEqual([`mist-otel-bridge: ${checked.err.trimEnd()}`]);
-  });
+  }, 60_000);
 
   it('a topic shadowing a built-in without replaces, and an unbalanced template brace, one line each', async () => {
     const files = mkdtempSync(join(dir, 'shadow-'));
@@ -72,5 +72,5 @@ describe('mapping files on the command line', () => {
     const replaced = await run({}, ['check-mappings', files]);
     expect(replaced.code).toBe(0);
     expect(replaced.out).toContain(`my-alarms: ${join(files, 'alarms.yaml')}`);
-  });
+  }, 90_000);
 });
