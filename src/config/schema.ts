@@ -51,7 +51,5 @@ export const configSchema = withRules(sections, [
 ]);
 
 export type BridgeConfig = z.output<typeof configSchema>;
-/** What a YAML file or `overrides` may hold: every key optional. */
-export type ConfigInput = z.input<typeof configSchema>;
 export type { OtlpExportConfig, OtlpSettings, OtlpTarget } from './sections/otlp.js';
 export type ResourceSettings = BridgeConfig['resource'];

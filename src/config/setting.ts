@@ -45,15 +45,15 @@ export interface SectionMeta {
   brief?: boolean;
 }
 
-export const settingRegistry = z.registry<SettingMeta>();
-export const sectionRegistry = z.registry<SectionMeta>();
+const settingRegistry = z.registry<SettingMeta>();
+const sectionRegistry = z.registry<SectionMeta>();
 
 // Parsers for variable text. Empty text clears a nullable key and empties a list, as the
 // variables did before the schema carried them.
 
-export const text: EnvParser = (raw) => raw;
+const text: EnvParser = (raw) => raw;
 
-export const nullableText: EnvParser = (raw) => (raw.trim() === '' ? null : raw);
+const nullableText: EnvParser = (raw) => (raw.trim() === '' ? null : raw);
 
 export const integer: EnvParser = (raw) => {
   const trimmed = raw.trim();
@@ -61,23 +61,23 @@ export const integer: EnvParser = (raw) => {
   return Number(trimmed);
 };
 
-export const nullableInteger: EnvParser = (raw) => (raw.trim() === '' ? null : integer(raw));
+const nullableInteger: EnvParser = (raw) => (raw.trim() === '' ? null : integer(raw));
 
-export const boolean: EnvParser = (raw) => {
+const boolean: EnvParser = (raw) => {
   const v = raw.trim().toLowerCase();
   if (['true', '1', 'yes', 'on'].includes(v)) return true;
   if (['false', '0', 'no', 'off', ''].includes(v)) return false;
   throw new EnvValueError(`expected true or false, got "${raw}"`);
 };
 
-export const list: EnvParser = (raw) =>
+const list: EnvParser = (raw) =>
   raw
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
 
 /** Text for an enum-like key: surrounding blanks are not part of the value; empty = unset. */
-export const word: EnvParser = (raw) => (raw.trim() === '' ? null : raw.trim());
+const word: EnvParser = (raw) => (raw.trim() === '' ? null : raw.trim());
 
 function unwrap(schema: z.ZodType): { base: z.ZodType; nullable: boolean } {
   let s = schema;
