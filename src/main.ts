@@ -16,6 +16,12 @@ Receives Juniper Mist webhooks and exports them as OpenTelemetry logs, metrics a
 Configuration: config/default.yaml, overlaid by --config FILE (or the file MIST_BRIDGE_CONFIG names),
 overlaid by environment variables.`;
 
+/** A configuration or mapping problem: one line each, no stack trace. */
+function reportProblems(err: ConfigError | MappingError): number {
+  for (const line of err.problems) process.stderr.write(`mist-otel-bridge: ${line}\n`);
+  return 1;
+}
+
 async function main(): Promise<number> {
   // `webhook` has options of its own, and needs no bridge configuration.
   if (process.argv[2] === 'webhook') return (await import('./cli/webhook.js')).webhookCommand(process.argv.slice(3));
@@ -46,10 +52,7 @@ async function main(): Promise<number> {
     // same overlay file as the bridge, which it cannot learn from the bridge's command line.
     config = loadConfig({ file: values.config ?? (process.env.MIST_BRIDGE_CONFIG || undefined), overrides });
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`mist-otel-bridge: ${err.message}\n`);
-      return 1;
-    }
+    if (err instanceof ConfigError) return reportProblems(err);
     throw err;
   }
   if (command === 'check-mappings') {
@@ -80,10 +83,7 @@ async function main(): Promise<number> {
   try {
     bridge = await startBridge(config, log);
   } catch (err) {
-    if (err instanceof MappingError) {
-      process.stderr.write(`mist-otel-bridge: ${err.message}\n`);
-      return 1;
-    }
+    if (err instanceof MappingError || err instanceof ConfigError) return reportProblems(err);
     throw err;
   }
 

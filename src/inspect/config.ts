@@ -1,40 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
-import { boolean, integer, nullableText, type Parse } from '../config/env.js';
+import type { BridgeConfig } from '../config/schema.js';
 
-/**
- * The `inspect:` section of the configuration: the live inspector page (GET /inspect). Off by
- * default; when on, every request to it needs the token. Defaults live here, in the schema.
- */
-export const inspectConfigSchema = z
-  .object({
-    enabled: z.boolean().default(false),
-    /** null: a token is generated at every start (and so changes at every restart). */
-    token: z
-      .string()
-      // The token travels in a URL, a header and a cookie, and guards a page showing what the
-      // network sends: long enough not to be guessed, nothing that needs quoting.
-      .min(16, { message: 'must be at least 16 characters (or unset, to have one generated)' })
-      .regex(/^[\x21-\x7e]+$/, { message: 'must be printable ASCII without spaces' })
-      .nullable()
-      .default(null),
-    /** Deliveries and stream messages kept for the page; older ones are dropped from view. */
-    maxEntries: z.number().int().min(1).max(10_000).default(200),
-    /** Bytes of each raw body kept for the page (the rest is cut, and the page says so). */
-    maxBodyBytes: z.number().int().min(256).max(1_048_576).default(65_536),
-  })
-  .strict()
-  // An absent section is the defaults, parsed like any other value.
-  .prefault({});
-
-export type InspectConfig = z.infer<typeof inspectConfigSchema>;
-
-/** Environment variables of the section, in the form of src/config/env.ts (variable → [path, parser]). */
-export const INSPECT_ENV_VARIABLES: Record<string, [path: string, parse: Parse]> = {
-  MIST_BRIDGE_INSPECT: ['inspect.enabled', boolean],
-  MIST_BRIDGE_INSPECT_TOKEN: ['inspect.token', nullableText],
-  MIST_BRIDGE_INSPECT_MAX_ENTRIES: ['inspect.maxEntries', integer],
-};
+/** The `inspect:` section of the configuration (declared in src/config/sections/inspect.ts). */
+export type InspectConfig = BridgeConfig['inspect'];
 
 export interface InspectToken {
   token: string;

@@ -5,7 +5,7 @@ import { InspectFeed, type Inspector } from './feed.js';
 
 export type { Arrival, Inspection, Inspector, InspectEntry, InspectSource, Outcome, SignatureCheck } from './feed.js';
 export type { Became } from './views.js';
-export { inspectConfigSchema, INSPECT_ENV_VARIABLES, type InspectConfig } from './config.js';
+export type { InspectConfig } from './config.js';
 
 /** The inspector, built whole: what the bridge hands its sources and mounts on its port. */
 export interface InspectPage {

@@ -1,7 +1,7 @@
 import { SeverityNumber, type AnyValue, type Attributes } from '@opentelemetry/api';
 import { toEpochNs } from '../envelope/time.js';
 import { ATTRIBUTE_PREFIX, eventAttributes, toAnyValue } from './attributes.js';
-import { compileAlternatives, compileFieldRef, isPresent, toNumber, toText, type Getter } from './fields.js';
+import { compileAlternatives, compileFieldRef, isPresent, parseTemplate, toNumber, toText, type Getter } from './fields.js';
 import type { ConditionSpec, LogSpec, MappingFile, MetricSpec, TraceSpec, ValueSpec } from './schema.js';
 import type { LogOutput, MetricAttributes, MetricOutput, TraceContribution } from './types.js';
 
@@ -135,15 +135,9 @@ function compileTime(refs: string | readonly string[]): (item: unknown, root: un
 }
 
 function compileTemplate(text: string): (item: unknown) => string | undefined {
-  const literals: string[] = [];
-  const getters: Getter[] = [];
-  let last = 0;
-  for (const m of text.matchAll(/\{([^{}]+)\}/g)) {
-    literals.push(text.slice(last, m.index));
-    getters.push(compileFieldRef(m[1]!));
-    last = m.index + m[0].length;
-  }
-  const tail = text.slice(last);
+  const { literals, refs } = parseTemplate(text);
+  const getters = refs.map(compileFieldRef);
+  const tail = literals.at(-1)!;
   return (item) => {
     let out = '';
     for (let i = 0; i < getters.length; i++) {

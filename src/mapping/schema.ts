@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FieldRefError, parseFieldRef } from './fields.js';
+import { FieldRefError, parseFieldRef, parseTemplate, TemplateError } from './fields.js';
 
 /**
  * The shape of a mapping file (mappings/<topic>.yaml). README "Custom mappings" documents it;
@@ -108,7 +108,15 @@ const UNBOUNDED_FIELDS = new Set(['mac', 'client_mac', 'client', 'id', 'event_id
 /** The top-level event fields a value reads (the identifiers above are Mist's top-level fields). */
 function topLevelFields(v: ValueSpec): string[] {
   const list = typeof v === 'string' ? [v] : Array.isArray(v) ? v : v.field === undefined ? [] : typeof v.field === 'string' ? [v.field] : v.field;
-  return list.map((r) => parseFieldRef(r).segments).filter((s) => s.length === 1).map((s) => s[0]!);
+  return list.flatMap((r) => {
+    // A reference that does not parse has its own error, at its own line.
+    try {
+      const { segments } = parseFieldRef(r);
+      return segments.length === 1 ? [segments[0]!] : [];
+    } catch {
+      return [];
+    }
+  });
 }
 
 export const INSTRUMENTS = ['counter', 'gauge', 'histogram'] as const;
@@ -169,19 +177,17 @@ const metric = z
   });
 export type MetricSpec = z.infer<typeof metric>;
 
-const PLACEHOLDER = /\{([^{}]+)\}/g;
-
-/** "text {field.ref} text": every placeholder must be a valid field reference. */
+/** "text {field.ref} text": balanced braces, every placeholder a valid field reference. */
 const template = z
   .string()
   .min(1)
   .superRefine((text, ctx) => {
-    for (const m of text.matchAll(PLACEHOLDER)) {
-      try {
-        parseFieldRef(m[1]!);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: `placeholder {${m[1]}}: ${(err as Error).message}` });
-      }
+    try {
+      parseTemplate(text);
+    } catch (err) {
+      if (!(err instanceof TemplateError)) throw err;
+      // The loader turns `offset` into the line and column of that character in the file.
+      ctx.addIssue({ code: 'custom', message: err.message, params: { offset: err.index } });
     }
   });
 
@@ -217,12 +223,20 @@ export type TraceSpec = z.infer<typeof trace>;
 
 export const DEFAULT_TOPIC = '*';
 
+const topicKey = z.string().regex(/^(\*|[a-z0-9]+(-[a-z0-9]+)*)$/, 'a topic is lower-case words joined by "-" (or "*" for the default)');
+
 export const mappingFileSchema = z
   .object({
     /** The canonical topic key (`-` not `_`, lower case), or "*" for topics no file names. */
-    topic: z.string().regex(/^(\*|[a-z0-9]+(-[a-z0-9]+)*)$/, 'a topic is lower-case words joined by "-" (or "*" for the default)'),
+    topic: topicKey,
     /** Other topic keys delivered the same way (legacy or alternative spellings). */
     aliases: z.array(z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/)).default([]),
+    /**
+     * Custom files only: the built-in topics (files) this file takes the place of. Without it a
+     * custom topic or alias that a built-in file maps is an error, so a shadowed built-in is a
+     * decision, never an accident.
+     */
+    replaces: z.union([topicKey, z.array(topicKey).min(1)]).optional(),
     description: z.string().min(1),
     /** Where the event time is: alternatives, the first usable time wins; otherwise receipt time. */
     time: refs.default('timestamp'),

@@ -59,3 +59,18 @@ function cloudNames(): string {
     .map((k) => k.replace(/\b\w/g, (c) => c.toUpperCase()).replace(/^(Emea|Apac)/, (s) => s.toUpperCase()))
     .join(', ');
 }
+
+export const STREAM_PATH = '/api-ws/v1/stream';
+
+/**
+ * The WebSocket stream URL Mist serves beside a REST host: https://api.eu.mist.com →
+ * wss://api-ws.eu.mist.com/api-ws/v1/stream. Null for a host that does not start with `api.`.
+ */
+export function deriveStreamUrl(apiUrl: string): string | null {
+  const rest = new URL(apiUrl);
+  if (!rest.hostname.startsWith('api.')) return null;
+  const ws = new URL(STREAM_PATH, rest);
+  ws.protocol = rest.protocol === 'http:' ? 'ws:' : 'wss:';
+  ws.hostname = `api-ws.${rest.hostname.slice('api.'.length)}`;
+  return ws.toString();
+}

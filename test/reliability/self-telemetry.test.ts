@@ -139,9 +139,8 @@ describe('self-telemetry', () => {
 
   it('drops, counts and logs only records the backend refuses for good (HTTP 400), and moves on', async () => {
     const lines: string[] = [];
-    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
     const config = loadConfig({
-      env: { MIST_BRIDGE_ALLOW_UNSIGNED: 'true' },
+      env: { MIST_BRIDGE_ALLOW_UNSIGNED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_TIMEOUT: '500' },
       overrides: { server: { host: '127.0.0.1', port: 0 }, export: { logsScheduleDelayMs: 10, retryInitialMs: 50, retryMaxMs: 200 }, durability: { dir: null } },
     });
     const bridge = await startBridge(config, createLogger('error', (l) => lines.push(l)));
