@@ -31,7 +31,7 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   // Built-in mappings plus the user's directory; a bad file stops start-up (MappingError).
   const mappings = loadMappings({ customDir: config.mappings.dir });
   // Opened first: a directory locked by another running bridge stops start-up here.
-  const journal = new Journal(config.durability);
+  const journal = new Journal({ ...config.durability, log });
   const exporters = createExporters();
   const selfReader = new DrivenMetricReader();
   const pipeline = new Pipeline(config, mappings.engine, exporters, log, [selfReader]);
@@ -48,6 +48,7 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   const telemetry = createSelfTelemetry(pipeline.signals.selfMeter, {
     journalDeliveries: () => journal.count,
     journalBytes: () => journal.bytes,
+    journalHealth: () => journal.healthReport(),
     queuedRecords: (signal) => pipeline.queued(signal),
     dedupEntries: () => dedup.size,
   });

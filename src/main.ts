@@ -2,12 +2,15 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load.js';
 import { startBridge } from './bridge.js';
+import { journalCommand, JOURNAL_USAGE } from './durability/journal-command.js';
+import { JournalOpenError } from './durability/journal.js';
 import { createLogger } from './log/logger.js';
 import { checkMappings } from './mapping/check.js';
 import { MappingError } from './mapping/loader.js';
 
 const USAGE = `usage: mist-otel-bridge [start] [--config FILE]
        mist-otel-bridge check-mappings [DIR] [--config FILE]   validate mapping files (DIR: your mappings directory)
+       ${JOURNAL_USAGE}
 
 Receives Juniper Mist webhooks and exports them as OpenTelemetry logs, metrics and traces.
 Configuration: config/default.yaml, overlaid by --config FILE, overlaid by environment variables.`;
@@ -22,7 +25,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const command = positionals[0] ?? 'start';
-  if (command !== 'start' && command !== 'check-mappings') {
+  if (command !== 'start' && command !== 'check-mappings' && command !== 'journal') {
     process.stderr.write(`unknown command "${command}"\n${USAGE}\n`);
     return 2;
   }
@@ -30,7 +33,12 @@ async function main(): Promise<number> {
   let config;
   try {
     // check-mappings starts nothing, so it needs no webhook secret.
-    const overrides = command === 'check-mappings' ? { security: { allowUnsigned: true }, ...(positionals[1] ? { mappings: { dir: positionals[1] } } : {}) } : undefined;
+    const overrides =
+      command === 'check-mappings'
+        ? { security: { allowUnsigned: true }, ...(positionals[1] ? { mappings: { dir: positionals[1] } } : {}) }
+        : command === 'journal'
+          ? { security: { allowUnsigned: true } }
+          : undefined;
     config = loadConfig({ file: values.config, overrides });
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -45,6 +53,11 @@ async function main(): Promise<number> {
     return ok ? 0 : 1;
   }
   const log = createLogger(config.log.level);
+  if (command === 'journal') {
+    const { code, out } = await journalCommand(positionals.slice(1), config, log);
+    (code === 0 ? process.stdout : process.stderr).write(out + '\n');
+    return code;
+  }
   // A stray rejection in a library callback is a bug to report, not a reason to drop what was
   // accepted: log it and keep serving.
   process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { error: String(reason) }));
@@ -62,7 +75,7 @@ async function main(): Promise<number> {
   try {
     bridge = await startBridge(config, log);
   } catch (err) {
-    if (err instanceof MappingError) {
+    if (err instanceof MappingError || err instanceof JournalOpenError) {
       process.stderr.write(`mist-otel-bridge: ${err.message}\n`);
       return 1;
     }

@@ -39,7 +39,7 @@ describe('DurableIntake', () => {
   it('maps every delivery once, in order, when a catch-up ends while commits are in flight', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'intake-test-'));
     dirs.push(dir);
-    const journal = new Journal({ dir, maxBytes: 1 << 30, synchronous: 'normal' });
+    const journal = new Journal({ dir, maxBytes: 1 << 30, synchronous: 'normal', log: quiet });
     const { mapped, pipeline } = recordingPipeline();
     const intake = new DurableIntake({
       journal,

@@ -1,0 +1,65 @@
+import { closeSync, openSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
+
+/**
+ * Damage done to a closed journal file (its WAL checkpointed into it), the way disks and people
+ * do it: a file cut short, a header overwritten, one page overwritten with garbage.
+ */
+
+const GARBAGE = 0xa5;
+
+function pageSize(file: string): number {
+  const raw = readFileSync(file).readUInt16BE(16);
+  return raw === 1 ? 65536 : raw;
+}
+
+/** B-tree page types by SQLite's file format; anything else is an overflow or free page. */
+const TYPES: Record<number, string> = { 2: 'index-interior', 5: 'table-interior', 10: 'index-leaf', 13: 'table-leaf' };
+
+/** The kind of every page of `file`, by page number (index 0 is page 1). */
+export function pageKinds(file: string): string[] {
+  const size = pageSize(file);
+  const bytes = readFileSync(file);
+  const kinds: string[] = [];
+  for (let at = 0; at < bytes.length; at += size) kinds.push(TYPES[bytes[at === 0 ? 100 : at]!] ?? 'overflow');
+  return kinds;
+}
+
+/**
+ * The page number of the middle one of the pages of `kind` (after page 1). `linked-overflow`:
+ * an overflow page that is not the last of its chain. (SQLite reads only as many overflow pages as
+ * a value needs, so garbage in the last page of a chain comes back as a garbled value, without an
+ * error; in any other it breaks the chain, which SQLite reports as damage.)
+ */
+export function middlePageOf(file: string, kind: 'table-leaf' | 'table-interior' | 'overflow' | 'linked-overflow'): number {
+  const size = pageSize(file);
+  const bytes = readFileSync(file);
+  const linked = (n: number) => bytes.readUInt32BE((n - 1) * size) !== 0;
+  const pages = pageKinds(file)
+    .map((k, i) => [k, i + 1] as const)
+    .filter(([k, n]) => n > 1 && (kind === 'linked-overflow' ? k === 'overflow' && linked(n) : k === kind))
+    .map(([, n]) => n);
+  if (pages.length === 0) throw new Error(`no ${kind} page in ${file}`);
+  return pages[Math.floor(pages.length / 2)]!;
+}
+
+/** Overwrites page `n` (1-based) with garbage. */
+export function overwritePage(file: string, n: number): void {
+  const size = pageSize(file);
+  const fd = openSync(file, 'r+');
+  writeSync(fd, Buffer.alloc(size, GARBAGE), 0, size, (n - 1) * size);
+  closeSync(fd);
+}
+
+/** Overwrites the 100-byte database header (magic, page size, counters) with garbage. */
+export function overwriteHeader(file: string): void {
+  const fd = openSync(file, 'r+');
+  writeSync(fd, Buffer.alloc(100, GARBAGE), 0, 100, 0);
+  closeSync(fd);
+}
+
+/** Cuts the file to half its pages. */
+export function truncateToHalf(file: string): void {
+  const size = pageSize(file);
+  const pages = statSync(file).size / size;
+  truncateSync(file, Math.floor(pages / 2) * size);
+}
