@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log/logger.js';
@@ -171,7 +171,7 @@ export class Journal {
     } catch (err) {
       if (dir === null || faultOf(sqliteCode(err)) !== 'corrupt') {
         this.lock?.close();
-        throw new JournalOpenError(`cannot open the journal ${this.file}: ${describeFault(err)}`);
+        throw new JournalOpenError(`cannot open the journal ${this.file}: ${describeFault(err, freeBytes(dir))}`);
       }
       // Start-up on a damaged file: replaced before the bridge listens, so nothing is answered
       // until its readable rows are back in the journal.
@@ -181,7 +181,7 @@ export class Journal {
         this.salvaged(aside, drain(copySalvageable(this.conn.db, aside, true)));
       } catch (again) {
         this.lock?.close();
-        throw new JournalOpenError(`cannot start a new journal ${this.file} after moving the damaged one aside: ${describeFault(again)}`);
+        throw new JournalOpenError(`cannot start a new journal ${this.file} after moving the damaged one aside: ${describeFault(again, freeBytes(dir))}`);
       }
     }
     this.startThreads();
@@ -584,17 +584,29 @@ function lockDirectory(dir: string): Database.Database {
   try {
     lock = new Database(file, { timeout: 0 });
   } catch (err) {
-    throw new JournalOpenError(`cannot open the journal lock ${file}: ${describeFault(err)}`);
+    throw new JournalOpenError(`cannot open the journal lock ${file}: ${describeFault(err, freeBytes(dir))}`);
   }
   try {
     lock.pragma('locking_mode = EXCLUSIVE');
-    lock.exec('CREATE TABLE IF NOT EXISTS held (x); DELETE FROM held;');
+    // Takes the exclusive lock and, in this locking mode, keeps it. Writes nothing once the file
+    // exists, so a bridge restarted on a full disk can still lock its directory.
+    lock.exec('BEGIN EXCLUSIVE; COMMIT;');
   } catch (err) {
     lock.close();
     if (faultOf(sqliteCode(err)) === 'locked') throw new JournalOpenError(`the journal in ${dir} is locked by another running bridge`);
-    throw new JournalOpenError(`cannot lock the journal in ${dir}: ${describeFault(err)}`);
+    throw new JournalOpenError(`cannot lock the journal in ${dir}: ${describeFault(err, freeBytes(dir))}`);
   }
   return lock;
+}
+
+function freeBytes(dir: string | null): number | undefined {
+  if (dir === null) return undefined;
+  try {
+    const s = statfsSync(dir);
+    return s.bavail * s.bsize;
+  } catch {
+    return undefined;
+  }
 }
 
 function closeQuietly(db: Database.Database): void {

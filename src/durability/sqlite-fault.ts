@@ -42,10 +42,21 @@ const MEANING: Record<SqliteFault, string> = {
   other: 'SQLite refused it',
 };
 
-/** "the disk is full (SQLITE_FULL: database or disk is full)": the cause in words, then SQLite's own. */
-export function describeFault(err: unknown): string {
+/**
+ * "the disk is full (SQLITE_FULL: database or disk is full)": the cause in words, then SQLite's
+ * own. `freeBytes`, when known: SQLite reports a full disk as an I/O error where it cannot tell
+ * (creating the WAL index, SQLITE_IOERR_SHMSIZE), so a disk found with no room left says so.
+ */
+export function describeFault(err: unknown, freeBytes?: number): string {
   const code = sqliteCode(err);
   const message = err instanceof Error ? err.message : String(err);
   if (code === undefined) return message;
-  return `${MEANING[faultOf(code)]} (${code}: ${message})`;
+  const fault = faultOf(code);
+  if ((fault === 'io' || fault === 'cantopen') && freeBytes !== undefined && freeBytes < LOW_SPACE_BYTES) {
+    return `${MEANING.full} (${freeBytes} bytes free; ${code}: ${message})`;
+  }
+  return `${MEANING[fault]} (${code}: ${message})`;
 }
+
+// Less than this free, an I/O error at open is a full disk: SQLite needs a 32 KiB WAL index and a page or two.
+const LOW_SPACE_BYTES = 1 << 20;
