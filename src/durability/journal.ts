@@ -1,10 +1,10 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, renameSync, rmSync, statfsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log/logger.js';
 import { Checkpointer } from './checkpointer.js';
-import { copySalvageable, type SalvageReport } from './salvage.js';
+import { copySalvageable, readPastWalDamage, restoreRows, type PastWalDamage, type SalvageReport } from './salvage.js';
 import { describeFault, faultOf, sqliteCode } from './sqlite-fault.js';
 import { connect, migrate, ROW_OVERHEAD_BYTES, SIGNALS, SQL, type Synchronous, type Watermarks } from './sql.js';
 import { WriteHealth, type JournalWrite } from './write-health.js';
@@ -166,6 +166,8 @@ export class Journal {
       }
       this.lock = lockDirectory(dir);
     }
+    // Before SQLite opens the file: its recovery would discard these commits and reset the WAL.
+    const pastWalDamage = dir === null ? undefined : this.readPastWalDamage();
     try {
       this.conn = this.open();
     } catch (err) {
@@ -184,6 +186,7 @@ export class Journal {
         throw new JournalOpenError(`cannot start a new journal ${this.file} after moving the damaged one aside: ${describeFault(again, freeBytes(dir))}`);
       }
     }
+    if (pastWalDamage) this.restorePastWalDamage(pastWalDamage);
     this.startThreads();
   }
 
@@ -437,6 +440,53 @@ export class Journal {
       error: describeFault(cause),
     });
     return aside;
+  }
+
+  /**
+   * A WAL whose commits SQLite's recovery would silently discard (a frame damaged on disk, a power
+   * loss with `synchronous: normal`): a copy of it is kept beside the journal, and the rows of the
+   * discarded commits are read from its pages. Reading them is best effort: a failure is logged.
+   */
+  private readPastWalDamage(): (PastWalDamage & { copy: string }) | undefined {
+    try {
+      const found = readPastWalDamage(this.file);
+      if (!found) return undefined;
+      const copy = `${this.file}-wal.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      copyFileSync(`${this.file}-wal`, copy);
+      return { ...found, copy };
+    } catch (err) {
+      this.log.error('the journal write-ahead log could not be checked for damage', { file: this.file, error: (err as Error).message });
+      return undefined;
+    }
+  }
+
+  private restorePastWalDamage({ damage, rows, report, copy }: PastWalDamage & { copy: string }): void {
+    const fields = {
+      file: this.file,
+      wal_copy: copy,
+      first_bad_frame: damage.firstBadFrame,
+      discarded_commits: damage.discardedCommits,
+      salvaged: report.salvaged,
+      unreadable: report.unreadable,
+      problems: report.problems,
+    };
+    try {
+      restoreRows(this.conn.db, rows, report.highestSeq);
+    } catch (err) {
+      this.log.error('the journal write-ahead log was damaged and the rows of its discarded commits could not be put back', {
+        ...fields,
+        error: describeFault(err),
+      });
+      return;
+    }
+    const { n, b } = this.conn.sizeThrough.get(Number.MAX_SAFE_INTEGER) as { n: number; b: number };
+    this.rows = n;
+    this.committedBytes = b;
+    this.highest = Math.max(this.highest, report.highestSeq);
+    this.movedAside.push(copy);
+    this.salvagedRows += report.salvaged;
+    this.unreadableRows += report.unreadable;
+    this.log.error('the journal write-ahead log was damaged: SQLite discards every commit after the damage; their rows were read from the log and put back', fields);
   }
 
   /** Takes a salvage's figures into the totals and says what was saved and what was lost. */

@@ -37,7 +37,16 @@ export class PageFile {
   /** Page number → offset of its page image in the WAL. */
   private readonly walPages = new Map<number, number>();
 
-  constructor(file: string) {
+  /**
+   * `pastDamage`: also take the WAL's frames after its first invalid one, as long as they carry the
+   * WAL's current salts (then they were written after it, in this generation of the log), up to
+   * the last commit frame among them. SQLite discards those; they are read here to recover the
+   * rows committed in them.
+   */
+  constructor(
+    file: string,
+    private readonly pastDamage = false,
+  ) {
     this.db = openSync(file, 'r');
     this.dbBytes = fstatSync(this.db).size;
     const header = this.readAt(this.db, 0, 100);
@@ -98,33 +107,12 @@ export class PageFile {
    * Returns the WAL's page size, or undefined when it has no valid header.
    */
   private indexWal(fd: number): number | undefined {
-    const header = this.readAt(fd, 0, WAL_HEADER_BYTES);
-    if (header.length < WAL_HEADER_BYTES) return undefined;
-    const magic = header.readUInt32BE(0);
-    if (magic !== 0x377f0682 && magic !== 0x377f0683) return undefined;
-    const bigEndian = magic === 0x377f0683;
-    const pageSize = header.readUInt32BE(8);
-    if (!validPageSize(pageSize)) return undefined;
-    let sum = walChecksum(bigEndian, header.subarray(0, 24), [0, 0]);
-    if (sum[0] !== header.readUInt32BE(24) || sum[1] !== header.readUInt32BE(28)) return undefined;
-    const salts = header.subarray(16, 24);
-    const pending = new Map<number, number>();
-    for (let at = WAL_HEADER_BYTES; ; at += WAL_FRAME_HEADER_BYTES + pageSize) {
-      const frame = this.readAt(fd, at, WAL_FRAME_HEADER_BYTES + pageSize);
-      if (frame.length < WAL_FRAME_HEADER_BYTES + pageSize) break;
-      const page = frame.readUInt32BE(0);
-      if (page === 0 || !frame.subarray(8, 16).equals(salts)) break;
-      sum = walChecksum(bigEndian, frame.subarray(0, 8), sum);
-      sum = walChecksum(bigEndian, frame.subarray(WAL_FRAME_HEADER_BYTES), sum);
-      if (sum[0] !== frame.readUInt32BE(16) || sum[1] !== frame.readUInt32BE(20)) break;
-      pending.set(page, at + WAL_FRAME_HEADER_BYTES);
-      // A commit frame: the transaction's pages count from here on.
-      if (frame.readUInt32BE(4) !== 0) {
-        for (const [p, offset] of pending) this.walPages.set(p, offset);
-        pending.clear();
-      }
-    }
-    return pageSize;
+    const log = readWal((at, length) => this.readAt(fd, at, length));
+    if (!log) return undefined;
+    const usable = this.pastDamage ? log.frames.filter((f) => f.salted) : log.frames.filter((f) => f.valid);
+    const lastCommit = usable.findLastIndex((f) => f.commit);
+    for (const frame of usable.slice(0, lastCommit + 1)) this.walPages.set(frame.page, frame.offset);
+    return log.pageSize;
   }
 
   /** With no readable header: the size at which the most pages look like table leaves. */
@@ -166,6 +154,82 @@ function walChecksum(bigEndian: boolean, data: Buffer, seed: [number, number]): 
     s2 = (s2 + b + s1) >>> 0;
   }
   return [s1, s2];
+}
+
+interface WalFrame {
+  page: number;
+  /** Where its page image starts in the WAL file. */
+  offset: number;
+  commit: boolean;
+  /** Its salts are the WAL header's: written in the log's current generation. */
+  salted: boolean;
+  /** Salted, and the running checksum holds up to here: what SQLite's recovery reads. */
+  valid: boolean;
+}
+
+/** The frames of a WAL file, each judged as SQLite's recovery would (sqlite.org/walformat.html). */
+function readWal(read: (at: number, length: number) => Buffer): { pageSize: number; frames: WalFrame[] } | undefined {
+  const header = read(0, WAL_HEADER_BYTES);
+  if (header.length < WAL_HEADER_BYTES) return undefined;
+  const magic = header.readUInt32BE(0);
+  if (magic !== 0x377f0682 && magic !== 0x377f0683) return undefined;
+  const bigEndian = magic === 0x377f0683;
+  const pageSize = header.readUInt32BE(8);
+  if (!validPageSize(pageSize)) return undefined;
+  let sum = walChecksum(bigEndian, header.subarray(0, 24), [0, 0]);
+  if (sum[0] !== header.readUInt32BE(24) || sum[1] !== header.readUInt32BE(28)) return undefined;
+  const salts = header.subarray(16, 24);
+  const frames: WalFrame[] = [];
+  let intact = true;
+  for (let at = WAL_HEADER_BYTES; ; at += WAL_FRAME_HEADER_BYTES + pageSize) {
+    const frame = read(at, WAL_FRAME_HEADER_BYTES + pageSize);
+    if (frame.length < WAL_FRAME_HEADER_BYTES + pageSize) break;
+    const page = frame.readUInt32BE(0);
+    const salted = page !== 0 && frame.subarray(8, 16).equals(salts);
+    if (intact && salted) {
+      sum = walChecksum(bigEndian, frame.subarray(0, 8), sum);
+      sum = walChecksum(bigEndian, frame.subarray(WAL_FRAME_HEADER_BYTES), sum);
+      intact = sum[0] === frame.readUInt32BE(16) && sum[1] === frame.readUInt32BE(20);
+    } else intact = false;
+    frames.push({ page, offset: at + WAL_FRAME_HEADER_BYTES, commit: frame.readUInt32BE(4) !== 0, salted, valid: intact });
+  }
+  return { pageSize, frames };
+}
+
+/** A WAL in which SQLite's recovery stops early: the first invalid frame is followed by frames written after it. */
+export interface WalDamage {
+  /** 1-based number of the first frame SQLite's recovery rejects. */
+  firstBadFrame: number;
+  /** Commit frames (transactions) at or after it that SQLite will discard. */
+  discardedCommits: number;
+}
+
+/**
+ * Whether the WAL beside `file` holds commits SQLite's recovery will discard without a word:
+ * commit frames of the log's current generation at or after its first invalid frame. (Frames of
+ * earlier generations carry other salts, and a transaction a crash cut off before its commit
+ * frame was never acknowledged: neither counts.)
+ */
+export function inspectWal(file: string): WalDamage | undefined {
+  const walFile = `${file}-wal`;
+  if (!existsSync(walFile)) return undefined;
+  const fd = openSync(walFile, 'r');
+  try {
+    const log = readWal((at, length) => {
+      const buf = Buffer.alloc(length);
+      const n = readSync(fd, buf, 0, length, at);
+      return buf.subarray(0, n);
+    });
+    if (!log) return undefined;
+    const bad = log.frames.findIndex((f) => !f.valid);
+    if (bad < 0) return undefined;
+    // Commits of this generation from the bad frame on: none, and what SQLite drops (a transaction
+    // cut off by a crash before its commit frame) was never acknowledged.
+    const discardedCommits = log.frames.slice(bad).filter((f) => f.salted && f.commit).length;
+    return discardedCommits > 0 ? { firstBadFrame: bad + 1, discardedCommits } : undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The cell offsets of a table-leaf page, or undefined when the page is not a plausible one. */

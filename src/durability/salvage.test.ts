@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { middlePageOf, overwriteHeader, overwritePage, truncateToHalf } from '../../test/support/journal-damage.js';
+import { damageWalFrame, middlePageOf, overwriteHeader, overwritePage, truncateToHalf } from '../../test/support/journal-damage.js';
 import type { Logger } from '../log/logger.js';
 import { Journal, JournalUnavailableError } from './journal.js';
 import { indexCells, PageFile, readRecord } from './page-scan.js';
+import { migrate, SQL } from './sql.js';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -168,6 +169,63 @@ describe('a damaged journal file', () => {
     const again = open(dir);
     expect(rowsOf(again)).toEqual([...got, 100]);
     await again.close();
+  });
+});
+
+describe('a damaged write-ahead log', () => {
+  it('loses no commit: the rows of the commits SQLite discards are read from the log and put back, a copy of it kept', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'journal.sqlite');
+    // The files a SIGKILL leaves: 40 group commits in the WAL, none checkpointed.
+    const live = join(tempDir(), 'live.sqlite');
+    const db = new Database(live);
+    db.pragma('journal_mode = WAL');
+    db.pragma('wal_autocheckpoint = 0');
+    migrate(db);
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    const insert = db.prepare(SQL.insert);
+    for (let i = 0; i < 40; i++) insert.run('webhook', 'mist-envelope', BigInt(i), bodyOf(i).byteLength + 64, bodyOf(i));
+    copyFileSync(live, file);
+    copyFileSync(`${live}-wal`, `${file}-wal`);
+    db.close();
+    const { frame, frames } = damageWalFrame(file);
+    expect(frame).toBeGreaterThan(1);
+
+    const { log, lines } = recordingLog();
+    const j = open(dir, log);
+    expect(rowsOf(j)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(j.healthReport()).toMatchObject({ unreadableRows: 0 });
+    expect(j.healthReport().salvagedRows).toBeGreaterThan(0);
+    const said = lines.find((l) => l.msg.startsWith('the journal write-ahead log was damaged'));
+    expect(said?.fields).toMatchObject({ first_bad_frame: frame, unreadable: 0 });
+    expect(said?.fields.discarded_commits).toBeGreaterThan(0);
+    expect(said?.fields.discarded_commits).toBeLessThanOrEqual(frames);
+    expect(existsSync(said?.fields.wal_copy as string)).toBe(true);
+    expect(j.healthReport().movedAside).toEqual([said?.fields.wal_copy]);
+    expect(await j.append(entry(40))).toBe(41);
+    await j.close();
+  });
+
+  it('that a crash merely cut short is no damage', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'journal.sqlite');
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('wal_autocheckpoint = 0');
+    migrate(db);
+    const insert = db.prepare(SQL.insert);
+    for (let i = 0; i < 5; i++) insert.run('webhook', 'mist-envelope', BigInt(i), bodyOf(i).byteLength + 64, bodyOf(i));
+    const crashed = join(tempDir(), 'journal.sqlite');
+    copyFileSync(file, crashed);
+    // The last frame half written.
+    const wal = readFileSync(`${file}-wal`);
+    writeFileSync(`${crashed}-wal`, wal.subarray(0, wal.length - 2000));
+    db.close();
+    const { log, lines } = recordingLog();
+    const j = open(join(crashed, '..'), log);
+    expect(rowsOf(j)).toEqual([0, 1, 2, 3]);
+    expect(lines.filter((l) => l.level === 'error')).toEqual([]);
+    await j.close();
   });
 });
 

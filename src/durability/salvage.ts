@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { indexCells, PageFile, readRecord, type CellRef, type CellIndex } from './page-scan.js';
+import { indexCells, inspectWal, PageFile, readRecord, type CellRef, type CellIndex, type WalDamage } from './page-scan.js';
 import { describeFault } from './sqlite-fault.js';
 import { raiseSequence, ROW_OVERHEAD_BYTES, SIGNALS, SQL, type Watermarks } from './sql.js';
 
@@ -29,6 +29,14 @@ export interface SalvageReport {
   problems: string[];
 }
 
+export interface SalvageOptions {
+  /**
+   * The file's WAL is damaged and SQLite has recovered it up to here: read only rows after this
+   * seq, from the WAL frames SQLite discarded (PageFile's `pastDamage`).
+   */
+  afterWalDamage?: number;
+}
+
 const LIST_ROWS = 512;
 const PROBE_STRETCH = 64;
 // With no record of the highest seq, probing past damage stops after this many seqs found nowhere.
@@ -51,15 +59,16 @@ interface SqliteView {
  * it can reach them, else straight from the file's pages (page-scan.ts). Rows whose telemetry the
  * file records as exported are left out. Returns what it found and what it could not read.
  */
-export function* readSalvageable(file: string): Generator<SalvagedRow, SalvageReport> {
+export function* readSalvageable(file: string, options: SalvageOptions = {}): Generator<SalvagedRow, SalvageReport> {
   const problems: string[] = [];
   const problem = (what: string): void => void (problems.length < MAX_PROBLEMS && problems.push(what));
-  const view = viewThroughSqlite(file, problem);
+  // SQLite would read the WAL only up to its damage: the pages are read instead.
+  const view = options.afterWalDamage === undefined ? viewThroughSqlite(file, problem) : undefined;
   let cells: CellIndex | undefined;
   let pages: PageFile | undefined;
   if (!view || view.trouble) {
     try {
-      pages = new PageFile(file);
+      pages = new PageFile(file, options.afterWalDamage !== undefined);
       cells = indexCells(pages);
     } catch (err) {
       problem(`the file's pages could not be read: ${(err as Error).message}`);
@@ -67,7 +76,7 @@ export function* readSalvageable(file: string): Generator<SalvagedRow, SalvageRe
   }
   try {
     const marks = view?.marks ?? marksFrom(cells?.pairs ?? []);
-    const floor = Math.min(marks.logs, marks.spans, marks.metrics);
+    const floor = options.afterWalDamage ?? Math.min(marks.logs, marks.spans, marks.metrics);
     let highestSeq = view?.highestSeq ?? 0;
     for (const [name, value] of cells?.pairs ?? []) if (name === 'deliveries') highestSeq = Math.max(highestSeq, value);
 
@@ -226,10 +235,15 @@ const COPY_BATCH_ROWS = 256;
  * rows per transaction, yielding after each batch (so a caller on the event loop can let others
  * run). `keepSeqs`: the rows keep their seqs and the file's watermarks are carried over (the file
  * was this journal a moment ago); otherwise they are appended after the journal's own rows and
- * owe all their telemetry.
+ * owe all their telemetry. `options.afterWalDamage`: see SalvageOptions.
  */
-export function* copySalvageable(target: Database.Database, file: string, keepSeqs: boolean): Generator<void, SalvageReport> {
-  const rows = readSalvageable(file);
+export function* copySalvageable(
+  target: Database.Database,
+  file: string,
+  keepSeqs: boolean,
+  options: SalvageOptions = {},
+): Generator<void, SalvageReport> {
+  const rows = readSalvageable(file, options);
   const insertAt = target.prepare(SQL.insertAt);
   const insert = target.prepare(SQL.insert);
   const write = target.transaction((batch: SalvagedRow[]) => {
@@ -260,11 +274,57 @@ export function* copySalvageable(target: Database.Database, file: string, keepSe
   if (keepSeqs) {
     target
       .transaction(() => {
-        const setMeta = target.prepare(SQL.setMeta);
-        for (const key of SIGNALS) setMeta.run(key, report.marks[key]);
+        // Watermarks read from past a WAL's damage may be garbage: the target keeps its own.
+        if (options.afterWalDamage === undefined) {
+          const setMeta = target.prepare(SQL.setMeta);
+          for (const key of SIGNALS) setMeta.run(key, report.marks[key]);
+        }
         raiseSequence(target, report.highestSeq);
       })
       .immediate();
   }
   return report;
+}
+
+/** Rows of commits a damaged WAL would lose, read before SQLite opens (and resets) the log. */
+export interface PastWalDamage {
+  damage: WalDamage;
+  rows: SalvagedRow[];
+  report: SalvageReport;
+}
+
+/**
+ * When the WAL beside `file` is damaged (inspectWal), reads the rows of the commits SQLite will
+ * discard: those after the highest seq SQLite will recover, from the frames past the damage. Held
+ * in memory (a WAL is checkpointed every second, so it holds little) until the journal is open.
+ */
+export function readPastWalDamage(file: string): PastWalDamage | undefined {
+  const damage = inspectWal(file);
+  if (!damage) return undefined;
+  const recovered = new PageFile(file);
+  let after = 0;
+  try {
+    const { deliveries, pairs } = indexCells(recovered);
+    for (const seq of deliveries.keys()) after = Math.max(after, seq);
+    for (const [name, value] of pairs) if (name === 'deliveries') after = Math.max(after, value);
+  } finally {
+    recovered.close();
+  }
+  const reading = readSalvageable(file, { afterWalDamage: after });
+  const rows: SalvagedRow[] = [];
+  for (let step = reading.next(); ; step = reading.next()) {
+    if (step.done) return { damage, rows, report: step.value };
+    rows.push(step.value);
+  }
+}
+
+/** Puts rows read by readPastWalDamage back, under their seqs, into the journal SQLite recovered. */
+export function restoreRows(target: Database.Database, rows: SalvagedRow[], highestSeq: number): void {
+  const insertAt = target.prepare(SQL.insertAt);
+  target
+    .transaction(() => {
+      for (const r of rows) insertAt.run(r.seq, r.source, r.codec, r.receivedNs, r.body.byteLength + ROW_OVERHEAD_BYTES, r.body);
+      raiseSequence(target, highestSeq);
+    })
+    .immediate();
 }

@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { middlePageOf, overwriteHeader, overwritePage, truncateToHalf } from '../support/journal-damage.js';
+import { damageWalFrame, middlePageOf, overwriteHeader, overwritePage, truncateToHalf } from '../support/journal-damage.js';
 import { postDelivery } from '../support/mist-client.js';
 import { type OtlpReceiver } from '../support/otlp-receiver.js';
 import { runBridgeProcess, spawnBridge, type SpawnedBridge } from '../support/spawn-bridge.js';
@@ -139,6 +139,50 @@ describe('a damaged journal file at start-up', () => {
     bridge.child.kill('SIGTERM');
     expect((await bridge.exit()).code).toBe(0);
     console.info(`${label}: ${oldExported.length} of ${OLD} journaled deliveries exported, ${unreadable} unreadable, ${undecodable} undecodable; ${acked.length} new deliveries acknowledged and exported`);
+  });
+});
+
+describe('a write-ahead log damaged after SIGKILL', () => {
+  it('loses no acknowledged delivery: the commits SQLite would silently discard are read back and exported', async () => {
+    const topic = 'damaged-wal';
+    const dir = tempDataDir();
+    receiver.failWith(503);
+    const first = await start(dir);
+    // 16 senders of small deliveries until 600 are acknowledged, then the process is killed.
+    const acked: number[] = [];
+    let next = 0;
+    let running = true;
+    const sender = async () => {
+      while (running) {
+        const k = next++;
+        try {
+          const res = await postDelivery(first.url + '/mist/webhook', { topic, events: [2 * k, 2 * k + 1].map((n) => ({ n, type: 'PROBE' })) }, { secret: SECRET });
+          if (res.status === 200) acked.push(k);
+        } catch {
+          // Cut off by the kill: not acknowledged.
+        }
+      }
+    };
+    const senders = Promise.all(Array.from({ length: 16 }, sender));
+    while (acked.length < 600) await new Promise((r) => setTimeout(r, 10));
+    first.child.kill('SIGKILL');
+    await first.exit();
+    running = false;
+    await senders;
+    const { frame, frames } = damageWalFrame(join(dir, 'journal.sqlite'));
+
+    receiver.failWith(null);
+    const second = await start(dir);
+    await receiver.waitFor(() => {
+      const got = exportedDeliveries(topic);
+      return acked.every((k) => got.has(k));
+    }, 20_000);
+    const said = second.stderr().split('\n').find((l) => l.includes('"msg":"the journal write-ahead log was damaged'));
+    expect(said).toContain(`"first_bad_frame":${frame}`);
+    expect(said).toContain('"unreadable":0');
+    second.child.kill('SIGTERM');
+    expect((await second.exit()).code).toBe(0);
+    console.info(`damaged WAL: frame ${frame} of ${frames} damaged after SIGKILL; all ${acked.length} acknowledged deliveries exported`);
   });
 });
 
