@@ -96,7 +96,7 @@ export class DurableIntake {
       return { reason: 'the durable journal is full; the backend is slow or unreachable', retryAfterSeconds: FULL_RETRY_AFTER_S };
     }
     const unavailable = this.journal.unavailable();
-    if (unavailable) return { reason: unavailable.message, retryAfterSeconds: unavailable.retryAfterSeconds };
+    if (unavailable) return unavailable;
     if (this.replayStalled) return { reason: this.replayStalled, retryAfterSeconds: WRITE_FAILED_RETRY_AFTER_S };
     return undefined;
   }

@@ -91,6 +91,7 @@ const UNAVAILABLE_RETRY_AFTER_S = 5;
 // the next ones try again, which is how the journal notices that space came back.
 const REFUSE_AFTER_FAILURE_MS = 1000;
 const REPLACE_RETRY_MS = 5000;
+const REPLACING = 'the journal file was damaged and is being replaced';
 
 interface PendingAppend {
   entry: JournalEntry;
@@ -210,10 +211,10 @@ export class Journal {
   }
 
   /** Why appends would fail right now (asked before a delivery's body is read), or undefined. */
-  unavailable(): JournalUnavailableError | undefined {
-    if (this.replacing) return new JournalUnavailableError('the journal file was damaged and is being replaced', UNAVAILABLE_RETRY_AFTER_S);
+  unavailable(): { reason: string; retryAfterSeconds: number } | undefined {
+    if (this.replacing) return { reason: REPLACING, retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_S };
     const fault = this.health.recentFailure('append', REFUSE_AFTER_FAILURE_MS);
-    if (fault) return new JournalUnavailableError(`the journal cannot be written: ${fault}`, UNAVAILABLE_RETRY_AFTER_S);
+    if (fault) return { reason: `the journal cannot be written: ${fault}`, retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_S };
     return undefined;
   }
 
@@ -230,8 +231,7 @@ export class Journal {
    */
   append(entry: JournalEntry): Promise<number> {
     if (this.closed) throw new Error('journal is closed');
-    const unavailable = this.replacing ? this.unavailable() : undefined;
-    if (unavailable) throw unavailable;
+    if (this.replacing) throw new JournalUnavailableError(REPLACING, UNAVAILABLE_RETRY_AFTER_S);
     const size = entry.body.byteLength + ROW_OVERHEAD_BYTES;
     if (this.bytes + size > this.options.maxBytes) {
       throw new JournalFullError(`the durable journal is full (${this.bytes} of ${this.options.maxBytes} bytes)`);
@@ -345,7 +345,7 @@ export class Journal {
   }
 
   private connection(): Connection {
-    if (this.replacing) throw new JournalUnavailableError('the journal file was damaged and is being replaced', UNAVAILABLE_RETRY_AFTER_S);
+    if (this.replacing) throw new JournalUnavailableError(REPLACING, UNAVAILABLE_RETRY_AFTER_S);
     return this.conn;
   }
 
@@ -353,7 +353,7 @@ export class Journal {
   private readFailed(err: unknown, during: string): Error {
     if (faultOf(sqliteCode(err)) === 'corrupt' && this.durable) {
       this.replace(err, during);
-      return new JournalUnavailableError('the journal file was damaged and is being replaced', UNAVAILABLE_RETRY_AFTER_S);
+      return new JournalUnavailableError(REPLACING, UNAVAILABLE_RETRY_AFTER_S);
     }
     return new JournalUnavailableError(`the journal cannot be read: ${describeFault(err)}`, UNAVAILABLE_RETRY_AFTER_S);
   }
@@ -523,7 +523,7 @@ export class Journal {
     this.replacing = (async () => {
       for (const p of this.pending.splice(0)) {
         this.pendingBytes -= p.size;
-        p.reject(new JournalUnavailableError('the journal file was damaged and is being replaced', UNAVAILABLE_RETRY_AFTER_S));
+        p.reject(new JournalUnavailableError(REPLACING, UNAVAILABLE_RETRY_AFTER_S));
       }
       while (this.inFlight.size > 0) await Promise.all(this.inFlight);
       await this.stopThreads();
@@ -558,9 +558,13 @@ export class Journal {
         }
       }
       if (!this.closing.signal.aborted) this.startThreads();
-    })().finally(() => {
-      this.replacing = undefined;
-    });
+    })()
+      .catch((err: unknown) => {
+        this.log.error('replacing the damaged journal file failed; deliveries are refused', { file: this.file, error: describeFault(err) });
+      })
+      .finally(() => {
+        this.replacing = undefined;
+      });
   }
 
   private commit(): void {
@@ -614,7 +618,7 @@ export class Journal {
     let refusal: JournalUnavailableError;
     if (faultOf(code) === 'corrupt' && this.durable) {
       this.replace(err, 'append');
-      refusal = new JournalUnavailableError('the journal file was damaged and is being replaced', UNAVAILABLE_RETRY_AFTER_S);
+      refusal = new JournalUnavailableError(REPLACING, UNAVAILABLE_RETRY_AFTER_S);
     } else {
       this.health.failed('append', cause, this.file);
       refusal = new JournalUnavailableError(`the journal cannot be written: ${cause}`, UNAVAILABLE_RETRY_AFTER_S);

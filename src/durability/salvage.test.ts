@@ -155,7 +155,7 @@ describe('a damaged journal file', () => {
     // Nothing at start-up reads the bodies.
     expect(j.healthReport().movedAside).toHaveLength(0);
     expect(() => j.read(0, 100)).toThrow(JournalUnavailableError);
-    expect(j.unavailable()?.message).toMatch(/being replaced/);
+    expect(j.unavailable()?.reason).toMatch(/being replaced/);
     expect(() => j.append(entry(100))).toThrow(JournalUnavailableError);
     await j.whenAvailable();
     const got = rowsOf(j);
