@@ -32,7 +32,7 @@ const WRITE_FAILED_RETRY_AFTER_S = 5;
 const REPLAY_BATCH_ROWS = 64;
 const RELEASE_INTERVAL_MS = 250;
 const REPLAY_RETRY_FIRST_MS = 100;
-const REPLAY_RETRY_MAX_MS = 5000;
+const REPLAY_RETRY_MAX_MS = 2000;
 
 /** The source and codec of the rows this intake writes (the webhook's). */
 const WEBHOOK_ROW = { source: 'webhook', codec: 'mist-envelope' } as const;

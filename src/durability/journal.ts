@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log/logger.js';
 import { Checkpointer } from './checkpointer.js';
-import { copySalvageable, readPastWalDamage, restoreRows, type PastWalDamage, type SalvageReport } from './salvage.js';
+import { copySalvageable, readPastWalDamage, restorePastWalDamage, type PastWalDamage, type SalvageReport } from './salvage.js';
 import { describeFault, faultOf, sqliteCode } from './sqlite-fault.js';
 import { connect, migrate, ROW_OVERHEAD_BYTES, SIGNALS, SQL, type Synchronous, type Watermarks } from './sql.js';
 import { WriteHealth, type JournalWrite } from './write-health.js';
@@ -460,18 +460,17 @@ export class Journal {
     }
   }
 
-  private restorePastWalDamage({ damage, rows, report, copy }: PastWalDamage & { copy: string }): void {
+  private restorePastWalDamage(found: PastWalDamage & { copy: string }): void {
     const fields = {
       file: this.file,
-      wal_copy: copy,
-      first_bad_frame: damage.firstBadFrame,
-      discarded_commits: damage.discardedCommits,
-      salvaged: report.salvaged,
-      unreadable: report.unreadable,
-      problems: report.problems,
+      wal_copy: found.copy,
+      first_bad_frame: found.damage.firstBadFrame,
+      discarded_commits: found.damage.discardedCommits,
+      problems: found.problems,
     };
+    let result: { restored: number; unreadable: number };
     try {
-      restoreRows(this.conn.db, rows, report.highestSeq);
+      result = restorePastWalDamage(this.conn.db, found);
     } catch (err) {
       this.log.error('the journal write-ahead log was damaged and the rows of its discarded commits could not be put back', {
         ...fields,
@@ -482,11 +481,15 @@ export class Journal {
     const { n, b } = this.conn.sizeThrough.get(Number.MAX_SAFE_INTEGER) as { n: number; b: number };
     this.rows = n;
     this.committedBytes = b;
-    this.highest = Math.max(this.highest, report.highestSeq);
-    this.movedAside.push(copy);
-    this.salvagedRows += report.salvaged;
-    this.unreadableRows += report.unreadable;
-    this.log.error('the journal write-ahead log was damaged: SQLite discards every commit after the damage; their rows were read from the log and put back', fields);
+    this.highest = Math.max(this.highest, (this.conn.db.prepare(SQL.sequence).pluck().get() as number | undefined) ?? 0);
+    this.movedAside.push(found.copy);
+    this.salvagedRows += result.restored;
+    this.unreadableRows += result.unreadable;
+    this.log.error('the journal write-ahead log was damaged: SQLite discards every commit after the damage; their rows were read from the log and put back', {
+      ...fields,
+      salvaged: result.restored,
+      unreadable: result.unreadable,
+    });
   }
 
   /** Takes a salvage's figures into the totals and says what was saved and what was lost. */

@@ -62,6 +62,11 @@ export class PageFile {
     this.pageCount = highest;
   }
 
+  /** Whether page `n` is read from the WAL (it changed since the last checkpoint SQLite knows of). */
+  inWal(n: number): boolean {
+    return this.walPages.has(n);
+  }
+
   /** Page `n` (1-based), or undefined beyond the end of the file. */
   page(n: number): Buffer | undefined {
     const inWal = this.walPages.get(n);
@@ -268,14 +273,15 @@ export interface CellIndex {
 }
 
 /**
- * Every cell of every table-leaf page, skipping free pages. A seq found on two pages (a stale
- * copy left by a page split) keeps its first place; both copies hold the same row.
+ * Every cell of every table-leaf page (of those read from the WAL, with `onlyWalPages`), skipping
+ * free pages. A seq found on two pages (a stale copy left by a page split) keeps its first place;
+ * both copies hold the same row.
  */
-export function indexCells(file: PageFile): CellIndex {
+export function indexCells(file: PageFile, onlyWalPages = false): CellIndex {
   const index: CellIndex = { deliveries: new Map(), pairs: [] };
   const free = file.freePages();
   for (let n = 1; n <= file.pageCount; n++) {
-    if (free.has(n)) continue;
+    if (free.has(n) || (onlyWalPages && !file.inWal(n))) continue;
     const page = file.page(n);
     if (!page) continue;
     const offsets = leafCellOffsets(page, n === 1 ? 100 : 0, file.usable);

@@ -29,14 +29,6 @@ export interface SalvageReport {
   problems: string[];
 }
 
-export interface SalvageOptions {
-  /**
-   * The file's WAL is damaged and SQLite has recovered it up to here: read only rows after this
-   * seq, from the WAL frames SQLite discarded (PageFile's `pastDamage`).
-   */
-  afterWalDamage?: number;
-}
-
 const LIST_ROWS = 512;
 const PROBE_STRETCH = 64;
 // With no record of the highest seq, probing past damage stops after this many seqs found nowhere.
@@ -59,16 +51,15 @@ interface SqliteView {
  * it can reach them, else straight from the file's pages (page-scan.ts). Rows whose telemetry the
  * file records as exported are left out. Returns what it found and what it could not read.
  */
-export function* readSalvageable(file: string, options: SalvageOptions = {}): Generator<SalvagedRow, SalvageReport> {
+export function* readSalvageable(file: string): Generator<SalvagedRow, SalvageReport> {
   const problems: string[] = [];
   const problem = (what: string): void => void (problems.length < MAX_PROBLEMS && problems.push(what));
-  // SQLite would read the WAL only up to its damage: the pages are read instead.
-  const view = options.afterWalDamage === undefined ? viewThroughSqlite(file, problem) : undefined;
+  const view = viewThroughSqlite(file, problem);
   let cells: CellIndex | undefined;
   let pages: PageFile | undefined;
   if (!view || view.trouble) {
     try {
-      pages = new PageFile(file, options.afterWalDamage !== undefined);
+      pages = new PageFile(file);
       cells = indexCells(pages);
     } catch (err) {
       problem(`the file's pages could not be read: ${(err as Error).message}`);
@@ -76,7 +67,7 @@ export function* readSalvageable(file: string, options: SalvageOptions = {}): Ge
   }
   try {
     const marks = view?.marks ?? marksFrom(cells?.pairs ?? []);
-    const floor = options.afterWalDamage ?? Math.min(marks.logs, marks.spans, marks.metrics);
+    const floor = Math.min(marks.logs, marks.spans, marks.metrics);
     let highestSeq = view?.highestSeq ?? 0;
     for (const [name, value] of cells?.pairs ?? []) if (name === 'deliveries') highestSeq = Math.max(highestSeq, value);
 
@@ -235,15 +226,10 @@ const COPY_BATCH_ROWS = 256;
  * rows per transaction, yielding after each batch (so a caller on the event loop can let others
  * run). `keepSeqs`: the rows keep their seqs and the file's watermarks are carried over (the file
  * was this journal a moment ago); otherwise they are appended after the journal's own rows and
- * owe all their telemetry. `options.afterWalDamage`: see SalvageOptions.
+ * owe all their telemetry.
  */
-export function* copySalvageable(
-  target: Database.Database,
-  file: string,
-  keepSeqs: boolean,
-  options: SalvageOptions = {},
-): Generator<void, SalvageReport> {
-  const rows = readSalvageable(file, options);
+export function* copySalvageable(target: Database.Database, file: string, keepSeqs: boolean): Generator<void, SalvageReport> {
+  const rows = readSalvageable(file);
   const insertAt = target.prepare(SQL.insertAt);
   const insert = target.prepare(SQL.insert);
   const write = target.transaction((batch: SalvagedRow[]) => {
@@ -274,11 +260,8 @@ export function* copySalvageable(
   if (keepSeqs) {
     target
       .transaction(() => {
-        // Watermarks read from past a WAL's damage may be garbage: the target keeps its own.
-        if (options.afterWalDamage === undefined) {
-          const setMeta = target.prepare(SQL.setMeta);
-          for (const key of SIGNALS) setMeta.run(key, report.marks[key]);
-        }
+        const setMeta = target.prepare(SQL.setMeta);
+        for (const key of SIGNALS) setMeta.run(key, report.marks[key]);
         raiseSequence(target, report.highestSeq);
       })
       .immediate();
@@ -289,42 +272,66 @@ export function* copySalvageable(
 /** Rows of commits a damaged WAL would lose, read before SQLite opens (and resets) the log. */
 export interface PastWalDamage {
   damage: WalDamage;
+  /** Every delivery row on the pages the whole log (to its last commit) changed. */
   rows: SalvagedRow[];
-  report: SalvageReport;
+  /** The highest seq handed out, by the whole log. */
+  highestSeq: number;
+  problems: string[];
 }
 
 /**
- * When the WAL beside `file` is damaged (inspectWal), reads the rows of the commits SQLite will
- * discard: those after the highest seq SQLite will recover, from the frames past the damage. Held
- * in memory (a WAL is checkpointed every second, so it holds little) until the journal is open.
+ * When the WAL beside `file` is damaged (inspectWal), reads the rows on every page its commits
+ * changed, past the damage too (PageFile's `pastDamage`). Held in memory (a WAL is checkpointed
+ * every second, so it holds little) until SQLite has opened the journal: then
+ * `restorePastWalDamage` puts back those SQLite's recovery left out.
  */
 export function readPastWalDamage(file: string): PastWalDamage | undefined {
   const damage = inspectWal(file);
   if (!damage) return undefined;
-  const recovered = new PageFile(file);
-  let after = 0;
+  const pages = new PageFile(file, true);
+  const problems: string[] = [];
+  const problem = (what: string): void => void (problems.length < MAX_PROBLEMS && problems.push(what));
   try {
-    const { deliveries, pairs } = indexCells(recovered);
-    for (const seq of deliveries.keys()) after = Math.max(after, seq);
-    for (const [name, value] of pairs) if (name === 'deliveries') after = Math.max(after, value);
+    const { deliveries, pairs } = indexCells(pages, true);
+    const rows: SalvagedRow[] = [];
+    let highestSeq = 0;
+    for (const [name, value] of pairs) if (name === 'deliveries') highestSeq = Math.max(highestSeq, value);
+    for (const [seq, ref] of [...deliveries].sort(([a], [b]) => a - b)) {
+      const row = readViaPages(pages, ref, seq, problem);
+      if (row) rows.push(row);
+    }
+    return { damage, rows, highestSeq, problems };
   } finally {
-    recovered.close();
-  }
-  const reading = readSalvageable(file, { afterWalDamage: after });
-  const rows: SalvagedRow[] = [];
-  for (let step = reading.next(); ; step = reading.next()) {
-    if (step.done) return { damage, rows, report: step.value };
-    rows.push(step.value);
+    pages.close();
   }
 }
 
-/** Puts rows read by readPastWalDamage back, under their seqs, into the journal SQLite recovered. */
-export function restoreRows(target: Database.Database, rows: SalvagedRow[], highestSeq: number): void {
+/**
+ * Puts the rows SQLite's recovery left out back into the journal it recovered, under their seqs
+ * (rows it holds, and rows at or below its watermarks, are left alone). Returns how many were put
+ * back, and how many owed rows up to the log's highest seq are still missing.
+ */
+export function restorePastWalDamage(target: Database.Database, found: PastWalDamage): { restored: number; unreadable: number } {
+  const marks = marksFrom((target.prepare(SQL.readMeta).all() as Array<{ key: string; value: number }>).map((r) => [r.key, r.value]));
+  const floor = Math.min(marks.logs, marks.spans, marks.metrics);
+  const held = target.prepare('SELECT 1 FROM deliveries WHERE seq = ?').pluck();
   const insertAt = target.prepare(SQL.insertAt);
-  target
+  const count = target.prepare('SELECT count(*) FROM deliveries WHERE seq > ? AND seq <= ?').pluck();
+  return target
     .transaction(() => {
-      for (const r of rows) insertAt.run(r.seq, r.source, r.codec, r.receivedNs, r.body.byteLength + ROW_OVERHEAD_BYTES, r.body);
-      raiseSequence(target, highestSeq);
+      let restored = 0;
+      let highest = found.highestSeq;
+      for (const r of found.rows) {
+        if (r.seq <= floor || held.get(r.seq) !== undefined) continue;
+        insertAt.run(r.seq, r.source, r.codec, r.receivedNs, r.body.byteLength + ROW_OVERHEAD_BYTES, r.body);
+        restored += 1;
+        highest = Math.max(highest, r.seq);
+      }
+      raiseSequence(target, highest);
+      // Rows are only ever deleted up to the watermarks: every seq above them up to the highest
+      // handed out was a row, and one the journal does not hold now is lost.
+      const unreadable = Math.max(0, highest - floor - (count.get(floor, highest) as number));
+      return { restored, unreadable };
     })
     .immediate();
 }

@@ -65,20 +65,22 @@ export function truncateToHalf(file: string): void {
 }
 
 /**
- * Flips bytes in the page of the middle frame of the WAL beside `file` among those of its current
- * generation (salts as in its header), so its checksum fails. Returns that frame's number and how
- * many frames of the generation there are.
+ * Flips bytes in the page of a frame in the middle of the WAL beside `file`, among the frames of
+ * its current generation (salts as in its header) whose page a later frame of that generation
+ * writes again, so the frame's checksum fails but the page's last image stays intact. Returns that
+ * frame's number and how many frames of the generation there are.
  */
 export function damageWalFrame(file: string): { frame: number; frames: number } {
   const wal = readFileSync(`${file}-wal`);
   const size = wal.readUInt32BE(8);
   const salts = wal.subarray(16, 24);
-  const current: number[] = [];
+  const current: Array<{ n: number; page: number }> = [];
   for (let at = 32, n = 1; at + 24 + size <= wal.length; at += 24 + size, n++) {
-    if (wal.subarray(at + 8, at + 16).equals(salts)) current.push(n);
+    if (wal.subarray(at + 8, at + 16).equals(salts)) current.push({ n, page: wal.readUInt32BE(at) });
   }
-  if (current.length < 3) throw new Error(`only ${current.length} frames in ${file}-wal`);
-  const frame = current[Math.floor(current.length / 2)]!;
+  const superseded = current.filter((f, i) => current.slice(i + 1).some((later) => later.page === f.page));
+  if (superseded.length < 3) throw new Error(`only ${superseded.length} rewritten frames in ${file}-wal`);
+  const frame = superseded[Math.floor(superseded.length / 2)]!.n;
   const at = 32 + (frame - 1) * (24 + size) + 24 + size / 2;
   const fd = openSync(`${file}-wal`, 'r+');
   writeSync(fd, Buffer.alloc(16, GARBAGE), 0, 16, at);
