@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Logger } from '../log/logger.js';
-import { Journal, JournalFullError, type JournalOptions } from './journal.js';
+import { Journal, JournalFullError, JournalOpenError, type JournalOptions } from './journal.js';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -101,5 +101,19 @@ describe('Journal', () => {
     const next = open({ dir, maxBytes: 1 << 20, synchronous: 'normal' });
     expect(next.count).toBe(1);
     await next.close();
+  });
+
+  it('says in one line why it cannot open, instead of hanging or blaming a lock', () => {
+    const file = join(tempDir(), 'not-a-dir');
+    writeFileSync(file, '');
+    expect(() => open({ dir: file, maxBytes: 1 << 20, synchronous: 'normal' })).toThrow(
+      new JournalOpenError(`cannot create the journal directory ${file}: it exists and is not a directory`),
+    );
+    // Node's own recursive mkdir spins for ever here.
+    if (existsSync('/proc/self')) {
+      expect(() => open({ dir: '/proc/mist-journal-test/data', maxBytes: 1 << 20, synchronous: 'normal' })).toThrow(
+        /^cannot create the journal directory \/proc\/mist-journal-test\/data: ENOENT/,
+      );
+    }
   });
 });

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statfsSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statfsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log/logger.js';
 import { Checkpointer } from './checkpointer.js';
@@ -161,7 +161,7 @@ export class Journal {
     this.file = dir === null ? ':memory:' : join(dir, 'journal.sqlite');
     if (dir !== null) {
       try {
-        mkdirSync(dir, { recursive: true });
+        makeDirectory(dir);
       } catch (err) {
         throw new JournalOpenError(`cannot create the journal directory ${dir}: ${(err as Error).message}`);
       }
@@ -656,11 +656,34 @@ function lockDirectory(dir: string): Database.Database {
   return lock;
 }
 
+/**
+ * `mkdir -p`, by hand: Node's recursive mkdir retries for ever where a directory cannot be made
+ * under a parent that exists (/proc answers ENOENT; nodejs/node#42808 for ENOSPC reported as
+ * ENOENT), holding the event loop at 100% CPU.
+ */
+function makeDirectory(dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      if (!statSync(dir).isDirectory()) throw new Error('it exists and is not a directory');
+      return;
+    }
+    const parent = dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw err;
+    makeDirectory(parent);
+    // ENOENT again, with the parent there: the file system takes no directory here (/proc).
+    mkdirSync(dir);
+  }
+}
+
+/** Free bytes for the journal in `dir`; undefined where it cannot be told (or on a pseudo file system, which has no blocks). */
 function freeBytes(dir: string | null): number | undefined {
   if (dir === null) return undefined;
   try {
     const s = statfsSync(dir);
-    return s.bavail * s.bsize;
+    return s.blocks > 0 ? s.bavail * s.bsize : undefined;
   } catch {
     return undefined;
   }
