@@ -100,6 +100,8 @@ describe('Journal', () => {
     await first.close();
     const next = open({ dir, maxBytes: 1 << 20, synchronous: 'normal' });
     expect(next.count).toBe(1);
+    // Locked as well when the lock file is there from an earlier run (the lock writes nothing then).
+    expect(() => open({ dir, maxBytes: 1 << 20, synchronous: 'normal' })).toThrow(/locked by another running bridge/);
     await next.close();
   });
 
