@@ -8,7 +8,7 @@ import { copySalvageable, readPastWalDamage, restorePastWalDamage, type PastWalD
 import { describeFault, faultOf, sqliteCode } from './sqlite-fault.js';
 import { connect, migrate, ROW_OVERHEAD_BYTES, SIGNALS, SQL, type Synchronous, type Watermarks } from './sql.js';
 import { WriteHealth, type JournalWrite } from './write-health.js';
-import { CommitError, CommitWorker, type CommitBatch } from './writer.js';
+import { CommitWorker, type CommitBatch } from './writer.js';
 
 export type { SalvageReport } from './salvage.js';
 export type { Watermarks } from './sql.js';
@@ -276,7 +276,7 @@ export class Journal {
     if (this.replacing || this.closed) return undefined;
     const conn = this.conn;
     try {
-      const cut = conn.db.prepare(SQL.sliceEnd).pluck().get(through, MAX_RELEASE_ROWS - 1) as number | undefined;
+      const cut = conn.sliceEnd.get(through, MAX_RELEASE_ROWS - 1) as number | undefined;
       const upTo = cut ?? through;
       // IMMEDIATE: the writer's connection may commit between a deferred transaction's read and
       // its write, which SQLite refuses instead of waiting.
@@ -404,7 +404,7 @@ export class Journal {
         result: (failure) => {
           if (!failure) this.health.succeeded('checkpoint');
           else if (faultOf(failure.code) === 'corrupt') this.replace(failure, 'checkpoint');
-          else this.health.failed('checkpoint', describeFault(Object.assign(new Error(failure.message), { code: failure.code })), this.file);
+          else this.health.failed('checkpoint', describeFault(failure), this.file);
         },
         stopped: (reason, restartInMs) => {
           this.threadRestarts.checkpointer += 1;
@@ -494,8 +494,7 @@ export class Journal {
 
   /** Takes a salvage's figures into the totals and says what was saved and what was lost. */
   private salvaged(aside: string, report: SalvageReport): void {
-    const { db } = this.conn;
-    const setMeta = db.prepare(SQL.setMeta);
+    const { db, setMeta } = this.conn;
     db.transaction(() => {
       for (const key of SIGNALS) setMeta.run(key, Math.max(this.marks[key], report.marks[key]));
     }).immediate();
@@ -616,8 +615,9 @@ export class Journal {
 
   private failed(batch: PendingAppend[], err: Error): void {
     for (const p of batch) this.pendingBytes -= p.size;
-    const code = err instanceof CommitError ? err.code : sqliteCode(err);
-    const cause = describeFault(err instanceof CommitError ? Object.assign(new Error(err.message), { code }) : err);
+    // A CommitError carries SQLite's code from the writer thread.
+    const code = sqliteCode(err);
+    const cause = describeFault(err);
     let refusal: JournalUnavailableError;
     if (faultOf(code) === 'corrupt' && this.durable) {
       this.replace(err, 'append');

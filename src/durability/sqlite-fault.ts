@@ -44,12 +44,12 @@ const MEANING: Record<SqliteFault, string> = {
 
 /**
  * "the disk is full (SQLITE_FULL: database or disk is full)": the cause in words, then SQLite's
- * own. `freeBytes`, when known: SQLite reports a full disk as an I/O error where it cannot tell
+ * own; `err` is an Error or any `{ message, code }` (a worker thread's report). `freeBytes`, when known: SQLite reports a full disk as an I/O error where it cannot tell
  * (creating the WAL index, SQLITE_IOERR_SHMSIZE), so a disk found with no room left says so.
  */
 export function describeFault(err: unknown, freeBytes?: number): string {
   const code = sqliteCode(err);
-  const message = err instanceof Error ? err.message : String(err);
+  const message = typeof err === 'object' && err !== null && 'message' in err ? String(err.message) : String(err);
   if (code === undefined) return message;
   const fault = faultOf(code);
   if ((fault === 'io' || fault === 'cantopen') && freeBytes !== undefined && freeBytes < LOW_SPACE_BYTES) {
