@@ -13,7 +13,7 @@ const concurrent = Number(process.argv[2] ?? 16);
 const synchronous = process.argv[3] ?? 'normal';
 const N = 60_000;
 const dir = mkdtempSync(join(tmpdir(), 'bench-journal-'));
-const journal = new Journal({ dir, maxBytes: 1e10, synchronous });
+const journal = new Journal({ dir, maxBytes: 1e10, synchronous, log: { error: console.error, warn: console.error, info() {}, debug() {} } });
 const body = Buffer.alloc(650, 97);
 let sent = 0;
 const elu0 = performance.eventLoopUtilization();
@@ -23,7 +23,7 @@ await Promise.all(
   Array.from({ length: concurrent }, async () => {
     while (sent < N) {
       sent += 1;
-      await journal.append('nac-events', 1n, body);
+      await journal.append({ source: 'webhook', codec: 'mist-envelope', receivedNs: 1n, body });
     }
   }),
 );

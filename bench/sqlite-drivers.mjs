@@ -12,7 +12,10 @@ import { DatabaseSync } from 'node:sqlite';
 const PER_COMMIT = Number(process.argv[2] ?? 16);
 const ROWS = 96_000;
 const body = Buffer.alloc(650, 97);
-const SCHEMA = `CREATE TABLE IF NOT EXISTS deliveries (seq INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, received_ns INTEGER NOT NULL, bytes INTEGER NOT NULL, body BLOB NOT NULL)`;
+// The layout and statements of src/durability/sql.ts (copied: this runs without a build).
+const SCHEMA = `CREATE TABLE IF NOT EXISTS deliveries (seq INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, codec TEXT NOT NULL, received_ns INTEGER NOT NULL, bytes INTEGER NOT NULL, body BLOB NOT NULL)`;
+const INSERT = 'INSERT INTO deliveries (source, codec, received_ns, bytes, body) VALUES (?, ?, ?, ?, ?)';
+const READ = 'SELECT seq, source, codec, received_ns AS receivedNs, body FROM deliveries WHERE seq > ? ORDER BY seq LIMIT 64';
 
 const drivers = {
   'better-sqlite3': (file) => {
@@ -21,11 +24,11 @@ const drivers = {
     db.pragma('synchronous = NORMAL');
     db.pragma('wal_autocheckpoint = 0');
     db.exec(SCHEMA);
-    const insert = db.prepare('INSERT INTO deliveries (topic, received_ns, bytes, body) VALUES (?, ?, ?, ?)');
-    const read = db.prepare('SELECT seq, topic, received_ns AS receivedNs, body FROM deliveries WHERE seq > ? ORDER BY seq LIMIT 64').safeIntegers(true);
+    const insert = db.prepare(INSERT);
+    const read = db.prepare(READ).safeIntegers(true);
     const del = db.prepare('DELETE FROM deliveries WHERE seq <= ?');
     const group = db.transaction((n) => {
-      for (let i = 0; i < n; i++) insert.run('nac-events', 1_700_000_000_000_000_000n, body.length, body);
+      for (let i = 0; i < n; i++) insert.run('webhook', 'mist-envelope', 1_700_000_000_000_000_000n, body.length, body);
     });
     return { commit: (n) => group.immediate(n), read: (after) => read.all(after), del: (through) => del.run(through), close: () => db.close() };
   },
@@ -33,15 +36,15 @@ const drivers = {
     const db = new DatabaseSync(file);
     db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;');
     db.exec(SCHEMA);
-    const insert = db.prepare('INSERT INTO deliveries (topic, received_ns, bytes, body) VALUES (?, ?, ?, ?)');
-    const read = db.prepare('SELECT seq, topic, received_ns AS receivedNs, body FROM deliveries WHERE seq > ? ORDER BY seq LIMIT 64');
+    const insert = db.prepare(INSERT);
+    const read = db.prepare(READ);
     read.setReadBigInts(true);
     const del = db.prepare('DELETE FROM deliveries WHERE seq <= ?');
     return {
       commit: (n) => {
         db.exec('BEGIN IMMEDIATE');
         try {
-          for (let i = 0; i < n; i++) insert.run('nac-events', 1_700_000_000_000_000_000n, body.length, body);
+          for (let i = 0; i < n; i++) insert.run('webhook', 'mist-envelope', 1_700_000_000_000_000_000n, body.length, body);
           db.exec('COMMIT');
         } catch (err) {
           db.exec('ROLLBACK');

@@ -35,7 +35,7 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   const mappings = loadMappings({ customDir: config.mappings.dir });
   // Opened first: a directory locked by another running bridge stops start-up here.
   prepareDataDir(config);
-  const journal = new Journal(config.durability);
+  const journal = new Journal({ ...config.durability, log });
   const exporters = createExporters(resolveOtlp(config.otlp));
   const selfReader = new DrivenMetricReader();
   const pipeline = new Pipeline(config, mappings.engine, exporters, log, [selfReader]);
@@ -52,6 +52,7 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   const telemetry = createSelfTelemetry(pipeline.signals.selfMeter, {
     journalDeliveries: () => journal.count,
     journalBytes: () => journal.bytes,
+    journalHealth: () => journal.healthReport(),
     queuedRecords: (signal) => pipeline.queued(signal),
     dedupEntries: () => dedup.size,
     exportFailingSeconds: (signal) => pipeline.health.failingSeconds(signal),

@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load.js';
 import { startBridge } from './bridge.js';
 import { checkHealth } from './cli/healthcheck.js';
+import { journalCommand, JOURNAL_USAGE } from './durability/journal-command.js';
+import { JournalOpenError } from './durability/journal.js';
 import { createLogger } from './log/logger.js';
 import { checkMappings } from './mapping/check.js';
 import { MappingError } from './mapping/loader.js';
@@ -11,6 +13,7 @@ const USAGE = `usage: mist-otel-bridge [start] [--config FILE]
        mist-otel-bridge check-mappings [DIR] [--config FILE]   validate mapping files (DIR: your mappings directory)
        mist-otel-bridge healthcheck [--config FILE]   exit 0 when the bridge this configuration describes answers GET /healthz
        mist-otel-bridge webhook setup|list|ping|delete …      set up Mist's webhook over its API (webhook --help)
+       ${JOURNAL_USAGE}
 
 Receives Juniper Mist webhooks and exports them as OpenTelemetry logs, metrics and traces.
 Configuration: config/default.yaml, overlaid by --config FILE (or the file MIST_BRIDGE_CONFIG names),
@@ -34,18 +37,18 @@ async function main(): Promise<number> {
     return 0;
   }
   const command = positionals[0] ?? 'start';
-  if (command !== 'start' && command !== 'check-mappings' && command !== 'healthcheck') {
+  if (command !== 'start' && command !== 'check-mappings' && command !== 'healthcheck' && command !== 'journal') {
     process.stderr.write(`unknown command "${command}"\n${USAGE}\n`);
     return 2;
   }
 
   let config;
   try {
-    // check-mappings and healthcheck start nothing, so they need no webhook secret.
+    // check-mappings, healthcheck and journal start nothing, so they need no webhook secret.
     const overrides =
       command === 'check-mappings'
         ? { security: { allowUnsigned: true }, ...(positionals[1] ? { mappings: { dir: positionals[1] } } : {}) }
-        : command === 'healthcheck'
+        : command === 'healthcheck' || command === 'journal'
           ? { security: { allowUnsigned: true } }
           : undefined;
     // MIST_BRIDGE_CONFIG lets a probe started beside the bridge (the image's HEALTHCHECK) read the
@@ -66,6 +69,11 @@ async function main(): Promise<number> {
     return ok ? 0 : 1;
   }
   const log = createLogger(config.log.level);
+  if (command === 'journal') {
+    const { code, out } = await journalCommand(positionals.slice(1), config, log);
+    (code === 0 ? process.stdout : process.stderr).write(out + '\n');
+    return code;
+  }
   // A stray rejection in a library callback is a bug to report, not a reason to drop what was
   // accepted: log it and keep serving.
   process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { error: String(reason) }));
@@ -84,6 +92,10 @@ async function main(): Promise<number> {
     bridge = await startBridge(config, log);
   } catch (err) {
     if (err instanceof MappingError || err instanceof ConfigError) return reportProblems(err);
+    if (err instanceof JournalOpenError) {
+      process.stderr.write(`mist-otel-bridge: ${err.message}\n`);
+      return 1;
+    }
     throw err;
   }
 

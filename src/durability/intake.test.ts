@@ -39,7 +39,7 @@ describe('DurableIntake', () => {
   it('maps every delivery once, in order, when a catch-up ends while commits are in flight', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'intake-test-'));
     dirs.push(dir);
-    const journal = new Journal({ dir, maxBytes: 1 << 30, synchronous: 'normal' });
+    const journal = new Journal({ dir, maxBytes: 1 << 30, synchronous: 'normal', log: quiet });
     const { mapped, pipeline } = recordingPipeline();
     const intake = new DurableIntake({
       journal,
@@ -74,5 +74,33 @@ describe('DurableIntake', () => {
     await intake.shutdown(Date.now() + 1000);
     expect(seqs).toHaveLength(200 + 32 * 60);
     expect(mapped).toEqual(seqs);
+  });
+
+  it('replays rows by their source and codec: one it has no codec for is dropped and counted, the rest mapped in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'intake-test-'));
+    dirs.push(dir);
+    const journal = new Journal({ dir, maxBytes: 1 << 30, synchronous: 'normal', log: quiet });
+    const envelope = (i: number) => Buffer.from(JSON.stringify({ topic: 't', events: [{ i }] }));
+    const a = await journal.append({ source: 'webhook', codec: 'mist-envelope', receivedNs: 1n, body: envelope(1) });
+    await journal.append({ source: 'stream', codec: 'mist-stream-frame', receivedNs: 2n, body: Buffer.from('{}') });
+    const c = await journal.append({ source: 'webhook', codec: 'mist-envelope', receivedNs: 3n, body: envelope(3) });
+    await journal.close();
+
+    const reopened = new Journal({ dir, maxBytes: 1 << 30, synchronous: 'normal', log: quiet });
+    const { mapped, pipeline } = recordingPipeline();
+    const dropped: string[] = [];
+    const intake = new DurableIntake({
+      journal: reopened,
+      dedup: new EventDeduplicator({ windowSeconds: 0, maxEntries: 0, ignoreFields: [] }),
+      pipeline: pipeline as unknown as Pipeline,
+      maxQueuedRecords: 10,
+      telemetry: { events() {}, dropped: (what: string, reason: string) => dropped.push(`${what}/${reason}`) } as unknown as SelfTelemetry,
+      log: quiet,
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(mapped).toEqual([a, c]);
+    expect(dropped).toEqual(['delivery/undecodable_journal_row']);
+    expect(intake.spilled).toBe(false);
+    await intake.shutdown(Date.now() + 1000);
   });
 });

@@ -3,7 +3,7 @@ import { decodeEnvelope, type Envelope } from '../envelope/decode.js';
 import type { Logger } from '../log/logger.js';
 import type { Pipeline } from '../pipeline.js';
 import type { SelfTelemetry } from '../self/telemetry.js';
-import { JournalFullError, type Journal, type JournalRow, type Watermarks } from './journal.js';
+import { JournalFullError, JournalUnavailableError, type Journal, type JournalRow, type Watermarks } from './journal.js';
 
 export type Admission =
   | {
@@ -31,6 +31,11 @@ const FULL_RETRY_AFTER_S = 30;
 const WRITE_FAILED_RETRY_AFTER_S = 5;
 const REPLAY_BATCH_ROWS = 64;
 const RELEASE_INTERVAL_MS = 250;
+const REPLAY_RETRY_FIRST_MS = 100;
+const REPLAY_RETRY_MAX_MS = 2000;
+
+/** The source and codec of the rows this intake writes (the webhook's). */
+const WEBHOOK_ROW = { source: 'webhook', codec: 'mist-envelope' } as const;
 
 /**
  * Between ingress and the pipeline: drops duplicate events, makes each delivery durable before
@@ -57,6 +62,8 @@ export class DurableIntake {
   private deletedThrough = 0;
   private releaseTimer: NodeJS.Timeout | undefined;
   private catchUpDone: Promise<void> = Promise.resolve();
+  /** Why the catch-up cannot read the journal, while it cannot: deliveries are refused meanwhile. */
+  private replayStalled: string | undefined;
 
   constructor(private readonly options: IntakeOptions) {
     this.journal = options.journal;
@@ -64,11 +71,10 @@ export class DurableIntake {
     this.log = options.log;
     this.recovered = this.journal.watermarks();
     this.released = { ...this.recovered };
-    const pending = this.journal.read(0, 1)[0];
-    this.recoveredThrough = this.journal.maxSeq();
-    if (pending) {
+    this.recoveredThrough = this.journal.highestSeq;
+    if (this.journal.count > 0) {
+      // Read from the start by the catch-up, which survives a row that cannot be read.
       this.log.info('replaying deliveries journaled before the last stop', { deliveries: this.journal.count, bytes: this.journal.bytes });
-      this.cursor = pending.seq - 1;
       this.startSpill();
     }
     this.releaseTimer = setInterval(() => this.release(), RELEASE_INTERVAL_MS);
@@ -80,10 +86,19 @@ export class DurableIntake {
     return this.spilling;
   }
 
-  /** Asked before the body is read: refuse early when nothing more fits. */
+  /**
+   * Asked before the body is read: refuse early when nothing more fits, when the journal cannot
+   * be written, or when journaled deliveries cannot be read back for export (acknowledging more
+   * would promise what cannot be kept).
+   */
   refusal(): { reason: string; retryAfterSeconds: number } | undefined {
-    if (this.journal.fits(0)) return undefined;
-    return { reason: 'the durable journal is full; the backend is slow or unreachable', retryAfterSeconds: FULL_RETRY_AFTER_S };
+    if (!this.journal.fits(0)) {
+      return { reason: 'the durable journal is full; the backend is slow or unreachable', retryAfterSeconds: FULL_RETRY_AFTER_S };
+    }
+    const unavailable = this.journal.unavailable();
+    if (unavailable) return unavailable;
+    if (this.replayStalled) return { reason: this.replayStalled, retryAfterSeconds: WRITE_FAILED_RETRY_AFTER_S };
+    return undefined;
   }
 
   async accept(envelope: Envelope, body: Uint8Array, receivedNs: bigint): Promise<Admission> {
@@ -100,9 +115,10 @@ export class DurableIntake {
 
     let committed: Promise<number>;
     try {
-      committed = this.journal.append(topic, receivedNs, stored);
+      committed = this.journal.append({ ...WEBHOOK_ROW, receivedNs, body: stored });
     } catch (err) {
       if (err instanceof JournalFullError) return { status: 'refused', reason: err.message, retryAfterSeconds: FULL_RETRY_AFTER_S };
+      if (err instanceof JournalUnavailableError) return { status: 'refused', reason: err.message, retryAfterSeconds: err.retryAfterSeconds };
       throw err;
     }
     verdict.remember();
@@ -111,6 +127,8 @@ export class DurableIntake {
       seq = await committed;
     } catch (err) {
       verdict.forget();
+      // The journal logs its write faults once per change of state, not once per delivery.
+      if (err instanceof JournalUnavailableError) return { status: 'refused', reason: err.message, retryAfterSeconds: err.retryAfterSeconds };
       this.log.error('journal write failed; delivery refused', { error: (err as Error).message });
       return { status: 'refused', reason: 'the durable journal could not be written', retryAfterSeconds: WRITE_FAILED_RETRY_AFTER_S };
     }
@@ -145,7 +163,10 @@ export class DurableIntake {
     const through = Math.min(marks.logs, marks.spans, marks.metrics);
     const same = marks.logs === this.released.logs && marks.spans === this.released.spans && marks.metrics === this.released.metrics;
     if (same && this.deletedThrough >= through) return false;
-    this.deletedThrough = this.journal.release(through, marks);
+    // Undefined when nothing could be written (a full disk): the next call tries again.
+    const deleted = this.journal.release(through, marks);
+    if (deleted === undefined) return false;
+    this.deletedThrough = deleted;
     this.released = marks;
     return this.deletedThrough < through;
   }
@@ -175,20 +196,36 @@ export class DurableIntake {
   private startSpill(): void {
     if (this.spilling) return;
     this.spilling = true;
-    this.catchUpDone = this.catchUp().catch((err: unknown) => {
-      // A read error leaves the rows in the journal; the next start replays them.
-      this.log.error('journal replay failed; the remaining deliveries stay journaled', { error: (err as Error).message });
-    });
+    this.catchUpDone = this.catchUp();
   }
 
   private async catchUp(): Promise<void> {
     const resumeBelow = Math.max(1, Math.floor(this.options.maxQueuedRecords / 2));
+    let retryMs = REPLAY_RETRY_FIRST_MS;
     while (!this.stopped) {
       if (this.pipeline.backlog >= resumeBelow) {
         await new Promise((r) => setTimeout(r, 20));
         continue;
       }
-      const rows = this.journal.read(this.cursor, REPLAY_BATCH_ROWS);
+      let rows: JournalRow[];
+      try {
+        rows = this.journal.read(this.cursor, REPLAY_BATCH_ROWS);
+      } catch (err) {
+        // A damaged file is being replaced (its readable rows come back under the same seqs), or
+        // the disk refuses reads: the rows stay journaled, and new deliveries are refused until
+        // they can be read again rather than acknowledged with nothing to export them.
+        const reason = `journaled deliveries cannot be read back for export: ${(err as Error).message}`;
+        if (this.replayStalled === undefined) this.log.error(reason, { after_seq: this.cursor });
+        this.replayStalled = reason;
+        await Promise.all([this.journal.whenAvailable(), new Promise((r) => setTimeout(r, retryMs))]);
+        retryMs = Math.min(REPLAY_RETRY_MAX_MS, retryMs * 2);
+        continue;
+      }
+      if (this.replayStalled !== undefined) {
+        this.log.info('journaled deliveries can be read again; replay resumes', { after_seq: this.cursor });
+        this.replayStalled = undefined;
+        retryMs = REPLAY_RETRY_FIRST_MS;
+      }
       if (rows.length === 0) {
         // Appends still being committed see `spilling` false when they resume and map
         // themselves, after everything read here: order is kept.
@@ -204,9 +241,11 @@ export class DurableIntake {
   private replay(row: JournalRow): void {
     let envelope: Envelope;
     try {
+      if (row.source !== WEBHOOK_ROW.source || row.codec !== WEBHOOK_ROW.codec) throw new Error(`no codec for ${row.source}/${row.codec} rows`);
       envelope = decodeEnvelope(row.body);
     } catch (err) {
-      // Cannot happen for rows this code wrote (they were decoded before); say so if it does.
+      // Rows this code wrote were decoded before they were journaled: one that no longer decodes
+      // was damaged on disk (or salvaged from a damaged file).
       this.cursor = row.seq;
       this.options.telemetry.dropped('delivery', 'undecodable_journal_row', 1);
       this.log.error('journal row could not be decoded and is dropped', { seq: row.seq, error: (err as Error).message });

@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Journal, JournalFullError } from './journal.js';
+import type { Logger } from '../log/logger.js';
+import { Journal, JournalFullError, JournalOpenError, type JournalOptions } from './journal.js';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -15,16 +16,20 @@ afterEach(() => {
 });
 
 const body = (s: string) => Buffer.from(s);
+const quiet: Logger = { error() {}, warn() {}, info() {}, debug() {} };
+const open = (options: Omit<JournalOptions, 'log'>, log: Logger = quiet): Journal => new Journal({ ...options, log });
+/** A webhook delivery as the intake journals it. */
+const entry = (receivedNs: bigint, b: Buffer) => ({ source: 'webhook', codec: 'mist-envelope', receivedNs, body: b });
 
 describe('Journal', () => {
   it('commits concurrent appends together, in order, and reads them back after a reopen', async () => {
     const dir = tempDir();
-    const j = new Journal({ dir, maxBytes: 1 << 20, synchronous: 'normal' });
-    const seqs = await Promise.all([1, 2, 3].map((i) => j.append('alarms', 1_700_000_000_123_456_789n + BigInt(i), body(`{"n":${i}}`))));
+    const j = open({ dir, maxBytes: 1 << 20, synchronous: 'normal' });
+    const seqs = await Promise.all([1, 2, 3].map((i) => j.append(entry(1_700_000_000_123_456_789n + BigInt(i), body(`{"n":${i}}`)))));
     expect(seqs).toEqual([seqs[0], seqs[0]! + 1, seqs[0]! + 2]);
     await j.close();
 
-    const again = new Journal({ dir, maxBytes: 1 << 20, synchronous: 'normal' });
+    const again = open({ dir, maxBytes: 1 << 20, synchronous: 'normal' });
     const rows = again.read(0, 10);
     expect(rows.map((r) => r.body.toString())).toEqual(['{"n":1}', '{"n":2}', '{"n":3}']);
     // Receipt times survive exactly (nanoseconds beyond 2^53).
@@ -35,23 +40,23 @@ describe('Journal', () => {
 
   it('releases rows and persists per-signal progress; seqs are never reused', async () => {
     const dir = tempDir();
-    const j = new Journal({ dir, maxBytes: 1 << 20, synchronous: 'full' });
-    const a = await j.append('t', 1n, body('a'));
-    const b = await j.append('t', 2n, body('b'));
+    const j = open({ dir, maxBytes: 1 << 20, synchronous: 'full' });
+    const a = await j.append(entry(1n, body('a')));
+    const b = await j.append(entry(2n, body('b')));
     expect(j.release(b, { logs: b, spans: b, metrics: a })).toBe(b);
     expect(j.count).toBe(0);
     expect(j.bytes).toBe(0);
     await j.close();
-    const again = new Journal({ dir, maxBytes: 1 << 20, synchronous: 'full' });
+    const again = open({ dir, maxBytes: 1 << 20, synchronous: 'full' });
     expect(again.watermarks()).toEqual({ logs: b, spans: b, metrics: a });
     // An empty table must not hand out seqs at or below the persisted marks again.
-    expect(await again.append('t', 3n, body('c'))).toBeGreaterThan(b);
+    expect(await again.append(entry(3n, body('c')))).toBeGreaterThan(b);
     await again.close();
   });
 
   it('deletes a long run of exported rows in slices', async () => {
-    const j = new Journal({ dir: null, maxBytes: 1 << 30, synchronous: 'normal' });
-    const seqs = await Promise.all(Array.from({ length: 5000 }, (_, i) => j.append('t', BigInt(i), body('x'))));
+    const j = open({ dir: null, maxBytes: 1 << 30, synchronous: 'normal' });
+    const seqs = await Promise.all(Array.from({ length: 5000 }, (_, i) => j.append(entry(BigInt(i), body('x')))));
     const last = seqs[seqs.length - 1]!;
     const marks = { logs: last, spans: last, metrics: last };
     expect(j.release(last, marks)).toBeLessThan(last);
@@ -62,9 +67,9 @@ describe('Journal', () => {
   });
 
   it('refuses an append beyond maxBytes at once and counts bytes back on release', async () => {
-    const j = new Journal({ dir: null, maxBytes: 300, synchronous: 'normal' });
-    const seq = await j.append('t', 1n, Buffer.alloc(150));
-    expect(() => j.append('t', 2n, Buffer.alloc(150))).toThrow(JournalFullError);
+    const j = open({ dir: null, maxBytes: 300, synchronous: 'normal' });
+    const seq = await j.append(entry(1n, Buffer.alloc(150)));
+    expect(() => j.append(entry(2n, Buffer.alloc(150)))).toThrow(JournalFullError);
     expect(j.fits(20)).toBe(true);
     expect(j.fits(30)).toBe(false);
     j.release(seq, { logs: seq, spans: seq, metrics: seq });
@@ -73,13 +78,13 @@ describe('Journal', () => {
   });
 
   it('replaces a writer thread that died: deliveries are refused for a second, then committed again', async () => {
-    const j = new Journal({ dir: tempDir(), maxBytes: 1 << 20, synchronous: 'normal' });
-    await j.append('t', 1n, body('before'));
+    const j = open({ dir: tempDir(), maxBytes: 1 << 20, synchronous: 'normal' });
+    await j.append(entry(1n, body('before')));
     // As a crash of the thread would (out of memory, a bug): the test reaches into the writer.
     await (j as unknown as { writer: { worker: { terminate(): Promise<number> } } }).writer.worker.terminate();
-    await expect(j.append('t', 2n, body('refused'))).rejects.toThrow(/journal writer thread stopped/);
+    await expect(j.append(entry(2n, body('refused')))).rejects.toThrow(/journal writer thread stopped/);
     await new Promise((r) => setTimeout(r, 1100));
-    const seq = await j.append('t', 3n, body('after'));
+    const seq = await j.append(entry(3n, body('after')));
     expect(j.read(0, 10).map((r) => [r.seq, r.body.toString()])).toEqual([
       [seq - 1, 'before'],
       [seq, 'after'],
@@ -89,12 +94,28 @@ describe('Journal', () => {
 
   it('is held by one bridge at a time', async () => {
     const dir = tempDir();
-    const first = new Journal({ dir, maxBytes: 1 << 20, synchronous: 'normal' });
-    await first.append('t', 1n, body('x'));
-    expect(() => new Journal({ dir, maxBytes: 1 << 20, synchronous: 'normal' })).toThrow(/locked by another running bridge/);
+    const first = open({ dir, maxBytes: 1 << 20, synchronous: 'normal' });
+    await first.append(entry(1n, body('x')));
+    expect(() => open({ dir, maxBytes: 1 << 20, synchronous: 'normal' })).toThrow(/locked by another running bridge/);
     await first.close();
-    const next = new Journal({ dir, maxBytes: 1 << 20, synchronous: 'normal' });
+    const next = open({ dir, maxBytes: 1 << 20, synchronous: 'normal' });
     expect(next.count).toBe(1);
+    // Locked as well when the lock file is there from an earlier run (the lock writes nothing then).
+    expect(() => open({ dir, maxBytes: 1 << 20, synchronous: 'normal' })).toThrow(/locked by another running bridge/);
     await next.close();
+  });
+
+  it('says in one line why it cannot open, instead of hanging or blaming a lock', () => {
+    const file = join(tempDir(), 'not-a-dir');
+    writeFileSync(file, '');
+    expect(() => open({ dir: file, maxBytes: 1 << 20, synchronous: 'normal' })).toThrow(
+      new JournalOpenError(`cannot create the journal directory ${file}: it exists and is not a directory`),
+    );
+    // Node's own recursive mkdir spins for ever here.
+    if (existsSync('/proc/self')) {
+      expect(() => open({ dir: '/proc/mist-journal-test/data', maxBytes: 1 << 20, synchronous: 'normal' })).toThrow(
+        /^cannot create the journal directory \/proc\/mist-journal-test\/data: ENOENT/,
+      );
+    }
   });
 });

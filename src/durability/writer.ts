@@ -1,52 +1,26 @@
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startThread } from './threads.js';
+import type { Synchronous } from './sql.js';
+import type { CommitBatch, WriterData, WriterReply, WriterRequest } from './writer-thread.js';
 
-/** One group commit: the rows' bodies packed end to end in `data`, `ends[i]` where row i stops. */
-export interface CommitBatch {
-  topics: string[];
-  receivedNs: bigint[];
-  sizes: number[];
-  ends: number[];
-  data: Uint8Array;
+export type { CommitBatch } from './writer-thread.js';
+
+/** A group commit that did not happen; `code` is SQLite's when SQLite refused it. */
+export class CommitError extends Error {
+  override name = 'CommitError';
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
 }
 
 const RESTART_AFTER_MS = 1000;
 
-// Plain CommonJS evaluated in the worker, so it runs the same under tsx, vitest and the build.
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const db = new Database(workerData.file, { timeout: 5000 });
-db.pragma('synchronous = ' + workerData.synchronous);
-db.pragma('wal_autocheckpoint = 0');
-const insert = db.prepare('INSERT INTO deliveries (topic, received_ns, bytes, body) VALUES (?, ?, ?, ?)');
-const write = db.transaction((b) => {
-  const seqs = new Array(b.topics.length);
-  const data = Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength);
-  let start = 0;
-  for (let i = 0; i < seqs.length; i++) {
-    seqs[i] = Number(insert.run(b.topics[i], b.receivedNs[i], b.sizes[i], data.subarray(start, b.ends[i])).lastInsertRowid);
-    start = b.ends[i];
-  }
-  return seqs;
-});
-parentPort.on('message', (m) => {
-  if (m === 'close') {
-    db.close();
-    parentPort.close();
-    return;
-  }
-  try {
-    parentPort.postMessage({ seqs: write.immediate(m) });
-  } catch (err) {
-    parentPort.postMessage({ error: String((err && err.message) || err) });
-  }
-});
-`;
-
 /**
- * Commits journal appends on a connection of its own in a worker thread. An insert
- * transaction cost the event loop about 60 µs plus 3 µs a row (BENCHMARKS.md); here the
+ * Commits journal appends on a connection of its own in a worker thread (writer-thread.ts). An
+ * insert transaction cost the event loop about 60 µs plus 3 µs a row (BENCHMARKS.md); here the
  * request path only packs the bodies and posts them, and while commits run the next group
  * gathers, so groups grow with the load instead of with the length of one loop turn.
  * Replies come back in the order batches were posted (one worker, one queue).
@@ -60,26 +34,30 @@ export class CommitWorker {
 
   constructor(
     private readonly file: string,
-    private readonly synchronous: 'normal' | 'full',
+    private readonly synchronous: Synchronous,
+    /** Told each time a thread that stopped is replaced. */
+    private readonly onRestart: () => void,
   ) {
     this.worker = this.start();
   }
 
-  /** Resolves with the rows' seqs once they are committed. */
+  /** Resolves with the rows' seqs once they are committed; rejects with a CommitError. */
   commit(batch: CommitBatch): Promise<number[]> {
     if (this.failure) {
       // A thread that died (out of memory, a bug) is replaced rather than refusing every
-      // delivery until a restart; at most once a second, so a writer that cannot even open the
-      // database does not spin.
+      // delivery until a restart; at most once a second, so a writer that cannot even start
+      // does not spin.
       if (Date.now() - this.failure.atMs < RESTART_AFTER_MS) return Promise.reject(this.failure.error);
       this.failure = undefined;
       this.worker = this.start();
+      this.onRestart();
     }
     return new Promise((resolve, reject) => {
       // Referenced while a commit is owed, so the process waits for it; idle, it keeps nothing alive.
       if (this.waiting.length === 0) this.worker.ref();
       this.waiting.push({ resolve, reject });
-      this.worker.postMessage(batch, [batch.data.buffer as ArrayBuffer]);
+      const request: WriterRequest = batch;
+      this.worker.postMessage(request, [batch.data.buffer as ArrayBuffer]);
     });
   }
 
@@ -90,27 +68,23 @@ export class CommitWorker {
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     // Unreferenced, the worker would let the process exit before it reports its own exit.
     this.worker.ref();
-    this.worker.postMessage('close');
+    const request: WriterRequest = 'close';
+    this.worker.postMessage(request);
     await exited;
   }
 
   private start(): Worker {
-    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { driver, file: this.file, synchronous: this.synchronous.toUpperCase() },
-      // The parent's --import (tsx) is not needed in the worker and would only slow its start.
-      execArgv: [],
-    });
-    worker.on('message', (m: { seqs?: number[]; error?: string }) => {
+    const data: WriterData = { file: this.file, synchronous: this.synchronous };
+    const worker = startThread('writer-thread', data);
+    worker.on('message', (m: WriterReply) => {
       const next = this.waiting.shift();
       if (!next) return;
       if (this.waiting.length === 0) worker.unref();
-      if (m.seqs) next.resolve(m.seqs);
-      else next.reject(new Error(m.error));
+      if ('seqs' in m) next.resolve(m.seqs);
+      else next.reject(new CommitError(m.error, m.code));
     });
-    worker.on('error', (err) => this.fail(worker, err));
-    worker.on('exit', () => this.fail(worker, new Error('the journal writer thread stopped')));
+    worker.on('error', (err) => this.fail(worker, new CommitError(`the journal writer thread failed: ${err.message}`, undefined)));
+    worker.on('exit', () => this.fail(worker, new CommitError('the journal writer thread stopped', undefined)));
     worker.unref();
     return worker;
   }

@@ -16,6 +16,14 @@ describe('self-telemetry counters', () => {
     const telemetry = createSelfTelemetry(provider.getMeter('self'), {
       journalDeliveries: () => 0,
       journalBytes: () => 0,
+      journalHealth: () => ({
+        writeErrors: { append: 0, release: 0, checkpoint: 0 },
+        writeFault: undefined,
+        movedAside: [],
+        salvagedRows: 0,
+        unreadableRows: 0,
+        threadRestarts: { writer: 0, checkpointer: 0 },
+      }),
       queuedRecords: () => 0,
       dedupEntries: () => 0,
       exportFailingSeconds: () => 0,

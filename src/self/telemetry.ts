@@ -1,4 +1,5 @@
 import type { Meter } from '@opentelemetry/api';
+import type { JournalHealth } from '../durability/journal.js';
 
 /** The export loop's view of one signal (logs, traces or metrics). */
 export type ExportSignal = 'logs' | 'traces' | 'metrics';
@@ -17,6 +18,7 @@ export interface SelfTelemetry {
 export interface SelfGauges {
   journalDeliveries(): number;
   journalBytes(): number;
+  journalHealth(): JournalHealth;
   queuedRecords(signal: 'logs' | 'traces'): number;
   dedupEntries(): number;
   /** 0 while the signal exports; otherwise seconds since its current run of failures began. */
@@ -88,6 +90,47 @@ export function createSelfTelemetry(meter: Meter, gauges: SelfGauges): SelfTelem
       unit: 'By',
     })
     .addCallback((r) => r.observe(gauges.journalBytes()));
+  meter
+    .createObservableCounter('mist.bridge.journal.write.errors', {
+      description: 'Journal writes that failed (a full disk, an I/O error), by operation: append, release, checkpoint',
+      unit: '{write}',
+    })
+    .addCallback((r) => {
+      for (const [operation, n] of Object.entries(gauges.journalHealth().writeErrors)) r.observe(n, { operation });
+    });
+  meter
+    .createObservableGauge('mist.bridge.journal.writable', {
+      description: '1 while journal appends succeed, 0 while they fail and deliveries are answered 503',
+      // Not "1": Prometheus would store a dimensionless gauge as ..._ratio, which this is not.
+      unit: '{journal}',
+    })
+    .addCallback((r) => r.observe(gauges.journalHealth().writeFault === undefined ? 1 : 0));
+  meter
+    .createObservableCounter('mist.bridge.journal.moved_aside', {
+      description: 'Damaged journal files moved aside (and replaced by a new journal), by the name they were given',
+      unit: '{file}',
+    })
+    .addCallback((r) => {
+      for (const file of gauges.journalHealth().movedAside) r.observe(1, { file });
+    });
+  meter
+    .createObservableCounter('mist.bridge.journal.salvaged', {
+      description: 'Rows of damaged journal files copied into the new journal (salvaged) or lost (unreadable)',
+      unit: '{delivery}',
+    })
+    .addCallback((r) => {
+      const health = gauges.journalHealth();
+      r.observe(health.salvagedRows, { outcome: 'salvaged' });
+      r.observe(health.unreadableRows, { outcome: 'unreadable' });
+    });
+  meter
+    .createObservableCounter('mist.bridge.journal.thread.restarts', {
+      description: "Journal worker threads (writer, checkpointer) that stopped and were replaced",
+      unit: '{restart}',
+    })
+    .addCallback((r) => {
+      for (const [thread, n] of Object.entries(gauges.journalHealth().threadRestarts)) r.observe(n, { thread });
+    });
   meter
     .createObservableGauge('mist.bridge.export.queued', {
       description: 'Records in memory waiting for export, by signal',

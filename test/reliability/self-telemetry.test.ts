@@ -72,6 +72,10 @@ describe('self-telemetry', () => {
       expect(s.has('mist_bridge_journal_deliveries{}')).toBe(true);
       expect(s.has('mist_bridge_journal_size_bytes{}')).toBe(true);
       expect(text).toContain('# TYPE mist_bridge_export_duration_seconds histogram');
+      expect(s.get('mist_bridge_journal_writable{}')).toBe(1);
+      expect(s.get('mist_bridge_journal_write_errors_total{operation="append"}')).toBe(0);
+      expect(s.get('mist_bridge_journal_salvaged_total{outcome="unreadable"}')).toBe(0);
+      expect(s.get('mist_bridge_journal_thread_restarts_total{thread="checkpointer"}')).toBe(0);
       // Only the bridge's own figures: the Mist-derived metrics go to the backend.
       expect([...s.keys()].every((k) => k.startsWith('mist_bridge_') || k.startsWith('target_info'))).toBe(true);
 
@@ -91,6 +95,10 @@ describe('self-telemetry', () => {
           'mist.bridge.export.duration',
           'mist.bridge.journal.deliveries',
           'mist.bridge.journal.size',
+          'mist.bridge.journal.write.errors',
+          'mist.bridge.journal.writable',
+          'mist.bridge.journal.salvaged',
+          'mist.bridge.journal.thread.restarts',
           'mist.bridge.export.queued',
           'mist.bridge.export.failing',
           'mist.bridge.dedup.entries',
