@@ -13,7 +13,7 @@ const SECRET = 'bench-secret';
 
 if (process.argv[2] === 'serve') {
   const { serve } = await import('@hono/node-server');
-  const { createIngress } = await import('../dist/src/ingress/app.js');
+  const { createIngress } = await import('../dist/src/sources/webhook/app.js');
   const { createLogger } = await import('../dist/src/log/logger.js');
   const app = createIngress({
     path: '/mist/webhook',

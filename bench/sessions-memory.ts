@@ -16,11 +16,12 @@
 // The heap is measured after a forced GC at each stage: events pending (inside the settle time);
 // sessions open (children exported, waiting for the disconnect); sessions ended (roots exported,
 // remembered for retainEndedMs). Exported spans go to a sink that drops them.
-import { decodeEnvelope } from '../src/envelope/decode.js';
+import { BatchAck } from '../src/acks/ack.js';
+import { decodeEnvelope } from '../src/sources/webhook/envelope.js';
 import { createLogger } from '../src/log/logger.js';
 import { loadMappings } from '../src/mapping/loader.js';
 import { SessionTracker, type SessionLimits } from '../src/sessions/tracker.js';
-import { createSignals } from '../src/signals/providers.js';
+import { buildResource, createEmitters } from '../src/signals/providers.js';
 // @ts-expect-error: plain JavaScript, shared with the load generator
 import { delivery } from './payloads.mjs';
 
@@ -38,21 +39,33 @@ function heapBytes(): number {
 }
 
 function tracker(maxSessions: number) {
-  const signals = createSignals({ sinks: { logs: () => {}, spans: () => {} } });
+  const signals = createEmitters(buildResource(), { logs: () => {}, spans: () => {} });
   const clock = { now: 1_763_712_000_000 };
   const limits: SessionLimits = { maxSessions, maxAgeMs: 86_400_000, settleMs: SETTLE_MS, stitchWindowMs: 60_000, retainEndedMs: 3_600_000, maxPendingFacts: 10 * N };
   const t = new SessionTracker(signals.spans, limits, createLogger('error'), () => clock.now);
   let facts = 0;
+  // One acknowledgement per delivery, as the journal gives each; a delivery's events come together.
+  const settledNowhere = { settled() {} };
+  let ackSeq = -1;
+  let ack = new BatchAck(settledNowhere);
+  const ackOf = (seq: number) => {
+    if (seq !== ackSeq) {
+      ackSeq = seq;
+      ack = new BatchAck(settledNowhere);
+    }
+    return ack;
+  };
   return {
     t,
     get facts() {
       return facts;
     },
     /** Through JSON, as a delivery arrives: every string is the event's own copy, as in the bridge. */
+    ackOf,
     feed(topic: string, event: unknown, seq: number) {
       const parsed = JSON.parse(JSON.stringify(event)) as Record<string, unknown>;
-      for (const c of engine.map(topic, parsed, 0n).trace) {
-        t.observe(c, seq);
+      for (const c of engine.map('webhook', topic, parsed, 0n).trace) {
+        t.observe(c, ackOf(seq));
         facts += 1;
       }
     },
@@ -145,7 +158,7 @@ function benchmarkWorkload(): void {
   while (seq * 50 < N) {
     const { topic, events } = decodeEnvelope(kinds[seq % 2]!.next().body);
     seq += 1;
-    for (const event of events) for (const c of engine.map(topic, event, 0n).trace) s.t.observe(c, seq);
+    for (const event of events) for (const c of engine.map('webhook', topic, event, 0n).trace) s.t.observe(c, s.ackOf(seq));
   }
   const facts = seq * 50;
   const pending = heapBytes() - before;

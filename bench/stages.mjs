@@ -13,12 +13,13 @@
 // session tracker (flushed at the end), serialized by the bridge's span serializer and the SDK's
 // ProtobufTraceSerializer, per span.
 import { ProtobufLogsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { decodeEnvelope } from '../dist/src/envelope/decode.js';
+import { BatchAck, NO_ACK } from '../dist/src/acks/ack.js';
+import { decodeEnvelope } from '../dist/src/sources/webhook/envelope.js';
 import { createLogsSerializer } from '../dist/src/export/logs-serializer.js';
 import { createSpansSerializer } from '../dist/src/export/spans-serializer.js';
 import { loadMappings } from '../dist/src/mapping/loader.js';
 import { createMetricRecorder, EventTimeGauges } from '../dist/src/signals/metrics.js';
-import { createSignals } from '../dist/src/signals/providers.js';
+import { buildResource, createEmitters, createMeters } from '../dist/src/signals/providers.js';
 import { SessionTracker } from '../dist/src/sessions/tracker.js';
 import { delivery, TOPICS } from './payloads.mjs';
 
@@ -50,8 +51,8 @@ for (const topic of topics) {
   const receivedNs = BigInt(Date.now()) * 1_000_000n;
 
   let records = [];
-  const signals = createSignals({ sinks: { logs: (r) => records.push(r), spans: () => {} } });
-  const recorder = createMetricRecorder(signals.meter, mappings.metrics, new EventTimeGauges());
+  const signals = createEmitters(buildResource(), { logs: (r) => records.push(r), spans: () => {} });
+  const recorder = createMetricRecorder(createMeters(buildResource()).meter, mappings.metrics, new EventTimeGauges());
 
   let envelopes;
   const decode = best(() => {
@@ -60,11 +61,11 @@ for (const topic of topics) {
   let mapped;
   const map = best(() => {
     mapped = [];
-    for (const env of envelopes) for (const e of env.events) mapped.push(mappings.engine.map(env.topic, e, receivedNs));
+    for (const env of envelopes) for (const e of env.events) mapped.push(mappings.engine.map('webhook', env.topic, e, receivedNs));
   });
   const logs = best(() => {
     records = [];
-    for (const m of mapped) for (const out of m.logs) signals.logs.emit(out);
+    for (const m of mapped) for (const out of m.logs) signals.logs.emit(out, NO_ACK);
   });
   const metrics = best(() => {
     for (const m of mapped) if (m.metrics.length) recorder.record(m.metrics);
@@ -101,18 +102,17 @@ console.log(`per event, best of ${PASSES} passes over ${DELIVERIES} deliveries o
 // Session spans: what the tracker ends, in export batches.
 {
   const spans = [];
-  const signals = createSignals({ sinks: { logs: () => {}, spans: (span) => spans.push(span) } });
+  const signals = createEmitters(buildResource(), { logs: () => {}, spans: (span) => spans.push(span) });
   const quiet = { debug() {}, info() {}, warn() {}, error() {} };
   const limits = { maxSessions: 100_000, maxAgeMs: 86_400_000, settleMs: 60_000, stitchWindowMs: 60_000, retainEndedMs: 60_000, maxPendingFacts: 1_000_000 };
   const tracker = new SessionTracker(signals.spans, limits, quiet);
   const receivedNs = BigInt(Date.now()) * 1_000_000n;
-  let seq = 0;
   for (const topic of ['client-join', 'client-sessions', 'nac-events']) {
     const d = delivery(topic, EVENTS_PER_DELIVERY, 'stage-secret');
     for (let i = 0; i < DELIVERIES / 2; i++) {
       const env = decodeEnvelope(d.next().body);
-      seq += 1;
-      for (const e of env.events) for (const c of mappings.engine.map(env.topic, e, receivedNs).trace) tracker.observe(c, seq);
+      const ack = new BatchAck({ settled() {} });
+      for (const e of env.events) for (const c of mappings.engine.map('webhook', env.topic, e, receivedNs).trace) tracker.observe(c, ack);
     }
   }
   tracker.sweep(true);

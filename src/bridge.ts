@@ -1,139 +1,195 @@
-import { serve, type ServerType } from '@hono/node-server';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import type { Hono } from 'hono';
 import type { BridgeConfig } from './config/schema.js';
 import { resolveOtlp } from './config/sections/otlp.js';
 import { listenError, prepareDataDir } from './config/startup.js';
+import { DedupStage, SourceWindows } from './dedup/stage.js';
 import { EventDeduplicator } from './dedup/window.js';
-import { DurableIntake } from './durability/intake.js';
 import { Journal } from './durability/journal.js';
-import { createExporters } from './export/exporters.js';
-import { createIngress } from './ingress/app.js';
-import { closeSilentSockets } from './ingress/silent-sockets.js';
+import { DurableStage } from './durability/stage.js';
+import { createExporters, type Exporters } from './export/exporters.js';
+import { ExportHealth } from './export/health.js';
+import { MetricsExport, beforeDeadline } from './export/metrics-export.js';
+import { RecordExport } from './export/records.js';
+import { createHttpApp } from './http/app.js';
+import { listen, type HttpServer } from './http/server.js';
+import { createInspectPage } from './inspect/index.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { loadMappings } from './mapping/loader.js';
-import { Pipeline } from './pipeline.js';
+import { Processor } from './processing/processor.js';
 import { renderPrometheus } from './self/prometheus.js';
-import { createSelfTelemetry } from './self/telemetry.js';
+import { createSelfTelemetry, observeSelfState } from './self/telemetry.js';
 import { SessionTracker } from './sessions/tracker.js';
-import { createMetricRecorder } from './signals/metrics.js';
-import { DrivenMetricReader } from './signals/providers.js';
+import { createMetricRecorder, EventTimeGauges, MAX_SERIES } from './signals/metrics.js';
+import { buildResource, createEmitters, createMeters, DrivenMetricReader } from './signals/providers.js';
+import type { Source } from './sources/contract.js';
+import { ENVELOPE_CODEC } from './sources/webhook/codec.js';
+import { WebhookSource } from './sources/webhook/source.js';
 
 export interface Bridge {
   /** Where the HTTP server listens (port resolved when 0 was asked for). */
-  address: { host: string; port: number; url: string };
-  pipeline: Pipeline;
-  /** Deduplication, the durable journal and its replay, in front of the pipeline. */
-  intake: DurableIntake;
+  address: HttpServer['address'];
+  /** The journal of what sources acknowledged, and the stage that keeps and replays it. */
   journal: Journal;
-  /** Stop accepting, export everything accepted, release the exporters. True when all was exported. */
+  durability: DurableStage;
+  /** Stop the sources, export everything taken, release the exporters. True when all was exported. */
   stop(): Promise<boolean>;
 }
 
-export async function startBridge(config: BridgeConfig, log: Logger = createLogger(config.log.level)): Promise<Bridge> {
+/** What a caller may build instead of the bridge (tests: in-memory exporters). */
+export interface BridgeParts {
+  exporters?: Exporters;
+}
+
+/**
+ * The composition root: every stage built whole, each given the next one, in the order data
+ * flows — sources → deduplication → durability → processing (mapping, sessions) → signals →
+ * export. Start-up and shutdown are sequenced here, not by any stage.
+ */
+export async function startBridge(config: BridgeConfig, log: Logger = createLogger(config.log.level), parts: BridgeParts = {}): Promise<Bridge> {
   // Built-in mappings plus the user's directory; a bad file stops start-up (MappingError).
   const mappings = loadMappings({ customDir: config.mappings.dir });
   // Opened first: a directory locked by another running bridge stops start-up here.
   prepareDataDir(config);
   const journal = new Journal({ ...config.durability, log });
-  const exporters = createExporters(resolveOtlp(config.otlp));
+  const exporters = parts.exporters ?? createExporters(resolveOtlp(config.otlp));
+
+  const resource = buildResource(config.resource);
   const selfReader = new DrivenMetricReader();
-  const pipeline = new Pipeline(config, mappings.engine, exporters, log, [selfReader]);
-  pipeline.metrics = createMetricRecorder(pipeline.signals.meter, mappings.metrics, pipeline.gauges);
-  let sessionSweep: NodeJS.Timeout | undefined;
-  if (config.sessions.enabled) {
-    const sessions = new SessionTracker(pipeline.signals.spans, config.sessions, log);
-    pipeline.sessions = sessions;
-    // The final sweep runs in pipeline.shutdown(), after mapping stops and before the flush.
-    sessionSweep = setInterval(() => sessions.sweep(false), config.sessions.sweepIntervalMs);
-    sessionSweep.unref();
-  }
-  const dedup = new EventDeduplicator(config.dedup);
-  const telemetry = createSelfTelemetry(pipeline.signals.selfMeter, {
+  const gauges = new EventTimeGauges();
+  const meters = createMeters(resource, {
+    readerOptions: {
+      aggregationTemporalitySelector: (type) => exporters.metrics.selectAggregationTemporality?.(type) ?? 1,
+      metricProducers: [gauges],
+      cardinalitySelector: () => MAX_SERIES,
+    },
+    extraReaders: [selfReader],
+  });
+  const health = new ExportHealth(log);
+  const telemetry = createSelfTelemetry(meters.selfMeter);
+
+  // export ← signals
+  const records = new RecordExport(exporters, config.export, health, telemetry, log);
+  const emitters = createEmitters(resource, records);
+  const recorder = createMetricRecorder(meters.meter, mappings.metrics, gauges);
+  const metricsExport = new MetricsExport(exporters.metrics, meters.metricReader, () => recorder.flush(), { intervalMs: config.export.metricsIntervalMs }, health, telemetry, log);
+
+  // processing
+  const sessions = config.sessions.enabled ? new SessionTracker(emitters.spans, config.sessions, log) : undefined;
+  const sessionSweep = sessions && setInterval(() => sessions.sweep(false), config.sessions.sweepIntervalMs);
+  sessionSweep?.unref();
+  const processor = new Processor({
+    mapper: mappings.engine,
+    logs: emitters.logs,
+    metrics: recorder,
+    metricsContributed: (ack) => metricsExport.contributed(ack),
+    sessions,
+    unmapped: (batch, count) => telemetry.events(batch.kind, 0, 0, count),
+    log,
+  });
+
+  // durability ← deduplication ← sources
+  const windows = new SourceWindows(new Map([['webhook', new EventDeduplicator(config.dedup)]]));
+  const durability = new DurableStage({
+    journal,
+    next: processor,
+    codecs: [ENVELOPE_CODEC],
+    backlog: () => records.backlog,
+    maxQueuedRecords: config.durability.maxQueuedRecords,
+    replayed: (batch) => windows.remember(batch),
+    telemetry,
+    log,
+  });
+  const dedup = new DedupStage(windows, durability);
+  observeSelfState(meters.selfMeter, {
     journalDeliveries: () => journal.count,
     journalBytes: () => journal.bytes,
     journalHealth: () => journal.healthReport(),
-    queuedRecords: (signal) => pipeline.queued(signal),
-    dedupEntries: () => dedup.size,
-    exportFailingSeconds: (signal) => pipeline.health.failingSeconds(signal),
+    queuedRecords: (signal) => records.queued(signal),
+    dedupEntries: () => windows.size,
+    exportFailingSeconds: (signal) => health.failingSeconds(signal),
   });
-  pipeline.telemetry = telemetry;
-  const intake = new DurableIntake({ journal, dedup, pipeline, maxQueuedRecords: config.durability.maxQueuedRecords, telemetry, log });
-  let ready = false;
+  const page = createInspectPage(config.inspect);
+  const webhook = config.webhook.enabled
+    ? new WebhookSource({
+        path: config.server.path,
+        maxBodyBytes: config.server.maxBodyBytes,
+        maxInflightBodyBytes: config.server.maxInflightBodyBytes,
+        signature: config.security,
+        next: dedup,
+        log,
+        observer: {
+          delivery: (status) => telemetry.delivery(status),
+          signatureFailure: (reason) => telemetry.signatureFailure(reason),
+          events: (topic, accepted, duplicates) => telemetry.events(topic, accepted, duplicates, 0),
+        },
+        ...(page && { inspector: page.inspector }),
+      })
+    : undefined;
+  const sources: Source[] = webhook ? [webhook] : [];
 
-  const app = createIngress({
-    path: config.server.path,
-    maxBodyBytes: config.server.maxBodyBytes,
-    signature: config.security,
-    log,
-    isReady: () => ready,
-    sink: intake,
-    observer: telemetry,
+  let stopping = false;
+  const app = createHttpApp({
+    readiness: () => ({
+      ready: !stopping && sources.every((s) => s.ready()),
+      detail: { sources: Object.fromEntries(sources.map((s) => [s.name, s.ready()])), export: health.snapshot(), journal: durability.state() },
+    }),
     metricsText: () => renderPrometheus(selfReader),
-    maxInflightBodyBytes: config.server.maxInflightBodyBytes,
+    mounts: [...(webhook ? [webhook.app as unknown as Hono] : []), ...(page ? [page.app] : [])],
+    log,
   });
+  let server: HttpServer;
+  try {
+    server = await listen(app, config.server);
+  } catch (err) {
+    throw listenError(err as Error, config);
+  }
+  for (const source of sources) await source.start();
+  durability.start();
 
-  const server = await new Promise<ServerType>((resolve, reject) => {
-    const { headersTimeoutMs, requestTimeoutMs } = config.server;
-    const serverOptions = {
-      headersTimeout: headersTimeoutMs,
-      requestTimeout: requestTimeoutMs,
-      // Node checks those two timeouts only this often (30 s by default), so a limit of a few
-      // seconds would otherwise hold a slow client for up to 30 s more.
-      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(Math.min(headersTimeoutMs, requestTimeoutMs) / 4))),
-    };
-    const s = serve({ fetch: app.fetch, hostname: config.server.host, port: config.server.port, serverOptions }, () => resolve(s));
-    s.once('error', (err) => reject(listenError(err, config)));
-  });
-  const http = server as Server;
-  http.headersTimeout = config.server.headersTimeoutMs;
-  http.requestTimeout = config.server.requestTimeoutMs;
-  http.keepAliveTimeout = config.server.keepAliveTimeoutMs;
-  http.maxConnections = config.server.maxConnections;
-  closeSilentSockets(http, config.server.idleSocketTimeoutMs);
-
-  const { port } = http.address() as AddressInfo;
-  const host = config.server.host;
-  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  ready = true;
-  log.info('listening', { host, port, path: config.server.path, protocols: exporters.protocols });
+  log.info('listening', { host: server.address.host, port: server.address.port, path: config.server.path, protocols: exporters.protocols });
+  if (page) process.stderr.write(page.startLine(server.address.url) + '\n');
   if (!journal.durable) {
     log.warn('durability.dir is not set (MIST_BRIDGE_DATA_DIR): accepted deliveries are kept in memory only and a crash loses what was not exported yet');
   }
-  if (config.security.secrets.length === 0) {
+  if (webhook && config.security.secrets.length === 0) {
     log.warn('MIST_BRIDGE_ALLOW_UNSIGNED is set: deliveries are accepted without a signature; anyone who can reach this port can inject telemetry');
   }
 
-  let stopping: Promise<boolean> | undefined;
+  let stopped: Promise<boolean> | undefined;
   return {
-    address: { host, port, url: `http://${urlHost}:${port}` },
-    pipeline,
-    intake,
+    address: server.address,
     journal,
+    durability,
     stop() {
-      stopping ??= (async () => {
-        ready = false;
+      stopped ??= (async () => {
+        stopping = true;
         clearInterval(sessionSweep);
         const deadline = Date.now() + config.server.shutdownTimeoutMs;
-        // close() waits for in-flight requests; idle keep-alive sockets are closed at once.
-        const closed = new Promise<void>((resolve) => http.close(() => resolve()));
-        http.closeIdleConnections();
-        // A client still trickling a request when half the shutdown time is gone is cut off: it
-        // was not acknowledged, and the flush needs the rest.
-        const cutOff = setTimeout(() => http.closeAllConnections(), Math.max(0, (deadline - Date.now()) / 2));
-        await closed;
-        clearTimeout(cutOff);
-        const { flushed, keptDeliveries } = await intake.shutdown(deadline);
-        if (keptDeliveries > 0 && journal.durable) {
-          log.warn('deliveries not exported yet stay in the journal and are exported at the next start', { deliveries: keptDeliveries, file: journal.file });
-        } else if (keptDeliveries > 0) {
-          telemetry.dropped('delivery', 'not_exported_at_shutdown', keptDeliveries);
-          log.error('deliveries not exported are lost: durability.dir is not set', { deliveries: keptDeliveries });
+        // Sources first: nothing new is taken while what was taken is exported.
+        await Promise.all(sources.map((s) => s.stop(deadline)));
+        page?.close();
+        await server.close(deadline);
+        await durability.stopReplay();
+        // Mapping has stopped: session spans that can be completed now are queued before the flush.
+        sessions?.sweep(true);
+        const [recordsFlushed, metricsFlushed] = await Promise.all([records.flush(deadline), metricsExport.flush(deadline)]);
+        const flushed = recordsFlushed && metricsFlushed;
+        const unexported = records.stop();
+        await Promise.all([
+          metricsExport.shutdown(deadline),
+          beforeDeadline(Promise.allSettled([meters.shutdown(), exporters.logs.shutdown(), exporters.traces.shutdown()]), deadline, undefined),
+        ]);
+        const kept = await durability.close();
+        if (kept > 0 && journal.durable) {
+          log.warn('deliveries not exported yet stay in the journal and are exported at the next start', { deliveries: kept, records: unexported, file: journal.file });
+        } else if (kept > 0) {
+          telemetry.dropped('delivery', 'not_exported_at_shutdown', kept);
+          log.error('deliveries not exported are lost: durability.dir is not set', { deliveries: kept });
         }
         log.info('stopped', { flushed });
         return flushed || journal.durable;
       })();
-      return stopping;
+      return stopped;
     },
   };
 }

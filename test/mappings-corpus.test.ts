@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeEnvelope } from '../src/envelope/decode.js';
-import { nowNs } from '../src/envelope/time.js';
+import { decodeEnvelope } from '../src/sources/webhook/envelope.js';
+import { nowNs } from '../src/mapping/time.js';
 import { loadMappings } from '../src/mapping/loader.js';
 import { packagePath } from '../src/package-root.js';
 import { startTestBridge } from './support/bridge-harness.js';
@@ -47,7 +47,7 @@ describe.skipIf(!present)('the Mist corpus through the mappings', () => {
     expect(envelope.events.length).toBeGreaterThan(0);
     const receivedNs = nowNs();
     for (const [i, event] of envelope.events.entries()) {
-      const out = engine.map(envelope.topic, event, receivedNs);
+      const out = engine.map('webhook', envelope.topic, event, receivedNs);
       const where = `${file} event ${i}`;
       expect(out.logs.length + out.metrics.length + out.trace.length, where).toBeGreaterThan(0);
       const times = [...out.logs.flatMap((l) => [l.timeNs, l.observedNs]), ...out.metrics.map((m) => m.timeNs), ...out.trace.map((t) => t.timeNs)];

@@ -1,4 +1,4 @@
-import { canonicalTopic } from '../envelope/topic.js';
+import { canonicalTopic } from '../sources/webhook/topic.js';
 import { loadMappings } from '../mapping/loader.js';
 import { DEFAULT_TOPIC } from '../mapping/schema.js';
 

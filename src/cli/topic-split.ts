@@ -1,4 +1,4 @@
-import { canonicalTopic } from '../envelope/topic.js';
+import { canonicalTopic } from '../sources/webhook/topic.js';
 import type { WebhookTopic } from '../mist-api/types.js';
 
 export interface TopicSplit {

@@ -12,7 +12,7 @@ describe('BatchQueue', () => {
       got.push(...batch);
       return { ok: true };
     }, options);
-    for (let i = 0; i < 20; i++) q.add(i);
+    for (let i = 0; i < 20; i++) q.add(i, undefined);
     expect(await q.flush(Date.now() + 5000)).toBe(true);
     expect(got).toEqual(Array.from({ length: 20 }, (_, i) => i));
   });
@@ -30,18 +30,30 @@ describe('BatchQueue', () => {
       options,
       { dropped: (items) => dropped.push(...items) },
     );
-    for (let i = 0; i < 20; i++) q.add(i);
+    for (let i = 0; i < 20; i++) q.add(i, undefined);
     expect(await q.flush(Date.now() + 5000)).toBe(true);
     expect(dropped).toEqual([5, 13]);
     expect(got).toEqual(Array.from({ length: 20 }, (_, i) => i).filter((n) => !poison.has(n)));
   });
 
-  it('exposes the oldest unexported record', () => {
+  it('hands each record back with what was added with it, once exported or dropped', async () => {
+    const settled: string[] = [];
+    let calls = 0;
+    const q = new BatchQueue<number, string>(
+      async (batch) => (++calls === 1 && batch.length > 1 ? { ok: false, malformed: true } : batch.includes(2) ? { ok: false, malformed: true } : { ok: true }),
+      { ...options, maxBatchSize: 4 },
+      { exported: (_items, held) => settled.push(...held.map((h) => `exported ${h}`)), dropped: (_items, held) => settled.push(...held.map((h) => `dropped ${h}`)) },
+    );
+    for (const n of [1, 2, 3]) q.add(n, `b${n}`);
+    expect(await q.flush(Date.now() + 5000)).toBe(true);
+    expect(settled).toEqual(['exported b1', 'dropped b2', 'exported b3']);
+  });
+
+  it('lets go of what is pending at stop, and says how much', () => {
     const q = new BatchQueue<number>(async () => ({ ok: false }), { ...options, scheduleDelayMs: 60_000 });
-    expect(q.headTag).toBeUndefined();
-    q.add(7, 70);
-    q.add(8, 80);
-    expect(q.headTag).toBe(70);
-    q.stop();
+    q.add(7, undefined);
+    q.add(8, undefined);
+    expect(q.stop()).toBe(2);
+    expect(q.size).toBe(0);
   });
 });

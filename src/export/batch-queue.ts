@@ -17,11 +17,12 @@ export interface BatchQueueOptions {
   retryMaxMs: number;
 }
 
-export interface BatchQueueHooks<T> {
-  exported?(items: T[], durationMs: number): void;
+/** `held`: what was added with each item (its batches' acknowledgements), in step with `items`. */
+export interface BatchQueueHooks<T, H> {
+  exported?(items: T[], held: H[], durationMs: number): void;
   failed?(items: T[], error: Error | undefined, attempt: number): void;
-  /** Records the backend refused for good; the queue moves on without them. */
-  dropped?(items: T[], error: Error | undefined): void;
+  /** A record the backend refused as malformed on its own; the queue moves on without it. */
+  dropped?(items: T[], held: H[], error: Error | undefined): void;
 }
 
 /**
@@ -32,10 +33,10 @@ export interface BatchQueueHooks<T> {
  * in halves until the records it refuses are isolated; a record refused on its own is dropped,
  * through the `dropped` hook.
  */
-export class BatchQueue<T> {
+export class BatchQueue<T, H = undefined> {
   private pending: T[] = [];
-  /** The caller's tag of each pending record, in step with `pending` (the journal seq it came from). */
-  private tags: number[] = [];
+  /** What the caller added with each pending record, in step with `pending`. */
+  private held: H[] = [];
   private running = false;
   private timer: NodeJS.Timeout | undefined;
   /** A failed export waits out its backoff: records added meanwhile do not cut it short. */
@@ -50,7 +51,7 @@ export class BatchQueue<T> {
   constructor(
     private readonly exportBatch: ExportFn<T>,
     private readonly options: BatchQueueOptions,
-    private readonly hooks: BatchQueueHooks<T> = {},
+    private readonly hooks: BatchQueueHooks<T, H> = {},
   ) {}
 
   /** Records waiting or being exported. */
@@ -58,14 +59,9 @@ export class BatchQueue<T> {
     return this.pending.length;
   }
 
-  /** The tag of the oldest record not yet exported. */
-  get headTag(): number | undefined {
-    return this.tags[0];
-  }
-
-  add(item: T, tag = 0): void {
+  add(item: T, held: H): void {
     this.pending.push(item);
-    this.tags.push(tag);
+    this.held.push(held);
     if (this.running || this.backingOff) return;
     if (this.pending.length >= this.options.maxBatchSize) this.run();
     else this.schedule(this.options.scheduleDelayMs);
@@ -86,17 +82,15 @@ export class BatchQueue<T> {
     return this.pending.length === 0;
   }
 
-  /** Stop timers; what is still pending stays in `drainPending()` for the caller to keep. */
-  stop(): void {
+  /** Stop timers and let go of what is still pending (its acknowledgements stay unreleased, so
+   * whoever keeps its batches keeps them); resolves how many records that was. */
+  stop(): number {
     clearTimeout(this.timer);
     this.timer = undefined;
-  }
-
-  drainPending(): T[] {
-    const rest = this.pending;
+    const left = this.pending.length;
     this.pending = [];
-    this.tags = [];
-    return rest;
+    this.held = [];
+    return left;
   }
 
   private schedule(delayMs: number): void {
@@ -131,10 +125,10 @@ export class BatchQueue<T> {
       }
       if (outcome.ok) {
         this.pending.splice(0, batch.length);
-        this.tags.splice(0, batch.length);
+        const held = this.held.splice(0, batch.length);
         this.attempt = 0;
         this.passedSplit(batch.length);
-        this.hooks.exported?.(batch, performance.now() - started);
+        this.hooks.exported?.(batch, held, performance.now() - started);
         continue;
       }
       if (outcome.malformed) {
@@ -144,9 +138,9 @@ export class BatchQueue<T> {
           this.splitSize = Math.ceil(batch.length / 2);
         } else {
           this.pending.splice(0, 1);
-          this.tags.splice(0, 1);
+          const held = this.held.splice(0, 1);
           this.passedSplit(1);
-          this.hooks.dropped?.(batch, outcome.error);
+          this.hooks.dropped?.(batch, held, outcome.error);
         }
         continue;
       }

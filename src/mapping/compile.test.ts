@@ -43,7 +43,7 @@ log: { event_name: mist.t }
   });
 
   it('gives metrics and trace contributions the same time as the log', () => {
-    const out = engine.map('client-latency', { site_id: 's', avg_dhcp: 0.5, timestamp: 1750006200 }, RECEIVED);
+    const out = engine.map('webhook', 'client-latency', { site_id: 's', avg_dhcp: 0.5, timestamp: 1750006200 }, RECEIVED);
     expect(new Set(out.metrics.map((m) => m.timeNs))).toEqual(new Set([1_750_006_200_000_000_000n]));
   });
 });
@@ -74,27 +74,27 @@ metrics: [{ name: mist.t.v, instrument: gauge, unit: s, description: d, value: v
   });
 
   it('compares enums in any case (device-events ev_type NOTICE / notice / Warn)', () => {
-    const sev = (ev_type: string) => engine.map('device-events', { type: 'AP_CONFIGURED', ev_type, timestamp: 1750000000 }, RECEIVED).logs[0]!.severityText;
+    const sev = (ev_type: string) => engine.map('webhook', 'device-events', { type: 'AP_CONFIGURED', ev_type, timestamp: 1750000000 }, RECEIVED).logs[0]!.severityText;
     expect([sev('NOTICE'), sev('notice'), sev('WARN'), sev('Warning')]).toEqual(['INFO', 'INFO', 'WARN', 'WARN']);
-    const counter = engine.map('device-events', { type: 'AP_CONFIGURED', ev_type: 'NOTICE' }, RECEIVED).metrics[0]!;
+    const counter = engine.map('webhook', 'device-events', { type: 'AP_CONFIGURED', ev_type: 'NOTICE' }, RECEIVED).metrics[0]!;
     expect(counter.attributes['mist.severity']).toBe('notice');
   });
 
   it('keeps fields the schema does not declare, structured, in the log attributes', () => {
-    const log = engine.map('alarms', { type: 'x', severity: 'warn', impacted_entities: [{ entity_mac: 'aa', port_id: 'ge-0/0/1' }], email_content: { Status: 'open' }, timestamp: 1750000000 }, RECEIVED).logs[0]!;
+    const log = engine.map('webhook', 'alarms', { type: 'x', severity: 'warn', impacted_entities: [{ entity_mac: 'aa', port_id: 'ge-0/0/1' }], email_content: { Status: 'open' }, timestamp: 1750000000 }, RECEIVED).logs[0]!;
     expect(log.attributes['mist.impacted_entities']).toEqual([{ entity_mac: 'aa', port_id: 'ge-0/0/1' }]);
     expect(log.attributes['mist.email_content']).toEqual({ Status: 'open' });
     expect(log.attributes['event.name']).toBe('mist.alarm');
   });
 
   it('maps an unknown alarm or device-event type with a default severity', () => {
-    expect(engine.map('alarms', { type: 'alarm_from_2030', timestamp: 1750000000 }, RECEIVED).logs[0]!.severityText).toBe('WARN');
-    expect(engine.map('device-events', { type: 'AP_FROM_2030', timestamp: 1750000000 }, RECEIVED).logs[0]!.severityText).toBe('INFO');
+    expect(engine.map('webhook', 'alarms', { type: 'alarm_from_2030', timestamp: 1750000000 }, RECEIVED).logs[0]!.severityText).toBe('WARN');
+    expect(engine.map('webhook', 'device-events', { type: 'AP_FROM_2030', timestamp: 1750000000 }, RECEIVED).logs[0]!.severityText).toBe('INFO');
   });
 
   it('reads a key containing dots (mxedge-events "sys_info.usage") and the nested form alike', () => {
-    const flat = engine.map('mxedge-events', { type: 'ME_RESOURCE_USAGE', 'sys_info.usage': { severity: 'critical', resource: 'cpu' } }, RECEIVED);
-    const nested = engine.map('mxedge-events', { type: 'ME_RESOURCE_USAGE', sys_info: { usage: { severity: 'critical', resource: 'cpu' } } }, RECEIVED);
+    const flat = engine.map('webhook', 'mxedge-events', { type: 'ME_RESOURCE_USAGE', 'sys_info.usage': { severity: 'critical', resource: 'cpu' } }, RECEIVED);
+    const nested = engine.map('webhook', 'mxedge-events', { type: 'ME_RESOURCE_USAGE', sys_info: { usage: { severity: 'critical', resource: 'cpu' } } }, RECEIVED);
     expect([flat.logs[0]!.severityText, nested.logs[0]!.severityText]).toEqual(['ERROR', 'ERROR']);
     expect(flat.metrics[0]!.attributes['mist.severity']).toBe('critical');
   });
@@ -111,8 +111,7 @@ log: { event_name: mist.t, body: [constructor.name, __proto__.x, text] }
 
 describe('metrics', () => {
   it('records one point per element with `each`, reading the event with $. and the element time', () => {
-    const out = engine.map(
-      'occupancy-alerts',
+    const out = engine.map(      'webhook', 'occupancy-alerts',
       {
         site_id: 'site-1',
         alert_events: [
@@ -132,21 +131,21 @@ describe('metrics', () => {
   });
 
   it('counts only matching events with `when`, and maps values by rules', () => {
-    const stop = engine.map('nac-accounting', { type: 'NAC_ACCOUNTING_STOP', rx_bytes: 10, tx_bytes: 20, timestamp: 1750000000000 }, RECEIVED);
-    const update = engine.map('nac-accounting', { type: 'NAC_ACCOUNTING_UPDATE', rx_bytes: 10, tx_bytes: 20, timestamp: 1750000000000 }, RECEIVED);
+    const stop = engine.map('webhook', 'nac-accounting', { type: 'NAC_ACCOUNTING_STOP', rx_bytes: 10, tx_bytes: 20, timestamp: 1750000000000 }, RECEIVED);
+    const update = engine.map('webhook', 'nac-accounting', { type: 'NAC_ACCOUNTING_UPDATE', rx_bytes: 10, tx_bytes: 20, timestamp: 1750000000000 }, RECEIVED);
     expect(stop.metrics.filter((m) => m.name === 'mist.nac.session.io').map((m) => [m.value, m.attributes['network.io.direction']])).toEqual([
       [10, 'receive'],
       [20, 'transmit'],
     ]);
     expect(update.metrics.filter((m) => m.name === 'mist.nac.session.io')).toEqual([]);
-    const up = (type: string) => engine.map('device-updowns', { type }, RECEIVED).metrics.find((m) => m.name === 'mist.device.up')?.value;
+    const up = (type: string) => engine.map('webhook', 'device-updowns', { type }, RECEIVED).metrics.find((m) => m.name === 'mist.device.up')?.value;
     expect([up('AP_DISCONNECTED'), up('AP_CONNECTED'), up('SW_RESTARTED'), up('gw_disconnected'), up('AP_SOMETHING')]).toEqual([0, 1, 1, 0, undefined]);
   });
 
   it('keeps per-client identifiers out of every built-in metric', () => {
     const event = { mac: 'client-mac', username: 'user', id: 'event-id', client_ip: '10.0.0.1', type: 'T', site_id: 's' };
     for (const topic of ['client-join', 'client-sessions', 'nac-events', 'nac-accounting', 'zone', 'rssizone', 'location', 'alarms']) {
-      for (const m of engine.map(topic, event, RECEIVED).metrics) {
+      for (const m of engine.map('webhook', topic, event, RECEIVED).metrics) {
         expect(Object.values(m.attributes), `${topic} ${m.name}`).not.toEqual(expect.arrayContaining(['client-mac', 'user', 'event-id', '10.0.0.1']));
       }
     }
@@ -182,7 +181,7 @@ trace:
 
 describe('unknown topics and malformed events', () => {
   it('maps an event that is not an object to a flagged INFO log at receipt time', () => {
-    const out = engine.map('alarms', 'not an object', RECEIVED);
+    const out = engine.map('webhook', 'alarms', 'not an object', RECEIVED);
     expect(out.logs[0]).toMatchObject({ severityText: 'INFO', timeNs: RECEIVED, observedNs: RECEIVED });
     expect(out.logs[0]!.attributes).toMatchObject({ 'mist.value': 'not an object', 'mist.malformed_event': true, 'mist.timestamp_source': 'receipt' });
     expect(out.metrics.map((m) => m.name)).toEqual(['mist.events']);

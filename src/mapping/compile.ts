@@ -1,5 +1,5 @@
 import { SeverityNumber, type AnyValue, type Attributes } from '@opentelemetry/api';
-import { toEpochNs } from '../envelope/time.js';
+import { toEpochNs } from './time.js';
 import { ATTRIBUTE_PREFIX, eventAttributes, toAnyValue } from './attributes.js';
 import { compileAlternatives, compileFieldRef, isPresent, parseTemplate, toNumber, toText, type Getter } from './fields.js';
 import type { ConditionSpec, LogSpec, MappingFile, MetricSpec, TraceSpec, ValueSpec } from './schema.js';

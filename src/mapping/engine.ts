@@ -16,7 +16,7 @@ export class MappingEngine implements EventMapper {
     private readonly fallback: TopicMapping,
   ) {}
 
-  map(topic: string, event: unknown, receivedNs: bigint): MappedEvent {
+  map(_source: string, topic: string, event: unknown, receivedNs: bigint): MappedEvent {
     if (isRecord(event)) return (this.topics.get(topic) ?? this.fallback).map(topic, event, receivedNs);
     // An event that is not an object still becomes a record of what arrived, flagged.
     const mapped = this.fallback.map(topic, { value: event }, receivedNs);

@@ -33,7 +33,7 @@ describe('golden telemetry per topic', () => {
   it.each(fixtures)('%s', (name) => {
     const fixture = JSON.parse(readFileSync(join(dir, name), 'utf8')) as Fixture;
     const receivedNs = BigInt(fixture.receivedNs);
-    const actual = render(fixture.events.map((e) => engine.map(fixture.topic, e, receivedNs)));
+    const actual = render(fixture.events.map((e) => engine.map('webhook', fixture.topic, e, receivedNs)));
     const goldenPath = join(dir, name.replace('.input.json', '.golden.json'));
     if (update) writeFileSync(goldenPath, actual);
     expect(actual).toBe(readFileSync(goldenPath, 'utf8'));

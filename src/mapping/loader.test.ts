@@ -31,7 +31,7 @@ describe('loadMappings', () => {
   it('loads every built-in file and a default for unknown topics', () => {
     const { sources, engine } = loadMappings();
     expect(sources.map((s) => s.spec.topic)).toEqual(expect.arrayContaining(['alarms', 'device-updowns', 'client-latency', 'vbeacon', '*']));
-    const out = engine.map('never-heard-of-it', { type: 'X', timestamp: 1750000000 }, NS);
+    const out = engine.map('webhook', 'never-heard-of-it', { type: 'X', timestamp: 1750000000 }, NS);
     expect(out.logs).toHaveLength(1);
     expect(out.logs[0]!.eventName).toBe('mist.event');
   });
@@ -47,7 +47,7 @@ metrics:
     });
     const { engine, sources } = loadMappings({ customDir: dir });
     expect(sources.find((s) => s.spec.topic === 'door-sensors')?.origin).toBe('custom');
-    const out = engine.map('door-sensors', { state: 'FORCED', door: 'north', text: 'forced open', timestamp: 1750000000 }, NS);
+    const out = engine.map('webhook', 'door-sensors', { state: 'FORCED', door: 'north', text: 'forced open', timestamp: 1750000000 }, NS);
     expect(out.logs[0]).toMatchObject({ eventName: 'mist.door.event', severityText: 'ERROR', body: 'forced open' });
     expect(out.metrics.map((m) => m.name)).toEqual(['mist.events', 'mist.door.openings']);
   });
@@ -56,7 +56,7 @@ metrics:
     const dir = dirWith({ 'my-alarms.yaml': 'topic: alarms\nreplaces: alarms\ndescription: mine\nlog: false\n' });
     const { engine, sources } = loadMappings({ customDir: dir });
     expect(sources.filter((s) => s.spec.topic === 'alarms').map((s) => s.origin)).toEqual(['custom']);
-    const out = engine.map('alarms', { type: 'x', severity: 'critical', count: 5, timestamp: 1750000000 }, NS);
+    const out = engine.map('webhook', 'alarms', { type: 'x', severity: 'critical', count: 5, timestamp: 1750000000 }, NS);
     expect(out.logs).toEqual([]);
     expect(out.metrics.map((m) => m.name)).toEqual(['mist.events']);
   });
@@ -166,9 +166,9 @@ trace: { role: r, values: { a: 5 } }
     const dir = dirWith({ 'assets.yaml': 'topic: my-assets\nreplaces: asset-raw\naliases: [asset-raw]\ndescription: mine\nlog: false\n' });
     const { sources, engine } = loadMappings({ customDir: dir });
     expect(sources.some((s) => s.spec.topic === 'asset-raw-rssi')).toBe(false);
-    expect(engine.map('asset-raw', { type: 'x' }, NS).logs).toEqual([]);
+    expect(engine.map('webhook', 'asset-raw', { type: 'x' }, NS).logs).toEqual([]);
     // The replaced file's other key now falls to the default topic, which logs every event.
-    expect(engine.map('asset-raw-rssi', { type: 'x' }, NS).logs[0]?.eventName).toBe('mist.event');
+    expect(engine.map('webhook', 'asset-raw-rssi', { type: 'x' }, NS).logs[0]?.eventName).toBe('mist.event');
   });
 
   it('points at a field reference that does not parse, wherever it is, instead of throwing', () => {

@@ -36,7 +36,7 @@ describe('README telemetry reference', () => {
     try {
       writeFileSync(join(dir, 'example.yaml'), example);
       const { engine } = loadMappings({ customDir: dir });
-      const out = engine.map('door-sensors', { type: 'OPENED', state: 'open', door: { name: 'north' }, battery_pct: 80, timestamp: 1750000000 }, 1n);
+      const out = engine.map('webhook', 'door-sensors', { type: 'OPENED', state: 'open', door: { name: 'north' }, battery_pct: 80, timestamp: 1750000000 }, 1n);
       expect(out.metrics.map((m) => m.name)).toEqual(['mist.events', 'mist.door.openings', 'mist.door.battery']);
       expect(out.trace.map((t) => t.role)).toEqual(['join']);
     } finally {

@@ -31,7 +31,11 @@ export interface MappedEvent {
 }
 
 export interface EventMapper {
-  map(topic: string, event: unknown, receivedNs: bigint): MappedEvent;
+  /**
+   * One event of a batch of `source` (e.g. `webhook`) and `kind` (its topic, channel kind…);
+   * `context`: values every event of the batch shares (src/sources/contract.ts).
+   */
+  map(source: string, kind: string, event: unknown, receivedNs: bigint, context?: Readonly<Record<string, string>>): MappedEvent;
 }
 
 /**

@@ -13,21 +13,7 @@ describe('self-telemetry counters', () => {
   const setup = () => {
     const reader = new DrivenMetricReader();
     const provider = new sdkMetrics.MeterProvider({ readers: [reader] });
-    const telemetry = createSelfTelemetry(provider.getMeter('self'), {
-      journalDeliveries: () => 0,
-      journalBytes: () => 0,
-      journalHealth: () => ({
-        writeErrors: { append: 0, release: 0, checkpoint: 0 },
-        writeFault: undefined,
-        movedAside: [],
-        salvagedRows: 0,
-        unreadableRows: 0,
-        threadRestarts: { writer: 0, checkpointer: 0 },
-      }),
-      queuedRecords: () => 0,
-      dedupEntries: () => 0,
-      exportFailingSeconds: () => 0,
-    });
+    const telemetry = createSelfTelemetry(provider.getMeter('self'));
     return { reader, telemetry };
   };
 

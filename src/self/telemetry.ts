@@ -28,7 +28,11 @@ export interface SelfGauges {
 const MAX_TOPICS = 2000;
 const OVERFLOW = '\u0000overflow';
 
-export function createSelfTelemetry(meter: Meter, gauges: SelfGauges): SelfTelemetry {
+/**
+ * The bridge's counters about itself, handed to the stages that move them. What is read from
+ * state at collection instead (the journal's size, queue lengths) is `observeSelfState`'s.
+ */
+export function createSelfTelemetry(meter: Meter): SelfTelemetry {
   // The two counters every delivery moves are kept here and reported at collection (observable
   // counters: the same cumulative sums), sparing the SDK's attribute hashing on each delivery.
   const deliveryCounts = new Map<number, number>();
@@ -78,82 +82,6 @@ export function createSelfTelemetry(meter: Meter, gauges: SelfGauges): SelfTelem
     description: 'Anything given up on after it was accepted, by what and why (each drop is also logged)',
     unit: '{item}',
   });
-  meter
-    .createObservableGauge('mist.bridge.journal.deliveries', {
-      description: 'Accepted deliveries held in the durable journal until their telemetry is exported',
-      unit: '{delivery}',
-    })
-    .addCallback((r) => r.observe(gauges.journalDeliveries()));
-  meter
-    .createObservableGauge('mist.bridge.journal.size', {
-      description: 'Bytes held in the durable journal, as counted against durability.maxBytes',
-      unit: 'By',
-    })
-    .addCallback((r) => r.observe(gauges.journalBytes()));
-  meter
-    .createObservableCounter('mist.bridge.journal.write.errors', {
-      description: 'Journal writes that failed (a full disk, an I/O error), by operation: append, release, checkpoint',
-      unit: '{write}',
-    })
-    .addCallback((r) => {
-      for (const [operation, n] of Object.entries(gauges.journalHealth().writeErrors)) r.observe(n, { operation });
-    });
-  meter
-    .createObservableGauge('mist.bridge.journal.writable', {
-      description: '1 while journal appends succeed, 0 while they fail and deliveries are answered 503',
-      // Not "1": Prometheus would store a dimensionless gauge as ..._ratio, which this is not.
-      unit: '{journal}',
-    })
-    .addCallback((r) => r.observe(gauges.journalHealth().writeFault === undefined ? 1 : 0));
-  meter
-    .createObservableCounter('mist.bridge.journal.moved_aside', {
-      description: 'Damaged journal files moved aside (and replaced by a new journal), by the name they were given',
-      unit: '{file}',
-    })
-    .addCallback((r) => {
-      for (const file of gauges.journalHealth().movedAside) r.observe(1, { file });
-    });
-  meter
-    .createObservableCounter('mist.bridge.journal.salvaged', {
-      description: 'Rows of damaged journal files copied into the new journal (salvaged) or lost (unreadable)',
-      unit: '{delivery}',
-    })
-    .addCallback((r) => {
-      const health = gauges.journalHealth();
-      r.observe(health.salvagedRows, { outcome: 'salvaged' });
-      r.observe(health.unreadableRows, { outcome: 'unreadable' });
-    });
-  meter
-    .createObservableCounter('mist.bridge.journal.thread.restarts', {
-      description: "Journal worker threads (writer, checkpointer) that stopped and were replaced",
-      unit: '{restart}',
-    })
-    .addCallback((r) => {
-      for (const [thread, n] of Object.entries(gauges.journalHealth().threadRestarts)) r.observe(n, { thread });
-    });
-  meter
-    .createObservableGauge('mist.bridge.export.queued', {
-      description: 'Records in memory waiting for export, by signal',
-      unit: '{record}',
-    })
-    .addCallback((r) => {
-      r.observe(gauges.queuedRecords('logs'), { signal: 'logs' });
-      r.observe(gauges.queuedRecords('traces'), { signal: 'traces' });
-    });
-  meter
-    .createObservableGauge('mist.bridge.export.failing', {
-      description: 'How long export of the signal has been failing without a success (0 while it exports)',
-      unit: 's',
-    })
-    .addCallback((r) => {
-      for (const signal of ['logs', 'traces', 'metrics'] as const) r.observe(gauges.exportFailingSeconds(signal), { signal });
-    });
-  meter
-    .createObservableGauge('mist.bridge.dedup.entries', {
-      description: 'Event digests remembered for deduplication',
-      unit: '{event}',
-    })
-    .addCallback((r) => r.observe(gauges.dedupEntries()));
 
   return {
     delivery: (statusCode) => void deliveryCounts.set(statusCode, (deliveryCounts.get(statusCode) ?? 0) + 1),
@@ -175,4 +103,85 @@ export function createSelfTelemetry(meter: Meter, gauges: SelfGauges): SelfTelem
     exportFailed: (signal, records) => failedRecords.add(records, { signal }),
     dropped: (what, reason, count) => dropped.add(count, { what, reason }),
   };
+}
+
+
+/** The gauges and state-derived counters of the bridge's own figures, read from `state` at each collection. */
+export function observeSelfState(meter: Meter, state: SelfGauges): void {
+  meter
+    .createObservableGauge('mist.bridge.journal.deliveries', {
+      description: 'Accepted deliveries held in the durable journal until their telemetry is exported',
+      unit: '{delivery}',
+    })
+    .addCallback((r) => r.observe(state.journalDeliveries()));
+  meter
+    .createObservableGauge('mist.bridge.journal.size', {
+      description: 'Bytes held in the durable journal, as counted against durability.maxBytes',
+      unit: 'By',
+    })
+    .addCallback((r) => r.observe(state.journalBytes()));
+  meter
+    .createObservableCounter('mist.bridge.journal.write.errors', {
+      description: 'Journal writes that failed (a full disk, an I/O error), by operation: append, release, checkpoint',
+      unit: '{write}',
+    })
+    .addCallback((r) => {
+      for (const [operation, n] of Object.entries(state.journalHealth().writeErrors)) r.observe(n, { operation });
+    });
+  meter
+    .createObservableGauge('mist.bridge.journal.writable', {
+      description: '1 while journal appends succeed, 0 while they fail and deliveries are answered 503',
+      // Not "1": Prometheus would store a dimensionless gauge as ..._ratio, which this is not.
+      unit: '{journal}',
+    })
+    .addCallback((r) => r.observe(state.journalHealth().writeFault === undefined ? 1 : 0));
+  meter
+    .createObservableCounter('mist.bridge.journal.moved_aside', {
+      description: 'Damaged journal files moved aside (and replaced by a new journal), by the name they were given',
+      unit: '{file}',
+    })
+    .addCallback((r) => {
+      for (const file of state.journalHealth().movedAside) r.observe(1, { file });
+    });
+  meter
+    .createObservableCounter('mist.bridge.journal.salvaged', {
+      description: 'Rows of damaged journal files copied into the new journal (salvaged) or lost (unreadable)',
+      unit: '{delivery}',
+    })
+    .addCallback((r) => {
+      const health = state.journalHealth();
+      r.observe(health.salvagedRows, { outcome: 'salvaged' });
+      r.observe(health.unreadableRows, { outcome: 'unreadable' });
+    });
+  meter
+    .createObservableCounter('mist.bridge.journal.thread.restarts', {
+      description: "Journal worker threads (writer, checkpointer) that stopped and were replaced",
+      unit: '{restart}',
+    })
+    .addCallback((r) => {
+      for (const [thread, n] of Object.entries(state.journalHealth().threadRestarts)) r.observe(n, { thread });
+    });
+  meter
+    .createObservableGauge('mist.bridge.export.queued', {
+      description: 'Records in memory waiting for export, by signal',
+      unit: '{record}',
+    })
+    .addCallback((r) => {
+      r.observe(state.queuedRecords('logs'), { signal: 'logs' });
+      r.observe(state.queuedRecords('traces'), { signal: 'traces' });
+    });
+  meter
+    .createObservableGauge('mist.bridge.export.failing', {
+      description: 'How long export of the signal has been failing without a success (0 while it exports)',
+      unit: 's',
+    })
+    .addCallback((r) => {
+      for (const signal of ['logs', 'traces', 'metrics'] as const) r.observe(state.exportFailingSeconds(signal), { signal });
+    });
+  meter
+    .createObservableGauge('mist.bridge.dedup.entries', {
+      description: 'Event digests remembered for deduplication',
+      unit: '{event}',
+    })
+    .addCallback((r) => r.observe(state.dedupEntries()));
 }

@@ -1,5 +1,6 @@
+import { NO_ACK, type Ack } from '../acks/ack.js';
 import type { Attributes } from '@opentelemetry/api';
-import { toEpochNs } from '../envelope/time.js';
+import { toEpochNs } from '../mapping/time.js';
 import type { TraceContribution } from '../mapping/types.js';
 import { holdAttributes, type HeldAttributes, type Interner } from './held.js';
 import type { ClientRef } from './ids.js';
@@ -47,8 +48,8 @@ interface Held {
   attributes: HeldAttributes | undefined;
   /** Wall-clock ms this instance received it. */
   atMs: number;
-  /** The journal seq of its delivery. */
-  seq: number;
+  /** Its batch's acknowledgement, held (for spans) until the fact is placed and the spans built from it are exported. */
+  ack: Ack;
   /** The next fact of its client waiting for the settle time. */
   next: Fact | undefined;
 }
@@ -121,9 +122,9 @@ export type ParseResult = { client: ClientRef; fact: Fact } | { problem: string 
 
 /**
  * A contribution → the client it is about and what it says, or why it cannot be used.
- * `atMs` and `seq`: when it arrived and in which delivery.
+ * `atMs` and `ack`: when it arrived and its batch's acknowledgement.
  */
-export function parseContribution(c: TraceContribution, interner: Interner, atMs = 0, seq = 0): ParseResult {
+export function parseContribution(c: TraceContribution, interner: Interner, atMs = 0, ack: Ack = NO_ACK): ParseResult {
   const role = c.role as Role;
   if (!ROLES.includes(role)) return { problem: `unknown trace role "${c.role}"` };
   const v = c.values;
@@ -137,7 +138,7 @@ export function parseContribution(c: TraceContribution, interner: Interner, atMs
     const ip = text(v.ip);
     if (ip === undefined) return { problem: `${c.topic} ip: no ip` };
     const attributes = holdAttributes(c.attributes, interner);
-    return { client, fact: { kind: 'ip', ip, timeNs: c.timeNs, exported: false, attributes, atMs, seq, next: undefined } };
+    return { client, fact: { kind: 'ip', ip, timeNs: c.timeNs, exported: false, attributes, atMs, ack, next: undefined } };
   }
   const outcome = AUTH_OUTCOMES[role];
   if (outcome !== undefined) {
@@ -153,7 +154,7 @@ export function parseContribution(c: TraceContribution, interner: Interner, atMs
       exported: false,
       attributes,
       atMs,
-      seq,
+      ack,
       next: undefined,
     };
     return { client, fact };
@@ -186,7 +187,7 @@ export function parseContribution(c: TraceContribution, interner: Interner, atMs
     reason,
     attributes,
     atMs,
-    seq,
+    ack,
     next: undefined,
   };
   return { client, fact };

@@ -2,9 +2,10 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { BatchAck, releaseAll } from '../acks/ack.js';
 import { createLogger } from '../log/logger.js';
 import type { TraceContribution } from '../mapping/types.js';
-import { createSignals } from '../signals/providers.js';
+import { buildResource, createEmitters } from '../signals/providers.js';
 import { SessionTracker, type SessionLimits } from './tracker.js';
 
 
@@ -17,12 +18,24 @@ const MAC = 'ac3eb179e535';
 
 const LIMITS: SessionLimits = { maxSessions: 1000, maxAgeMs: 3_600_000, settleMs: 1000, stitchWindowMs: 60_000, retainEndedMs: 600_000, maxPendingFacts: 10_000 };
 
-/** A tracker on a real SDK tracer, a hand-driven clock, and the spans it finished. */
+/**
+ * A tracker on a real SDK tracer, a hand-driven clock, and the spans it finished. Each delivery
+ * (`seq`) has its acknowledgement, sealed once fed, as processing does; a span is exported the
+ * moment it is finished, so a delivery's spans are settled once nothing of it waits in the tracker.
+ */
 function harness(limits: Partial<SessionLimits> = {}) {
   const spans: ReadableSpan[] = [];
-  const signals = createSignals({ sinks: { logs: () => {}, spans: (s) => spans.push(s) } });
+  const signals = createEmitters(buildResource(), {
+    logs: () => {},
+    spans: (s, acks) => {
+      spans.push(s);
+      for (const a of acks) a.hold('spans');
+      releaseAll(acks, 'spans');
+    },
+  });
   let now = 1_000_000;
   const tracker = new SessionTracker(signals.spans, { ...LIMITS, ...limits }, createLogger('error'), () => now);
+  const unsettled = new Set<number>();
   return {
     tracker,
     spans,
@@ -31,7 +44,14 @@ function harness(limits: Partial<SessionLimits> = {}) {
       tracker.sweep(false);
     },
     feed(list: TraceContribution[], seq = 1) {
-      for (const c of list) tracker.observe(c, seq);
+      unsettled.add(seq);
+      const ack = new BatchAck({ settled: (signal) => signal === 'spans' && unsettled.delete(seq) });
+      for (const c of list) tracker.observe(c, ack);
+      ack.seal();
+    },
+    /** The oldest delivery whose spans are not settled: what the journal must keep. */
+    heldFrom(): number | undefined {
+      return unsettled.size === 0 ? undefined : Math.min(...unsettled);
     },
   };
 }
@@ -300,24 +320,24 @@ describe('SessionTracker', () => {
     h.feed(as('000000000001', [join(AP1, C1)]), 1);
     h.feed(as('000000000002', [join(AP1, C1)]), 2);
     expect(h.tracker.snapshot.settledEarly).toBe(0);
-    expect(h.tracker.heldFrom()).toBe(1);
+    expect(h.heldFrom()).toBe(1);
     h.feed(as('000000000003', [join(AP1, C1)]), 3);
     // Client 1 waited longest: it was placed at once, so its delivery is no longer held.
     expect(h.tracker.snapshot.settledEarly).toBe(1);
-    expect(h.tracker.heldFrom()).toBe(2);
+    expect(h.heldFrom()).toBe(2);
     h.advance(1000);
-    expect(h.tracker.heldFrom()).toBeUndefined();
+    expect(h.heldFrom()).toBeUndefined();
     expect(h.tracker.snapshot.sessions).toBe(3);
   });
 
-  it('reports the oldest delivery whose events are still pending, so the journal keeps it', () => {
+  it('holds the acknowledgement of a delivery whose events are still pending, so the journal keeps it', () => {
     const h = harness();
-    expect(h.tracker.heldFrom()).toBeUndefined();
+    expect(h.heldFrom()).toBeUndefined();
     h.feed(PERMIT_STORY.slice(0, 3), 7);
     h.feed(PERMIT_STORY.slice(3), 8);
-    expect(h.tracker.heldFrom()).toBe(7);
+    expect(h.heldFrom()).toBe(7);
     h.advance(1000);
-    expect(h.tracker.heldFrom()).toBeUndefined();
+    expect(h.heldFrom()).toBeUndefined();
   });
 
   it('when full, an ended session only remembered for deduplication goes without a span', () => {

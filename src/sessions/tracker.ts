@@ -1,7 +1,7 @@
+import type { Ack } from '../acks/ack.js';
 import type { Logger } from '../log/logger.js';
 import type { TraceContribution } from '../mapping/types.js';
 import type { SpanEmitter } from '../signals/emit.js';
-import type { SessionObserver } from '../signals/hooks.js';
 import { parseContribution, type Fact } from './facts.js';
 import { Interner } from './held.js';
 import type { ClientRef } from './ids.js';
@@ -87,6 +87,8 @@ function byTime(a: Fact, b: Fact): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
+const NO_ACKS: readonly Ack[] = Object.freeze([]);
+
 /**
  * Stitches trace contributions (client-join, client-sessions, client-info, nac-events) into one
  * trace per client session, held in a bounded table (README "Client session traces").
@@ -96,8 +98,13 @@ function byTime(a: Fact, b: Fact): number {
  * into new sessions. A session's children go out as soon as they are complete; its root goes out
  * `settleMs` after its final disconnect arrived (once nothing about the client is pending), or,
  * marked incomplete, at max age.
+ *
+ * Each fact holds its batch's acknowledgement (for spans) while it waits: whoever keeps the batch
+ * (the journal) keeps it until the fact is placed and the spans its placement completed are
+ * exported. A session's root, built later from what its children left in memory, holds none
+ * (README "What holds across replicas", crash).
  */
-export class SessionTracker implements SessionObserver {
+export class SessionTracker {
   // Site ids are globally unique: the org adds nothing to a client's identity (it is part of the
   // trace id). Site → MAC → client: no key string to build (and hash) per event, or keep per client.
   private readonly clients = new Map<string, Map<string, Client>>();
@@ -110,8 +117,6 @@ export class SessionTracker implements SessionObserver {
   private readonly stitchWindowNs: bigint;
   private evictedSinceSweep = 0;
   private readonly interner = new Interner(DIMENSIONS);
-  /** Delivery seq → facts of it still pending. */
-  private readonly pendingSeqs = new Map<number, number>();
   /** Clients with facts pending, in the order their first pending fact arrived. */
   private readonly pendingOrder = new Set<Client>();
   private pendingTotal = 0;
@@ -142,8 +147,9 @@ export class SessionTracker implements SessionObserver {
     return { ...this.stats, sessions: this.count };
   }
 
-  observe(contribution: TraceContribution, seq: number): void {
-    const parsed = parseContribution(contribution, this.interner, this.elapsed(), seq);
+  /** Takes a contribution of the batch `ack` belongs to; the fact holds it until it is placed. */
+  observe(contribution: TraceContribution, ack: Ack): void {
+    const parsed = parseContribution(contribution, this.interner, this.elapsed(), ack);
     if ('problem' in parsed) {
       this.stats.ignored += 1;
       this.log.debug('trace contribution not usable for a session', { problem: parsed.problem });
@@ -176,19 +182,13 @@ export class SessionTracker implements SessionObserver {
     client.last = fact;
     client.pending += 1;
     this.pendingTotal += 1;
-    this.pendingSeqs.set(seq, (this.pendingSeqs.get(seq) ?? 0) + 1);
+    ack.hold('spans');
     while (this.pendingTotal > this.limits.maxPendingFacts) {
       const oldest = this.pendingOrder.values().next().value!;
       this.place(oldest, this.elapsed());
       this.stats.settledEarly += 1;
       this.settledEarlySinceSweep += 1;
     }
-  }
-
-  heldFrom(): number | undefined {
-    let lowest: number | undefined;
-    for (const seq of this.pendingSeqs.keys()) if (lowest === undefined || seq < lowest) lowest = seq;
-    return lowest;
   }
 
   /**
@@ -250,10 +250,7 @@ export class SessionTracker implements SessionObserver {
     const formed = new Set<Session>();
     const touched = new Set<Session>();
     for (const fact of batch) {
-      const { atMs, seq } = fact;
-      const left = this.pendingSeqs.get(seq)! - 1;
-      if (left === 0) this.pendingSeqs.delete(seq);
-      else this.pendingSeqs.set(seq, left);
+      const { atMs } = fact;
       let session = this.locate(client.sessions, fact, formed);
       if (!session) {
         session = new Session(client, fact, atMs);
@@ -265,12 +262,15 @@ export class SessionTracker implements SessionObserver {
       if (session.add(fact, atMs)) touched.add(session);
     }
     client.sessions = client.sessions.length === 0 ? NO_SESSIONS : client.sessions.slice();
+    const plans: SpanPlan[] = [];
     for (const s of touched) {
       s.compact();
       s.settle();
-      if (formed.has(s) && !s.associated) this.emit(s.end('unassociated', now));
-      else this.emit(s.takeReady());
+      plans.push(...(formed.has(s) && !s.associated ? s.end('unassociated', now) : s.takeReady()));
     }
+    // The spans completed now carry their facts' batches, which stay held until they are exported.
+    this.emit(plans, batchesOf(batch));
+    for (const fact of batch) fact.ack.release('spans');
   }
 
   /** The session holding that very association, else the latest one whose range covers the fact. */
@@ -306,8 +306,16 @@ export class SessionTracker implements SessionObserver {
     if (site.size === 0) this.clients.delete(client.site);
   }
 
-  private emit(plans: SpanPlan[]): void {
-    for (const p of plans) this.spans.emit(p);
+  private emit(plans: SpanPlan[], acks: readonly Ack[] = NO_ACKS): void {
+    for (const p of plans) this.spans.emit(p, acks);
     this.stats.exportedSpans += plans.length;
   }
+}
+
+/** The distinct acknowledgements of facts (a client's facts mostly come from one or two batches). */
+function batchesOf(facts: readonly Fact[]): readonly Ack[] {
+  if (facts.length === 0) return NO_ACKS;
+  const first = facts[0]!.ack;
+  if (facts.every((f) => f.ack === first)) return [first];
+  return [...new Set(facts.map((f) => f.ack))];
 }

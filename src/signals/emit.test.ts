@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadMappings } from '../mapping/loader.js';
 import type { LogOutput } from '../mapping/types.js';
-import { nsToHrTime } from '../envelope/time.js';
+import { NO_ACK } from '../acks/ack.js';
+import { nsToHrTime } from '../mapping/time.js';
 import { LogEmitter, SpanEmitter, type SpanOutput } from './emit.js';
 
 type ReadableLogRecord = sdkLogs.ReadableLogRecord;
@@ -45,7 +46,7 @@ function throughSdk(outputs: LogOutput[]): ReadableLogRecord[] {
 function throughEmitter(outputs: LogOutput[]): ReadableLogRecord[] {
   const records: ReadableLogRecord[] = [];
   const emitter = new LogEmitter(target, (r) => records.push(r));
-  for (const out of outputs) emitter.emit(out);
+  for (const out of outputs) emitter.emit(out, NO_ACK);
   return records;
 }
 
@@ -57,7 +58,7 @@ const { engine } = loadMappings();
 const testdata = fileURLToPath(new URL('../mapping/testdata/', import.meta.url));
 
 function mappedLogs(topic: string, events: unknown[], receivedNs: bigint): LogOutput[] {
-  return events.flatMap((e) => engine.map(topic, e, receivedNs).logs);
+  return events.flatMap((e) => engine.map('webhook', topic, e, receivedNs).logs);
 }
 
 describe('LogEmitter', () => {
@@ -152,7 +153,7 @@ function spansThroughSdk(outputs: SpanOutput[]): tracing.ReadableSpan[] {
 function spansThroughEmitter(outputs: SpanOutput[]): tracing.ReadableSpan[] {
   const spans: tracing.ReadableSpan[] = [];
   const emitter = new SpanEmitter(target, (s) => spans.push(s));
-  for (const out of outputs) emitter.emit(out);
+  for (const out of outputs) emitter.emit(out, []);
   return spans;
 }
 

@@ -3,7 +3,8 @@ import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { nsToHrTime } from '../envelope/time.js';
+import { nsToHrTime } from '../mapping/time.js';
+import type { Ack } from '../acks/ack.js';
 import type { LogOutput } from '../mapping/types.js';
 
 /** What every record a bridge emits carries: its resource and scope, and the SDK's attribute limit. */
@@ -26,10 +27,11 @@ export interface EmitterTarget {
 export class LogEmitter {
   constructor(
     private readonly target: EmitterTarget,
-    private readonly sink: (record: ReadableLogRecord) => void,
+    private readonly sink: (record: ReadableLogRecord, ack: Ack) => void,
   ) {}
 
-  emit(out: LogOutput): void {
+  /** `ack`: the acknowledgement of the batch the record was mapped from, which the export releases. */
+  emit(out: LogOutput, ack: Ack): void {
     // Like the SDK: the first attributes (in insertion order) stay, the rest are counted as dropped.
     const { attributes, dropped } = limited(out.attributes, this.target.attributeCountLimit, 'log');
     this.sink({
@@ -43,7 +45,7 @@ export class LogEmitter {
       instrumentationScope: this.target.scope,
       attributes,
       droppedAttributesCount: dropped,
-    });
+    }, ack);
   }
 }
 
@@ -76,10 +78,11 @@ const ATTRIBUTES_PER_EVENT_LIMIT = 128;
 export class SpanEmitter {
   constructor(
     private readonly target: EmitterTarget,
-    private readonly sink: (span: ReadableSpan) => void,
+    private readonly sink: (span: ReadableSpan, acks: readonly Ack[]) => void,
   ) {}
 
-  emit(out: SpanOutput): void {
+  /** `acks`: those of the batches the span was built from, which the export releases. */
+  emit(out: SpanOutput, acks: readonly Ack[]): void {
     const context: SpanContext = { traceId: out.traceId, spanId: out.spanId, traceFlags: TraceFlags.SAMPLED, traceState: undefined };
     const startTime = nsToHrTime(out.startNs);
     const ended = out.endNs < out.startNs ? out.startNs : out.endNs;
@@ -109,7 +112,7 @@ export class SpanEmitter {
       droppedAttributesCount: dropped,
       droppedEventsCount: out.events.length - events.length,
       droppedLinksCount: 0,
-    });
+    }, acks);
   }
 }
 

@@ -1,11 +1,10 @@
 import { ValueType, type Attributes, type Counter, type Histogram, type Meter } from '@opentelemetry/api';
 import { emptyResource } from '@opentelemetry/resources';
 import * as sdkMetrics from '@opentelemetry/sdk-metrics';
-import { nsToHrTime, nowNs } from '../envelope/time.js';
+import { nsToHrTime, nowNs } from '../mapping/time.js';
 import type { MetricDeclaration } from '../mapping/loader.js';
 import type { MetricOutput } from '../mapping/types.js';
 import { packageVersion } from '../package-root.js';
-import type { MetricRecorder } from './hooks.js';
 import { SCOPE_NAME } from './providers.js';
 
 /**
@@ -175,6 +174,13 @@ function attributesKey(name: string, attributes: Attributes): string {
     key += `\u0000${k}\u0001${typeof v === 'string' ? 's' : typeof v === 'number' ? 'n' : 'b'}${String(v)}`;
   }
   return key;
+}
+
+/** Records mapped metric values on SDK instruments and the producers beside them. */
+export interface MetricRecorder {
+  record(outputs: readonly MetricOutput[]): void;
+  /** Hand what is recorded to the SDK's instruments; called before every collection. */
+  flush(): void;
 }
 
 interface PendingAdd {

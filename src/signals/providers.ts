@@ -3,6 +3,7 @@ import { defaultResource, resourceFromAttributes, type Resource } from '@opentel
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import type { Ack } from '../acks/ack.js';
 import type { ResourceSettings } from '../config/schema.js';
 import { packageVersion } from '../package-root.js';
 import { LogEmitter, SpanEmitter } from './emit.js';
@@ -41,51 +42,49 @@ export class DrivenMetricReader extends sdkMetrics.MetricReader {
   protected override async onForceFlush(): Promise<void> {}
 }
 
+/** Where emitted records go (the export stage), each with its batches' acknowledgements. */
 export interface SignalSinks {
-  logs: (record: ReadableLogRecord) => void;
-  spans: (span: ReadableSpan) => void;
+  logs: (record: ReadableLogRecord, ack: Ack) => void;
+  spans: (span: ReadableSpan, acks: readonly Ack[]) => void;
 }
 
-export interface Signals {
-  resource: Resource;
-  logs: LogEmitter;
-  spans: SpanEmitter;
+export interface Meters {
+  /** The meter of the telemetry mapped from Mist data. */
   meter: ReturnType<sdkMetrics.MeterProvider['getMeter']>;
+  /** The meter of what the bridge reports about itself (src/self). */
   selfMeter: ReturnType<sdkMetrics.MeterProvider['getMeter']>;
+  /** The reader the metric export drives. */
   metricReader: DrivenMetricReader;
   shutdown(): Promise<void>;
 }
 
-export interface SignalOptions {
-  /** The configured resource (`resource` keys); the built-in defaults alone when left out. */
-  resource?: ResourceSettings;
-  sinks: SignalSinks;
-  metricReaderOptions?: sdkMetrics.MetricReaderOptions;
+export interface MeterOptions {
+  readerOptions?: sdkMetrics.MetricReaderOptions;
   /** Further readers of the same instruments (the /metrics endpoint's). */
-  extraMetricReaders?: sdkMetrics.MetricReader[];
+  extraReaders?: sdkMetrics.MetricReader[];
 }
 
-/**
- * One meter provider and one pair of record emitters per bridge instance (nothing global), so
- * two bridges can run in one process and tests see exactly their own telemetry.
- */
-export function createSignals(options: SignalOptions): Signals {
-  const resource = buildResource(options.resource);
-  // Mist events carry 20-60 fields; the SDK's default limit of 128 attributes would be reached
-  // by nothing we emit today but would truncate silently if it were.
-  const target = { resource, scope: { name: SCOPE_NAME, version: packageVersion }, attributeCountLimit: 1024 };
-  const metricReader = new DrivenMetricReader(options.metricReaderOptions);
-  const meterProvider = new sdkMetrics.MeterProvider({ resource, readers: [metricReader, ...(options.extraMetricReaders ?? [])] });
-
+/** One meter provider per bridge instance (nothing global), so two bridges can share a process. */
+export function createMeters(resource: Resource, options: MeterOptions = {}): Meters {
+  const metricReader = new DrivenMetricReader(options.readerOptions);
+  const meterProvider = new sdkMetrics.MeterProvider({ resource, readers: [metricReader, ...(options.extraReaders ?? [])] });
   return {
-    resource,
-    logs: new LogEmitter(target, options.sinks.logs),
-    spans: new SpanEmitter(target, options.sinks.spans),
     meter: meterProvider.getMeter(SCOPE_NAME, packageVersion),
     selfMeter: meterProvider.getMeter(SELF_SCOPE_NAME, packageVersion),
     metricReader,
-    async shutdown() {
-      await meterProvider.shutdown();
-    },
+    shutdown: () => meterProvider.shutdown(),
   };
+}
+
+export interface Emitters {
+  logs: LogEmitter;
+  spans: SpanEmitter;
+}
+
+/** The log record and span emitters of one bridge, handing what they build to `sinks`. */
+export function createEmitters(resource: Resource, sinks: SignalSinks): Emitters {
+  // Mist events carry 20-60 fields; the SDK's default limit of 128 attributes would be reached
+  // by nothing we emit today but would truncate silently if it were.
+  const target = { resource, scope: { name: SCOPE_NAME, version: packageVersion }, attributeCountLimit: 1024 };
+  return { logs: new LogEmitter(target, sinks.logs), spans: new SpanEmitter(target, sinks.spans) };
 }

@@ -1,4 +1,5 @@
 import type { Ack } from '../acks/ack.js';
+import type { MappedEvent } from '../mapping/types.js';
 
 /**
  * The contract every way Mist data comes in follows (webhook, WebSocket stream, REST poll): a
@@ -30,6 +31,20 @@ export interface Batch {
   durable?: { codec: string; raw?: Uint8Array };
   /** Who wants to learn that everything derived from this batch left the bridge (see src/acks). */
   ack?: Ack;
+  /** Someone watching this batch go through processing (the inspector page, when it is on). */
+  observer?: BatchObserver;
+}
+
+/** Told what each event of a batch became. Never allowed to disturb processing: it must not throw. */
+export interface BatchObserver {
+  event(event: unknown, became: MappedEvent): void;
+  eventFailed(event: unknown, error: unknown): void;
+}
+
+/** A stage's "not now": the sender should come back after `retryAfterSeconds`. */
+export interface Refusal {
+  reason: string;
+  retryAfterSeconds: number;
 }
 
 /** What the stages after a source made of a batch, as far as the source's sender is concerned. */
@@ -42,11 +57,13 @@ export type Receipt =
       /** Events whose mapping failed (each logged and counted). */
       failedEvents: number;
     }
-  | { status: 'refused'; reason: string; retryAfterSeconds: number };
+  | ({ status: 'refused' } & Refusal);
 
 /** A stage that takes batches: deduplication, durability, processing. */
 export interface BatchConsumer {
   consume(batch: Batch): Promise<Receipt>;
+  /** Asked before a batch is even read: why nothing can be taken now (the journal is full), if so. */
+  refusal?(): Refusal | undefined;
 }
 
 /**

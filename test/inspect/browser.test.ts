@@ -127,7 +127,7 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the inspector page in Chromium' : `
     await expect(goodEntry.locator('.sender').textContent()).resolves.toBe('from 127.0.0.1');
 
     // What the event became, as the bridge's mapping engine makes it.
-    const became = loadMappings().engine.map('device-updowns', good.events[0], 0n);
+    const became = loadMappings().engine.map('webhook', 'device-updowns', good.events[0], 0n);
     expect(became.logs.map((l) => [l.severityText, l.body])).toEqual([['WARN', 'AP_DISCONNECTED: ap-lab-1']]);
     const logs = await goodEntry.locator('.rec.log').allTextContents();
     expect(logs).toEqual(['logWARNAP_DISCONNECTED: ap-lab-1']);

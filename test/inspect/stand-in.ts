@@ -4,8 +4,8 @@ import { Hono } from 'hono';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { decodeEnvelope, EnvelopeError } from '../../src/envelope/decode.js';
-import { nowNs } from '../../src/envelope/time.js';
+import { decodeEnvelope, EnvelopeError } from '../../src/sources/webhook/envelope.js';
+import { nowNs } from '../../src/mapping/time.js';
 import { createInspectPage, type InspectPage, type SignatureCheck } from '../../src/inspect/index.js';
 import { loadMappings } from '../../src/mapping/loader.js';
 
@@ -90,7 +90,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
     const receivedNs = nowNs();
     for (const event of envelope.events) {
       try {
-        inspection.event(event, mappings.engine.map(envelope.topic, event, receivedNs));
+        inspection.event(event, mappings.engine.map('webhook', envelope.topic, event, receivedNs));
       } catch (err) {
         inspection.eventFailed(event, err);
       }
@@ -116,7 +116,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
       const text = JSON.stringify(data);
       const inspection = inspector.begin({ source: 'stream', topic: channel, sender: 'api-ws.mist.com', events: 1, body: text });
       try {
-        inspection.event(data, mappings.engine.map(channel, data, nowNs()));
+        inspection.event(data, mappings.engine.map('stream', channel, data, nowNs()));
       } catch (err) {
         inspection.eventFailed(data, err);
       }

@@ -53,7 +53,7 @@ describe('a backend outage while webhooks keep arriving', () => {
       }
       expect(receivedNumbers(receiver, topic)).toEqual([]);
       expect(bridge.journal.count).toBeGreaterThan(0);
-      expect(bridge.intake.spilled).toBe(true);
+      expect(bridge.durability.spilled).toBe(true);
 
       if (mode === 'refused') await receiver.restart();
       else receiver.failWith(null);

@@ -1,8 +1,8 @@
 import { createMiddleware } from 'hono/factory';
-import type { Logger } from '../log/logger.js';
-import { untrusted } from '../log/untrusted.js';
+import type { Logger } from '../../log/logger.js';
+import { untrusted } from '../../log/untrusted.js';
 import type { BodyBudget } from './body-budget.js';
-import { problem } from './problem.js';
+import { problem } from '../../http/problem.js';
 import { BodyError, readBody, type Body } from './read-body.js';
 import { bodySource, origin, type IngressEnv } from './request.js';
 

@@ -1,10 +1,6 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-
-export interface Refusal {
-  reason: string;
-  retryAfterSeconds: number;
-}
+import type { Refusal } from '../sources/contract.js';
 
 /** Every error the bridge answers is JSON: a stable code for programs and a message for people. */
 export function problem(c: Context, status: ContentfulStatusCode, error: string, message: string): Response {

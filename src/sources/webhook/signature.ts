@@ -10,30 +10,32 @@ export interface SignaturePolicy {
 }
 
 export type SignatureVerdict =
-  | { ok: true; scheme: 'v2' | 'sha1' | 'unsigned' }
+  /** `secretIndex`: which configured secret matched (0-based), as the inspector shows during a rotation. */
+  | { ok: true; scheme: 'v2' | 'sha1'; secretIndex: number }
+  | { ok: true; scheme: 'unsigned' }
   | { ok: false; reason: 'missing' | 'invalid' | 'sha1_not_allowed' };
 
 const HEX = /^[0-9a-fA-F]+$/;
 
 /**
- * True when `expectedHex` is the HMAC of one of the bodies under one of the secrets. Every
- * combination is computed and compared, with no early exit, so the time taken says nothing
+ * The index of the first secret under which `expectedHex` is the HMAC of one of the bodies, or -1.
+ * Every combination is computed and compared, with no early exit, so the time taken says nothing
  * about which secret or how many leading bytes matched.
  */
-function matches(algorithm: 'sha256' | 'sha1', secrets: readonly string[], bodies: readonly Uint8Array[], expectedHex: string): boolean {
+function matches(algorithm: 'sha256' | 'sha1', secrets: readonly string[], bodies: readonly Uint8Array[], expectedHex: string): number {
   const size = algorithm === 'sha256' ? 32 : 20;
   const hex = expectedHex.trim();
   const wellFormed = hex.length === size * 2 && HEX.test(hex);
   // A malformed header is still compared (against zeros) so it costs the same time.
   const expected = wellFormed ? Buffer.from(hex, 'hex') : Buffer.alloc(size);
-  let found = false;
-  for (const secret of secrets) {
+  let found = -1;
+  secrets.forEach((secret, index) => {
     for (const body of bodies) {
       const digest = createHmac(algorithm, secret).update(body).digest();
-      found = timingSafeEqual(digest, expected) || found;
+      if (timingSafeEqual(digest, expected) && found < 0) found = index;
     }
-  }
-  return found && wellFormed;
+  });
+  return wellFormed ? found : -1;
 }
 
 /**
@@ -50,12 +52,14 @@ export function verifySignature(
   }
   const v2 = header(SIGNATURE_V2_HEADER);
   if (v2 !== undefined) {
-    return matches('sha256', policy.secrets, bodies, v2) ? { ok: true, scheme: 'v2' } : { ok: false, reason: 'invalid' };
+    const index = matches('sha256', policy.secrets, bodies, v2);
+    return index >= 0 ? { ok: true, scheme: 'v2', secretIndex: index } : { ok: false, reason: 'invalid' };
   }
   const sha1 = header(SIGNATURE_SHA1_HEADER);
   if (sha1 !== undefined) {
     if (!policy.allowSha1) return { ok: false, reason: 'sha1_not_allowed' };
-    return matches('sha1', policy.secrets, bodies, sha1) ? { ok: true, scheme: 'sha1' } : { ok: false, reason: 'invalid' };
+    const index = matches('sha1', policy.secrets, bodies, sha1);
+    return index >= 0 ? { ok: true, scheme: 'sha1', secretIndex: index } : { ok: false, reason: 'invalid' };
   }
   return { ok: false, reason: 'missing' };
 }

@@ -6,42 +6,51 @@
 import { createHmac } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import type { Envelope } from '../envelope/decode.js';
-import { createLogger } from '../log/logger.js';
-import { createIngress, type DeliverySink, type IngressOptions, type Refusal } from './app.js';
+import { createHttpApp } from '../../http/app.js';
+import { createLogger } from '../../log/logger.js';
+import type { Batch, BatchConsumer, Receipt, Refusal } from '../contract.js';
+import { createWebhookApp, type WebhookAppOptions } from './app.js';
 
 const PATH = '/mist/webhook';
 const SECRET = 'in-process-secret';
 
-class MemorySink implements DeliverySink {
-  readonly accepted: Array<{ envelope: Envelope; body: string; receivedNs: bigint }> = [];
+/** The next stage, in memory: what it was handed (with the bytes as received), and a "full" it can be told to be. */
+class MemoryConsumer implements BatchConsumer {
+  readonly accepted: Array<{ batch: Batch; body: string }> = [];
   full: Refusal | undefined;
 
   refusal(): Refusal | undefined {
     return this.full;
   }
 
-  async accept(envelope: Envelope, body: Uint8Array, receivedNs: bigint) {
-    this.accepted.push({ envelope, body: Buffer.from(body).toString(), receivedNs });
-    return { status: 'accepted' as const, events: envelope.events.length, duplicates: 0, failedEvents: 0 };
+  async consume(batch: Batch): Promise<Receipt> {
+    this.accepted.push({ batch, body: Buffer.from(batch.durable!.raw!).toString() });
+    return { status: 'accepted', events: batch.events.length, duplicates: 0, failedEvents: 0 };
   }
 }
 
-function setup(overrides: Partial<IngressOptions> = {}) {
-  const sink = new MemorySink();
+function setup(overrides: Partial<WebhookAppOptions> = {}) {
+  const sink = new MemoryConsumer();
   const lines: Array<Record<string, unknown>> = [];
   const statuses: number[] = [];
   const signatureFailures: string[] = [];
   let ready = true;
-  const app = createIngress({
+  const log = createLogger('debug', (l) => lines.push(JSON.parse(l) as Record<string, unknown>));
+  const webhook = createWebhookApp({
     path: PATH,
     maxBodyBytes: 4096,
     signature: { secrets: [SECRET], allowSha1: false, allowUnsigned: false },
-    sink,
-    log: createLogger('debug', (l) => lines.push(JSON.parse(l) as Record<string, unknown>)),
-    isReady: () => ready,
-    observer: { delivery: (s) => statuses.push(s), signatureFailure: (r) => signatureFailures.push(r) },
+    next: sink,
+    log,
+    taking: () => true,
+    observer: { delivery: (s) => statuses.push(s), signatureFailure: (r) => signatureFailures.push(r), events: () => {} },
     ...overrides,
+  });
+  const app = createHttpApp({
+    readiness: () => ({ ready, detail: {} }),
+    metricsText: async () => '',
+    mounts: [webhook as never],
+    log,
   });
   return { app, sink, lines, statuses, signatureFailures, setReady: (r: boolean) => (ready = r) };
 }
@@ -54,16 +63,22 @@ function post(app: ReturnType<typeof setup>['app'], body: string | Uint8Array, h
 }
 
 describe('the webhook route in-process', () => {
-  it('accepts a delivery signed with the secret and hands the sink the envelope and the exact bytes', async () => {
+  it('accepts a delivery signed with the secret and hands the next stage a batch of its events and the exact bytes', async () => {
     const { app, sink, statuses } = setup();
     const before = BigInt(Date.now()) * 1_000_000n;
     const res = await post(app, delivery, { 'x-mist-signature-v2': sign(delivery) });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'accepted', topic: 'alarms', events: 1, duplicates: 0, failed_events: 0 });
     expect(sink.accepted).toHaveLength(1);
-    expect(sink.accepted[0]!.envelope).toEqual({ topic: 'alarms', events: [{ id: 'a-1', type: 'device_down', timestamp: 1700000000 }] });
+    const { batch } = sink.accepted[0]!;
+    expect({ source: batch.source, kind: batch.kind, events: batch.events, codec: batch.durable?.codec }).toEqual({
+      source: 'webhook',
+      kind: 'alarms',
+      events: [{ id: 'a-1', type: 'device_down', timestamp: 1700000000 }],
+      codec: 'mist-envelope',
+    });
     expect(sink.accepted[0]!.body).toBe(delivery);
-    expect(sink.accepted[0]!.receivedNs).toBeGreaterThanOrEqual(before);
+    expect(batch.receivedNs).toBeGreaterThanOrEqual(before);
     expect(statuses).toEqual([200]);
   });
 
@@ -189,7 +204,7 @@ describe('probes in-process', () => {
     setReady(false);
     const notReady = await app.request('/readyz');
     expect(notReady.status).toBe(503);
-    expect(await notReady.json()).toEqual({ status: 'not ready' });
+    expect(await notReady.json()).toMatchObject({ status: 'not ready' });
     expect(await (await app.request('/healthz')).json()).toEqual({ status: 'ok' });
   });
 });

@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory';
-import type { Logger } from '../log/logger.js';
-import { problem } from './problem.js';
+import type { Logger } from '../../log/logger.js';
+import { problem } from '../../http/problem.js';
 import { headerReader, origin, type IngressEnv } from './request.js';
 import { verifySignature, type SignaturePolicy, type SignatureVerdict } from './signature.js';
 
@@ -30,6 +30,7 @@ export function requireSignature(options: RequireSignatureOptions) {
     const body = c.get('body');
     const header = headerReader(c);
     const verdict = verifySignature(policy, header, body.wire === body.decoded ? [body.wire] : [body.wire, body.decoded]);
+    c.set('signature', verdict);
     if (!verdict.ok) {
       log.warn('delivery refused: signature', { reason: verdict.reason, ...origin(c, header) });
       onFailure?.(verdict.reason);

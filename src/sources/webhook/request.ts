@@ -3,8 +3,9 @@ import type { Context } from 'hono';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeWebStream } from 'node:stream/web';
-import { untrusted } from '../log/untrusted.js';
+import { untrusted } from '../../log/untrusted.js';
 import type { Body, BodyHeaders, BodyStream } from './read-body.js';
+import type { SignatureVerdict } from './signature.js';
 
 /** What the webhook route's middleware hands on (`c.get()`; `c.var` copies them all on each read). */
 export interface IngressEnv {
@@ -12,6 +13,8 @@ export interface IngressEnv {
     /** When the request was taken up (before its body was read), Unix ns. */
     receivedNs: bigint;
     body: Body;
+    /** Set by the signature check, passed or not. */
+    signature: SignatureVerdict;
   };
 }
 

@@ -9,12 +9,12 @@ const policy = (p: Partial<SignaturePolicy> = {}): SignaturePolicy => ({ secrets
 
 describe('verifySignature', () => {
   it('accepts a v2 signature under the secret, in either hex case', () => {
-    expect(verifySignature(policy(), headers({ 'x-mist-signature-v2': hmac('sha256', 'one') }), [body])).toEqual({ ok: true, scheme: 'v2' });
+    expect(verifySignature(policy(), headers({ 'x-mist-signature-v2': hmac('sha256', 'one') }), [body])).toEqual({ ok: true, scheme: 'v2', secretIndex: 0 });
     expect(verifySignature(policy(), headers({ 'x-mist-signature-v2': hmac('sha256', 'one').toUpperCase() }), [body]).ok).toBe(true);
   });
-  it('accepts the second secret of a rotation', () => {
+  it('accepts the second secret of a rotation, and says which matched', () => {
     const p = policy({ secrets: ['old', 'new'] });
-    expect(verifySignature(p, headers({ 'x-mist-signature-v2': hmac('sha256', 'new') }), [body]).ok).toBe(true);
+    expect(verifySignature(p, headers({ 'x-mist-signature-v2': hmac('sha256', 'new') }), [body])).toEqual({ ok: true, scheme: 'v2', secretIndex: 1 });
     expect(verifySignature(p, headers({ 'x-mist-signature-v2': hmac('sha256', 'other') }), [body]).ok).toBe(false);
   });
   it('refuses a wrong, truncated, non-hex or missing signature', () => {
@@ -27,7 +27,7 @@ describe('verifySignature', () => {
   it('refuses SHA-1 alone unless allowed', () => {
     const h = headers({ 'x-mist-signature': hmac('sha1', 'one') });
     expect(verifySignature(policy(), h, [body])).toEqual({ ok: false, reason: 'sha1_not_allowed' });
-    expect(verifySignature(policy({ allowSha1: true }), h, [body])).toEqual({ ok: true, scheme: 'sha1' });
+    expect(verifySignature(policy({ allowSha1: true }), h, [body])).toEqual({ ok: true, scheme: 'sha1', secretIndex: 0 });
     expect(verifySignature(policy({ allowSha1: true }), headers({ 'x-mist-signature': hmac('sha1', 'two') }), [body]).ok).toBe(false);
   });
   it('judges v2 when both headers are sent', () => {

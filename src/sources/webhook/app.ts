@@ -1,0 +1,153 @@
+import { Hono } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import type { Inspector, SignatureCheck } from '../../inspect/feed.js';
+import type { Logger } from '../../log/logger.js';
+import { untrusted } from '../../log/untrusted.js';
+import { problem, refuse } from '../../http/problem.js';
+import type { Batch, BatchConsumer } from '../contract.js';
+import { BodyBudget } from './body-budget.js';
+import { bodyLimit } from './body-limit.js';
+import { ENVELOPE_CODEC } from './codec.js';
+import { decodeEnvelope, EnvelopeError, type Envelope } from './envelope.js';
+import { origin, type IngressEnv } from './request.js';
+import { requireSignature } from './require-signature.js';
+import type { SignaturePolicy, SignatureVerdict } from './signature.js';
+import { nowNs } from '../../mapping/time.js';
+
+/** What the webhook route reports about itself (src/self). */
+export interface IngressObserver {
+  delivery(statusCode: number): void;
+  signatureFailure(reason: string): void;
+  /** A delivery the stages took: its events kept and the repeats dropped. */
+  events(topic: string, accepted: number, duplicates: number): void;
+}
+
+export interface WebhookAppOptions {
+  path: string;
+  maxBodyBytes: number;
+  signature: SignaturePolicy;
+  /** The stage accepted deliveries go to (deduplication, then the journal). */
+  next: BatchConsumer;
+  log: Logger;
+  observer?: IngressObserver;
+  /** The inspector page's feed, when the page is on. */
+  inspector?: Inspector;
+  /** Request body bytes held in memory at once, across all requests (unbounded when absent). */
+  maxInflightBodyBytes?: number;
+  /** Whether the source takes deliveries (false while the bridge stops): 503 otherwise. */
+  taking: () => boolean;
+}
+
+/** Refuses before the body is read while the next stage can take nothing (the journal is full). */
+function admission(next: BatchConsumer, taking: () => boolean, log: Logger) {
+  return createMiddleware<IngressEnv>(async (c, proceed) => {
+    c.set('receivedNs', nowNs());
+    const refusal = taking() ? next.refusal?.() : { reason: 'the bridge is stopping', retryAfterSeconds: 5 };
+    if (refusal) {
+      log.warn('delivery refused: busy', { status: 503, reason: refusal.reason, ...origin(c) });
+      return refuse(c, refusal);
+    }
+    await proceed();
+  });
+}
+
+/** A signature verdict as the inspector page shows it. */
+function shown(verdict: SignatureVerdict | undefined): SignatureCheck | undefined {
+  if (verdict === undefined) return undefined;
+  if (verdict.ok) return verdict.scheme === 'unsigned' ? { verdict: 'unsigned' } : { verdict: 'good', scheme: verdict.scheme, secretIndex: verdict.secretIndex };
+  if (verdict.reason === 'missing') return { verdict: 'missing' };
+  if (verdict.reason === 'sha1_not_allowed') return { verdict: 'sha1_refused' };
+  return { verdict: 'wrong', scheme: 'v2' };
+}
+
+function sender(c: Parameters<typeof origin>[0]): string {
+  const o = origin(c);
+  return o.forwardedFor ? `${o.forwardedFor} (via ${o.peer ?? '?'})` : (o.peer ?? '?');
+}
+
+/**
+ * The webhook source's HTTP route. A delivery passes admission, the body limit and the signature
+ * check (each a middleware that answers on its own when the delivery fails it), is decoded into a
+ * batch and handed to the next stage; it is answered 200 once that stage has made it durable.
+ * Served by @hono/node-server it reads Node's request directly; `app.request()` works too.
+ */
+export function createWebhookApp(options: WebhookAppOptions): Hono<IngressEnv> {
+  const { path, next, log, observer, inspector } = options;
+  const app = new Hono<IngressEnv>();
+  const budget = options.maxInflightBodyBytes === undefined ? undefined : new BodyBudget(options.maxInflightBodyBytes);
+
+  if (observer || inspector) {
+    app.use(path, async (c, proceed) => {
+      await proceed();
+      observer?.delivery(c.res.status);
+      // A refused delivery appears on the inspector page with why (accepted ones report themselves).
+      if (inspector && c.req.method === 'POST' && c.res.status !== 200) {
+        const answer = (await c.res.clone().json().catch(() => ({}))) as { error?: string; message?: string };
+        let body: Uint8Array | undefined;
+        try {
+          body = c.get('body')?.decoded;
+        } catch {
+          body = undefined;
+        }
+        inspector.refused(
+          { source: 'webhook', sender: sender(c), signature: shown(c.get('signature')), ...(body && { body }), receivedAt: Date.now() },
+          c.res.status,
+          `${answer.error ?? 'refused'}: ${answer.message ?? ''}`,
+        );
+      }
+    });
+  }
+
+  app.post(
+    path,
+    admission(next, options.taking, log),
+    bodyLimit({ maxBodyBytes: options.maxBodyBytes, budget, log }),
+    requireSignature({ policy: options.signature, log, onFailure: observer && ((reason) => observer.signatureFailure(reason)) }),
+    async (c) => {
+      const body = c.get('body').decoded;
+      let envelope: Envelope;
+      try {
+        envelope = decodeEnvelope(body);
+      } catch (err) {
+        if (!(err instanceof EnvelopeError)) throw err;
+        log.warn('delivery refused: envelope', { status: 400, error: err.code, detail: untrusted(err.message), ...origin(c) });
+        return problem(c, 400, err.code, err.message);
+      }
+      const inspection = inspector?.begin({
+        source: 'webhook',
+        topic: envelope.topic,
+        sender: sender(c),
+        signature: shown(c.get('signature')),
+        events: envelope.events.length,
+        body,
+        receivedAt: Date.now(),
+      });
+      const batch: Batch = {
+        source: 'webhook',
+        kind: envelope.topic,
+        events: envelope.events,
+        receivedNs: c.get('receivedNs'),
+        durable: { codec: ENVELOPE_CODEC.name, raw: body },
+        ...(inspection && { observer: inspection }),
+      };
+      const receipt = await next.consume(batch);
+      if (receipt.status === 'refused') {
+        inspection?.finish({ status: 503, refused: receipt.reason });
+        log.warn('delivery refused: busy', { status: 503, reason: receipt.reason, ...origin(c) });
+        return refuse(c, receipt);
+      }
+      inspection?.finish({ status: 200, duplicates: receipt.duplicates });
+      observer?.events(envelope.topic, receipt.events, receipt.duplicates);
+      return c.json(
+        { status: 'accepted', topic: envelope.topic, events: receipt.events, duplicates: receipt.duplicates, failed_events: receipt.failedEvents },
+        200,
+      );
+    },
+  );
+
+  app.all(path, (c) => {
+    c.header('Allow', 'POST');
+    return problem(c, 405, 'method_not_allowed', `use POST on ${path}`);
+  });
+  return app;
+}
