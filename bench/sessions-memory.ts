@@ -51,7 +51,7 @@ function tracker(maxSessions: number) {
     /** Through JSON, as a delivery arrives: every string is the event's own copy, as in the bridge. */
     feed(topic: string, event: unknown, seq: number) {
       const parsed = JSON.parse(JSON.stringify(event)) as Record<string, unknown>;
-      for (const c of engine.map(topic, parsed, 0n).trace) {
+      for (const c of engine.map('webhook', topic, parsed, 0n).trace) {
         t.observe(c, seq);
         facts += 1;
       }
@@ -145,7 +145,7 @@ function benchmarkWorkload(): void {
   while (seq * 50 < N) {
     const { topic, events } = decodeEnvelope(kinds[seq % 2]!.next().body);
     seq += 1;
-    for (const event of events) for (const c of engine.map(topic, event, 0n).trace) s.t.observe(c, seq);
+    for (const event of events) for (const c of engine.map('webhook', topic, event, 0n).trace) s.t.observe(c, seq);
   }
   const facts = seq * 50;
   const pending = heapBytes() - before;

@@ -60,7 +60,7 @@ for (const topic of topics) {
   let mapped;
   const map = best(() => {
     mapped = [];
-    for (const env of envelopes) for (const e of env.events) mapped.push(mappings.engine.map(env.topic, e, receivedNs));
+    for (const env of envelopes) for (const e of env.events) mapped.push(mappings.engine.map('webhook', env.topic, e, receivedNs));
   });
   const logs = best(() => {
     records = [];
@@ -112,7 +112,7 @@ console.log(`per event, best of ${PASSES} passes over ${DELIVERIES} deliveries o
     for (let i = 0; i < DELIVERIES / 2; i++) {
       const env = decodeEnvelope(d.next().body);
       seq += 1;
-      for (const e of env.events) for (const c of mappings.engine.map(env.topic, e, receivedNs).trace) tracker.observe(c, seq);
+      for (const e of env.events) for (const c of mappings.engine.map('webhook', env.topic, e, receivedNs).trace) tracker.observe(c, seq);
     }
   }
   tracker.sweep(true);

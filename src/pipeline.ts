@@ -136,7 +136,7 @@ export class Pipeline {
     this.lastSeq = Math.max(this.lastSeq, seq);
     for (const event of envelope.events) {
       try {
-        const mapped = this.mapper.map(envelope.topic, event, receivedNs);
+        const mapped = this.mapper.map('webhook', envelope.topic, event, receivedNs);
         if (owed.logs) for (const out of mapped.logs) this.signals.logs.emit(out);
         if (owed.metrics && mapped.metrics.length > 0) this.metrics?.record(mapped.metrics);
         if (owed.spans) for (const contribution of mapped.trace) this.sessions?.observe(contribution, seq);

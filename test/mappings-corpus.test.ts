@@ -47,7 +47,7 @@ describe.skipIf(!present)('the Mist corpus through the mappings', () => {
     expect(envelope.events.length).toBeGreaterThan(0);
     const receivedNs = nowNs();
     for (const [i, event] of envelope.events.entries()) {
-      const out = engine.map(envelope.topic, event, receivedNs);
+      const out = engine.map('webhook', envelope.topic, event, receivedNs);
       const where = `${file} event ${i}`;
       expect(out.logs.length + out.metrics.length + out.trace.length, where).toBeGreaterThan(0);
       const times = [...out.logs.flatMap((l) => [l.timeNs, l.observedNs]), ...out.metrics.map((m) => m.timeNs), ...out.trace.map((t) => t.timeNs)];

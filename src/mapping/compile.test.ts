@@ -43,7 +43,7 @@ log: { event_name: mist.t }
   });
 
   it('gives metrics and trace contributions the same time as the log', () => {
-    const out = engine.map('client-latency', { site_id: 's', avg_dhcp: 0.5, timestamp: 1750006200 }, RECEIVED);
+    const out = engine.map('webhook', 'client-latency', { site_id: 's', avg_dhcp: 0.5, timestamp: 1750006200 }, RECEIVED);
     expect(new Set(out.metrics.map((m) => m.timeNs))).toEqual(new Set([1_750_006_200_000_000_000n]));
   });
 });
@@ -74,27 +74,27 @@ metrics: [{ name: mist.t.v, instrument: gauge, unit: s, description: d, value: v
   });
 
   it('compares enums in any case (device-events ev_type NOTICE / notice / Warn)', () => {
-    const sev = (ev_type: string) => engine.map('device-events', { type: 'AP_CONFIGURED', ev_type, timestamp: 1750000000 }, RECEIVED).logs[0]!.severityText;
+    const sev = (ev_type: string) => engine.map('webhook', 'device-events', { type: 'AP_CONFIGURED', ev_type, timestamp: 1750000000 }, RECEIVED).logs[0]!.severityText;
     expect([sev('NOTICE'), sev('notice'), sev('WARN'), sev('Warning')]).toEqual(['INFO', 'INFO', 'WARN', 'WARN']);
-    const counter = engine.map('device-events', { type: 'AP_CONFIGURED', ev_type: 'NOTICE' }, RECEIVED).metrics[0]!;
+    const counter = engine.map('webhook', 'device-events', { type: 'AP_CONFIGURED', ev_type: 'NOTICE' }, RECEIVED).metrics[0]!;
     expect(counter.attributes['mist.severity']).toBe('notice');
   });
 
   it('keeps fields the schema does not declare, structured, in the log attributes', () => {
-    const log = engine.map('alarms', { type: 'x', severity: 'warn', impacted_entities: [{ entity_mac: 'aa', port_id: 'ge-0/0/1' }], email_content: { Status: 'open' }, timestamp: 1750000000 }, RECEIVED).logs[0]!;
+    const log = engine.map('webhook', 'alarms', { type: 'x', severity: 'warn', impacted_entities: [{ entity_mac: 'aa', port_id: 'ge-0/0/1' }], email_content: { Status: 'open' }, timestamp: 1750000000 }, RECEIVED).logs[0]!;
     expect(log.attributes['mist.impacted_entities']).toEqual([{ entity_mac: 'aa', port_id: 'ge-0/0/1' }]);
     expect(log.attributes['mist.email_content']).toEqual({ Status: 'open' });
     expect(log.attributes['event.name']).toBe('mist.alarm');
   });
 
   it('maps an unknown alarm or device-event type with a default severity', () => {
-    expect(engine.map('alarms', { type: 'alarm_from_2030', timestamp: 1750000000 }, RECEIVED).logs[0]!.severityText).toBe('WARN');
-    expect(engine.map('device-events', { type: 'AP_FROM_2030', timestamp: 1750000000 }, RECEIVED).logs[0]!.severityText).toBe('INFO');
+    expect(engine.map('webhook', 'alarms', { type: 'alarm_from_2030', timestamp: 1750000000 }, RECEIVED).logs[0]!.severityText).toBe('WARN');
+    expect(engine.map('webhook', 'device-events', { type: 'AP_FROM_2030', timestamp: 1750000000 }, RECEIVED).logs[0]!.severityText).toBe('INFO');
   });
 
   it('reads a key containing dots (mxedge-events "sys_info.usage") and the nested form alike', () => {
-    const flat = engine.map('mxedge-events', { type: 'ME_RESOURCE_USAGE', 'sys_info.usage': { severity: 'critical', resource: 'cpu' } }, RECEIVED);
-    const nested = engine.map('mxedge-events', { type: 'ME_RESOURCE_USAGE', sys_info: { usage: { severity: 'critical', resource: 'cpu' } } }, RECEIVED);
+    const flat = engine.map('webhook', 'mxedge-events', { type: 'ME_RESOURCE_USAGE', 'sys_info.usage': { severity: 'critical', resource: 'cpu' } }, RECEIVED);
+    const nested = engine.map('webhook', 'mxedge-events', { type: 'ME_RESOURCE_USAGE', sys_info: { usage: { severity: 'critical', resource: 'cpu' } } }, RECEIVED);
     expect([flat.logs[0]!.severityText, nested.logs[0]!.severityText]).toEqual(['ERROR', 'ERROR']);
     expect(flat.metrics[0]!.attributes['mist.severity']).toBe('critical');
   });
@@ -111,7 +111,7 @@ log: { event_name: mist.t, body: [constructor.name, __proto__.x, text] }
 
 describe('metrics', () => {
   it('records one point per element with `each`, reading the event with $. and the element time', () => {
-    const out = engine.map(
+    const out = engine.map('webhook', 
       'occupancy-alerts',
       {
         site_id: 'site-1',
@@ -132,21 +132,21 @@ describe('metrics', () => {
   });
 
   it('counts only matching events with `when`, and maps values by rules', () => {
-    const stop = engine.map('nac-accounting', { type: 'NAC_ACCOUNTING_STOP', rx_bytes: 10, tx_bytes: 20, timestamp: 1750000000000 }, RECEIVED);
-    const update = engine.map('nac-accounting', { type: 'NAC_ACCOUNTING_UPDATE', rx_bytes: 10, tx_bytes: 20, timestamp: 1750000000000 }, RECEIVED);
+    const stop = engine.map('webhook', 'nac-accounting', { type: 'NAC_ACCOUNTING_STOP', rx_bytes: 10, tx_bytes: 20, timestamp: 1750000000000 }, RECEIVED);
+    const update = engine.map('webhook', 'nac-accounting', { type: 'NAC_ACCOUNTING_UPDATE', rx_bytes: 10, tx_bytes: 20, timestamp: 1750000000000 }, RECEIVED);
     expect(stop.metrics.filter((m) => m.name === 'mist.nac.session.io').map((m) => [m.value, m.attributes['network.io.direction']])).toEqual([
       [10, 'receive'],
       [20, 'transmit'],
     ]);
     expect(update.metrics.filter((m) => m.name === 'mist.nac.session.io')).toEqual([]);
-    const up = (type: string) => engine.map('device-updowns', { type }, RECEIVED).metrics.find((m) => m.name === 'mist.device.up')?.value;
+    const up = (type: string) => engine.map('webhook', 'device-updowns', { type }, RECEIVED).metrics.find((m) => m.name === 'mist.device.up')?.value;
     expect([up('AP_DISCONNECTED'), up('AP_CONNECTED'), up('SW_RESTARTED'), up('gw_disconnected'), up('AP_SOMETHING')]).toEqual([0, 1, 1, 0, undefined]);
   });
 
   it('keeps per-client identifiers out of every built-in metric', () => {
     const event = { mac: 'client-mac', username: 'user', id: 'event-id', client_ip: '10.0.0.1', type: 'T', site_id: 's' };
     for (const topic of ['client-join', 'client-sessions', 'nac-events', 'nac-accounting', 'zone', 'rssizone', 'location', 'alarms']) {
-      for (const m of engine.map(topic, event, RECEIVED).metrics) {
+      for (const m of engine.map('webhook', topic, event, RECEIVED).metrics) {
         expect(Object.values(m.attributes), `${topic} ${m.name}`).not.toEqual(expect.arrayContaining(['client-mac', 'user', 'event-id', '10.0.0.1']));
       }
     }
@@ -182,9 +182,163 @@ trace:
 
 describe('unknown topics and malformed events', () => {
   it('maps an event that is not an object to a flagged INFO log at receipt time', () => {
-    const out = engine.map('alarms', 'not an object', RECEIVED);
+    const out = engine.map('webhook', 'alarms', 'not an object', RECEIVED);
     expect(out.logs[0]).toMatchObject({ severityText: 'INFO', timeNs: RECEIVED, observedNs: RECEIVED });
     expect(out.logs[0]!.attributes).toMatchObject({ 'mist.value': 'not an object', 'mist.malformed_event': true, 'mist.timestamp_source': 'receipt' });
     expect(out.metrics.map((m) => m.name)).toEqual(['mist.events']);
+  });
+});
+
+describe('stream files: sources, kinds, objects as collections, subjects', () => {
+  const SITE = { site_id: 'site-from-channel' };
+
+  it('iterates the values of an object with `each`, its key as $key (mappable), and nests levels with $parent', () => {
+    const t = compile(`source: stream
+kind: stats/devices
+description: d
+log: false
+metrics:
+  - name: mist.t.util
+    instrument: gauge
+    unit: "1"
+    description: d
+    each: radio_stat
+    when: { not: { field: disabled, equals: true } }
+    value: util_all
+    scale: 0.01
+    attributes: { mist.band: { field: $key, map: { band_24: "24", band_5: "5" } }, mist.site_id: $context.site_id }
+  - name: mist.t.temp
+    instrument: gauge
+    unit: Cel
+    description: d
+    each: [module_stat, temperatures]
+    value: celsius
+    attributes: { mist.fpc: [$parent.fpc_idx, $parent.$key], mist.sensor: name, mist.index: $key }
+  - name: mist.t.port
+    instrument: gauge
+    unit: "1"
+    description: d
+    each: if_stat
+    value: up
+    attributes: { network.interface.name: $key }
+`);
+    const event = {
+      radio_stat: { band_24: { util_all: 31 }, band_5: { util_all: 12 }, band_6: { util_all: 99, disabled: true }, band_60: { util_all: 1 } },
+      module_stat: [{ fpc_idx: 2, temperatures: [{ name: 'CPU', celsius: 52 }, { name: 'PSU', celsius: 39 }] }, { temperatures: [{ name: 'CPU', celsius: 49 }] }],
+      if_stat: { 'ge-0/0/1.0': { up: true }, 'ge-0/0/2.0': { up: false } },
+      _time: 1750000000,
+    };
+    const out = t.map('stats/devices', event, RECEIVED, SITE).metrics;
+    expect(out.filter((m) => m.name === 'mist.t.util').map((m) => [m.value, m.attributes])).toEqual([
+      [0.31, { 'mist.band': '24', 'mist.site_id': 'site-from-channel' }],
+      [0.12, { 'mist.band': '5', 'mist.site_id': 'site-from-channel' }],
+      [0.01, { 'mist.band': 'band_60', 'mist.site_id': 'site-from-channel' }],
+    ]);
+    expect(out.filter((m) => m.name === 'mist.t.temp').map((m) => [m.value, m.attributes])).toEqual([
+      [52, { 'mist.fpc': 2, 'mist.sensor': 'CPU', 'mist.index': '0' }],
+      [39, { 'mist.fpc': 2, 'mist.sensor': 'PSU', 'mist.index': '1' }],
+      [49, { 'mist.fpc': '1', 'mist.sensor': 'CPU', 'mist.index': '0' }],
+    ]);
+    expect(out.filter((m) => m.name === 'mist.t.port').map((m) => [m.value, m.attributes['network.interface.name']])).toEqual([
+      [1, 'ge-0/0/1.0'],
+      [0, 'ge-0/0/2.0'],
+    ]);
+    // A scalar, null or missing collection has no elements.
+    for (const radio_stat of [5, null, 'x', undefined]) expect(t.map('stats/devices', { radio_stat }, RECEIVED).metrics).toEqual([]);
+  });
+
+  it('scales, offsets and divides: percent → ratio, idle → utilisation, used ÷ total', () => {
+    const t = compile(`source: stream
+kind: stats/devices
+description: d
+log: false
+metrics:
+  - { name: mist.t.cpu, instrument: gauge, unit: "1", description: d, value: cpu_util, scale: 0.01 }
+  - { name: mist.t.cpu, instrument: gauge, unit: "1", description: d, value: cpu_stat.idle, scale: -0.01, offset: 1 }
+  - { name: mist.t.mem, instrument: gauge, unit: "1", description: d, value: mem_used_kb, divide_by: mem_total_kb }
+  - { name: mist.t.used, instrument: gauge, unit: By, description: d, value: mem_used_kb, scale: 1024 }
+`);
+    const values = (event: Record<string, unknown>) => t.map('stats/devices', event, RECEIVED).metrics.map((m) => [m.name, m.value]);
+    expect(values({ cpu_util: 5, cpu_stat: { idle: 81 }, mem_used_kb: 420_000, mem_total_kb: 1_000_000 })).toEqual([
+      ['mist.t.cpu', 0.05],
+      ['mist.t.cpu', 0.19],
+      ['mist.t.mem', 0.42],
+      ['mist.t.used', 430_080_000],
+    ]);
+    // No total (or a total of 0): no ratio rather than Infinity.
+    expect(values({ mem_used_kb: 5, mem_total_kb: 0 })).toEqual([['mist.t.used', 5120]]);
+  });
+
+  it('gives an observed counter its start (the point time minus the uptime), only when the uptime is a number ≥ 0', () => {
+    const t = compile(`source: stream
+kind: stats/devices
+description: d
+time: [_time, last_seen]
+log: false
+metrics:
+  - { name: mist.t.io, instrument: counter, counter: observed, uptime: $.uptime, unit: By, description: d, each: port_stat, value: rx_bytes, attributes: { network.interface.name: $key } }
+`);
+    const [point] = t.map('stats/devices', { uptime: 86400.25, _time: 1750000000.5, port_stat: { eth0: { rx_bytes: 10 } } }, RECEIVED).metrics;
+    expect(point).toMatchObject({ value: 10, timeNs: 1_750_000_000_500_000_000n, startNs: 1_749_913_600_250_000_000n });
+    for (const uptime of [undefined, -1, 'soon']) {
+      expect(t.map('stats/devices', { uptime, last_seen: 1750000000, port_stat: { eth0: { rx_bytes: 10 } } }, RECEIVED).metrics[0]!.startNs).toBeUndefined();
+    }
+  });
+
+  it("completes an event with its subject's remembered attributes, and forgets a subject after its TTL", () => {
+    const t = compile(`source: stream
+kind: stats/devices
+description: d
+time: [_time, last_seen]
+log: false
+subject:
+  key: mac
+  ttl: 600
+  attributes: { mist.site_id: [$context.site_id, site_id], mist.device_mac: mac, mist.device_name: name, mist.device_type: type }
+metrics:
+  - { name: mist.t.uptime, instrument: gauge, unit: s, description: d, value: uptime }
+  - { name: mist.t.band, instrument: gauge, unit: "1", description: d, each: radio_stat, value: util_all, attributes: { mist.band: $key } }
+`);
+    const S = 1_000_000_000n;
+    const map = (event: Record<string, unknown>, receivedNs = RECEIVED) => t.map('stats/devices', event, receivedNs, SITE).metrics;
+    const basicFirst = map({ mac: 'ap1', uptime: 10, _time: 1750000000 });
+    expect(basicFirst[0]).toMatchObject({ attributes: { 'mist.device_mac': 'ap1', 'mist.site_id': 'site-from-channel' }, subject: { key: 'ap1', ttlNs: 600n * S }, seriesKey: '' });
+    const full = map({ mac: 'ap1', name: 'lobby', type: 'ap', uptime: 11, radio_stat: { band_5: { util_all: 3 } }, _time: 1750000001 });
+    expect(full.map((m) => [m.name, m.attributes, m.seriesKey])).toEqual([
+      ['mist.t.uptime', { 'mist.device_mac': 'ap1', 'mist.device_name': 'lobby', 'mist.device_type': 'ap', 'mist.site_id': 'site-from-channel' }, ''],
+      ['mist.t.band', { 'mist.band': 'band_5', 'mist.device_mac': 'ap1', 'mist.device_name': 'lobby', 'mist.device_type': 'ap', 'mist.site_id': 'site-from-channel' }, 'mist.band\u0001band_5\u0002'],
+    ]);
+    // The next basic message carries only the uptime, and keeps the identity the full one gave.
+    const basic = map({ mac: 'ap1', uptime: 36, _time: 1750000026 }, RECEIVED + 25n * S);
+    expect(basic.map((m) => [m.name, m.attributes])).toEqual([['mist.t.uptime', { 'mist.device_mac': 'ap1', 'mist.device_name': 'lobby', 'mist.device_type': 'ap', 'mist.site_id': 'site-from-channel' }]]);
+    // Another device is another subject; past its TTL a subject is forgotten.
+    expect(map({ mac: 'ap2', uptime: 1, _time: 1750000030 }, RECEIVED + 30n * S)[0]!.attributes).toEqual({ 'mist.device_mac': 'ap2', 'mist.site_id': 'site-from-channel' });
+    expect(map({ mac: 'ap1', uptime: 700, _time: 1750000700 }, RECEIVED + 700n * S)[0]!.attributes).toEqual({ 'mist.device_mac': 'ap1', 'mist.site_id': 'site-from-channel' });
+    // An event without the subject's key has no metrics: they would belong to no one.
+    expect(map({ name: 'no-mac', uptime: 5 })).toEqual([]);
+  });
+
+  it("takes a subject's TTL from a field, its default when it is missing or not a positive number", () => {
+    const t = compile(`source: stream
+kind: stats/clients
+description: d
+log: false
+subject: { key: mac, ttl: { field: _ttl, default: 300 } }
+metrics: [{ name: mist.t.count, instrument: gauge, aggregate: count, unit: "{client}", description: d }]
+`);
+    const ttl = (_ttl: unknown) => t.map('stats/clients', { mac: 'c1', _ttl }, RECEIVED).metrics[0]!.subject!.ttlNs / 1_000_000_000n;
+    expect([ttl(250), ttl('120'), ttl(undefined), ttl(0), ttl(-5), ttl('x')]).toEqual([250n, 120n, 300n, 300n, 300n, 300n]);
+  });
+});
+
+describe('the engine, by source and kind', () => {
+  it('routes stream messages to their kind, counts no mist.events for them, and maps an unmapped kind to nothing', () => {
+    const out = engine.map('stream', 'stats/devices', { mac: 'ap1', type: 'ap', uptime: 10, _time: 1750000000 }, RECEIVED, { site_id: 's1' });
+    expect(out.metrics.map((m) => m.name)).toEqual(['mist.device.uptime']);
+    expect(out.logs).toEqual([]);
+    expect(engine.map('stream', 'stats/mxedges', { mac: 'me1' }, RECEIVED)).toEqual({ logs: [], metrics: [], trace: [] });
+    expect(engine.map('stream', 'stats/devices', 'not an object', RECEIVED)).toEqual({ logs: [], metrics: [], trace: [] });
+    // A webhook topic is never a stream kind, nor the other way round.
+    expect(engine.map('webhook', 'stats/devices', { mac: 'ap1', uptime: 1 }, RECEIVED).metrics.map((m) => m.name)).toEqual(['mist.events']);
   });
 });

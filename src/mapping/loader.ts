@@ -21,6 +21,12 @@ export interface MetricDeclaration {
   unit: string;
   description: string;
   gauge?: 'sample' | 'state';
+  /** Counters: `observed` when the value is the sender's own running count. */
+  counter?: 'increment' | 'observed';
+  /** One value per live subject, combined per attribute set (see the schema). */
+  aggregate?: 'count' | 'sum' | 'latest';
+  /** Declared in a file with a `subject`: its series follow their subject. */
+  subject?: boolean;
   /** Gauge attributes that identify a series (the others may change, e.g. a device name). */
   identity?: string[];
   buckets?: number[];
@@ -155,7 +161,10 @@ function declarations(sources: MappingSource[], problems: string[]): MetricDecla
         instrument: m.instrument,
         unit: m.unit,
         description: m.description,
-        ...(m.instrument === 'gauge' ? { gauge: m.gauge ?? 'sample' } : {}),
+        ...(m.instrument === 'gauge' && m.aggregate === undefined ? { gauge: m.gauge ?? 'sample' } : {}),
+        ...(m.instrument === 'counter' ? { counter: m.counter ?? 'increment' } : {}),
+        ...(m.aggregate ? { aggregate: m.aggregate } : {}),
+        ...(s.spec.subject ? { subject: true } : {}),
         ...(m.identity ? { identity: m.identity } : {}),
         ...(m.buckets ? { buckets: m.buckets } : {}),
       };
@@ -165,7 +174,7 @@ function declarations(sources: MappingSource[], problems: string[]): MetricDecla
         return;
       }
       // One name is one instrument: every file declaring it must agree on what it is.
-      for (const key of ['instrument', 'unit', 'description', 'gauge', 'identity', 'buckets'] as const) {
+      for (const key of ['instrument', 'unit', 'description', 'gauge', 'counter', 'aggregate', 'subject', 'identity', 'buckets'] as const) {
         if (JSON.stringify(prev.decl[key]) !== JSON.stringify(decl[key])) {
           problems.push(
             `${s.file}: metrics[${i}].${key}: ${m.name} is declared with ${key} ${JSON.stringify(prev.decl[key])} in ${prev.file}; a metric name must mean one thing`,

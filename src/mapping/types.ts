@@ -22,6 +22,23 @@ export interface MetricOutput {
   attributes: MetricAttributes;
   /** The event's own time: gauges carry it as the point's timestamp. */
   timeNs: bigint;
+  /** Observed counters: when the count started (the point's time minus the sender's uptime), when known. */
+  startNs?: bigint;
+  /** Files with a `subject`: the device or client the point is about. */
+  subject?: Subject;
+  /**
+   * With `subject`: tells the subject's series of this metric apart (the metric's own attributes;
+   * the subject's, such as a device name, may change without making a new series).
+   */
+  seriesKey?: string;
+}
+
+/** What a mapping file's `subject` resolved to for one event; one object shared by its points. */
+export interface Subject {
+  /** Its key (a MAC): keeps its series and contributions apart in memory, never exported. */
+  key: string;
+  /** How long after this event the subject's series and contributions live without a newer one. */
+  ttlNs: bigint;
 }
 
 export interface MappedEvent {
@@ -31,7 +48,11 @@ export interface MappedEvent {
 }
 
 export interface EventMapper {
-  map(topic: string, event: unknown, receivedNs: bigint): MappedEvent;
+  /**
+   * One event of a batch: `source` and `kind` select the mapping file (a webhook topic is the kind
+   * of source `webhook`), `context` holds the batch's values from outside the event (`$context.`).
+   */
+  map(source: string, kind: string, event: unknown, receivedNs: bigint, context?: Readonly<Record<string, string>>): MappedEvent;
 }
 
 /**

@@ -57,7 +57,7 @@ const { engine } = loadMappings();
 const testdata = fileURLToPath(new URL('../mapping/testdata/', import.meta.url));
 
 function mappedLogs(topic: string, events: unknown[], receivedNs: bigint): LogOutput[] {
-  return events.flatMap((e) => engine.map(topic, e, receivedNs).logs);
+  return events.flatMap((e) => engine.map('webhook', topic, e, receivedNs).logs);
 }
 
 describe('LogEmitter', () => {
