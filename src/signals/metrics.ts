@@ -7,6 +7,8 @@ import type { MetricOutput } from '../mapping/types.js';
 import { packageVersion } from '../package-root.js';
 import type { MetricRecorder } from './hooks.js';
 import { SCOPE_NAME } from './providers.js';
+import { isSubjectMetric } from './series-common.js';
+import type { SubjectMetrics } from './subject-metrics.js';
 
 /**
  * Gauges that carry the event's own time.
@@ -195,11 +197,21 @@ const MAX_PENDING_SERIES = 4096;
  * export loop calls just before it collects: the SDK hashes (sorts and stringifies) the
  * attributes on every add, and between collections most events of a topic repeat a few
  * attribute sets (one add per set and collection instead of one per event).
+ *
+ * Observed counters, aggregates over subjects and the gauges of files with a subject go to
+ * `subjects` (src/signals/subject-metrics.ts), which must be one of the reader's producers; without
+ * it (no source that sends such points is running) their points are not recorded.
  */
-export function createMetricRecorder(meter: Meter, declarations: readonly MetricDeclaration[], gauges: EventTimeGauges): MetricRecorder {
+export function createMetricRecorder(meter: Meter, declarations: readonly MetricDeclaration[], gauges: EventTimeGauges, subjects?: SubjectMetrics): MetricRecorder {
   const counters = new Map<string, Counter>();
   const histograms = new Map<string, Histogram>();
+  const ofSubjects = new Set<string>();
   for (const d of declarations) {
+    if (isSubjectMetric(d)) {
+      subjects?.declare(d);
+      ofSubjects.add(d.name);
+      continue;
+    }
     const options = { unit: d.unit, description: d.description };
     if (d.instrument === 'counter') counters.set(d.name, meter.createCounter(d.name, options));
     else if (d.instrument === 'histogram') {
@@ -214,6 +226,10 @@ export function createMetricRecorder(meter: Meter, declarations: readonly Metric
   return {
     record(outputs: readonly MetricOutput[]): void {
       for (const o of outputs) {
+        if (ofSubjects.has(o.name)) {
+          subjects?.record(o);
+          continue;
+        }
         const counter = counters.get(o.name);
         if (counter) {
           // A counter only goes up; a negative figure in an event is not a count.

@@ -1,0 +1,77 @@
+import { emptyResource } from '@opentelemetry/resources';
+import * as sdkMetrics from '@opentelemetry/sdk-metrics';
+import { nowNs } from '../envelope/time.js';
+import type { MetricDeclaration } from '../mapping/loader.js';
+import type { MetricOutput } from '../mapping/types.js';
+import { packageVersion } from '../package-root.js';
+import { MAX_SERIES } from './metrics.js';
+import { SCOPE_NAME } from './providers.js';
+import { SubjectAggregates } from './subject-aggregates.js';
+import { SubjectSeries } from './subject-series.js';
+
+/** How long an observed count named by no subject stays exported without a new report. */
+export const DEFAULT_SERIES_TTL_NS = 10n * 60n * 1_000_000_000n;
+
+export interface SubjectMetricsOptions {
+  now?: () => bigint;
+  /** Series per metric (default MAX_SERIES); further ones share one `otel.metric.overflow` series. */
+  maxSeries?: number;
+  /** The metric exporter's temporality per instrument kind; cumulative when not given. */
+  temporality?: sdkMetrics.AggregationTemporalitySelector;
+}
+
+/**
+ * The points of metrics about subjects (the devices and clients of Mist's stream) and of counts
+ * their senders keep: a MetricProducer for the metric reader (`metricReaderOptions.metricProducers`),
+ * like EventTimeGauges, because the SDK's instruments can neither stamp a point with its report's
+ * time, nor export a count as the sender reports it with the sender's start time, nor forget a
+ * series. Which declarations are its: `isSubjectMetric`.
+ */
+export class SubjectMetrics implements sdkMetrics.MetricProducer {
+  private readonly now: () => bigint;
+  private readonly series: SubjectSeries;
+  private readonly aggregates: SubjectAggregates;
+  private readonly routes = new Map<string, SubjectSeries | SubjectAggregates>();
+
+  constructor(options: SubjectMetricsOptions = {}) {
+    this.now = options.now ?? nowNs;
+    const common = {
+      now: this.now,
+      maxSeries: options.maxSeries ?? MAX_SERIES,
+      defaultTtlNs: DEFAULT_SERIES_TTL_NS,
+      temporality: options.temporality ?? (() => sdkMetrics.AggregationTemporality.CUMULATIVE),
+    };
+    this.series = new SubjectSeries(common);
+    this.aggregates = new SubjectAggregates(common);
+  }
+
+  declare(declaration: MetricDeclaration): void {
+    const part = declaration.aggregate !== undefined ? this.aggregates : this.series;
+    part.declare(declaration);
+    this.routes.set(declaration.name, part);
+  }
+
+  record(output: MetricOutput): void {
+    this.routes.get(output.name)?.record(output);
+  }
+
+  /** Series and subjects held in memory. */
+  get size(): { series: number; subjects: number } {
+    return { series: this.series.size, subjects: this.aggregates.size };
+  }
+
+  async collect(): Promise<sdkMetrics.CollectionResult> {
+    const now = this.now();
+    const metrics: sdkMetrics.MetricData[] = [];
+    this.series.collect(now, metrics);
+    this.aggregates.collect(now, metrics);
+    return {
+      resourceMetrics: {
+        // The reader keeps the SDK's resource and takes only our scope metrics.
+        resource: emptyResource(),
+        scopeMetrics: metrics.length > 0 ? [{ scope: { name: SCOPE_NAME, version: packageVersion }, metrics }] : [],
+      },
+      errors: [],
+    };
+  }
+}
