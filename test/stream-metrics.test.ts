@@ -101,12 +101,8 @@ describe('device statistics', () => {
     m.deliver('stats/devices', apFull({ time: T }));
     let points = await m.collect();
 
-    // Both messages' uptimes, on one series carrying the identity the full message gave.
-    const uptime = named(points, 'mist.device.uptime');
-    expect(uptime.map((p) => [p.kind, p.unit, p.timeUnixNano, p.value, p.attributes])).toEqual([
-      ['gauge', 's', ns(T + 0.01), 86_400, AP_IDENTITY],
-      ['gauge', 's', ns(T + 0.25), 86_400, AP_IDENTITY],
-    ]);
+    // One uptime series (the latest report's), with the identity the full message gave.
+    expect(named(points, 'mist.device.uptime').map((p) => [p.kind, p.unit, p.timeUnixNano, p.value, p.attributes])).toEqual([['gauge', 's', ns(T + 0.25), 86_400, AP_IDENTITY]]);
     for (const p of points) expect(p.attributes, p.name).toMatchObject(AP_IDENTITY);
 
     expect(one(points, 'mist.device.cpu.utilization')).toMatchObject({ kind: 'gauge', unit: '1', value: 0.05, timeUnixNano: ns(T + 0.25) });
@@ -147,11 +143,8 @@ describe('device statistics', () => {
     m.deliver('stats/devices', switchStats({ time: T + 30, fresh: false, uptime: 1_209_630, txPkts: 19_758, rxPkts: 2_570, idle: 70 }));
     let points = await m.collect();
 
-    expect(named(points, 'mist.device.cpu.utilization').map((p) => [p.timeUnixNano, p.value])).toEqual([
-      [ns(T), 0.19],
-      [ns(T + 20.347), 0.22],
-      [ns(T + 30), 0.3],
-    ]);
+    // The latest report's CPU: the cached message's, at its last_seen.
+    expect(named(points, 'mist.device.cpu.utilization').map((p) => [p.timeUnixNano, p.value])).toEqual([[ns(T + 30), 0.3]]);
     const fresh = one(points, 'mist.device.network.packets', port);
     expect(fresh).toMatchObject({ kind: 'sum', monotonic: true, unit: '{packet}', value: 85_336, timeUnixNano: ns(T + 20.347) });
     const start = fresh.startTimeUnixNano;
@@ -162,16 +155,12 @@ describe('device statistics', () => {
       ['ge-0/0/11.0', 1, ns(T + 20.347)],
       ['ge-0/0/1.0', 0, ns(T + 20.347)],
     ]);
-    expect(named(points, 'mist.device.temperature', { 'mist.sensor': 'CPU' }).map((p) => [p.attributes['mist.fpc'], p.value, p.unit, p.timeUnixNano])).toEqual([
-      [0, 52, 'Cel', ns(T)],
-      [0, 52, 'Cel', ns(T + 20.347)],
-      [0, 52, 'Cel', ns(T + 30)],
+    expect(named(points, 'mist.device.temperature').map((p) => [p.attributes['mist.fpc'], p.attributes['mist.sensor'], p.value, p.unit, p.timeUnixNano])).toEqual([
+      [0, 'CPU', 52, 'Cel', ns(T + 30)],
+      [0, 'PSU 0', 39, 'Cel', ns(T + 30)],
     ]);
-    expect(named(points, 'mist.device.poe.power').map((p) => [p.value, p.unit, p.timeUnixNano])).toEqual([
-      [212.5, 'W', ns(T)],
-      [212.5, 'W', ns(T + 20.347)],
-      [212.5, 'W', ns(T + 30)],
-    ]);
+    expect(named(points, 'mist.device.poe.power').map((p) => [p.attributes['mist.fpc'], p.value, p.unit])).toEqual([[0, 212.5, 'W']]);
+    expect(one(points, 'mist.device.poe.power.limit').value).toBe(740);
 
     // More cached messages, then the next fresh one: the count goes on from the same start.
     m.advance(150);

@@ -1,5 +1,6 @@
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { pointAttributes } from './attributes.js';
 import { compileMapping } from './compile.js';
 import { loadMappings } from './loader.js';
 import { mappingFileSchema } from './schema.js';
@@ -269,7 +270,7 @@ metrics:
     expect(values({ mem_used_kb: 5, mem_total_kb: 0 })).toEqual([['mist.t.used', 5120]]);
   });
 
-  it('gives an observed counter its start (the point time minus the uptime), only when the uptime is a number ≥ 0', () => {
+  it('gives an observed counter the uptime it ran for (its start is the point time minus it), only a number ≥ 0', () => {
     const t = compile(`source: stream
 kind: stats/devices
 description: d
@@ -279,9 +280,9 @@ metrics:
   - { name: mist.t.io, instrument: counter, counter: observed, uptime: $.uptime, unit: By, description: d, each: port_stat, value: rx_bytes, attributes: { network.interface.name: $key } }
 `);
     const [point] = t.map('stats/devices', { uptime: 86400.25, _time: 1750000000.5, port_stat: { eth0: { rx_bytes: 10 } } }, RECEIVED).metrics;
-    expect(point).toMatchObject({ value: 10, timeNs: 1_750_000_000_500_000_000n, startNs: 1_749_913_600_250_000_000n });
+    expect(point).toMatchObject({ value: 10, timeNs: 1_750_000_000_500_000_000n, uptime: 86400.25 });
     for (const uptime of [undefined, -1, 'soon']) {
-      expect(t.map('stats/devices', { uptime, last_seen: 1750000000, port_stat: { eth0: { rx_bytes: 10 } } }, RECEIVED).metrics[0]!.startNs).toBeUndefined();
+      expect(t.map('stats/devices', { uptime, last_seen: 1750000000, port_stat: { eth0: { rx_bytes: 10 } } }, RECEIVED).metrics[0]!.uptime).toBeUndefined();
     }
   });
 
@@ -302,18 +303,26 @@ metrics:
     const S = 1_000_000_000n;
     const map = (event: Record<string, unknown>, receivedNs = RECEIVED) => t.map('stats/devices', event, receivedNs, SITE).metrics;
     const basicFirst = map({ mac: 'ap1', uptime: 10, _time: 1750000000 });
-    expect(basicFirst[0]).toMatchObject({ attributes: { 'mist.device_mac': 'ap1', 'mist.site_id': 'site-from-channel' }, subject: { key: 'ap1', ttlNs: 600n * S }, seriesKey: '' });
+    expect(basicFirst[0]).toMatchObject({ attributes: {}, subject: { key: 'ap1', ttlNs: 600n * S, attributes: { 'mist.device_mac': 'ap1', 'mist.site_id': 'site-from-channel' } } });
     const full = map({ mac: 'ap1', name: 'lobby', type: 'ap', uptime: 11, radio_stat: { band_5: { util_all: 3 } }, _time: 1750000001 });
-    expect(full.map((m) => [m.name, m.attributes, m.seriesKey])).toEqual([
-      ['mist.t.uptime', { 'mist.device_mac': 'ap1', 'mist.device_name': 'lobby', 'mist.device_type': 'ap', 'mist.site_id': 'site-from-channel' }, ''],
-      ['mist.t.band', { 'mist.band': 'band_5', 'mist.device_mac': 'ap1', 'mist.device_name': 'lobby', 'mist.device_type': 'ap', 'mist.site_id': 'site-from-channel' }, 'mist.band\u0001band_5\u0002'],
+    const lobby = { 'mist.device_mac': 'ap1', 'mist.device_name': 'lobby', 'mist.device_type': 'ap', 'mist.site_id': 'site-from-channel' };
+    expect(full.map((m) => [m.name, pointAttributes(m)])).toEqual([
+      ['mist.t.uptime', lobby],
+      ['mist.t.band', { ...lobby, 'mist.band': 'band_5' }],
     ]);
+    // The series key tells a subject's series of one metric apart by their own attributes only.
+    const again = map({ mac: 'ap1', uptime: 12, radio_stat: { band_5: { util_all: 4 }, band_24: { util_all: 5 } }, _time: 1750000002 });
+    expect(again.map((m) => m.seriesKey)).toEqual([full[0]!.seriesKey, full[1]!.seriesKey, expect.any(String)]);
+    expect(new Set(again.map((m) => m.seriesKey)).size).toBe(3);
+    // One attributes object for the subject while they stay the same.
+    expect(full[0]!.subject!.attributes).toBe(full[1]!.subject!.attributes);
     // The next basic message carries only the uptime, and keeps the identity the full one gave.
     const basic = map({ mac: 'ap1', uptime: 36, _time: 1750000026 }, RECEIVED + 25n * S);
-    expect(basic.map((m) => [m.name, m.attributes])).toEqual([['mist.t.uptime', { 'mist.device_mac': 'ap1', 'mist.device_name': 'lobby', 'mist.device_type': 'ap', 'mist.site_id': 'site-from-channel' }]]);
+    expect(basic.map((m) => [m.name, pointAttributes(m)])).toEqual([['mist.t.uptime', lobby]]);
+    expect(basic[0]!.subject!.attributes).toBe(full[0]!.subject!.attributes);
     // Another device is another subject; past its TTL a subject is forgotten.
-    expect(map({ mac: 'ap2', uptime: 1, _time: 1750000030 }, RECEIVED + 30n * S)[0]!.attributes).toEqual({ 'mist.device_mac': 'ap2', 'mist.site_id': 'site-from-channel' });
-    expect(map({ mac: 'ap1', uptime: 700, _time: 1750000700 }, RECEIVED + 700n * S)[0]!.attributes).toEqual({ 'mist.device_mac': 'ap1', 'mist.site_id': 'site-from-channel' });
+    expect(pointAttributes(map({ mac: 'ap2', uptime: 1, _time: 1750000030 }, RECEIVED + 30n * S)[0]!)).toEqual({ 'mist.device_mac': 'ap2', 'mist.site_id': 'site-from-channel' });
+    expect(pointAttributes(map({ mac: 'ap1', uptime: 700, _time: 1750000700 }, RECEIVED + 700n * S)[0]!)).toEqual({ 'mist.device_mac': 'ap1', 'mist.site_id': 'site-from-channel' });
     // An event without the subject's key has no metrics: they would belong to no one.
     expect(map({ name: 'no-mac', uptime: 5 })).toEqual([]);
   });

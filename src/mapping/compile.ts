@@ -194,7 +194,7 @@ function metricScalar(v: unknown): string | number | boolean | undefined {
 const NS_PER_S = 1_000_000_000n;
 
 /** Seconds (a float on the wire) → nanoseconds, exact to the nanosecond the double holds. */
-function secondsToNs(seconds: number): bigint {
+export function secondsToNs(seconds: number): bigint {
   const whole = Math.floor(seconds);
   return BigInt(whole) * NS_PER_S + BigInt(Math.round((seconds - whole) * 1e9));
 }
@@ -203,61 +203,62 @@ function secondsToNs(seconds: number): bigint {
 interface EventContext {
   timeNs: bigint;
   subject: Subject | undefined;
-  /** The subject's attribute values, in the file's (sorted) order of subject attribute names. */
-  subjectValues: readonly (Scalar | undefined)[];
-}
-
-/**
- * One attribute of a point, in the order points carry them: from the metric (`get`), or the
- * subject's value at `index`.
- */
-type AttributeStep = { name: string; get: Getter; index: -1 } | { name: string; get: undefined; index: number };
-
-/**
- * A metric's attributes, with the subject's merged in by name order (the metric's own win a
- * name both have). Points of one metric then carry one key order whichever entry made them, so
- * their attribute sets compare cheaply.
- */
-function attributePlan(own: Record<string, ValueSpec>, subjectNames: readonly string[] | undefined): AttributeStep[] {
-  const ownSteps: AttributeStep[] = Object.entries(own).map(([name, v]) => ({ name, get: compileValue(v), index: -1 }));
-  if (subjectNames === undefined) return ownSteps;
-  const steps = new Map<string, AttributeStep>();
-  subjectNames.forEach((name, index) => steps.set(name, { name, get: undefined, index }));
-  for (const step of ownSteps) steps.set(step.name, step);
-  return [...steps.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 type PointEmitter = (scope: Scope, event: EventContext, out: MetricOutput[]) => void;
 
-/** `each:` levels → a walk calling `visit` with the scope of every innermost element. */
-function compileEach(levels: readonly string[]): (scope: Scope, visit: (s: Scope) => void) => void {
+const NO_ATTRIBUTES: MetricAttributes = Object.freeze({}) as MetricAttributes;
+
+/**
+ * `each:` levels → a walk emitting `one` for every innermost element. Mapping is synchronous and
+ * a walk never re-enters itself, so each level keeps one scope, moved along its elements.
+ */
+function compileEach(levels: readonly string[], one: PointEmitter): PointEmitter {
   const getters = levels.map(compileFieldRef);
-  const walk = (depth: number, parent: Scope, visit: (s: Scope) => void): void => {
+  const scopes: Scope[] = levels.map(() => ({ item: undefined, key: undefined, parent: undefined, root: undefined, context: undefined }));
+  const walk = (depth: number, parent: Scope, event: EventContext, out: MetricOutput[]): void => {
     const collection = getters[depth]!(parent);
     if (typeof collection !== 'object' || collection === null) return;
-    // One scope per level, moved along the elements: nothing keeps a scope past its visit.
-    const child: Scope = { item: undefined, key: undefined, parent, root: parent.root, context: parent.context };
+    const child = scopes[depth]!;
+    child.parent = parent;
+    child.root = parent.root;
+    child.context = parent.context;
     const last = depth === getters.length - 1;
     if (Array.isArray(collection)) {
       for (let i = 0; i < collection.length; i++) {
         child.item = collection[i];
         child.key = String(i);
-        if (last) visit(child);
-        else walk(depth + 1, child, visit);
+        if (last) one(child, event, out);
+        else walk(depth + 1, child, event, out);
       }
     } else {
       for (const key of Object.keys(collection)) {
         child.item = (collection as Record<string, unknown>)[key];
         child.key = key;
-        if (last) visit(child);
-        else walk(depth + 1, child, visit);
+        if (last) one(child, event, out);
+        else walk(depth + 1, child, event, out);
       }
     }
+    // Nothing of the event stays reachable from the compiled mapping.
+    child.item = child.parent = child.root = child.context = undefined;
   };
-  return (scope, visit) => walk(0, scope, visit);
+  return (scope, event, out) => walk(0, scope, event, out);
 }
 
-function compileMetric(spec: MetricSpec, subjectNames: readonly string[] | undefined): PointEmitter {
+const MAX_INTERNED = 10_000;
+
+// Metric names with a set of attribute names, numbered in the order met: the start of a series
+// key (see compileMetric).
+const SERIES_SHAPES = new Map<string, number>();
+
+function shapeNumber(metric: string, names: readonly string[]): number {
+  const key = [metric, ...[...names].sort()].join('\u0000');
+  let n = SERIES_SHAPES.get(key);
+  if (n === undefined) SERIES_SHAPES.set(key, (n = SERIES_SHAPES.size + 1));
+  return n;
+}
+
+function compileMetric(spec: MetricSpec, withSubject: boolean): PointEmitter {
   const name = spec.name;
   const value = spec.aggregate === 'count' ? () => 1 : compileValue(spec.value ?? 1);
   const divideBy = spec.divide_by === undefined ? undefined : compileAlternatives(spec.divide_by);
@@ -270,9 +271,32 @@ function compileMetric(spec: MetricSpec, subjectNames: readonly string[] | undef
   const when = spec.when ? compileCondition(spec.when) : undefined;
   const time = spec.time ? compileTime(spec.time) : undefined;
   const uptime = spec.uptime === undefined ? undefined : compileAlternatives(spec.uptime);
-  const plan = attributePlan(spec.attributes, subjectNames);
-  const withSubject = subjectNames !== undefined;
+  const entries = Object.entries(spec.attributes);
+  // The series key: the number of the metric with its attribute names, then the values in name
+  // order. Short (it is hashed for every point), and the same for one series whichever entry made it.
+  if (withSubject) entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const attributes = entries.map(([n, v]) => ({ name: n, get: compileValue(v) }));
+  const shape = withSubject ? `${shapeNumber(name, entries.map(([n]) => n))}` : '';
+  // Attributes that are all constants ({ value: receive }) are made once: one object and one key
+  // for every point (many subjects' series hold them).
+  const constant = withSubject && attributes.length > 0 && entries.every(([, v]) => typeof v === 'object' && !Array.isArray(v) && v.value !== undefined);
+  const constantAttributes = constant ? Object.freeze(Object.fromEntries(entries.map(([n, v]) => [n, (v as { value: string | number | boolean }).value]))) : undefined;
+  const constantKey = constant ? shape + entries.map(([, v]) => `\u0001${(v as { value: unknown }).value as string}`).join('') : undefined;
 
+  // The own attributes of a subject's series, by series key: the same interfaces and bands recur
+  // on every device, so their points share one key string and one attributes object.
+  const interned = new Map<string, { key: string; attributes: MetricAttributes }>();
+  const values: (string | number | boolean | undefined)[] = new Array(attributes.length);
+  const intern = (key: string): { key: string; attributes: MetricAttributes } => {
+    const own: MetricAttributes = {};
+    attributes.forEach((a, i) => {
+      if (values[i] !== undefined) own[a.name] = values[i];
+    });
+    const entry = { key, attributes: own };
+    // Values unbounded in number (a sender's oddity) are not kept: past this they are made per point.
+    if (interned.size < MAX_INTERNED) interned.set(key, entry);
+    return entry;
+  };
   const one = (s: Scope, event: EventContext, out: MetricOutput[]): void => {
     if (when && !when(s)) return;
     let n = toNumber(value(s));
@@ -284,34 +308,43 @@ function compileMetric(spec: MetricSpec, subjectNames: readonly string[] | undef
     }
     n = divisor === undefined ? n * scale + offset : (n + offsetTimesDivisor) / divisor;
     if (!Number.isFinite(n)) return;
-    const attributes: MetricAttributes = {};
-    let seriesKey = '';
-    for (const step of plan) {
-      if (step.get === undefined) {
-        const v = event.subjectValues[step.index];
-        if (v !== undefined) attributes[step.name] = v;
-      } else {
-        const v = metricScalar(step.get(s));
-        if (v === undefined) continue;
-        attributes[step.name] = v;
-        if (withSubject) seriesKey += `${step.name}\u0001${v}\u0002`;
+    let attrs = NO_ATTRIBUTES;
+    let seriesKey = shape;
+    if (constantAttributes !== undefined) {
+      attrs = constantAttributes;
+      seriesKey = constantKey!;
+    } else if (!withSubject) {
+      if (attributes.length > 0) {
+        attrs = {};
+        for (const a of attributes) {
+          const v = metricScalar(a.get(s));
+          if (v !== undefined) attrs[a.name] = v;
+        }
       }
+    } else if (attributes.length > 0) {
+      for (let i = 0; i < attributes.length; i++) {
+        const v = metricScalar(attributes[i]!.get(s));
+        values[i] = v;
+        // A missing value keeps its place in the key: (x, missing) is not (missing, x).
+        seriesKey += v === undefined ? '\u0001' : `\u0001${v}`;
+      }
+      const own = interned.get(seriesKey) ?? intern(seriesKey);
+      attrs = own.attributes;
+      seriesKey = own.key;
     }
     const timeNs = time?.(s) ?? event.timeNs;
-    const point: MetricOutput = { name, value: n, attributes, timeNs };
-    if (uptime) {
-      const u = toNumber(uptime(s));
-      if (u !== undefined && u >= 0) point.startNs = timeNs - secondsToNs(u);
+    if (!withSubject) {
+      out.push(uptime ? { name, value: n, attributes: attrs, timeNs, uptime: uptimeOf(s) } : { name, value: n, attributes: attrs, timeNs });
+      return;
     }
-    if (event.subject) {
-      point.subject = event.subject;
-      point.seriesKey = seriesKey;
-    }
-    out.push(point);
+    out.push({ name, value: n, attributes: attrs, timeNs, uptime: uptime ? uptimeOf(s) : undefined, subject: event.subject, seriesKey });
+  };
+  const uptimeOf = (s: Scope): number | undefined => {
+    const u = toNumber(uptime!(s));
+    return u !== undefined && u >= 0 ? u : undefined;
   };
   if (spec.each === undefined) return one;
-  const each = compileEach(typeof spec.each === 'string' ? [spec.each] : spec.each);
-  return (scope, event, out) => each(scope, (s) => one(s, event, out));
+  return compileEach(typeof spec.each === 'string' ? [spec.each] : spec.each, one);
 }
 
 function compileTrace(topic: string, spec: TraceSpec): (scope: Scope, timeNs: bigint) => TraceContribution | undefined {
@@ -336,10 +369,7 @@ function compileTrace(topic: string, spec: TraceSpec): (scope: Scope, timeNs: bi
 }
 
 /** A file's `subject`: who an event is about, how long it is remembered, and its attributes. */
-function compileSubject(spec: SubjectSpec): {
-  names: string[];
-  resolve(scope: Scope, receivedNs: bigint): { subject: Subject; values: readonly (Scalar | undefined)[] } | undefined;
-} {
+function compileSubject(spec: SubjectSpec): (scope: Scope, receivedNs: bigint) => Subject | undefined {
   const key = compileAlternatives(spec.key);
   const ttl = typeof spec.ttl === 'number' ? undefined : compileValue(spec.ttl);
   const fixedTtlNs = typeof spec.ttl === 'number' ? secondsToNs(spec.ttl) : undefined;
@@ -347,23 +377,25 @@ function compileSubject(spec: SubjectSpec): {
   const defaultTtlNs = secondsToNs(fallback !== undefined && fallback > 0 ? fallback : DEFAULT_SUBJECT_TTL_S);
   const entries = Object.entries(spec.attributes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const getters = entries.map(([, v]) => compileValue(v));
-  const memory = getters.length > 0 ? new SubjectMemory() : undefined;
+  const memory = getters.length > 0 ? new SubjectMemory(entries.map(([name]) => name)) : undefined;
   const fresh: (Scalar | undefined)[] = new Array<Scalar | undefined>(getters.length);
-  return {
-    names: entries.map(([name]) => name),
-    resolve(scope, receivedNs) {
-      const k = toText(key(scope));
-      if (k === undefined || k === '') return undefined;
-      let ttlNs = fixedTtlNs;
-      if (ttlNs === undefined) {
-        const seconds = toNumber(ttl!(scope));
-        // A TTL that is not a positive number is no TTL: the file's default applies.
-        ttlNs = seconds !== undefined && seconds > 0 ? secondsToNs(seconds) : defaultTtlNs;
-      }
-      if (memory === undefined) return { subject: { key: k, ttlNs }, values: [] };
-      for (let i = 0; i < getters.length; i++) fresh[i] = metricScalar(getters[i]!(scope));
-      return { subject: { key: k, ttlNs }, values: memory.recall(k, fresh, receivedNs, ttlNs) };
-    },
+  let lastTtl = { seconds: DEFAULT_SUBJECT_TTL_S, ns: secondsToNs(DEFAULT_SUBJECT_TTL_S) };
+  return (scope, receivedNs) => {
+    const k = toText(key(scope));
+    if (k === undefined || k === '') return undefined;
+    let ttlNs = fixedTtlNs;
+    if (ttlNs === undefined) {
+      const seconds = toNumber(ttl!(scope));
+      // A TTL that is not a positive number is no TTL: the file's default applies. The same TTL
+      // as the last event's is the same value (held by every subject it applies to).
+      if (seconds === undefined || !(seconds > 0)) ttlNs = defaultTtlNs;
+      else if (seconds === lastTtl.seconds) ttlNs = lastTtl.ns;
+      else lastTtl = { seconds, ns: (ttlNs = secondsToNs(seconds)) };
+    }
+    if (memory === undefined) return { key: k, ttlNs, attributes: NO_ATTRIBUTES, attributesKey: '' };
+    for (let i = 0; i < getters.length; i++) fresh[i] = metricScalar(getters[i]!(scope));
+    const record = memory.recall(k, fresh, receivedNs, ttlNs);
+    return { key: k, ttlNs, attributes: record.attributes, attributesKey: record.key };
   };
 }
 
@@ -390,7 +422,7 @@ export function compileMapping(file: MappingFile): TopicMapping {
   const type = compileAlternatives(file.type);
   const severity = file.severity ? compileValue(file.severity) : undefined;
   const subject = file.subject ? compileSubject(file.subject) : undefined;
-  const metrics = file.metrics.map((m) => compileMetric(m, subject?.names));
+  const metrics = file.metrics.map((m) => compileMetric(m, subject !== undefined));
   const traces = file.trace === undefined ? [] : (Array.isArray(file.trace) ? file.trace : [file.trace]).map((t) => compileTrace(file.topic, t));
 
   const log = file.log === false ? undefined : file.log;
@@ -398,7 +430,6 @@ export function compileMapping(file: MappingFile): TopicMapping {
   const body = compileBody(log?.body);
   const rules = (log?.severity.rules ?? []).map((r) => ({ when: compileCondition(r.when), level: r.level }));
   const defaultLevel = log?.severity.default ?? 'INFO';
-  const noValues: readonly (Scalar | undefined)[] = [];
 
   return {
     map(kind, event, receivedNs, context) {
@@ -417,9 +448,9 @@ export function compileMapping(file: MappingFile): TopicMapping {
         metricOut.push({ name: EVENTS_METRIC, value: 1, attributes: counter, timeNs });
       }
       // In a file with a subject, an event that names none has no metrics: they would belong to no one.
-      const about = subject?.resolve(scope, receivedNs);
+      const about = subject?.(scope, receivedNs);
       if (subject === undefined || about !== undefined) {
-        const shared: EventContext = { timeNs, subject: about?.subject, subjectValues: about?.values ?? noValues };
+        const shared: EventContext = { timeNs, subject: about };
         for (const m of metrics) m(scope, shared, metricOut);
       }
 

@@ -103,14 +103,20 @@ export function parseFieldRef(ref: string): FieldRef {
   return { base, up, segments, fromRoot: base === 'root' };
 }
 
-function step(value: unknown, segment: string): unknown {
-  if (typeof value !== 'object' || value === null) return undefined;
-  if (Array.isArray(value)) {
-    const index = /^\d+$/.test(segment) ? Number(segment) : -1;
-    return index >= 0 ? value[index] : undefined;
-  }
-  // Own properties only: a body's "__proto__" or "constructor" must stay plain data.
-  return Object.prototype.hasOwnProperty.call(value, segment) ? (value as Record<string, unknown>)[segment] : undefined;
+type Step = (value: unknown) => unknown;
+
+/** Reading one segment, decided once: an array index or not, a name Object.prototype has or not. */
+function stepOf(segment: string): Step {
+  const index = /^\d+$/.test(segment) ? Number(segment) : -1;
+  // Own properties only: a body's "__proto__" or "constructor" must stay plain data. Only names
+  // Object.prototype has can reach it from a parsed JSON object; others need no check.
+  const inherited = segment in Object.prototype;
+  return (value) => {
+    if (typeof value !== 'object' || value === null) return undefined;
+    if (Array.isArray(value)) return index >= 0 ? value[index] : undefined;
+    if (inherited && !Object.prototype.hasOwnProperty.call(value, segment)) return undefined;
+    return (value as Record<string, unknown>)[segment];
+  };
 }
 
 function climb(scope: Scope, up: number): Scope | undefined {
@@ -135,22 +141,23 @@ export function compileFieldRef(ref: string): Getter {
     default:
       pick = up === 0 ? (s) => s.item : (s) => climb(s, up)?.item;
   }
-  switch (segments.length) {
+  const steps = segments.map(stepOf);
+  switch (steps.length) {
     case 0:
       return pick;
     case 1: {
-      const [a] = segments as [string];
-      return (s) => step(pick(s), a);
+      const [a] = steps as [Step];
+      return (s) => a(pick(s));
     }
     case 2: {
-      const [a, b] = segments as [string, string];
-      return (s) => step(step(pick(s), a), b);
+      const [a, b] = steps as [Step, Step];
+      return (s) => b(a(pick(s)));
     }
     default:
       return (s) => {
         let v = pick(s);
-        for (const seg of segments) {
-          v = step(v, seg);
+        for (const step of steps) {
+          v = step(v);
           if (v === undefined) return undefined;
         }
         return v;

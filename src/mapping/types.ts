@@ -19,16 +19,20 @@ export interface MetricOutput {
   /** Instrument name, declared in a mapping file. */
   name: string;
   value: number;
+  /**
+   * The point's attributes. With a `subject`, the metric's own only: the point also carries the
+   * subject's (`subject.attributes`; `pointAttributes` in ./attributes.ts merges them).
+   */
   attributes: MetricAttributes;
   /** The event's own time: gauges carry it as the point's timestamp. */
   timeNs: bigint;
-  /** Observed counters: when the count started (the point's time minus the sender's uptime), when known. */
-  startNs?: bigint;
+  /** Observed counters: seconds the sender's count has been running at the point's time (its uptime), when it said. */
+  uptime?: number;
   /** Files with a `subject`: the device or client the point is about. */
   subject?: Subject;
   /**
-   * With `subject`: tells the subject's series of this metric apart (the metric's own attributes;
-   * the subject's, such as a device name, may change without making a new series).
+   * With `subject`: tells the subject's series apart (the metric and its own attributes, as a key);
+   * the subject's attributes, such as a device name, may change without making a new series.
    */
   seriesKey?: string;
 }
@@ -39,6 +43,10 @@ export interface Subject {
   key: string;
   /** How long after this event the subject's series and contributions live without a newer one. */
   ttlNs: bigint;
+  /** Attributes every point of the subject carries, as last known; the same object while they stay the same. */
+  attributes: MetricAttributes;
+  /** `attributes` as a map key. */
+  attributesKey: string;
 }
 
 export interface MappedEvent {

@@ -2,6 +2,7 @@ import { ValueType, type Attributes, type Counter, type Histogram, type Meter } 
 import { emptyResource } from '@opentelemetry/resources';
 import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import { nsToHrTime, nowNs } from '../envelope/time.js';
+import { pointAttributes } from '../mapping/attributes.js';
 import type { MetricDeclaration } from '../mapping/loader.js';
 import type { MetricOutput } from '../mapping/types.js';
 import { packageVersion } from '../package-root.js';
@@ -225,26 +226,28 @@ export function createMetricRecorder(meter: Meter, declarations: readonly Metric
   };
   return {
     record(outputs: readonly MetricOutput[]): void {
+      let now: bigint | undefined;
       for (const o of outputs) {
         if (ofSubjects.has(o.name)) {
-          subjects?.record(o);
+          if (subjects) subjects.record(o, (now ??= subjects.now()));
           continue;
         }
         const counter = counters.get(o.name);
         if (counter) {
           // A counter only goes up; a negative figure in an event is not a count.
           if (!(o.value >= 0)) continue;
-          const key = attributesKey(o.name, o.attributes);
+          const attributes = pointAttributes(o);
+          const key = attributesKey(o.name, attributes);
           const p = pending.get(key);
           if (p) p.value += o.value;
           else {
             if (pending.size >= MAX_PENDING_SERIES) flush();
-            pending.set(key, { counter, value: o.value, attributes: o.attributes });
+            pending.set(key, { counter, value: o.value, attributes });
           }
           continue;
         }
         const histogram = histograms.get(o.name);
-        if (histogram) histogram.record(o.value, o.attributes);
+        if (histogram) histogram.record(o.value, pointAttributes(o));
         else gauges.record(o.name, o.value, o.attributes, o.timeNs);
       }
     },

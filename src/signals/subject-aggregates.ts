@@ -1,9 +1,9 @@
 import type { Attributes } from '@opentelemetry/api';
 import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import type { MetricDeclaration } from '../mapping/loader.js';
-import type { MetricOutput } from '../mapping/types.js';
-import { plausibleStart, restarted, type Observation } from './observed.js';
-import { attributesKey, dataPoint, descriptor, OVERFLOW, type SeriesOptions } from './series-common.js';
+import type { MetricOutput, Subject } from '../mapping/types.js';
+import { restarted, startOf, type Observation } from './observed.js';
+import { dataPoint, descriptor, OVERFLOW, type SeriesOptions } from './series-common.js';
 
 /**
  * Metrics over many subjects (wireless clients) that never name one: each subject's latest report
@@ -52,15 +52,22 @@ interface AggregateMetric {
   overflow: Group | undefined;
 }
 
-interface Contribution extends Observation {
-  /** Metric name and series key: what a later report of the subject replaces. */
+interface Contribution {
+  /** The series key (metric and own attributes): what a later report of the subject replaces. */
   key: string;
   metric: AggregateMetric;
   group: Group;
+  value: number;
+  /** Observed counters: the sender's uptime with `value`. */
+  uptime: number | undefined;
 }
 
 interface SubjectState {
-  expiresNs: bigint;
+  /** When its last report was received, and how long it lives without another. */
+  seenNs: bigint;
+  ttlNs: bigint;
+  /** Its last report's time: an older report changes nothing. */
+  timeNs: bigint;
   contributions: Contribution[];
 }
 
@@ -77,6 +84,8 @@ export class SubjectAggregates {
   private readonly metrics = new Map<string, AggregateMetric>();
   private readonly subjects = new Map<string, SubjectState>();
   private readonly startedNs: bigint;
+  private lastSubject: Subject | undefined;
+  private lastState: SubjectState | undefined;
 
   constructor(private readonly options: SeriesOptions) {
     this.startedNs = options.now();
@@ -93,19 +102,28 @@ export class SubjectAggregates {
     return this.subjects.size;
   }
 
-  record(o: MetricOutput): void {
+  record(o: MetricOutput, now: bigint): void {
     const metric = this.metrics.get(o.name);
     if (metric === undefined || o.subject === undefined) return;
     const observed = metric.kind === 'observed';
     if (observed && !(o.value >= 0)) return;
-    const now = this.options.now();
     const ttlNs = o.subject.ttlNs;
-    let subject = this.subjects.get(o.subject.key);
-    if (subject === undefined) {
-      subject = { expiresNs: now + ttlNs, contributions: [] };
-      this.subjects.set(o.subject.key, subject);
+    // The points of one event share their subject: it is looked up, and its TTL renewed, once.
+    let subject: SubjectState;
+    if (o.subject === this.lastSubject) subject = this.lastState!;
+    else {
+      let found = this.subjects.get(o.subject.key);
+      if (found === undefined) this.subjects.set(o.subject.key, (found = { seenNs: now, ttlNs, timeNs: o.timeNs, contributions: [] }));
+      // An older report than the one in hand changes nothing.
+      else if (o.timeNs < found.timeNs) return;
+      found.seenNs = now;
+      found.ttlNs = ttlNs;
+      found.timeNs = o.timeNs;
+      subject = found;
+      this.lastSubject = o.subject;
+      this.lastState = found;
     }
-    const key = o.seriesKey ? `${o.name}\u0000${o.seriesKey}` : o.name;
+    const key = o.seriesKey ?? o.name;
     let old: Contribution | undefined;
     for (const c of subject.contributions) {
       if (c.key === key) {
@@ -113,16 +131,14 @@ export class SubjectAggregates {
         break;
       }
     }
-    // An older report than the one in hand, or the same one again, changes nothing.
-    if (old !== undefined && o.timeNs <= old.timeNs) return;
-    subject.expiresNs = now + ttlNs;
-    const group = this.group(metric, o.attributes, now);
-    const next: Observation = { value: o.value, timeNs: o.timeNs, startNs: plausibleStart(o.startNs, o.timeNs) };
+    const group = this.group(metric, o, now);
     if (observed) {
+      const next: Observation = { value: o.value, timeNs: o.timeNs, uptime: o.uptime };
       let increase: number;
+      // The same report again adds nothing: its value is the one in hand.
       if (old !== undefined) increase = restarted(old, next) ? next.value : next.value - old.value;
       else {
-        const start = next.startNs;
+        const start = startOf(next);
         increase = start !== undefined && start >= this.startedNs && start >= next.timeNs - ttlNs ? next.value : 0;
       }
       group.total += increase;
@@ -130,25 +146,26 @@ export class SubjectAggregates {
     if (old !== undefined) {
       this.withdraw(old);
       old.group = group;
-      old.value = next.value;
-      old.timeNs = next.timeNs;
-      old.startNs = next.startNs;
+      old.value = o.value;
+      old.uptime = o.uptime;
       this.add(old);
     } else {
-      const c: Contribution = { key, metric, group, ...next };
+      const c: Contribution = { key, metric, group, value: o.value, uptime: o.uptime };
       subject.contributions.push(c);
       this.add(c);
     }
   }
 
-  private group(metric: AggregateMetric, attributes: Attributes, now: bigint): Group {
-    const key = attributesKey(attributes);
+  /** The series of the point's attributes: its subject's and its own. */
+  private group(metric: AggregateMetric, o: MetricOutput, now: bigint): Group {
+    const subject = o.subject!;
+    const key = `${subject.attributesKey}\u0003${o.seriesKey ?? ''}`;
     let group = metric.groups.get(key);
     if (group !== undefined) return group;
     const overflow = metric.groups.size >= this.options.maxSeries;
     if (overflow && metric.overflow !== undefined) return metric.overflow;
     group = {
-      attributes: overflow ? OVERFLOW : attributes,
+      attributes: overflow ? OVERFLOW : { ...subject.attributes, ...o.attributes },
       live: 0,
       sum: 0,
       buckets: metric.kind === 'latest' ? new Array<number>(metric.boundaries.length + 1).fill(0) : [],
@@ -182,8 +199,9 @@ export class SubjectAggregates {
 
   /** Forget subjects whose TTL has passed. */
   private expire(now: bigint): void {
+    this.lastSubject = this.lastState = undefined;
     for (const [key, subject] of this.subjects) {
-      if (subject.expiresNs > now) continue;
+      if (now - subject.seenNs < subject.ttlNs) continue;
       for (const c of subject.contributions) this.withdraw(c);
       this.subjects.delete(key);
     }

@@ -52,49 +52,45 @@ function setup(options: { maxSeries?: number; delta?: boolean } = {}) {
     }
     return out;
   };
-  const subject = (key: string, ttlNs = TTL): Subject => ({ key, ttlNs });
-  // As the mapping makes them: the subject's attributes (a device's name, a client's band) are not
-  // part of the series key, the metric's own would be.
-  const point = (name: string, value: number, timeNs: bigint, about: Subject, attributes: MetricAttributes = {}, extra: Partial<MetricOutput> = {}): MetricOutput => ({
+  const subject = (key: string, ttlNs = TTL, attributes: MetricAttributes = {}): Subject => ({ key, ttlNs, attributes, attributesKey: JSON.stringify(attributes) });
+  // As the mapping makes them: the point's own attributes, its subject's beside them.
+  const point = (name: string, value: number, timeNs: bigint, about: Subject, extra: Partial<MetricOutput> = {}): MetricOutput => ({
     name,
     value,
-    attributes,
+    attributes: {},
     timeNs,
     subject: about,
-    seriesKey: '',
+    seriesKey: name,
     ...extra,
   });
   return { subjects, recorder, collect, subject, point, advance: (d: bigint) => (now += d), now: () => now };
 }
 
 describe('per-subject gauges', () => {
-  it('exports points at their report time, re-sends the newest until the TTL, then ends the series', async () => {
+  it('exports the newest point per series at its report time, again until the TTL, then ends the series', async () => {
     const { recorder, collect, subject, point, advance } = setup();
     const ap = subject('ap1');
-    recorder.record([point('d.cpu', 0.05, T0, ap), point('d.cpu', 0.07, T0 + 25n * S, ap)]);
-    expect((await collect())['d.cpu']!.points.map((p) => [p.t, p.v])).toEqual([
-      [T0, 0.05],
-      [T0 + 25n * S, 0.07],
-    ]);
+    recorder.record([point('d.cpu', 0.05, T0, ap)]);
+    recorder.record([point('d.cpu', 0.07, T0 + 25n * S, ap)]);
+    expect((await collect())['d.cpu']!.points.map((p) => [p.t, p.v])).toEqual([[T0 + 25n * S, 0.07]]);
     advance(TTL - S);
     expect((await collect())['d.cpu']!.points.map((p) => [p.t, p.v])).toEqual([[T0 + 25n * S, 0.07]]);
     advance(S);
     expect((await collect())['d.cpu']).toBeUndefined();
   });
 
-  it('keeps one series per subject and own attributes, carrying the newest identity', async () => {
+  it('keeps one series per subject and series key, carrying the newest identity; no older report, no second value for an exported time', async () => {
     const { recorder, collect, subject, point } = setup();
-    const ap = subject('ap1');
-    recorder.record([point('d.cpu', 0.1, T0, ap, { 'mist.device_mac': 'ap1' })]);
-    recorder.record([point('d.cpu', 0.2, T0 + S, ap, { 'mist.device_mac': 'ap1', 'mist.device_name': 'lobby' })]);
-    // A report older than the newest, or a second value for a time already exported, is not exported.
-    const got = (await collect())['d.cpu']!.points;
-    expect(got.map((p) => [p.t, p.v, p.a])).toEqual([
-      [T0, 0.1, { 'mist.device_mac': 'ap1', 'mist.device_name': 'lobby' }],
-      [T0 + S, 0.2, { 'mist.device_mac': 'ap1', 'mist.device_name': 'lobby' }],
-    ]);
-    recorder.record([point('d.cpu', 0.9, T0 + S, ap, { 'mist.device_mac': 'ap1' }), point('d.cpu', 0.9, T0, ap, { 'mist.device_mac': 'ap1' })]);
+    recorder.record([point('d.cpu', 0.1, T0, subject('ap1', TTL, { 'mist.device_mac': 'ap1' }))]);
+    expect((await collect())['d.cpu']!.points.map((p) => [p.t, p.v, p.a])).toEqual([[T0, 0.1, { 'mist.device_mac': 'ap1' }]]);
+    const lobby = subject('ap1', TTL, { 'mist.device_mac': 'ap1', 'mist.device_name': 'lobby' });
+    recorder.record([point('d.cpu', 0.2, T0 + S, lobby)]);
+    expect((await collect())['d.cpu']!.points.map((p) => [p.t, p.v, p.a])).toEqual([[T0 + S, 0.2, { 'mist.device_mac': 'ap1', 'mist.device_name': 'lobby' }]]);
+    recorder.record([point('d.cpu', 0.9, T0 + S, lobby), point('d.cpu', 0.9, T0, lobby)]);
     expect((await collect())['d.cpu']!.points.map((p) => [p.t, p.v])).toEqual([[T0 + S, 0.2]]);
+    // Before it went out, a later report of the same time wins.
+    recorder.record([point('d.cpu', 0.3, T0 + 2n * S, lobby), point('d.cpu', 0.4, T0 + 2n * S, lobby)]);
+    expect((await collect())['d.cpu']!.points.map((p) => [p.t, p.v])).toEqual([[T0 + 2n * S, 0.4]]);
   });
 
   it('overflows past the series budget into one marked series', async () => {
@@ -115,8 +111,8 @@ describe('observed counters', () => {
     const { recorder, collect, subject, point, advance } = setup();
     const ap = subject('ap1');
     const boot = T0 - 86_400n * S;
-    recorder.record([point('d.io', 1_000, T0, ap, {}, { startNs: boot })]);
-    recorder.record([point('d.io', 1_500, T0 + 25n * S, ap, {}, { startNs: boot })]);
+    recorder.record([point('d.io', 1_000, T0, ap, { uptime: 86_400 })]);
+    recorder.record([point('d.io', 1_500, T0 + 25n * S, ap, { uptime: 86_425 })]);
     let got = (await collect())['d.io']!;
     expect(got).toMatchObject({ type: sdkMetrics.DataPointType.SUM, temporality: sdkMetrics.AggregationTemporality.CUMULATIVE, monotonic: true });
     // Two reports of one count between collections: the last says it all.
@@ -127,19 +123,26 @@ describe('observed counters', () => {
 
     // A reboot: uptime and count go back. The new count starts at the new boot.
     const reboot = T0 + 200n * S;
-    recorder.record([point('d.io', 40, T0 + 230n * S, ap, {}, { startNs: reboot })]);
-    recorder.record([point('d.io', 90, T0 + 255n * S, ap, {}, { startNs: reboot })]);
+    recorder.record([point('d.io', 40, T0 + 230n * S, ap, { uptime: 30 })]);
+    recorder.record([point('d.io', 90, T0 + 255n * S, ap, { uptime: 55 })]);
     got = (await collect())['d.io']!;
     expect(got.points.map((p) => [p.start, p.t, p.v])).toEqual([[reboot, T0 + 255n * S, 90]]);
+    // A count that went on, then restarted, within one collection: its last report goes out first.
+    recorder.record([point('d.io', 150, T0 + 280n * S, ap, { uptime: 80 }), point('d.io', 10, T0 + 400n * S, ap, { uptime: 5 })]);
+    got = (await collect())['d.io']!;
+    expect(got.points.map((p) => [p.start, p.t, p.v])).toEqual([
+      [reboot, T0 + 280n * S, 150],
+      [T0 + 395n * S, T0 + 400n * S, 10],
+    ]);
   });
 
   it('start again when the uptime goes back even if the count does not; a count that goes back without an uptime starts at the last report', async () => {
     const { recorder, collect, subject, point } = setup();
     const ap = subject('ap1');
-    recorder.record([point('d.io', 100, T0, ap, {}, { startNs: T0 - 1000n * S })]);
+    recorder.record([point('d.io', 100, T0, ap, { uptime: 1000 })]);
     await collect();
     // Uptime 10 s at T0 + 60 s: it rebooted at T0 + 50 s, and already counted past 100.
-    recorder.record([point('d.io', 5_000, T0 + 60n * S, ap, {}, { startNs: T0 + 50n * S })]);
+    recorder.record([point('d.io', 5_000, T0 + 60n * S, ap, { uptime: 10 })]);
     expect((await collect())['d.io']!.points.map((p) => [p.start, p.v])).toEqual([[T0 + 50n * S, 5_000]]);
     // No uptime in the report: a count that went back starts at the report before it.
     recorder.record([point('d.io', 7, T0 + 90n * S, ap)]);
@@ -150,15 +153,15 @@ describe('observed counters', () => {
     const { recorder, collect, subject, point, advance } = setup({ delta: true });
     const ap = subject('ap1');
     const boot = T0 - 100n * S;
-    recorder.record([point('d.io', 1_000, T0, ap, {}, { startNs: boot })]);
+    recorder.record([point('d.io', 1_000, T0, ap, { uptime: 100 })]);
     expect((await collect())['d.io']!.points.map((p) => [p.start, p.t, p.v])).toEqual([[boot, T0, 1_000]]);
-    recorder.record([point('d.io', 1_300, T0 + 25n * S, ap, {}, { startNs: boot })]);
+    recorder.record([point('d.io', 1_300, T0 + 25n * S, ap, { uptime: 125 })]);
     const got = (await collect())['d.io']!;
     expect(got.temporality).toBe(sdkMetrics.AggregationTemporality.DELTA);
     expect(got.points.map((p) => [p.start, p.t, p.v])).toEqual([[T0, T0 + 25n * S, 300]]);
     advance(30n * S);
     expect((await collect())['d.io']).toBeUndefined();
-    recorder.record([point('d.io', 20, T0 + 60n * S, ap, {}, { startNs: T0 + 50n * S })]);
+    recorder.record([point('d.io', 20, T0 + 60n * S, ap, { uptime: 10 })]);
     expect((await collect())['d.io']!.points.map((p) => [p.start, p.t, p.v])).toEqual([[T0 + 50n * S, T0 + 60n * S, 20]]);
   });
 
@@ -183,8 +186,8 @@ describe('aggregates over subjects (clients)', () => {
   it('count live subjects and distribute their latest values per attribute set; a roaming subject moves', async () => {
     const { recorder, collect, subject, point } = setup();
     const report = (mac: string, rssi: number, at: bigint, attributes: MetricAttributes) => {
-      const c = subject(mac, 300n * S);
-      recorder.record([point('c.count', 1, at, c, attributes), point('c.rssi', rssi, at, c, attributes)]);
+      const c = subject(mac, 300n * S, attributes);
+      recorder.record([point('c.count', 1, at, c), point('c.rssi', rssi, at, c)]);
     };
     report('c1', -55, T0, corp5);
     report('c2', -65, T0, corp5);
@@ -217,7 +220,7 @@ describe('aggregates over subjects (clients)', () => {
 
   it('forget a subject silent past its TTL', async () => {
     const { recorder, collect, subject, point, advance } = setup();
-    recorder.record([point('c.count', 1, T0, subject('c1', 300n * S), corp5), point('c.count', 1, T0, subject('c2', 120n * S), corp5)]);
+    recorder.record([point('c.count', 1, T0, subject('c1', 300n * S, corp5)), point('c.count', 1, T0, subject('c2', 120n * S, corp5))]);
     expect((await collect())['c.count']!.points.map((p) => p.v)).toEqual([2]);
     advance(120n * S);
     expect((await collect())['c.count']!.points.map((p) => p.v)).toEqual([1]);
@@ -228,7 +231,7 @@ describe('aggregates over subjects (clients)', () => {
 
   it("add up every subject's increases, start a reconnected subject from zero, and add a subject first seen only if it connected while watched", async () => {
     const { recorder, collect, subject, point, now } = setup();
-    const io = (mac: string, value: number, at: bigint, connected: bigint) => point('c.io', value, at, subject(mac, 300n * S), corp5, { startNs: connected });
+    const io = (mac: string, value: number, at: bigint, connected: bigint) => point('c.io', value, at, subject(mac, 300n * S, corp5), { uptime: Number((at - connected) / S) });
     // c1 connected an hour before this process started: its past is not ours to add.
     recorder.record([io('c1', 50_000, T0 + 100n * S, T0 - 3600n * S)]);
     // c2 connected after it started: all it counted is new.

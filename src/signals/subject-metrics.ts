@@ -28,15 +28,15 @@ export interface SubjectMetricsOptions {
  * series. Which declarations are its: `isSubjectMetric`.
  */
 export class SubjectMetrics implements sdkMetrics.MetricProducer {
-  private readonly now: () => bigint;
+  private readonly clock: () => bigint;
   private readonly series: SubjectSeries;
   private readonly aggregates: SubjectAggregates;
   private readonly routes = new Map<string, SubjectSeries | SubjectAggregates>();
 
   constructor(options: SubjectMetricsOptions = {}) {
-    this.now = options.now ?? nowNs;
+    this.clock = options.now ?? nowNs;
     const common = {
-      now: this.now,
+      now: this.clock,
       maxSeries: options.maxSeries ?? MAX_SERIES,
       defaultTtlNs: DEFAULT_SERIES_TTL_NS,
       temporality: options.temporality ?? (() => sdkMetrics.AggregationTemporality.CUMULATIVE),
@@ -51,8 +51,14 @@ export class SubjectMetrics implements sdkMetrics.MetricProducer {
     this.routes.set(declaration.name, part);
   }
 
-  record(output: MetricOutput): void {
-    this.routes.get(output.name)?.record(output);
+  /** The clock the points' receipt is taken by (read once per event by the recorder). */
+  now(): bigint {
+    return this.clock();
+  }
+
+  /** `now`: when the point was received, by `now()`. */
+  record(output: MetricOutput, now: bigint): void {
+    this.routes.get(output.name)?.record(output, now);
   }
 
   /** Series and subjects held in memory. */
@@ -61,7 +67,7 @@ export class SubjectMetrics implements sdkMetrics.MetricProducer {
   }
 
   async collect(): Promise<sdkMetrics.CollectionResult> {
-    const now = this.now();
+    const now = this.clock();
     const metrics: sdkMetrics.MetricData[] = [];
     this.series.collect(now, metrics);
     this.aggregates.collect(now, metrics);

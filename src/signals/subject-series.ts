@@ -1,228 +1,242 @@
 import type { Attributes } from '@opentelemetry/api';
 import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import type { MetricDeclaration } from '../mapping/loader.js';
-import type { MetricOutput } from '../mapping/types.js';
-import { plausibleStart, restarted, type Observation } from './observed.js';
+import type { MetricAttributes, MetricOutput, Subject } from '../mapping/types.js';
+import { restarted, startOf, type Observation } from './observed.js';
 import { attributesKey, dataPoint, descriptor, OVERFLOW, type SeriesOptions } from './series-common.js';
 
 /**
- * Series that follow one subject's reports (a device's CPU, a port's byte counter), each exported
- * at the report's own time and kept while reports come:
+ * Series that follow one subject's reports (a device's CPU, a port's byte counter), exported at
+ * the newest report's own time, the latest value per series, on every collection while reports
+ * come:
  *
- * - gauges: every point received since the last collection, at its time; then the newest again
- *   (same time, same value: idempotent in time-series stores) until the subject's TTL has passed
- *   since it was received; then the series ends. A report that lacks a field sends no point for
- *   it, so a partial report changes nothing it does not carry.
+ * - gauges: the newest point (a point sent again is the same time and value: idempotent in
+ *   time-series stores) until the subject's TTL has passed since it was received; then the series
+ *   ends. A report that lacks a field sends no point for it, so a partial report changes nothing
+ *   it does not carry.
  * - observed counters: a monotonic cumulative sum whose value is the sender's own count, starting
  *   at the sender's boot (report time − uptime); a count or an uptime that goes back starts a new
- *   start time. Never a negative rate, never a sum of reports. With delta temporality, the
- *   increase since the last point exported.
+ *   start time (and the old count's last report goes out first). Never a negative rate, never a
+ *   sum of reports. With delta temporality, the increase since the last point exported.
  *
- * A series is identified by its subject and its own attributes (`MetricOutput.seriesKey`), not
- * by the subject's (a device's name may change, or be learned after its first report): it carries
- * the newest report's attributes. Points older than a series' newest are not exported (stores
- * reject out-of-order samples), nor a second value for a time already exported.
+ * A series is identified by its subject and `MetricOutput.seriesKey` (the metric and its own
+ * attributes), not by the subject's attributes (a device's name may change, or be learned after
+ * its first report): it carries the newest report's. A report older than a series' newest is not
+ * exported (stores reject out-of-order samples), nor a second value for a time already exported.
  */
 
-const MAX_PENDING = 64;
+const NO_ATTRIBUTES: MetricAttributes = Object.freeze({}) as MetricAttributes;
 
-interface GaugePoint {
-  timeNs: bigint;
-  value: number;
+interface SeriesBase {
+  metric: MetricState;
+  own: MetricAttributes;
+  subjectAttributes: MetricAttributes;
+  receivedNs: bigint;
+  ttlNs: bigint;
 }
 
-interface GaugeSeries {
-  attributes: Attributes;
-  pending: GaugePoint[];
-  newest: GaugePoint;
+interface GaugeSeries extends SeriesBase {
+  timeNs: bigint;
+  value: number;
   /** Whether the newest point went out in a collection (its time then takes no other value). */
-  newestExported: boolean;
-  receivedNs: bigint;
-  ttlNs: bigint;
+  exported: boolean;
 }
 
-interface SumPoint {
+interface SumSeries extends SeriesBase, Observation {
   startNs: bigint;
-  timeNs: bigint;
-  value: number;
-}
-
-interface SumSeries {
-  attributes: Attributes;
-  last: Observation;
-  startNs: bigint;
-  pending: SumPoint[];
-  /** The last point handed to a collection (delta temporality subtracts it). */
-  exported: SumPoint | undefined;
-  receivedNs: bigint;
-  ttlNs: bigint;
   /** Past the series budget: its increases go to the overflow series. */
   overflow: boolean;
+  /** The last report of a count that started again before it went out. */
+  previous: { startNs: bigint; timeNs: bigint; value: number } | undefined;
+  /** What went out last (delta temporality subtracts it): its start, time and value. */
+  handedStartNs: bigint | undefined;
+  handedNs: bigint;
+  handedValue: number;
 }
 
-interface GaugeMetric {
-  declaration: MetricDeclaration;
-  series: Map<string, GaugeSeries>;
-  overflow: GaugeSeries | undefined;
-}
+type Series = GaugeSeries | SumSeries;
 
-interface SumMetric {
+interface MetricState {
   declaration: MetricDeclaration;
-  series: Map<string, SumSeries>;
+  gauge: boolean;
   /** Series not past the budget. */
-  regular: number;
-  overflow: { startNs: bigint; total: number; exported: number; exportedNs: bigint } | undefined;
+  count: number;
+  overflowGauge: { timeNs: bigint; value: number } | undefined;
+  overflowSum: { startNs: bigint; total: number; handed: number; handedNs: bigint } | undefined;
+  /** Collection scratch. */
+  points: sdkMetrics.DataPoint<number>[];
 }
 
-function keyOf(o: MetricOutput): string {
-  return o.subject ? `${o.subject.key}\u0000${o.seriesKey ?? ''}` : attributesKey(o.attributes);
+function attributesOf(series: Series): Attributes {
+  return series.subjectAttributes === NO_ATTRIBUTES ? series.own : { ...series.subjectAttributes, ...series.own };
 }
 
 export class SubjectSeries {
-  private readonly gauges = new Map<string, GaugeMetric>();
-  private readonly sums = new Map<string, SumMetric>();
+  private readonly metrics = new Map<string, MetricState>();
+  /** Subject key ('' for points with none) → its series by series key. */
+  private readonly subjects = new Map<string, Map<string, Series>>();
+  // The points of one event share their subject: its series are looked up once.
+  private lastSubject: Subject | undefined;
+  private lastSeries: Map<string, Series> | undefined;
 
   constructor(private readonly options: SeriesOptions) {}
 
   declare(declaration: MetricDeclaration): void {
-    if (declaration.instrument === 'gauge') this.gauges.set(declaration.name, { declaration, series: new Map(), overflow: undefined });
-    else this.sums.set(declaration.name, { declaration, series: new Map(), regular: 0, overflow: undefined });
+    this.metrics.set(declaration.name, { declaration, gauge: declaration.instrument === 'gauge', count: 0, overflowGauge: undefined, overflowSum: undefined, points: [] });
   }
 
-  record(o: MetricOutput): void {
-    const gauge = this.gauges.get(o.name);
-    if (gauge) this.recordGauge(gauge, o);
+  /** Series held in memory. */
+  get size(): number {
+    let n = 0;
+    for (const set of this.subjects.values()) n += set.size;
+    return n;
+  }
+
+  record(o: MetricOutput, now: bigint): void {
+    let set: Map<string, Series> | undefined;
+    if (o.subject !== undefined && o.subject === this.lastSubject) set = this.lastSeries!;
     else {
-      const sum = this.sums.get(o.name);
-      if (sum) this.recordSum(sum, o);
+      const subjectKey = o.subject?.key ?? '';
+      set = this.subjects.get(subjectKey);
+      if (set === undefined) this.subjects.set(subjectKey, (set = new Map()));
+      this.lastSubject = o.subject;
+      this.lastSeries = set;
     }
-  }
-
-  private recordGauge(metric: GaugeMetric, o: MetricOutput): void {
-    const now = this.options.now();
-    const ttlNs = o.subject?.ttlNs ?? this.options.defaultTtlNs;
-    const key = keyOf(o);
-    let series = metric.series.get(key);
-    if (series === undefined) {
-      if (metric.series.size >= this.options.maxSeries) {
-        // The overflow series mixes many series: only its latest value means anything.
-        const point = { timeNs: o.timeNs, value: o.value };
-        metric.overflow = { attributes: OVERFLOW, pending: [point], newest: point, newestExported: false, receivedNs: now, ttlNs };
-        return;
-      }
-      const point = { timeNs: o.timeNs, value: o.value };
-      metric.series.set(key, { attributes: o.attributes, pending: [point], newest: point, newestExported: false, receivedNs: now, ttlNs });
+    // A point named by no subject is its metric's by its attributes.
+    const key = o.seriesKey ?? `${o.name}\u0000${attributesKey(o.attributes)}`;
+    const series = set.get(key);
+    if (series !== undefined) {
+      if (series.metric.gauge) this.updateGauge(series as GaugeSeries, o, now);
+      else this.updateSum(series as SumSeries, o, now);
       return;
     }
-    const newest = series.newest;
-    if (o.timeNs < newest.timeNs || (o.timeNs === newest.timeNs && series.newestExported)) return;
-    const point = { timeNs: o.timeNs, value: o.value };
-    // Same time, not exported yet: the later report wins.
-    if (o.timeNs === newest.timeNs) series.pending.pop();
-    if (series.pending.length >= MAX_PENDING) series.pending.shift();
-    series.pending.push(point);
-    series.newest = point;
-    series.newestExported = false;
-    series.attributes = o.attributes;
+    const metric = this.metrics.get(o.name);
+    if (metric === undefined) return;
+    const created = metric.gauge ? this.newGauge(metric, o, now) : this.newSum(metric, o, now);
+    if (created !== undefined) set.set(key, created);
+  }
+
+  private newGauge(metric: MetricState, o: MetricOutput, now: bigint): GaugeSeries | undefined {
+    if (metric.count >= this.options.maxSeries) {
+      // The overflow series mixes many series: only its latest value means anything.
+      metric.overflowGauge = { timeNs: o.timeNs, value: o.value };
+      return undefined;
+    }
+    metric.count++;
+    return {
+      metric,
+      own: o.attributes,
+      subjectAttributes: o.subject?.attributes ?? NO_ATTRIBUTES,
+      receivedNs: now,
+      ttlNs: o.subject?.ttlNs ?? this.options.defaultTtlNs,
+      timeNs: o.timeNs,
+      value: o.value,
+      exported: false,
+    };
+  }
+
+  private updateGauge(series: GaugeSeries, o: MetricOutput, now: bigint): void {
+    if (o.timeNs < series.timeNs || (o.timeNs === series.timeNs && series.exported)) return;
+    series.timeNs = o.timeNs;
+    series.value = o.value;
+    series.exported = false;
+    series.own = o.attributes;
+    series.subjectAttributes = o.subject?.attributes ?? NO_ATTRIBUTES;
     series.receivedNs = now;
-    series.ttlNs = ttlNs;
+    series.ttlNs = o.subject?.ttlNs ?? this.options.defaultTtlNs;
   }
 
-  private recordSum(metric: SumMetric, o: MetricOutput): void {
-    const now = this.options.now();
-    const ttlNs = o.subject?.ttlNs ?? this.options.defaultTtlNs;
-    const observation: Observation = { value: o.value, timeNs: o.timeNs, startNs: plausibleStart(o.startNs, o.timeNs) };
+  private newSum(metric: MetricState, o: MetricOutput, now: bigint): SumSeries | undefined {
     // A count is never negative; such a figure is not a count.
-    if (!(o.value >= 0)) return;
-    const key = keyOf(o);
-    let series = metric.series.get(key);
-    if (series === undefined) {
-      const overflow = metric.regular >= this.options.maxSeries;
+    if (!(o.value >= 0)) return undefined;
+    const overflow = metric.count >= this.options.maxSeries;
+    const series: SumSeries = {
+      metric,
+      own: o.attributes,
+      subjectAttributes: o.subject?.attributes ?? NO_ATTRIBUTES,
+      receivedNs: now,
+      ttlNs: o.subject?.ttlNs ?? this.options.defaultTtlNs,
+      value: o.value,
+      timeNs: o.timeNs,
+      uptime: o.uptime,
       // Without an uptime the count is taken to start at its first report.
-      const startNs = observation.startNs ?? o.timeNs;
-      series = { attributes: o.attributes, last: observation, startNs, pending: [], exported: undefined, receivedNs: now, ttlNs, overflow };
-      metric.series.set(key, series);
-      // An overflowing series adds only what it counts from now on.
-      if (overflow) metric.overflow ??= { startNs: now, total: 0, exported: 0, exportedNs: now };
-      else {
-        metric.regular++;
-        series.pending.push({ startNs, timeNs: o.timeNs, value: o.value });
-      }
-      return;
-    }
-    if (o.timeNs <= series.last.timeNs) return;
+      startNs: 0n,
+      overflow,
+      previous: undefined,
+      handedStartNs: undefined,
+      handedNs: 0n,
+      handedValue: 0,
+    };
+    series.startNs = startOf(series) ?? o.timeNs;
+    // An overflowing series adds only what it counts from now on.
+    if (overflow) metric.overflowSum ??= { startNs: now, total: 0, handed: 0, handedNs: now };
+    else metric.count++;
+    return series;
+  }
+
+  private updateSum(series: SumSeries, o: MetricOutput, now: bigint): void {
+    if (!(o.value >= 0) || o.timeNs <= series.timeNs) return;
+    const next: Observation = { value: o.value, timeNs: o.timeNs, uptime: o.uptime };
     let increase: number;
-    if (restarted(series.last, observation)) {
-      const start = observation.startNs;
-      series.startNs = start !== undefined && start > series.last.timeNs ? start : series.last.timeNs;
+    if (restarted(series, next)) {
+      // The old count's last report, if it has not gone out, goes out before the new count.
+      if (series.handedStartNs !== series.startNs || series.handedNs !== series.timeNs) {
+        series.previous = { startNs: series.startNs, timeNs: series.timeNs, value: series.value };
+      }
+      const start = startOf(next);
+      series.startNs = start !== undefined && start > series.timeNs ? start : series.timeNs;
       increase = o.value;
     } else {
-      increase = o.value - series.last.value;
+      increase = o.value - series.value;
     }
-    series.last = observation;
-    series.attributes = o.attributes;
+    series.value = o.value;
+    series.timeNs = o.timeNs;
+    series.uptime = o.uptime;
+    series.own = o.attributes;
+    series.subjectAttributes = o.subject?.attributes ?? NO_ATTRIBUTES;
     series.receivedNs = now;
-    series.ttlNs = ttlNs;
-    if (series.overflow) {
-      metric.overflow!.total += increase;
-      return;
-    }
-    const point = { startNs: series.startNs, timeNs: o.timeNs, value: o.value };
-    // Cumulative: of several reports of one count between collections only the last says anything new.
-    if (series.pending.at(-1)?.startNs === point.startNs) series.pending.pop();
-    if (series.pending.length >= MAX_PENDING) series.pending.shift();
-    series.pending.push(point);
+    series.ttlNs = o.subject?.ttlNs ?? this.options.defaultTtlNs;
+    if (series.overflow) series.metric.overflowSum!.total += increase;
   }
 
   collect(now: bigint, out: sdkMetrics.MetricData[]): void {
-    for (const metric of this.gauges.values()) {
-      const points: sdkMetrics.DataPoint<number>[] = [];
-      for (const [key, series] of metric.series) if (!this.collectGauge(series, now, points)) metric.series.delete(key);
-      if (metric.overflow && !this.collectGauge(metric.overflow, now, points)) metric.overflow = undefined;
-      if (points.length > 0) {
+    const delta = this.options.temporality(sdkMetrics.InstrumentType.COUNTER) === sdkMetrics.AggregationTemporality.DELTA;
+    for (const [subjectKey, set] of this.subjects) {
+      for (const [key, series] of set) {
+        if (now - series.receivedNs >= series.ttlNs) {
+          set.delete(key);
+          if (series.metric.gauge || !(series as SumSeries).overflow) series.metric.count--;
+          continue;
+        }
+        if (series.metric.gauge) this.collectGauge(series as GaugeSeries);
+        else this.collectSum(series as SumSeries, delta);
+      }
+      if (set.size === 0) this.subjects.delete(subjectKey);
+    }
+    this.lastSubject = this.lastSeries = undefined;
+    for (const metric of this.metrics.values()) {
+      const points = metric.points;
+      metric.points = [];
+      if (metric.overflowGauge) {
+        points.push(dataPoint(OVERFLOW, metric.overflowGauge.timeNs, metric.overflowGauge.timeNs, metric.overflowGauge.value));
+        metric.overflowGauge = undefined;
+      }
+      const overflow = metric.overflowSum;
+      if (overflow) {
+        if (!delta) points.push(dataPoint(OVERFLOW, overflow.startNs, now, overflow.total));
+        else if (overflow.total > overflow.handed) points.push(dataPoint(OVERFLOW, overflow.handedNs, now, overflow.total - overflow.handed));
+        overflow.handed = overflow.total;
+        overflow.handedNs = now;
+      }
+      if (points.length === 0) continue;
+      if (metric.gauge) {
         out.push({
           descriptor: descriptor(metric.declaration),
           aggregationTemporality: sdkMetrics.AggregationTemporality.CUMULATIVE,
           dataPointType: sdkMetrics.DataPointType.GAUGE,
           dataPoints: points,
         });
-      }
-    }
-    const delta = this.options.temporality(sdkMetrics.InstrumentType.COUNTER) === sdkMetrics.AggregationTemporality.DELTA;
-    for (const metric of this.sums.values()) {
-      const points: sdkMetrics.DataPoint<number>[] = [];
-      for (const [key, series] of metric.series) {
-        const live = now - series.receivedNs < series.ttlNs;
-        if (series.overflow) {
-          if (!live) metric.series.delete(key);
-          continue;
-        }
-        if (series.pending.length > 0) {
-          for (const p of series.pending) {
-            const base = series.exported;
-            if (!delta) points.push(dataPoint(series.attributes, p.startNs, p.timeNs, p.value));
-            else if (base !== undefined && base.startNs === p.startNs) points.push(dataPoint(series.attributes, base.timeNs, p.timeNs, p.value - base.value));
-            else points.push(dataPoint(series.attributes, p.startNs, p.timeNs, p.value));
-            series.exported = p;
-          }
-          series.pending = [];
-        } else if (live) {
-          // Cumulative: the last point again keeps the series current; delta: nothing was added.
-          const p = series.exported!;
-          if (!delta) points.push(dataPoint(series.attributes, p.startNs, p.timeNs, p.value));
-        } else {
-          metric.series.delete(key);
-          metric.regular--;
-        }
-      }
-      const overflow = metric.overflow;
-      if (overflow) {
-        if (!delta) points.push(dataPoint(OVERFLOW, overflow.startNs, now, overflow.total));
-        else if (overflow.total > overflow.exported) points.push(dataPoint(OVERFLOW, overflow.exportedNs, now, overflow.total - overflow.exported));
-        overflow.exported = overflow.total;
-        overflow.exportedNs = now;
-      }
-      if (points.length > 0) {
+      } else {
         out.push({
           descriptor: descriptor(metric.declaration),
           aggregationTemporality: delta ? sdkMetrics.AggregationTemporality.DELTA : sdkMetrics.AggregationTemporality.CUMULATIVE,
@@ -234,24 +248,30 @@ export class SubjectSeries {
     }
   }
 
-  /** Adds the series' points; false when it has ended. */
-  private collectGauge(series: GaugeSeries, now: bigint, points: sdkMetrics.DataPoint<number>[]): boolean {
-    if (series.pending.length > 0) {
-      for (const p of series.pending) points.push(dataPoint(series.attributes, p.timeNs, p.timeNs, p.value));
-      series.pending = [];
-      series.newestExported = true;
-      return true;
-    }
-    if (now - series.receivedNs >= series.ttlNs) return false;
-    points.push(dataPoint(series.attributes, series.newest.timeNs, series.newest.timeNs, series.newest.value));
-    return true;
+  private collectGauge(series: GaugeSeries): void {
+    series.metric.points.push(dataPoint(attributesOf(series), series.timeNs, series.timeNs, series.value));
+    series.exported = true;
   }
 
-  /** Series held in memory (for the bridge's own telemetry and tests). */
-  get size(): number {
-    let n = 0;
-    for (const m of this.gauges.values()) n += m.series.size;
-    for (const m of this.sums.values()) n += m.series.size;
-    return n;
+  private collectSum(series: SumSeries, delta: boolean): void {
+    if (series.overflow) return;
+    const points = series.metric.points;
+    const attributes = attributesOf(series);
+    const previous = series.previous;
+    if (previous !== undefined) {
+      series.previous = undefined;
+      if (!delta) points.push(dataPoint(attributes, previous.startNs, previous.timeNs, previous.value));
+      else {
+        const same = series.handedStartNs === previous.startNs;
+        points.push(dataPoint(attributes, same ? series.handedNs : previous.startNs, previous.timeNs, same ? previous.value - series.handedValue : previous.value));
+      }
+    }
+    if (!delta) points.push(dataPoint(attributes, series.startNs, series.timeNs, series.value));
+    else if (series.handedStartNs !== series.startNs) points.push(dataPoint(attributes, series.startNs, series.timeNs, series.value));
+    // Delta: only what was added since the last point (nothing when no report came).
+    else if (series.timeNs !== series.handedNs) points.push(dataPoint(attributes, series.handedNs, series.timeNs, series.value - series.handedValue));
+    series.handedStartNs = series.startNs;
+    series.handedNs = series.timeNs;
+    series.handedValue = series.value;
   }
 }
