@@ -4,7 +4,7 @@ import type { MetricDeclaration } from '../mapping/loader.js';
 import type { MetricAttributes, MetricOutput, Subject } from '../mapping/types.js';
 import { createMetricRecorder, EventTimeGauges } from './metrics.js';
 import { DrivenMetricReader } from './providers.js';
-import { SubjectMetrics } from './subject-metrics.js';
+import { observeSubjectMetrics, SubjectMetrics } from './subject-metrics.js';
 
 const S = 1_000_000_000n;
 const T0 = 1_750_000_000n * S;
@@ -244,5 +244,25 @@ describe('aggregates over subjects (clients)', () => {
     got = (await collect())['c.io']!;
     expect(got.points.map((p) => p.v)).toEqual([700 + 300 + 40]);
     expect(got).toMatchObject({ type: sdkMetrics.DataPointType.SUM, monotonic: true, temporality: sdkMetrics.AggregationTemporality.CUMULATIVE });
+  });
+});
+
+describe('self-telemetry of what is held', () => {
+  it('reports the series and clients held, and their release past the TTL', async () => {
+    const { subjects, recorder, subject, point, advance } = setup();
+    const selfReader = new DrivenMetricReader();
+    const selfProvider = new sdkMetrics.MeterProvider({ readers: [selfReader] });
+    observeSubjectMetrics(selfProvider.getMeter('self'), subjects);
+    const held = async () => {
+      const { resourceMetrics } = await selfReader.collect();
+      const value = (name: string) => resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === name)!.dataPoints[0]!.value;
+      return [value('mist.bridge.subject.series'), value('mist.bridge.subject.clients')];
+    };
+    recorder.record([point('d.cpu', 0.1, T0, subject('ap1')), point('d.io', 5, T0, subject('ap1'))]);
+    recorder.record([point('c.count', 1, T0, subject('c1', 300n * S))]);
+    expect(await held()).toEqual([2, 1]);
+    advance(TTL);
+    await subjects.collect();
+    expect(await held()).toEqual([0, 0]);
   });
 });

@@ -1,3 +1,4 @@
+import type { Meter } from '@opentelemetry/api';
 import { emptyResource } from '@opentelemetry/resources';
 import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import { nowNs } from '../envelope/time.js';
@@ -80,4 +81,23 @@ export class SubjectMetrics implements sdkMetrics.MetricProducer {
       errors: [],
     };
   }
+}
+
+/**
+ * The bridge's own gauges of what SubjectMetrics holds in memory (for `src/self`'s meter, so they
+ * are on /metrics): the series of subjects (devices) and the subjects behind aggregates (clients).
+ */
+export function observeSubjectMetrics(meter: Meter, subjects: SubjectMetrics): void {
+  meter
+    .createObservableGauge('mist.bridge.subject.series', {
+      description: 'Series of devices (and other subjects) held in memory, exported while they report',
+      unit: '{series}',
+    })
+    .addCallback((r) => r.observe(subjects.size.series));
+  meter
+    .createObservableGauge('mist.bridge.subject.clients', {
+      description: 'Clients (subjects of aggregated metrics) held in memory until their TTL passes',
+      unit: '{client}',
+    })
+    .addCallback((r) => r.observe(subjects.size.subjects));
 }
