@@ -2,11 +2,14 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { BridgeConfig } from './config/schema.js';
+import { resolveOtlp } from './config/sections/otlp.js';
+import { listenError, prepareDataDir } from './config/startup.js';
 import { EventDeduplicator } from './dedup/window.js';
 import { DurableIntake } from './durability/intake.js';
 import { Journal } from './durability/journal.js';
 import { createExporters } from './export/exporters.js';
 import { createIngress } from './ingress/app.js';
+import { closeSilentSockets } from './ingress/silent-sockets.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { loadMappings } from './mapping/loader.js';
 import { Pipeline } from './pipeline.js';
@@ -31,8 +34,9 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   // Built-in mappings plus the user's directory; a bad file stops start-up (MappingError).
   const mappings = loadMappings({ customDir: config.mappings.dir });
   // Opened first: a directory locked by another running bridge stops start-up here.
+  prepareDataDir(config);
   const journal = new Journal(config.durability);
-  const exporters = createExporters();
+  const exporters = createExporters(resolveOtlp(config.otlp));
   const selfReader = new DrivenMetricReader();
   const pipeline = new Pipeline(config, mappings.engine, exporters, log, [selfReader]);
   pipeline.metrics = createMetricRecorder(pipeline.signals.meter, mappings.metrics, pipeline.gauges);
@@ -78,13 +82,14 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(Math.min(headersTimeoutMs, requestTimeoutMs) / 4))),
     };
     const s = serve({ fetch: app.fetch, hostname: config.server.host, port: config.server.port, serverOptions }, () => resolve(s));
-    s.once('error', reject);
+    s.once('error', (err) => reject(listenError(err, config)));
   });
   const http = server as Server;
   http.headersTimeout = config.server.headersTimeoutMs;
   http.requestTimeout = config.server.requestTimeoutMs;
   http.keepAliveTimeout = config.server.keepAliveTimeoutMs;
   http.maxConnections = config.server.maxConnections;
+  closeSilentSockets(http, config.server.idleSocketTimeoutMs);
 
   const { port } = http.address() as AddressInfo;
   const host = config.server.host;

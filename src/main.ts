@@ -10,12 +10,21 @@ import { MappingError } from './mapping/loader.js';
 const USAGE = `usage: mist-otel-bridge [start] [--config FILE]
        mist-otel-bridge check-mappings [DIR] [--config FILE]   validate mapping files (DIR: your mappings directory)
        mist-otel-bridge healthcheck [--config FILE]   exit 0 when the bridge this configuration describes answers GET /healthz
+       mist-otel-bridge webhook setup|list|ping|delete …      set up Mist's webhook over its API (webhook --help)
 
 Receives Juniper Mist webhooks and exports them as OpenTelemetry logs, metrics and traces.
 Configuration: config/default.yaml, overlaid by --config FILE (or the file MIST_BRIDGE_CONFIG names),
 overlaid by environment variables.`;
 
+/** A configuration or mapping problem: one line each, no stack trace. */
+function reportProblems(err: ConfigError | MappingError): number {
+  for (const line of err.problems) process.stderr.write(`mist-otel-bridge: ${line}\n`);
+  return 1;
+}
+
 async function main(): Promise<number> {
+  // `webhook` has options of its own, and needs no bridge configuration.
+  if (process.argv[2] === 'webhook') return (await import('./cli/webhook.js')).webhookCommand(process.argv.slice(3));
   const { values, positionals } = parseArgs({
     options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
     allowPositionals: true,
@@ -43,10 +52,7 @@ async function main(): Promise<number> {
     // same overlay file as the bridge, which it cannot learn from the bridge's command line.
     config = loadConfig({ file: values.config ?? (process.env.MIST_BRIDGE_CONFIG || undefined), overrides });
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`mist-otel-bridge: ${err.message}\n`);
-      return 1;
-    }
+    if (err instanceof ConfigError) return reportProblems(err);
     throw err;
   }
   if (command === 'check-mappings') {
@@ -77,10 +83,7 @@ async function main(): Promise<number> {
   try {
     bridge = await startBridge(config, log);
   } catch (err) {
-    if (err instanceof MappingError) {
-      process.stderr.write(`mist-otel-bridge: ${err.message}\n`);
-      return 1;
-    }
+    if (err instanceof MappingError || err instanceof ConfigError) return reportProblems(err);
     throw err;
   }
 

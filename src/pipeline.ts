@@ -102,6 +102,7 @@ export class Pipeline {
       this.queueHooks('traces'),
     );
     this.signals = createSignals({
+      resource: config.resource,
       sinks: {
         logs: (record) => this.logQueue.add(record, this.currentSeq),
         spans: (span) => this.spanQueue.add(span, this.currentSeq),

@@ -1,79 +1,46 @@
+import { configSchema } from './schema.js';
+import { describeSchema, settingsOf, type EnvParser } from './setting.js';
+
 /**
- * Environment variables that overlay the configuration. The names are part of the interface
- * (README "Configuration"); the OTLP exporter variables (endpoint, headers, protocol,
- * compression, resource) are read by src/export and src/signals, not here.
+ * Environment variables that overlay the configuration, derived from the `env` of every key in
+ * the schema: the names are part of the interface (README "Configuration").
  */
 
-export type Parse = (raw: string) => unknown;
+/** variable → [config key, parser] */
+export const ENV_VARIABLES: Record<string, [path: string, parse: EnvParser]> = Object.fromEntries(
+  [...settingsOf(describeSchema(configSchema))].filter((s) => s.meta.env).map((s) => [s.meta.env!, [s.key, s.meta.fromEnv]]),
+);
 
-export const text: Parse = (raw) => raw;
+export interface EnvOverlay {
+  /** The values the environment sets, as a configuration tree. */
+  tree: Record<string, unknown>;
+  /** config key → the variable that set it. */
+  sources: Map<string, string>;
+  /** One line per variable that does not parse: `VARIABLE (key): what is wrong`. */
+  problems: string[];
+}
 
-export const integer: Parse = (raw) => {
-  const trimmed = raw.trim();
-  if (!/^-?\d+$/.test(trimmed)) throw new Error(`expected an integer, got "${raw}"`);
-  return Number(trimmed);
-};
-
-export const boolean: Parse = (raw) => {
-  const v = raw.trim().toLowerCase();
-  if (['true', '1', 'yes', 'on'].includes(v)) return true;
-  if (['false', '0', 'no', 'off', ''].includes(v)) return false;
-  throw new Error(`expected true or false, got "${raw}"`);
-};
-
-export const list: Parse = (raw) =>
-  raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-
-export const nullableText: Parse = (raw) => (raw.trim() === '' ? null : raw);
-
-/** variable → [config path, parser] */
-export const ENV_VARIABLES: Record<string, [path: string, parse: Parse]> = {
-  MIST_WEBHOOK_SECRET: ['security.secrets', list],
-  MIST_BRIDGE_ALLOW_UNSIGNED: ['security.allowUnsigned', boolean],
-  MIST_BRIDGE_ALLOW_SHA1: ['security.allowSha1', boolean],
-  MIST_BRIDGE_HOST: ['server.host', text],
-  MIST_BRIDGE_PORT: ['server.port', integer],
-  MIST_BRIDGE_PATH: ['server.path', text],
-  MIST_BRIDGE_MAX_BODY_BYTES: ['server.maxBodyBytes', integer],
-  MIST_BRIDGE_MAPPINGS_DIR: ['mappings.dir', nullableText],
-  MIST_BRIDGE_LOG_LEVEL: ['log.level', text],
-  MIST_BRIDGE_SESSIONS: ['sessions.enabled', boolean],
-  MIST_BRIDGE_SESSIONS_MAX: ['sessions.maxSessions', integer],
-  MIST_BRIDGE_SESSIONS_MAX_AGE_MS: ['sessions.maxAgeMs', integer],
-  MIST_BRIDGE_SESSIONS_SETTLE_MS: ['sessions.settleMs', integer],
-  MIST_BRIDGE_DATA_DIR: ['durability.dir', nullableText],
-  MIST_BRIDGE_DATA_MAX_BYTES: ['durability.maxBytes', integer],
-  MIST_BRIDGE_DATA_SYNC: ['durability.synchronous', text],
-  MIST_BRIDGE_DEDUP_WINDOW: ['dedup.windowSeconds', integer],
-  OTEL_METRIC_EXPORT_INTERVAL: ['export.metricsIntervalMs', integer],
-  OTEL_BLRP_SCHEDULE_DELAY: ['export.logsScheduleDelayMs', integer],
-  OTEL_BSP_SCHEDULE_DELAY: ['export.spansScheduleDelayMs', integer],
-};
-
-export function envOverlay(
-  env: NodeJS.ProcessEnv,
-  fail: (message: string) => Error,
-  variables: Record<string, [path: string, parse: Parse]> = ENV_VARIABLES,
-): Record<string, unknown> {
-  const overlay: Record<string, unknown> = {};
-  for (const [name, [path, parse]] of Object.entries(variables)) {
+export function envOverlay(env: NodeJS.ProcessEnv): EnvOverlay {
+  const tree: Record<string, unknown> = {};
+  const sources = new Map<string, string>();
+  const problems: string[] = [];
+  for (const [name, [path, parse]] of Object.entries(ENV_VARIABLES)) {
     const raw = env[name];
     if (raw === undefined) continue;
     let value: unknown;
     try {
       value = parse(raw);
     } catch (err) {
-      throw fail(`${name} (${path}): ${(err as Error).message}`);
+      problems.push(`${name} (${path}): ${(err as Error).message}`);
+      continue;
     }
+    // undefined: the variable is set but empty, which the OpenTelemetry variables treat as unset.
+    if (value === undefined) continue;
     const keys = path.split('.');
-    let node = overlay;
-    for (const key of keys.slice(0, -1)) {
-      node = (node[key] ??= {}) as Record<string, unknown>;
-    }
-    node[keys[keys.length - 1]!] = value;
+    let node = tree;
+    for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+    node[keys.at(-1)!] = value;
+    sources.set(path, name);
   }
-  return overlay;
+  return { tree, sources, problems };
 }

@@ -1,71 +1,88 @@
 import { z } from 'zod';
+import { deriveStreamUrl } from '../mist-api/clouds.js';
+import { withRules } from './setting.js';
+import { dedup } from './sections/dedup.js';
+import { inspect } from './sections/inspect.js';
+import { mist } from './sections/mist.js';
+import { stream } from './sections/stream.js';
+import { webhook } from './sections/webhook.js';
+import { durability } from './sections/durability.js';
+import { exportSection } from './sections/export.js';
+import { log } from './sections/log.js';
+import { mappings } from './sections/mappings.js';
+import { OTLP_SIGNALS, otlp, timeoutKey } from './sections/otlp.js';
+import { resource } from './sections/resource.js';
+import { security } from './sections/security.js';
+import { server } from './sections/server.js';
+import { sessions } from './sections/sessions.js';
 
-const port = z.number().int().min(0).max(65535);
-const positiveInt = z.number().int().positive();
-
-export const configSchema = z
+/**
+ * The whole configuration: one section per concern, each declared in src/config/sections/.
+ * Adding a section: write src/config/sections/<name>.ts with `section({ key: setting(…) })`,
+ * add it below, run `npm run docs:config` (config/default.yaml and the README table follow).
+ * The order here is the order of default.yaml and of the README table.
+ */
+const sections = z
   .object({
-    server: z
-      .object({
-        host: z.string().min(1),
-        port,
-        path: z.string().startsWith('/', { message: 'must start with "/"' }),
-        maxBodyBytes: positiveInt,
-        headersTimeoutMs: positiveInt,
-        requestTimeoutMs: positiveInt,
-        keepAliveTimeoutMs: positiveInt,
-        maxConnections: positiveInt,
-        maxInflightBodyBytes: positiveInt,
-        shutdownTimeoutMs: positiveInt,
-      })
-      .strict(),
-    security: z
-      .object({
-        secrets: z.array(z.string().min(1, { message: 'an empty secret is not a secret' })),
-        allowSha1: z.boolean(),
-        allowUnsigned: z.boolean(),
-      })
-      .strict(),
-    mappings: z.object({ dir: z.string().min(1).nullable() }).strict(),
-    export: z
-      .object({
-        maxBatchSize: positiveInt,
-        logsScheduleDelayMs: z.number().int().min(0),
-        spansScheduleDelayMs: z.number().int().min(0),
-        metricsIntervalMs: positiveInt,
-        retryInitialMs: positiveInt,
-        retryMaxMs: positiveInt,
-      })
-      .strict(),
-    durability: z
-      .object({
-        dir: z.string().min(1).nullable(),
-        maxBytes: positiveInt,
-        synchronous: z.enum(['normal', 'full']),
-        maxQueuedRecords: positiveInt,
-      })
-      .strict(),
-    dedup: z
-      .object({
-        windowSeconds: z.number().int().min(0),
-        maxEntries: positiveInt,
-        ignoreFields: z.array(z.string().min(1)),
-      })
-      .strict(),
-    sessions: z
-      .object({
-        enabled: z.boolean(),
-        maxSessions: positiveInt,
-        maxAgeMs: positiveInt,
-        settleMs: z.number().int().min(0),
-        stitchWindowMs: z.number().int().min(0),
-        retainEndedMs: z.number().int().min(0),
-        maxPendingFacts: positiveInt,
-        sweepIntervalMs: positiveInt,
-      })
-      .strict(),
-    log: z.object({ level: z.enum(['error', 'warn', 'info', 'debug']) }).strict(),
+    webhook,
+    server,
+    security,
+    mappings,
+    export: exportSection,
+    otlp,
+    resource,
+    durability,
+    dedup,
+    sessions,
+    mist,
+    stream,
+    inspect,
+    log,
   })
   .strict();
 
-export type BridgeConfig = z.infer<typeof configSchema>;
+export const configSchema = withRules(sections, [
+  {
+    keys: ['security.secrets', 'security.allowUnsigned', 'webhook.enabled'],
+    check: (c) =>
+      !c.webhook.enabled || c.security.secrets.length > 0 || c.security.allowUnsigned
+        ? undefined
+        : 'no webhook secret configured: set MIST_WEBHOOK_SECRET to the secret entered in the Mist ' +
+          'webhook settings (comma-separate several during a rotation), or set ' +
+          'MIST_BRIDGE_ALLOW_UNSIGNED=true to accept unsigned deliveries (not recommended), ' +
+          'or MIST_BRIDGE_WEBHOOK=false for a bridge that takes no webhooks',
+  },
+  {
+    keys: ['stream.enabled', 'mist.apiToken'],
+    check: (c) =>
+      c.stream.enabled !== true || c.mist.apiToken !== null
+        ? undefined
+        : 'the stream is enabled (stream.enabled, MIST_BRIDGE_STREAM) but no API token is set: set MIST_API_TOKEN, or MIST_BRIDGE_STREAM=false',
+  },
+  {
+    keys: ['stream.wsUrl', 'mist.apiUrl', 'stream.enabled'],
+    check: (c) =>
+      c.stream.wsUrl !== null || (c.stream.enabled ?? c.mist.apiToken !== null) === false || deriveStreamUrl(c.mist.apiUrl) !== null
+        ? undefined
+        : `cannot derive the stream URL from mist.apiUrl (${c.mist.apiUrl}): its host does not start with "api."; set stream.wsUrl (MIST_WS_URL)`,
+  },
+  {
+    keys: ['server.shutdownTimeoutMs', 'otlp', 'durability.dir'],
+    check: (c) => {
+      if (c.durability.dir !== null) return undefined;
+      const longest = OTLP_SIGNALS.reduce((a, b) => (c.otlp[b].timeoutMs ?? c.otlp.timeoutMs) > (c.otlp[a].timeoutMs ?? c.otlp.timeoutMs) ? b : a);
+      const timeout = c.otlp[longest].timeoutMs ?? c.otlp.timeoutMs;
+      if (c.server.shutdownTimeoutMs >= timeout) return undefined;
+      const { key, env } = timeoutKey(c.otlp, longest);
+      return (
+        `server.shutdownTimeoutMs (${c.server.shutdownTimeoutMs} ms) is shorter than one OTLP export attempt (${key}, ${env}: ${timeout} ms) ` +
+        'while durability.dir is unset, so a stop that gives up on an export loses its records: make server.shutdownTimeoutMs at least the ' +
+        'export timeout, lower the timeout, or keep a journal (durability.dir, MIST_BRIDGE_DATA_DIR)'
+      );
+    },
+  },
+]);
+
+export type BridgeConfig = z.output<typeof configSchema>;
+export type { OtlpExportConfig, OtlpSettings, OtlpTarget } from './sections/otlp.js';
+export type ResourceSettings = BridgeConfig['resource'];

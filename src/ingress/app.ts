@@ -1,18 +1,17 @@
-import type { HttpBindings } from '@hono/node-server';
-import { Hono, type Context } from 'hono';
-import type { IncomingMessage } from 'node:http';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { Hono } from 'hono';
+import { createMiddleware } from 'hono/factory';
 import { decodeEnvelope, EnvelopeError, type Envelope } from '../envelope/decode.js';
 import { nowNs } from '../envelope/time.js';
 import type { Logger } from '../log/logger.js';
+import { untrusted } from '../log/untrusted.js';
 import { BodyBudget } from './body-budget.js';
-import { BodyError, readBody } from './read-body.js';
-import { verifySignature, type SignaturePolicy } from './signature.js';
+import { bodyLimit } from './body-limit.js';
+import { problem, refuse, type Refusal } from './problem.js';
+import { origin, type IngressEnv } from './request.js';
+import { requireSignature } from './require-signature.js';
+import type { SignaturePolicy } from './signature.js';
 
-export interface Refusal {
-  reason: string;
-  retryAfterSeconds: number;
-}
+export type { Refusal } from './problem.js';
 
 /** What ingress hands a checked delivery to, and asks before taking one. */
 export interface DeliverySink {
@@ -46,35 +45,32 @@ export interface IngressOptions {
   maxInflightBodyBytes?: number;
 }
 
-/** The Node request behind Hono's: @hono/node-server passes it as `c.env.incoming`. */
-function incomingOf(c: Context): IncomingMessage {
-  const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
-  if (!incoming) throw new Error('the ingress app must be served by @hono/node-server');
-  return incoming;
+/** Refuses before the body is read while the sink can take nothing (the journal is full). */
+function admission(sink: DeliverySink, log: Logger) {
+  return createMiddleware<IngressEnv>(async (c, next) => {
+    c.set('receivedNs', nowNs());
+    const refusal = sink.refusal();
+    if (refusal) {
+      log.warn('delivery refused: busy', { status: 503, reason: refusal.reason, ...origin(c) });
+      return refuse(c, refusal);
+    }
+    await next();
+  });
 }
 
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(', ') : value;
-}
-
-function problem(c: Context, status: ContentfulStatusCode, error: string, message: string): Response {
-  return c.json({ error, message }, status);
-}
-
-function refuse(c: Context, refusal: Refusal): Response {
-  c.header('Retry-After', String(refusal.retryAfterSeconds));
-  return problem(c, 503, 'overloaded', refusal.reason);
-}
-
-/** The HTTP surface: the webhook route, health probes, and JSON errors for everything else. */
-export function createIngress(options: IngressOptions): Hono {
-  const { path, maxBodyBytes, signature, sink, log } = options;
-  const app = new Hono();
+/**
+ * The HTTP surface: the webhook route, health probes, and JSON errors for everything else. A
+ * delivery passes admission, the body limit and the signature check (each a middleware that
+ * answers on its own when the delivery fails it), then is decoded and handed to the sink.
+ * Served by @hono/node-server it reads Node's request directly; `app.request()` works too.
+ */
+export function createIngress(options: IngressOptions): Hono<IngressEnv> {
+  const { path, sink, log, observer, metricsText } = options;
+  const app = new Hono<IngressEnv>();
   const budget = options.maxInflightBodyBytes === undefined ? undefined : new BodyBudget(options.maxInflightBodyBytes);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => (options.isReady() ? c.json({ status: 'ready' }) : c.json({ status: 'not ready' }, 503)));
-  const { metricsText, observer } = options;
   if (metricsText) {
     app.get('/metrics', async (c) => c.body(await metricsText(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }));
   }
@@ -85,58 +81,31 @@ export function createIngress(options: IngressOptions): Hono {
     });
   }
 
-  app.post(path, async (c) => {
-    const receivedNs = nowNs();
-    const refusal = sink.refusal();
-    if (refusal) return refuse(c, refusal);
-
-    let body;
-    try {
-      body = await readBody(incomingOf(c), maxBodyBytes, budget);
-    } catch (err) {
-      if (err instanceof BodyError) {
-        if (err.status === 503) c.header('Retry-After', '1');
-        return problem(c, err.status, err.code, err.message);
+  app.post(
+    path,
+    admission(sink, log),
+    bodyLimit({ maxBodyBytes: options.maxBodyBytes, budget, log }),
+    requireSignature({ policy: options.signature, log, onFailure: observer && ((reason) => observer.signatureFailure(reason)) }),
+    async (c) => {
+      let envelope: Envelope;
+      try {
+        envelope = decodeEnvelope(c.get('body').decoded);
+      } catch (err) {
+        if (!(err instanceof EnvelopeError)) throw err;
+        log.warn('delivery refused: envelope', { status: 400, error: err.code, detail: untrusted(err.message), ...origin(c) });
+        return problem(c, 400, err.code, err.message);
       }
-      throw err;
-    }
-    if (budget && body.held > 0) {
-      const held = body.held;
-      // Held until the answer is sent: the body stays referenced while the delivery is handled.
-      (c.env as HttpBindings).outgoing.once('close', () => budget.give(held));
-    }
-
-    const bodies = body.wire === body.decoded ? [body.wire] : [body.wire, body.decoded];
-    // Node's own header object: c.req.header() would build a fetch Headers for every request.
-    const headers = incomingOf(c).headers;
-    const verdict = verifySignature(signature, (name) => headerValue(headers[name]), bodies);
-    if (!verdict.ok) {
-      log.warn('delivery refused: signature', { reason: verdict.reason, remote: c.req.header('x-forwarded-for') });
-      observer?.signatureFailure(verdict.reason);
-      const message =
-        verdict.reason === 'missing'
-          ? 'X-Mist-Signature-v2 header is required'
-          : verdict.reason === 'sha1_not_allowed'
-            ? 'only X-Mist-Signature (SHA-1) was sent and SHA-1 signatures are not allowed; configure a v2 signature or set security.allowSha1'
-            : 'signature does not match the body under any configured secret';
-      return problem(c, 401, `signature_${verdict.reason}`, message);
-    }
-
-    let envelope: Envelope;
-    try {
-      envelope = decodeEnvelope(body.decoded);
-    } catch (err) {
-      if (err instanceof EnvelopeError) return problem(c, 400, err.code, err.message);
-      throw err;
-    }
-
-    const result = await sink.accept(envelope, body.decoded, receivedNs);
-    if (result.status === 'refused') return refuse(c, result);
-    return c.json(
-      { status: 'accepted', topic: envelope.topic, events: result.events, duplicates: result.duplicates, failed_events: result.failedEvents },
-      200,
-    );
-  });
+      const result = await sink.accept(envelope, c.get('body').decoded, c.get('receivedNs'));
+      if (result.status === 'refused') {
+        log.warn('delivery refused: busy', { status: 503, reason: result.reason, ...origin(c) });
+        return refuse(c, result);
+      }
+      return c.json(
+        { status: 'accepted', topic: envelope.topic, events: result.events, duplicates: result.duplicates, failed_events: result.failedEvents },
+        200,
+      );
+    },
+  );
 
   app.all(path, (c) => {
     c.header('Allow', 'POST');

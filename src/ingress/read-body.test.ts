@@ -13,7 +13,7 @@ const outcomes: Array<{ ok: true; text: string; sameArray: boolean } | { ok: fal
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    readBody(req, LIMIT).then(
+    readBody(req, req.headers, LIMIT).then(
       (body) => {
         const text = Buffer.from(body.decoded).toString('utf8');
         outcomes.push({ ok: true, text, sameArray: body.wire === body.decoded });

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { BodyBudget } from './body-budget.js';
@@ -27,16 +27,29 @@ export interface Body {
   held: number;
 }
 
+/** A request body as it arrives: Node's `IncomingMessage`, or any readable stream of bytes. */
+export type BodyStream = Readable & {
+  /** Node's request sets it once the whole body was parsed; a close before then is a client gone away. */
+  readonly complete?: boolean;
+};
+
+/** The request headers the body is read by (Node's header object fits as it is). */
+export interface BodyHeaders {
+  'content-length'?: string | undefined;
+  'content-encoding'?: string | undefined;
+}
+
 const busy = (): BodyError =>
   new BodyError('server_busy', 503, 'too many request bodies are being received at once; retry shortly');
 
 /**
- * Reads straight from Node's request stream. Going through the fetch API's Request body (a web
- * ReadableStream over the same stream, plus an AbortController and an undici Request built
- * per request) cost a fifth of the CPU of a single-event delivery; see BENCHMARKS.md.
+ * Reads straight from the stream it is given: served by Node, the request itself. Going through
+ * the fetch API's Request body (a web ReadableStream over the same stream, plus an
+ * AbortController and an undici Request built per request) cost a fifth of the CPU of a
+ * single-event delivery; see BENCHMARKS.md.
  */
-function readLimited(incoming: IncomingMessage, limit: number, budget: BodyBudget | undefined): Promise<Uint8Array> {
-  const declared = Number(incoming.headers['content-length']);
+function readLimited(incoming: BodyStream, headers: BodyHeaders, limit: number, budget: BodyBudget | undefined): Promise<Uint8Array> {
+  const declared = Number(headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     return Promise.reject(new BodyError('body_too_large', 413, `body of ${declared} bytes exceeds the limit of ${limit} bytes`));
   }
@@ -88,12 +101,12 @@ function readLimited(incoming: IncomingMessage, limit: number, budget: BodyBudge
  * Reads the request body within `limit` bytes, undoing `Content-Encoding: gzip`; the limit
  * applies again after decompression so a small gzip bomb cannot expand past it.
  */
-export async function readBody(incoming: IncomingMessage, limit: number, budget?: BodyBudget): Promise<Body> {
-  const encoding = (incoming.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+export async function readBody(incoming: BodyStream, headers: BodyHeaders, limit: number, budget?: BodyBudget): Promise<Body> {
+  const encoding = (headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (encoding !== 'identity' && encoding !== 'gzip' && encoding !== 'x-gzip') {
     throw new BodyError('unsupported_encoding', 415, `Content-Encoding "${encoding}" is not supported; send identity or gzip`);
   }
-  const wire = await readLimited(incoming, limit, budget);
+  const wire = await readLimited(incoming, headers, limit, budget);
   if (encoding === 'identity') return { wire, decoded: wire, held: budget ? wire.byteLength : 0 };
   try {
     const decoded = await gunzipAsync(wire, { maxOutputLength: limit });

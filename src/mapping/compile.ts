@@ -1,7 +1,7 @@
 import { SeverityNumber, type AnyValue, type Attributes } from '@opentelemetry/api';
 import { toEpochNs } from '../envelope/time.js';
 import { ATTRIBUTE_PREFIX, eventAttributes, toAnyValue } from './attributes.js';
-import { compileAlternatives, compileFieldRef, eventScope, isPresent, toNumber, toText, type Getter, type Scope } from './fields.js';
+import { compileAlternatives, compileFieldRef, eventScope, isPresent, parseTemplate, toNumber, toText, type Getter, type Scope } from './fields.js';
 import { DEFAULT_SUBJECT_TTL_S, WEBHOOK, type ConditionSpec, type LogSpec, type MappingFile, type MetricSpec, type SubjectSpec, type TraceSpec, type ValueSpec } from './schema.js';
 import { SubjectMemory, type Scalar } from './subjects.js';
 import type { LogOutput, MetricAttributes, MetricOutput, Subject, TraceContribution } from './types.js';
@@ -138,15 +138,9 @@ function compileTime(refs: string | readonly string[]): (scope: Scope) => bigint
 }
 
 function compileTemplate(text: string): (scope: Scope) => string | undefined {
-  const literals: string[] = [];
-  const getters: Getter[] = [];
-  let last = 0;
-  for (const m of text.matchAll(/\{([^{}]+)\}/g)) {
-    literals.push(text.slice(last, m.index));
-    getters.push(compileFieldRef(m[1]!));
-    last = m.index + m[0].length;
-  }
-  const tail = text.slice(last);
+  const { literals, refs } = parseTemplate(text);
+  const getters = refs.map(compileFieldRef);
+  const tail = literals.at(-1)!;
   return (s) => {
     let out = '';
     for (let i = 0; i < getters.length; i++) {

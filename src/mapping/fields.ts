@@ -103,6 +103,48 @@ export function parseFieldRef(ref: string): FieldRef {
   return { base, up, segments, fromRoot: base === 'root' };
 }
 
+/** A log body template that does not parse; `index` is where in the template (from 0). */
+export class TemplateError extends Error {
+  override name = 'TemplateError';
+  constructor(
+    message: string,
+    readonly index: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * "text {field.ref} text" → the literal pieces around each placeholder and the references.
+ * Braces must pair up: a lone "{" or "}" is almost always a typo that would otherwise print as
+ * text (and hide the field meant).
+ */
+export function parseTemplate(text: string): { literals: string[]; refs: string[] } {
+  const literals: string[] = [];
+  const refs: string[] = [];
+  let last = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '}') throw new TemplateError(`"}" at character ${i + 1} closes no "{"`, i);
+    if (text[i] !== '{') continue;
+    const close = text.indexOf('}', i + 1);
+    const reopen = text.indexOf('{', i + 1);
+    if (close < 0 || (reopen >= 0 && reopen < close)) throw new TemplateError(`"{" at character ${i + 1} is not closed`, i);
+    const ref = text.slice(i + 1, close);
+    try {
+      parseFieldRef(ref);
+    } catch (err) {
+      if (err instanceof FieldRefError) throw new TemplateError(`placeholder {${ref}}: ${err.message}`, i);
+      throw err;
+    }
+    literals.push(text.slice(last, i));
+    refs.push(ref);
+    last = close + 1;
+    i = close;
+  }
+  literals.push(text.slice(last));
+  return { literals, refs };
+}
+
 type Step = (value: unknown) => unknown;
 
 /** Reading one segment, decided once: an array index or not, a name Object.prototype has or not. */

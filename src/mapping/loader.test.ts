@@ -53,7 +53,7 @@ metrics:
   });
 
   it('lets a custom file replace a built-in topic as a whole', () => {
-    const dir = dirWith({ 'my-alarms.yaml': 'topic: alarms\ndescription: mine\nlog: false\n' });
+    const dir = dirWith({ 'my-alarms.yaml': 'topic: alarms\nreplaces: alarms\ndescription: mine\nlog: false\n' });
     const { engine, sources } = loadMappings({ customDir: dir });
     expect(sources.filter((s) => s.spec.topic === 'alarms').map((s) => s.origin)).toEqual(['custom']);
     const out = engine.map('webhook', 'alarms', { type: 'x', severity: 'critical', count: 5, timestamp: 1750000000 }, NS);
@@ -130,8 +130,8 @@ metrics: [{ name: mist.client.joins, instrument: gauge, unit: "1", value: x, des
     });
     const found = problems(() => loadMappings({ customDir: dir }));
     expect(found).toContainEqual(expect.stringMatching(/a\.yaml:\d+:\d+: \(top level\): Unrecognized key: "metircs"/));
-    expect(found).toContainEqual(expect.stringMatching(/c\.yaml: topic: "t-two" is already mapped by .*b\.yaml/));
-    expect(found).toContainEqual(expect.stringMatching(/b\.yaml: metrics\[0\]\.instrument: mist\.client\.joins is declared with instrument "counter" in .*client-join\.yaml/));
+    expect(found).toContainEqual(expect.stringMatching(/c\.yaml:1:8: topic: "t-two" is already mapped by .*b\.yaml/));
+    expect(found).toContainEqual(expect.stringMatching(/b\.yaml:4:\d+: metrics\[0\]\.instrument: mist\.client\.joins is declared with instrument "counter" in .*client-join\.yaml/));
   });
 
   it('says what was expected for a bad key or a value of the wrong type', () => {
@@ -225,6 +225,7 @@ metrics:
     const dir = dirWith({
       'mine.yaml': `source: stream
 kind: stats/devices
+replaces: stream:stats/devices
 description: mine
 time: [_time, last_seen]
 log: false
@@ -233,8 +234,77 @@ metrics: [{ name: mist.mine.uptime, instrument: gauge, unit: s, description: d, 
     });
     const { engine, sources } = loadMappings({ customDir: dir });
     expect(sources.filter((s) => s.spec.topic === 'stream:stats/devices').map((s) => s.origin)).toEqual(['custom']);
+    // Without `replaces`, shadowing the built-in file is refused, pointing at the kind.
+    const shadow = dirWith({ 'shadow.yaml': 'source: stream\nkind: stats/clients\ndescription: d\nlog: false\n' });
+    expect(problems(() => loadMappings({ customDir: shadow }))).toEqual([
+      expect.stringMatching(/shadow\.yaml:2:7: kind: "stream:stats\/clients" is a built-in topic \(mappings\/stream-clients\.yaml\); add "replaces: stream:stats\/clients"/),
+    ]);
     const out = engine.map('stream', 'stats/devices', { mac: 'a', uptime: 5, _time: 1750000000 }, NS);
     expect(out.metrics).toEqual([{ name: 'mist.mine.uptime', value: 5, attributes: {}, timeNs: 1_750_000_000_000_000_000n }]);
+  });
+
+  it('refuses a custom topic or alias that shadows a built-in file unless the file says it replaces it', () => {
+    const dir = dirWith({
+      'alarms.yaml': 'topic: alarms\ndescription: mine\nlog: false\n',
+      'assets.yaml': 'topic: my-assets\naliases: [beacons, asset-raw]\ndescription: mine\nlog: false\n',
+      'nope.yaml': 'topic: nope\nreplaces: [no-such-topic]\ndescription: x\nlog: false\n',
+    });
+    expect(problems(() => loadMappings({ customDir: dir }))).toEqual([
+      expect.stringMatching(/nope\.yaml:2:12: replaces\[0\]: "no-such-topic" is not a built-in topic/),
+      expect.stringMatching(/alarms\.yaml:1:8: topic: "alarms" is a built-in topic \(mappings\/alarms\.yaml\); add "replaces: alarms" to this file/),
+      expect.stringMatching(/assets\.yaml:2:20: aliases\[1\]: "asset-raw" is a built-in topic \(mappings\/asset-raw-rssi\.yaml\); add "replaces: asset-raw-rssi"/),
+    ]);
+  });
+
+  it('replaces the named built-in file with everything it mapped, aliases included', () => {
+    const dir = dirWith({ 'assets.yaml': 'topic: my-assets\nreplaces: asset-raw\naliases: [asset-raw]\ndescription: mine\nlog: false\n' });
+    const { sources, engine } = loadMappings({ customDir: dir });
+    expect(sources.some((s) => s.spec.topic === 'asset-raw-rssi')).toBe(false);
+    expect(engine.map('webhook', 'asset-raw', { type: 'x' }, NS).logs).toEqual([]);
+    // The replaced file's other key now falls to the default topic, which logs every event.
+    expect(engine.map('webhook', 'asset-raw-rssi', { type: 'x' }, NS).logs[0]?.eventName).toBe('mist.event');
+  });
+
+  it('points at a field reference that does not parse, wherever it is, instead of throwing', () => {
+    const dir = dirWith({
+      'refs.yaml': `topic: refs
+description: r
+log: false
+metrics:
+  - name: mist.refs.seen
+    instrument: counter
+    unit: "{event}"
+    description: x
+    attributes:
+      mist.site_id: "a..b"
+      mist.zone: { field: ["zone", "x["] }
+`,
+    });
+    expect(problems(() => loadMappings({ customDir: dir }))).toEqual([
+      expect.stringMatching(/refs\.yaml:10:21: metrics\[0\]\.attributes\.mist\.site_id: bad segment "" in field reference "a\.\.b"/),
+      expect.stringMatching(/refs\.yaml:11:\d+: metrics\[0\]\.attributes\.mist\.zone.*field reference "x\["/),
+    ]);
+  });
+
+  it('points at the unbalanced brace of a template, at its line and column', () => {
+    const dir = dirWith({
+      'tpl.yaml': `topic: tpl
+description: t
+log:
+  event_name: mist.tpl
+  body:
+    - template: "{type on {door.name}"
+    - template: door {name}} closed
+    - template: 'held {door.name'
+    - template: "empty {} placeholder"
+`,
+    });
+    expect(problems(() => loadMappings({ customDir: dir }))).toEqual([
+      'tpl.yaml:6:18: log.body[0].template: "{" at character 1 is not closed',
+      'tpl.yaml:7:28: log.body[1].template: "}" at character 12 closes no "{"',
+      'tpl.yaml:8:23: log.body[2].template: "{" at character 6 is not closed',
+      'tpl.yaml:9:24: log.body[3].template: placeholder {}: empty field reference ""',
+    ].map((line) => join(dir, line)));
   });
 
   it('fails when the custom directory cannot be read', () => {

@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import { packagePath } from '../package-root.js';
 import { compileMapping, EVENTS_METRIC, type TopicMapping } from './compile.js';
 import { MappingEngine } from './engine.js';
-import { DEFAULT_TOPIC, mappingFileSchema, type MappingFile } from './schema.js';
+import { DEFAULT_TOPIC, mappingFileSchema, WEBHOOK, type MappingFile } from './schema.js';
 
 /** A mapping file that passed validation. */
 export interface MappingSource {
@@ -13,6 +13,8 @@ export interface MappingSource {
   file: string;
   origin: 'built-in' | 'custom';
   spec: MappingFile;
+  /** `file:line:col` of a key inside the file (of its nearest parent that is there). */
+  at(path: readonly PropertyKey[]): string;
 }
 
 export interface MetricDeclaration {
@@ -51,7 +53,7 @@ export interface LoadedMappings {
 export class MappingError extends Error {
   override name = 'MappingError';
   constructor(readonly problems: string[]) {
-    super(`invalid mapping files\n${problems.join('\n')}`);
+    super(problems.join('\n'));
   }
 }
 
@@ -86,6 +88,30 @@ function leafIssues(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
   return best.flatMap((i) => leafIssues({ ...i, path: [...issue.path, ...i.path] }));
 }
 
+/** Line and column of `node`, or of character `offset` of its text when the file spells it as is. */
+function locate(node: YamlNode, text: string, lines: LineCounter, offset?: number): string {
+  let at = node.range![0];
+  if (offset !== undefined && isScalar(node) && typeof node.value === 'string') {
+    const raw = text.slice(node.range![0], node.range![1]);
+    const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
+    // Escapes and folded lines make the file's text differ from the value: then the node it is.
+    if ((quoted ? raw.slice(1, -1) : raw) === node.value) at += (quoted ? 1 : 0) + offset;
+  }
+  const pos = lines.linePos(at);
+  return `:${pos.line}:${pos.col}`;
+}
+
+function locator(file: string, doc: Document, text: string, lines: LineCounter) {
+  return (path: readonly PropertyKey[], offset?: number): string => {
+    // Point at the deepest node that exists (a missing key is reported at its parent).
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n) as unknown[], true) as YamlNode | undefined;
+      if (node?.range) return file + locate(node, text, lines, n === path.length ? offset : undefined);
+    }
+    return file;
+  };
+}
+
 function parseFile(path: string, origin: MappingSource['origin'], problems: string[]): MappingSource | undefined {
   const file = displayPath(path);
   let text: string;
@@ -104,21 +130,13 @@ function parseFile(path: string, origin: MappingSource['origin'], problems: stri
     }
     return undefined;
   }
+  const at = locator(file, doc, text, lineCounter);
   const parsed = mappingFileSchema.safeParse(doc.toJS({ maxAliasCount: 1000 }));
-  if (parsed.success) return { file, origin, spec: parsed.data };
+  if (parsed.success) return { file, origin, spec: parsed.data, at: (p) => at(p) };
 
   for (const issue of parsed.error.issues.flatMap(leafIssues)) {
-    // Point at the deepest node that exists (a missing key is reported at its parent).
-    let where = '';
-    for (let n = issue.path.length; n >= 0; n--) {
-      const node = doc.getIn(issue.path.slice(0, n) as unknown[], true) as YamlNode | undefined;
-      if (node?.range) {
-        const pos = lineCounter.linePos(node.range[0]);
-        where = `:${pos.line}:${pos.col}`;
-        break;
-      }
-    }
-    problems.push(`${file}${where}: ${formatPath(issue.path)}: ${issue.message}`);
+    const offset = issue.code === 'custom' ? (issue.params as { offset?: number } | undefined)?.offset : undefined;
+    problems.push(`${at(issue.path, offset)}: ${formatPath(issue.path)}: ${issue.message}`);
   }
   return undefined;
 }
@@ -139,17 +157,58 @@ function readDir(dir: string, origin: MappingSource['origin'], problems: string[
   return out;
 }
 
+/** The keys a file maps, with where each is written. */
+function keysOf(s: MappingSource): Array<{ key: string; path: PropertyKey[] }> {
+  return [{ key: s.spec.topic, path: [s.spec.source === WEBHOOK ? 'topic' : 'kind'] }, ...s.spec.aliases.map((key, i) => ({ key, path: ['aliases', i] }))];
+}
+
+function replacesOf(s: MappingSource): Array<{ key: string; path: PropertyKey[] }> {
+  const r = s.spec.replaces;
+  if (r === undefined) return [];
+  return typeof r === 'string' ? [{ key: r, path: ['replaces'] }] : r.map((key, i) => ({ key, path: ['replaces', i] }));
+}
+
 /** Topic → file for one directory; two files claiming one topic (or alias) is an error. */
 function byTopic(sources: MappingSource[], problems: string[]): Map<string, MappingSource> {
   const map = new Map<string, MappingSource>();
   for (const s of sources) {
-    for (const key of [s.spec.topic, ...s.spec.aliases]) {
+    for (const { key, path } of keysOf(s)) {
       const other = map.get(key);
-      if (other) problems.push(`${s.file}: topic: "${key}" is already mapped by ${other.file}`);
+      if (other) problems.push(`${s.at(path)}: ${formatPath(path)}: "${key}" is already mapped by ${other.file}`);
       else map.set(key, s);
     }
   }
   return map;
+}
+
+/**
+ * The built-in files that custom files replace. A custom topic or alias that a built-in file
+ * maps must be covered by a `replaces:` of its file: a built-in shadowed without one is an error.
+ */
+function replacedBuiltins(custom: Map<string, MappingSource>, builtin: Map<string, MappingSource>, problems: string[]): Set<MappingSource> {
+  const replacedBy = new Map<MappingSource, MappingSource>();
+  for (const s of new Set(custom.values())) {
+    for (const { key, path } of replacesOf(s)) {
+      const target = builtin.get(key);
+      if (!target) {
+        problems.push(`${s.at(path)}: ${formatPath(path)}: "${key}" is not a built-in topic; replaces names the built-in file this one takes the place of`);
+        continue;
+      }
+      const other = replacedBy.get(target);
+      if (other && other !== s) problems.push(`${s.at(path)}: ${formatPath(path)}: ${target.file} is already replaced by ${other.file}`);
+      else replacedBy.set(target, s);
+    }
+  }
+  for (const s of new Set(custom.values())) {
+    for (const { key, path } of keysOf(s)) {
+      const shadowed = builtin.get(key);
+      if (!shadowed || replacedBy.get(shadowed) === s) continue;
+      problems.push(
+        `${s.at(path)}: ${formatPath(path)}: "${key}" is a built-in topic (${shadowed.file}); add "replaces: ${shadowed.spec.topic}" to this file to replace that file, or choose another topic`,
+      );
+    }
+  }
+  return new Set(replacedBy.keys());
 }
 
 function declarations(sources: MappingSource[], problems: string[]): MetricDeclaration[] {
@@ -177,7 +236,7 @@ function declarations(sources: MappingSource[], problems: string[]): MetricDecla
       for (const key of ['instrument', 'unit', 'description', 'gauge', 'counter', 'aggregate', 'subject', 'identity', 'buckets'] as const) {
         if (JSON.stringify(prev.decl[key]) !== JSON.stringify(decl[key])) {
           problems.push(
-            `${s.file}: metrics[${i}].${key}: ${m.name} is declared with ${key} ${JSON.stringify(prev.decl[key])} in ${prev.file}; a metric name must mean one thing`,
+            `${s.at(['metrics', i, key])}: metrics[${i}].${key}: ${m.name} is declared with ${key} ${JSON.stringify(prev.decl[key])} in ${prev.file}; a metric name must mean one thing`,
           );
         }
       }
@@ -198,10 +257,10 @@ export function loadMappings(options: LoadOptions = {}): LoadedMappings {
   const builtin = byTopic(readDir(options.builtinDir ?? BUILTIN_MAPPINGS_DIR, 'built-in', problems), problems);
   const custom = options.customDir ? byTopic(readDir(options.customDir, 'custom', problems), problems) : new Map<string, MappingSource>();
 
-  // A custom file replaces the built-in file of its topic as a whole (aliases included).
-  const replaced = new Set([...custom.values()].map((s) => s.spec.topic));
+  // A custom file replaces the built-in files it names as a whole (their aliases included).
+  const replaced = replacedBuiltins(custom, builtin, problems);
   const effective = new Map<string, MappingSource>();
-  for (const [key, s] of builtin) if (!replaced.has(s.spec.topic) && !custom.has(key)) effective.set(key, s);
+  for (const [key, s] of builtin) if (!replaced.has(s) && !custom.has(key)) effective.set(key, s);
   for (const [key, s] of custom) effective.set(key, s);
 
   const sources = [...new Set(effective.values())];
@@ -209,12 +268,21 @@ export function loadMappings(options: LoadOptions = {}): LoadedMappings {
   const metrics = declarations(sources, problems);
   for (const s of sources) {
     s.spec.metrics.forEach((m, i) => {
-      if (m.name === EVENTS_METRIC) problems.push(`${s.file}: metrics[${i}].name: ${EVENTS_METRIC} is built in`);
+      if (m.name === EVENTS_METRIC) problems.push(`${s.at(['metrics', i, 'name'])}: metrics[${i}].name: ${EVENTS_METRIC} is built in`);
     });
   }
   if (problems.length > 0) throw new MappingError(problems);
 
-  const compiled = new Map<MappingSource, TopicMapping>(sources.map((s) => [s, compileMapping(s.spec)]));
+  const compiled = new Map<MappingSource, TopicMapping>();
+  for (const s of sources) {
+    try {
+      compiled.set(s, compileMapping(s.spec));
+    } catch (err) {
+      // Validation rejects what cannot compile; should one slip through, it is still a problem of the file, not a crash.
+      problems.push(`${s.file}: ${(err as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new MappingError(problems);
   const topics = new Map<string, TopicMapping>();
   for (const [key, s] of effective) if (key !== DEFAULT_TOPIC) topics.set(key, compiled.get(s)!);
   return {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FieldRefError, parseFieldRef, type FieldRef } from './fields.js';
+import { FieldRefError, parseFieldRef, parseTemplate, TemplateError, type FieldRef } from './fields.js';
 
 /**
  * The shape of a mapping file (mappings/<topic>.yaml). README "Custom mappings" documents it;
@@ -264,19 +264,17 @@ const metric = z
   });
 export type MetricSpec = z.infer<typeof metric>;
 
-const PLACEHOLDER = /\{([^{}]+)\}/g;
-
-/** "text {field.ref} text": every placeholder must be a valid field reference. */
+/** "text {field.ref} text": balanced braces, every placeholder a valid field reference. */
 const template = z
   .string()
   .min(1)
   .superRefine((text, ctx) => {
-    for (const m of text.matchAll(PLACEHOLDER)) {
-      try {
-        parseFieldRef(m[1]!);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: `placeholder {${m[1]}}: ${(err as Error).message}` });
-      }
+    try {
+      parseTemplate(text);
+    } catch (err) {
+      if (!(err instanceof TemplateError)) throw err;
+      // The loader turns `offset` into the line and column of that character in the file.
+      ctx.addIssue({ code: 'custom', message: err.message, params: { offset: err.index } });
     }
   });
 
@@ -315,6 +313,11 @@ export const WEBHOOK = 'webhook';
 /** Subjects not heard from for this long are forgotten, unless their file says otherwise. */
 export const DEFAULT_SUBJECT_TTL_S = 600;
 
+const topicKey = z.string().regex(/^(\*|[a-z0-9]+(-[a-z0-9]+)*)$/, 'a topic is lower-case words joined by "-" (or "*" for the default)');
+const replacedKey = z
+  .string()
+  .regex(/^([a-z0-9]+(-[a-z0-9]+)*|[a-z][a-z0-9_-]*:[a-z0-9_]+(\/[a-z0-9_-]+)*)$/, 'a topic (lower-case words joined by "-"), or source:kind for another source (stream:stats/devices)');
+
 /**
  * The one thing each event is about (a device, a wireless client): its state is kept in memory
  * under `key`, which is never exported unless an attribute maps it.
@@ -334,9 +337,16 @@ export type SubjectSpec = z.infer<typeof subject>;
 const fileFields = z
   .object({
     /** Webhook files: the canonical topic key (`-` not `_`, lower case), or "*" for topics no file names. */
-    topic: z.string().regex(/^(\*|[a-z0-9]+(-[a-z0-9]+)*)$/, 'a topic is lower-case words joined by "-" (or "*" for the default)').optional(),
+    topic: topicKey.optional(),
     /** Other topic keys delivered the same way (legacy or alternative spellings). */
     aliases: z.array(z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/)).default([]),
+    /**
+     * Custom files only: the built-in files this file takes the place of (their topics, or
+     * `source:kind` for another source: stream:stats/devices). Without it a custom topic, alias or
+     * kind that a built-in file maps is an error, so a shadowed built-in is a decision, never an
+     * accident.
+     */
+    replaces: z.union([replacedKey, z.array(replacedKey).min(1)]).optional(),
     /** Where the events come from: `webhook` (the default) or another source (`stream`). */
     source: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'a source is a lower-case word, e.g. stream').default(WEBHOOK),
     /** Other sources: which of its kinds of record the file maps (the stream channel past the site: stats/devices). */

@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
-import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { defaultResource, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import type { ResourceSettings } from '../config/schema.js';
 import { packageVersion } from '../package-root.js';
 import { LogEmitter, SpanEmitter } from './emit.js';
 
@@ -13,10 +14,10 @@ export const SELF_SCOPE_NAME = 'mist-otel-bridge.self';
 
 /**
  * service.name=mist-ai and source=juniper-mist are what the published Mist → OTel recipe sets,
- * so dashboards built for it keep working; OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES
- * (read by the SDK's env detector) override them.
+ * so dashboards built for it keep working; `resource.attributes` (OTEL_RESOURCE_ATTRIBUTES) and
+ * then `resource.serviceName` (OTEL_SERVICE_NAME) override them, as the SDK's env detector would.
  */
-export function buildResource(): Resource {
+export function buildResource(settings: ResourceSettings = { serviceName: null, attributes: {} }): Resource {
   const defaults = resourceFromAttributes({
     'service.name': 'mist-ai',
     'service.version': packageVersion,
@@ -25,8 +26,12 @@ export function buildResource(): Resource {
     'service.instance.id': hostname(),
     source: 'juniper-mist',
   });
+  const configured = resourceFromAttributes({
+    ...settings.attributes,
+    ...(settings.serviceName !== null ? { 'service.name': settings.serviceName } : {}),
+  });
   // defaultResource() carries telemetry.sdk.*, which an explicit resource would otherwise replace.
-  return defaultResource().merge(defaults).merge(detectResources({ detectors: [envDetector] }));
+  return defaultResource().merge(defaults).merge(configured);
 }
 
 /** A reader the export loop drives: collection happens when the loop decides, not on a timer
@@ -52,6 +57,8 @@ export interface Signals {
 }
 
 export interface SignalOptions {
+  /** The configured resource (`resource` keys); the built-in defaults alone when left out. */
+  resource?: ResourceSettings;
   sinks: SignalSinks;
   metricReaderOptions?: sdkMetrics.MetricReaderOptions;
   /** Further readers of the same instruments (the /metrics endpoint's). */
@@ -63,7 +70,7 @@ export interface SignalOptions {
  * two bridges can run in one process and tests see exactly their own telemetry.
  */
 export function createSignals(options: SignalOptions): Signals {
-  const resource = buildResource();
+  const resource = buildResource(options.resource);
   // Mist events carry 20-60 fields; the SDK's default limit of 128 attributes would be reached
   // by nothing we emit today but would truncate silently if it were.
   const target = { resource, scope: { name: SCOPE_NAME, version: packageVersion }, attributeCountLimit: 1024 };

@@ -182,14 +182,8 @@ describe('compose.yaml', () => {
     const id = /(?:^|,)service\.instance\.id=([^,]+)/.exec(attributes)?.[1];
     expect(id, 'a fixed service.instance.id').toBeTruthy();
     // The bridge's resource really takes it over its host-name default.
-    const before = process.env.OTEL_RESOURCE_ATTRIBUTES;
-    process.env.OTEL_RESOURCE_ATTRIBUTES = attributes;
-    try {
-      expect(buildResource().attributes['service.instance.id']).toBe(id);
-    } finally {
-      if (before === undefined) delete process.env.OTEL_RESOURCE_ATTRIBUTES;
-      else process.env.OTEL_RESOURCE_ATTRIBUTES = before;
-    }
+    const config = loadConfig({ env: { MIST_BRIDGE_ALLOW_UNSIGNED: 'true', OTEL_RESOURCE_ATTRIBUTES: attributes } });
+    expect(buildResource(config.resource).attributes['service.instance.id']).toBe(id);
   });
 
   it('passes the webhook secret through without requiring it, and the bridge refuses to run without one', () => {

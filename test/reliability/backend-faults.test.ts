@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { startBridge, type Bridge } from '../../src/bridge.js';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -13,12 +13,6 @@ const EXPORT_TIMEOUT_MS = 1000;
 
 let receiver: OtlpReceiver;
 useReceiver((r) => (receiver = r));
-beforeAll(() => {
-  process.env.OTEL_EXPORTER_OTLP_TIMEOUT = String(EXPORT_TIMEOUT_MS);
-});
-afterAll(() => {
-  delete process.env.OTEL_EXPORTER_OTLP_TIMEOUT;
-});
 afterEach(() => removeTempDirs());
 
 interface Run {
@@ -29,9 +23,8 @@ interface Run {
 }
 
 async function start(exportOverrides: Record<string, unknown> = {}): Promise<Run> {
-  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
   const config = loadConfig({
-    env: { MIST_BRIDGE_ALLOW_UNSIGNED: 'true' },
+    env: { MIST_BRIDGE_ALLOW_UNSIGNED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_TIMEOUT: String(EXPORT_TIMEOUT_MS) },
     overrides: {
       server: { host: '127.0.0.1', port: 0 },
       export: { logsScheduleDelayMs: 20, spansScheduleDelayMs: 20, metricsIntervalMs: 200, retryInitialMs: 100, retryMaxMs: 1000, ...exportOverrides },
@@ -77,7 +70,7 @@ describe('a backend that refuses for a configuration fault, then recovers', () =
       receiver.failWith(401);
       const acked = await keepPosting(run.webhook, 'auth-fault', 10_000);
       expect(receivedNumbers(receiver, 'auth-fault')).toEqual([]);
-      expect(await metric(run.bridge, 'mist_bridge_export_failing{signal="logs"}')).toBeGreaterThanOrEqual(5);
+      expect(await metric(run.bridge, 'mist_bridge_export_failing_seconds{signal="logs"}')).toBeGreaterThanOrEqual(5);
       receiver.failWith(null);
       await receiver.waitFor(() => receivedNumbers(receiver, 'auth-fault').length >= acked.length, 20_000);
       expect([...receivedNumbers(receiver, 'auth-fault')].sort((a, b) => a - b)).toEqual(acked);
@@ -91,7 +84,7 @@ describe('a backend that refuses for a configuration fault, then recovers', () =
       expect(warnings.find((w) => w.signal === 'logs')?.hint).toMatch(/OTEL_EXPORTER_OTLP_HEADERS/);
       expect(run.lines.some((l) => l.msg === 'export recovered' && l.signal === 'logs')).toBe(true);
       expect(run.lines.filter((l) => l.level === 'error')).toEqual([]);
-      expect(await metric(run.bridge, 'mist_bridge_export_failing{signal="logs"}')).toBe(0);
+      expect(await metric(run.bridge, 'mist_bridge_export_failing_seconds{signal="logs"}')).toBe(0);
     } finally {
       await run.bridge.stop();
     }

@@ -19,6 +19,7 @@ beforeAll(async () => {
         maxBodyBytes: MAX_BODY,
         headersTimeoutMs: 400,
         requestTimeoutMs: 800,
+        idleSocketTimeoutMs: 150,
         maxConnections: 500,
         maxInflightBodyBytes: 3 * MAX_BODY,
       },
@@ -177,6 +178,17 @@ function closedWithin(socket: Socket, ms: number): Promise<string> {
 }
 
 describe('slow and numerous clients', () => {
+  it('a connection that sends nothing is closed after server.idleSocketTimeoutMs, before headersTimeoutMs', async () => {
+    const s = await openSocket();
+    const started = Date.now();
+    const answer = await closedWithin(s, 5000);
+    // Closed without a word: Node's own headers timeout would have answered 408 at 400 ms.
+    expect(answer).toBe('');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+    expect(Date.now() - started).toBeLessThan(380);
+    await stillServing();
+  });
+
   it('a client trickling its headers is cut off after server.headersTimeoutMs', async () => {
     const s = await openSocket();
     s.write('POST /mist/webhook HTTP/1.1\r\nHost: x\r\n');

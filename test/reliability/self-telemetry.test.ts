@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBridge } from '../../src/bridge.js';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log/logger.js';
+import { prometheusLabelName, prometheusSeriesNames, type OtlpMetricShape } from '../../src/self/prometheus-names.js';
 import { startTestBridge } from '../support/bridge-harness.js';
 import { postDelivery } from '../support/mist-client.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
@@ -66,10 +67,11 @@ describe('self-telemetry', () => {
       expect(s.get('mist_bridge_events_total{topic="self-b"}')).toBe(1);
       expect(s.get('mist_bridge_events_duplicates_total{topic="self-a"}')).toBe(2);
       expect(s.get('mist_bridge_export_records_total{signal="logs"}')).toBe(3);
-      expect(s.get('mist_bridge_export_duration_count{signal="logs"}')).toBeGreaterThan(0);
+      expect(s.get('mist_bridge_export_duration_seconds_count{signal="logs"}')).toBeGreaterThan(0);
       expect(s.get('mist_bridge_export_queued{signal="logs"}')).toBe(0);
       expect(s.has('mist_bridge_journal_deliveries{}')).toBe(true);
-      expect(s.has('mist_bridge_journal_size{}')).toBe(true);
+      expect(s.has('mist_bridge_journal_size_bytes{}')).toBe(true);
+      expect(text).toContain('# TYPE mist_bridge_export_duration_seconds histogram');
       // Only the bridge's own figures: the Mist-derived metrics go to the backend.
       expect([...s.keys()].every((k) => k.startsWith('mist_bridge_') || k.startsWith('target_info'))).toBe(true);
 
@@ -94,6 +96,24 @@ describe('self-telemetry', () => {
           'mist.bridge.dedup.entries',
         ]),
       );
+
+      // /metrics names every instrument as Prometheus names its OTLP copy (name, unit and type as
+      // received), so one dashboard works against either.
+      // An instrument first moved between two exports is on /metrics before its OTLP copy
+      // arrives: compared until the next export has brought it.
+      const mismatch = async () => {
+        const self = receiver.points.filter((p) => p.scope.name === 'mist-otel-bridge.self');
+        const shapes = new Map<string, OtlpMetricShape>(self.map((p) => [p.name, { name: p.name, unit: p.unit, kind: p.kind, monotonic: p.monotonic }]));
+        const served = [...samples(await (await fetch(bridge.address.url + '/metrics')).text()).keys()].filter((k) => !k.startsWith('target_info'));
+        const servedNames = new Set(served.map((k) => k.slice(0, k.indexOf('{'))));
+        const expectedNames = new Set([...shapes.values()].flatMap(prometheusSeriesNames));
+        const servedLabels = new Set(served.flatMap((k) => [...k.matchAll(/([a-z_]+)="/g)].map((m) => m[1]!)));
+        const expectedLabels = new Set([...self.flatMap((p) => Object.keys(p.attributes).map(prometheusLabelName)), 'le']);
+        const differ = (a: Set<string>, b: Set<string>) => [...a].filter((x) => !b.has(x)).concat([...b].filter((x) => !a.has(x)));
+        return { names: differ(servedNames, expectedNames), labels: differ(servedLabels, expectedLabels), served: servedNames.size };
+      };
+      await expect.poll(mismatch, { timeout: 5000, interval: 100 }).toEqual({ names: [], labels: [], served: expect.any(Number) });
+      expect((await mismatch()).served).toBeGreaterThanOrEqual(13);
     } finally {
       await bridge.stop();
     }
@@ -119,9 +139,8 @@ describe('self-telemetry', () => {
 
   it('drops, counts and logs only records the backend refuses for good (HTTP 400), and moves on', async () => {
     const lines: string[] = [];
-    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
     const config = loadConfig({
-      env: { MIST_BRIDGE_ALLOW_UNSIGNED: 'true' },
+      env: { MIST_BRIDGE_ALLOW_UNSIGNED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_TIMEOUT: '500' },
       overrides: { server: { host: '127.0.0.1', port: 0 }, export: { logsScheduleDelayMs: 10, retryInitialMs: 50, retryMaxMs: 200 }, durability: { dir: null } },
     });
     const bridge = await startBridge(config, createLogger('error', (l) => lines.push(l)));

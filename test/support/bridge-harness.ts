@@ -8,15 +8,19 @@ export interface HarnessOptions {
   overrides?: Record<string, unknown>;
 }
 
+/** The OTEL_* variables of this process: tests that set them there keep working. */
+function otelFromProcess(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('OTEL_') && e[1] !== undefined));
+}
+
 /**
  * A real bridge on an ephemeral port exporting to `receiver`, with short export delays so tests
- * see records quickly. The OTLP exporters read OTEL_* from process.env at construction, as in
- * production, so the endpoint is set there.
+ * see records quickly. Its configuration is read from `options.env` over the process's OTEL_*
+ * variables, the receiver's URL as the OTLP endpoint, never written into process.env.
  */
 export async function startTestBridge(receiver: OtlpReceiver, options: HarnessOptions = {}): Promise<Bridge & { webhook: string }> {
-  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
   const config = loadConfig({
-    env: { MIST_BRIDGE_ALLOW_UNSIGNED: 'true', ...options.env },
+    env: { ...otelFromProcess(), OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, MIST_BRIDGE_ALLOW_UNSIGNED: 'true', ...options.env },
     overrides: {
       server: { host: '127.0.0.1', port: 0 },
       export: { logsScheduleDelayMs: 20, spansScheduleDelayMs: 20, metricsIntervalMs: 200, retryInitialMs: 50, retryMaxMs: 500 },

@@ -1,0 +1,124 @@
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { LoggerProvider, type ReadableLogRecord, type ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
+import { AggregationTemporality, InstrumentType, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOtlpReceiver, type OtlpReceiver } from '../../test/support/otlp-receiver.js';
+import type { OtlpExportConfig, OtlpTarget } from '../config/sections/otlp.js';
+import { createExporters, type Exporters } from './exporters.js';
+
+let receiver: OtlpReceiver;
+beforeAll(async () => {
+  receiver = await startOtlpReceiver();
+});
+afterAll(async () => {
+  await receiver.close();
+});
+
+const resource = resourceFromAttributes({ 'service.name': 'exporters-test' });
+
+function logRecord(body: string): ReadableLogRecord {
+  const out: ReadableLogRecord[] = [];
+  const provider = new LoggerProvider({
+    resource,
+    processors: [{ onEmit: (r: ReadWriteLogRecord) => void out.push(r), forceFlush: async () => {}, shutdown: async () => {} }],
+  });
+  provider.getLogger('exporters-test').emit({ body });
+  return out[0]!;
+}
+
+function span(name: string) {
+  const memory = new InMemorySpanExporter();
+  const provider = new TracerProvider({ resource, spanProcessors: [new SimpleSpanProcessor({ exporter: memory })] });
+  provider.getTracer('exporters-test').startSpan(name).end();
+  return memory.getFinishedSpans();
+}
+
+class Reader extends MetricReader {
+  protected override async onShutdown(): Promise<void> {}
+  protected override async onForceFlush(): Promise<void> {}
+}
+
+async function metrics(name: string) {
+  const reader = new Reader();
+  const provider = new MeterProvider({ resource, readers: [reader] });
+  provider.getMeter('exporters-test').createCounter(name).add(3);
+  return (await reader.collect()).resourceMetrics;
+}
+
+const done = (run: (cb: (r: ExportResult) => void) => void) => new Promise<ExportResult>((resolve) => run(resolve));
+
+async function exportAll(exporters: Exporters, tag: string): Promise<void> {
+  const results = await Promise.all([
+    done((cb) => exporters.logs.export([logRecord(tag)], cb)),
+    done((cb) => exporters.traces.export(span(tag), cb)),
+    metrics(tag.replace(/-/g, '_')).then((m) => done((cb) => exporters.metrics.export(m, cb))),
+  ]);
+  expect(results.map((r) => r.code)).toEqual([ExportResultCode.SUCCESS, ExportResultCode.SUCCESS, ExportResultCode.SUCCESS]);
+  await Promise.all([exporters.logs.shutdown(), exporters.traces.shutdown(), exporters.metrics.shutdown()]);
+}
+
+function target(signal: string, overrides: Partial<OtlpTarget> = {}): OtlpTarget {
+  return { url: `${receiver.url}/v1/${signal}`, protocol: 'http/protobuf', headers: {}, compression: 'none', timeoutMs: 5000, tls: {}, ...overrides };
+}
+
+describe('createExporters', () => {
+  it.each(['http/protobuf', 'http/json'] as const)('sends each signal over %s where its configuration says, with its headers and compression', async (protocol) => {
+    const tag = `exp-${protocol.replace('/', '-')}`;
+    const otlp: OtlpExportConfig = {
+      logs: target('logs', { protocol, headers: { 'x-api-key': 'k-logs' }, compression: 'gzip' }),
+      metrics: { ...target('metrics', { protocol, headers: { 'x-api-key': 'k-metrics' } }), temporality: 'cumulative' },
+      traces: target('traces', { protocol, headers: { 'x-api-key': 'k-traces' }, compression: 'gzip' }),
+    };
+    const exporters = createExporters(otlp);
+    expect(exporters.protocols).toEqual({ logs: protocol, metrics: protocol, traces: protocol });
+    const before = receiver.requests.length;
+    await exportAll(exporters, tag);
+
+    expect(receiver.logs.filter((l) => l.body === tag)).toHaveLength(1);
+    expect(receiver.spans.filter((s) => s.name === tag)).toHaveLength(1);
+    expect(receiver.points.filter((p) => p.name === tag.replace(/-/g, '_')).map((p) => p.value)).toEqual([3]);
+    const requests = receiver.requests.slice(before);
+    const type = protocol === 'http/json' ? 'application/json' : 'application/x-protobuf';
+    for (const signal of ['logs', 'metrics', 'traces'] as const) {
+      const r = requests.find((q) => q.signal === signal)!;
+      expect(r.headers['x-api-key'], signal).toBe(`k-${signal}`);
+      expect(r.contentType.startsWith(type), signal).toBe(true);
+      expect(r.contentEncoding, signal).toBe(signal === 'metrics' ? undefined : 'gzip');
+    }
+  });
+
+  it('reads nothing from the environment', async () => {
+    const tag = 'exp-env-ignored';
+    const saved = { ...process.env };
+    // Everything the SDK would take from here points elsewhere; the configuration must win.
+    Object.assign(process.env, {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9',
+      OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://127.0.0.1:9/v1/logs',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '1',
+      OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta',
+    });
+    let exporters: Exporters;
+    try {
+      exporters = createExporters({ logs: target('logs'), metrics: { ...target('metrics'), temporality: 'cumulative' }, traces: target('traces') });
+    } finally {
+      process.env = saved;
+    }
+    expect(exporters.protocols.logs).toBe('http/protobuf');
+    expect(exporters.metrics.selectAggregationTemporality!(InstrumentType.COUNTER)).toBe(AggregationTemporality.CUMULATIVE);
+    const before = receiver.requests.length;
+    await exportAll(exporters, tag);
+    expect(receiver.logs.filter((l) => l.body === tag)).toHaveLength(1);
+    expect(receiver.spans.filter((s) => s.name === tag)).toHaveLength(1);
+    expect(receiver.requests.slice(before).every((r) => r.contentType.startsWith('application/x-protobuf') && r.contentEncoding === undefined)).toBe(true);
+  });
+
+  it('asks the metric exporter for the configured temporality', () => {
+    const exporters = createExporters({ logs: target('logs'), metrics: { ...target('metrics'), temporality: 'delta' }, traces: target('traces') });
+    expect(exporters.metrics.selectAggregationTemporality!(InstrumentType.COUNTER)).toBe(AggregationTemporality.DELTA);
+    expect(exporters.metrics.selectAggregationTemporality!(InstrumentType.UP_DOWN_COUNTER)).toBe(AggregationTemporality.CUMULATIVE);
+  });
+});

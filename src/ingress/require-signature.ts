@@ -1,0 +1,40 @@
+import { createMiddleware } from 'hono/factory';
+import type { Logger } from '../log/logger.js';
+import { problem } from './problem.js';
+import { headerReader, origin, type IngressEnv } from './request.js';
+import { verifySignature, type SignaturePolicy, type SignatureVerdict } from './signature.js';
+
+type Failure = Extract<SignatureVerdict, { ok: false }>['reason'];
+
+const MESSAGES: Record<Failure, string> = {
+  missing: 'X-Mist-Signature-v2 header is required',
+  sha1_not_allowed:
+    'only X-Mist-Signature (SHA-1) was sent and SHA-1 signatures are not allowed; configure a v2 signature or set security.allowSha1',
+  invalid: 'signature does not match the body under any configured secret',
+};
+
+export interface RequireSignatureOptions {
+  policy: SignaturePolicy;
+  log: Logger;
+  /** Told of every refused delivery (self-telemetry counts them by reason). */
+  onFailure?: (reason: Failure) => void;
+}
+
+/**
+ * Lets a delivery through only when Mist's HMAC signature matches `c.get('body')` (as sent, or as
+ * decompressed when a proxy gzipped it) under one of the configured secrets; 401 otherwise.
+ */
+export function requireSignature(options: RequireSignatureOptions) {
+  const { policy, log, onFailure } = options;
+  return createMiddleware<IngressEnv>(async (c, next) => {
+    const body = c.get('body');
+    const header = headerReader(c);
+    const verdict = verifySignature(policy, header, body.wire === body.decoded ? [body.wire] : [body.wire, body.decoded]);
+    if (!verdict.ok) {
+      log.warn('delivery refused: signature', { reason: verdict.reason, ...origin(c, header) });
+      onFailure?.(verdict.reason);
+      return problem(c, 401, `signature_${verdict.reason}`, MESSAGES[verdict.reason]);
+    }
+    await next();
+  });
+}

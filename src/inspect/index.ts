@@ -1,0 +1,33 @@
+import type { Hono } from 'hono';
+import { createInspectApp, INSPECT_PATH } from './app.js';
+import { resolveToken, startLine, type InspectConfig } from './config.js';
+import { InspectFeed, type Inspector } from './feed.js';
+
+export type { Arrival, Inspection, Inspector, InspectEntry, InspectSource, Outcome, SignatureCheck } from './feed.js';
+export type { Became } from './views.js';
+export type { InspectConfig } from './config.js';
+
+/** The inspector, built whole: what the bridge hands its sources and mounts on its port. */
+export interface InspectPage {
+  /** Handed to sources and processing; they call it with `?.` (absent when the page is off). */
+  inspector: Inspector;
+  /** Mount with `app.route('/', page.app)`: it answers under /inspect only. */
+  app: Hono;
+  /** The line to print once the bridge listens; `baseUrl` is where it is reached (http://host:port). */
+  startLine(baseUrl: string): string;
+  /** Ends the pages' event streams, so that the HTTP server can close; call before closing it. */
+  close(): void;
+}
+
+/** Undefined when the page is off: nothing is built and the bridge's calls short-circuit. */
+export function createInspectPage(config: InspectConfig): InspectPage | undefined {
+  if (!config.enabled) return undefined;
+  const token = resolveToken(config);
+  const feed = new InspectFeed({ maxEntries: config.maxEntries, maxBodyBytes: config.maxBodyBytes });
+  return {
+    inspector: feed,
+    app: createInspectApp({ feed, token: token.token, path: INSPECT_PATH }),
+    startLine: (baseUrl) => startLine(baseUrl, token, INSPECT_PATH),
+    close: () => feed.close(),
+  };
+}
