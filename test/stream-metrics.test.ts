@@ -42,10 +42,11 @@ afterEach(async () => {
 });
 
 /** Mapping and signals as the processing stage will run them for stream batches, exporting to the receiver. */
-function streamMetrics(startSeconds = T + 1) {
+function streamMetrics(startSeconds = T + 1, options: { deviceTtlMs?: number } = {}) {
   let now = ns(startSeconds);
   const clock = () => now;
-  const { engine, metrics } = loadMappings();
+  // As the bridge loads them, with the operator's stream.deviceTtlMs when set.
+  const { engine, metrics } = loadMappings(options.deviceTtlMs === undefined ? {} : { subjectTtlMs: { 'stream:stats/devices': options.deviceTtlMs } });
   const subjects = new SubjectMetrics({ now: clock });
   const gauges = new EventTimeGauges(clock);
   const reader = new DrivenMetricReader({ metricProducers: [gauges, subjects], cardinalitySelector: () => MAX_SERIES });
@@ -224,6 +225,16 @@ describe('device statistics', () => {
     points = await m.collect();
     expect(named(points, 'mist.device.uptime').map((p) => p.attributes['mist.device_type'])).toEqual(['gateway']);
     expect(points.filter((p) => p.attributes['mist.device_mac'] === '5c5b35000001')).toEqual([]);
+  });
+
+  it('stops after the time the operator set (stream.deviceTtlMs) instead', async () => {
+    const m = streamMetrics(T + 1, { deviceTtlMs: 120_000 });
+    m.deliver('stats/devices', apFull({ time: T }));
+    expect(named(await m.collect(), 'mist.device.uptime')).toHaveLength(1);
+    m.advance(119);
+    expect(named(await m.collect(), 'mist.device.uptime')).toHaveLength(1);
+    m.advance(1);
+    expect(await m.collect()).toEqual([]);
   });
 });
 

@@ -410,12 +410,18 @@ export interface TopicMapping {
   };
 }
 
-export function compileMapping(file: MappingFile): TopicMapping {
+export interface CompileOptions {
+  /** Replaces the file's `subject.ttl` (an operator's setting). */
+  subjectTtlMs?: number | undefined;
+}
+
+export function compileMapping(file: MappingFile, options: CompileOptions = {}): TopicMapping {
   const webhook = file.source === WEBHOOK;
   const time = compileTime(file.time);
   const type = compileAlternatives(file.type);
   const severity = file.severity ? compileValue(file.severity) : undefined;
-  const subject = file.subject ? compileSubject(file.subject) : undefined;
+  const subjectSpec = file.subject && options.subjectTtlMs !== undefined ? { ...file.subject, ttl: options.subjectTtlMs / 1000 } : file.subject;
+  const subject = subjectSpec ? compileSubject(subjectSpec) : undefined;
   const metrics = file.metrics.map((m) => compileMetric(m, subject !== undefined));
   const traces = file.trace === undefined ? [] : (Array.isArray(file.trace) ? file.trace : [file.trace]).map((t) => compileTrace(file.topic, t));
 

@@ -249,6 +249,11 @@ export interface LoadOptions {
   /** The user's directory (config `mappings.dir`); its files add topics or replace built-ins. */
   customDir?: string | null | undefined;
   builtinDir?: string;
+  /**
+   * Subject TTLs set by the operator, by `source:kind` (`stream:stats/devices`: config
+   * `stream.deviceTtlMs`), in place of the file's `subject.ttl`.
+   */
+  subjectTtlMs?: Readonly<Record<string, number>>;
 }
 
 /** Read, validate and compile the mapping files; throws MappingError listing every problem. */
@@ -276,7 +281,7 @@ export function loadMappings(options: LoadOptions = {}): LoadedMappings {
   const compiled = new Map<MappingSource, TopicMapping>();
   for (const s of sources) {
     try {
-      compiled.set(s, compileMapping(s.spec));
+      compiled.set(s, compileMapping(s.spec, { subjectTtlMs: options.subjectTtlMs?.[s.spec.topic] }));
     } catch (err) {
       // Validation rejects what cannot compile; should one slip through, it is still a problem of the file, not a crash.
       problems.push(`${s.file}: ${(err as Error).message}`);
