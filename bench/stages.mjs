@@ -19,6 +19,7 @@ import { createLogsSerializer } from '../dist/src/export/logs-serializer.js';
 import { createSpansSerializer } from '../dist/src/export/spans-serializer.js';
 import { loadMappings } from '../dist/src/mapping/loader.js';
 import { createMetricRecorder, EventTimeGauges } from '../dist/src/signals/metrics.js';
+import { SubjectMetrics } from '../dist/src/signals/subject-metrics.js';
 import { buildResource, createEmitters, createMeters } from '../dist/src/signals/providers.js';
 import { SessionTracker } from '../dist/src/sessions/tracker.js';
 import { delivery, TOPICS } from './payloads.mjs';
@@ -52,7 +53,7 @@ for (const topic of topics) {
 
   let records = [];
   const signals = createEmitters(buildResource(), { logs: (r) => records.push(r), spans: () => {} });
-  const recorder = createMetricRecorder(createMeters(buildResource()).meter, mappings.metrics, new EventTimeGauges());
+  const recorder = createMetricRecorder(createMeters(buildResource()).meter, mappings.metrics, new EventTimeGauges(), new SubjectMetrics());
 
   let envelopes;
   const decode = best(() => {

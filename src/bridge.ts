@@ -1,3 +1,4 @@
+import { AggregationTemporality, type InstrumentType } from '@opentelemetry/sdk-metrics';
 import type { Hono } from 'hono';
 import type { BridgeConfig } from './config/schema.js';
 import { resolveOtlp } from './config/sections/otlp.js';
@@ -12,16 +13,22 @@ import { MetricsExport, beforeDeadline } from './export/metrics-export.js';
 import { RecordExport } from './export/records.js';
 import { createHttpApp } from './http/app.js';
 import { listen, type HttpServer } from './http/server.js';
-import { createInspectPage } from './inspect/index.js';
+import { createInspectPage, type Inspector } from './inspect/index.js';
 import { createLogger, type Logger } from './log/logger.js';
+import { CallBudget } from './mist-api/budget.js';
+import { createMistClient } from './mist-api/create.js';
 import { loadMappings } from './mapping/loader.js';
 import { Processor } from './processing/processor.js';
 import { renderPrometheus } from './self/prometheus.js';
 import { createSelfTelemetry, observeSelfState } from './self/telemetry.js';
 import { SessionTracker } from './sessions/tracker.js';
 import { createMetricRecorder, EventTimeGauges, MAX_SERIES } from './signals/metrics.js';
+import { observeSubjectMetrics, SubjectMetrics } from './signals/subject-metrics.js';
 import { buildResource, createEmitters, createMeters, DrivenMetricReader } from './signals/providers.js';
-import type { Source } from './sources/contract.js';
+import type { BatchConsumer, Source } from './sources/contract.js';
+import { streamSettings } from './sources/stream/config.js';
+import { StreamSource } from './sources/stream/source.js';
+import { observeStreamCounters } from './sources/stream/telemetry.js';
 import { ENVELOPE_CODEC } from './sources/webhook/codec.js';
 import { WebhookSource } from './sources/webhook/source.js';
 
@@ -47,7 +54,7 @@ export interface BridgeParts {
  */
 export async function startBridge(config: BridgeConfig, log: Logger = createLogger(config.log.level), parts: BridgeParts = {}): Promise<Bridge> {
   // Built-in mappings plus the user's directory; a bad file stops start-up (MappingError).
-  const mappings = loadMappings({ customDir: config.mappings.dir });
+  const mappings = loadMappings({ customDir: config.mappings.dir, subjectTtlMs: { 'stream:stats/devices': config.stream.deviceTtlMs } });
   // Opened first: a directory locked by another running bridge stops start-up here.
   prepareDataDir(config);
   const journal = new Journal({ ...config.durability, log });
@@ -56,10 +63,12 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   const resource = buildResource(config.resource);
   const selfReader = new DrivenMetricReader();
   const gauges = new EventTimeGauges();
+  const temporality = (type: InstrumentType) => exporters.metrics.selectAggregationTemporality?.(type) ?? AggregationTemporality.CUMULATIVE;
+  const subjects = new SubjectMetrics({ temporality });
   const meters = createMeters(resource, {
     readerOptions: {
-      aggregationTemporalitySelector: (type) => exporters.metrics.selectAggregationTemporality?.(type) ?? 1,
-      metricProducers: [gauges],
+      aggregationTemporalitySelector: temporality,
+      metricProducers: [gauges, subjects],
       cardinalitySelector: () => MAX_SERIES,
     },
     extraReaders: [selfReader],
@@ -70,7 +79,7 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   // export ← signals
   const records = new RecordExport(exporters, config.export, health, telemetry, log);
   const emitters = createEmitters(resource, records);
-  const recorder = createMetricRecorder(meters.meter, mappings.metrics, gauges);
+  const recorder = createMetricRecorder(meters.meter, mappings.metrics, gauges, subjects);
   const metricsExport = new MetricsExport(exporters.metrics, meters.metricReader, () => recorder.flush(), { intervalMs: config.export.metricsIntervalMs }, health, telemetry, log);
 
   // processing
@@ -108,6 +117,7 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
     dedupEntries: () => windows.size,
     exportFailingSeconds: (signal) => health.failingSeconds(signal),
   });
+  observeSubjectMetrics(meters.selfMeter, subjects);
   const page = createInspectPage(config.inspect);
   const webhook = config.webhook.enabled
     ? new WebhookSource({
@@ -125,12 +135,16 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
         ...(page && { inspector: page.inspector }),
       })
     : undefined;
-  const sources: Source[] = webhook ? [webhook] : [];
+  const stream = streamSource(config, processor, page?.inspector, log);
+  if (stream) observeStreamCounters(meters.selfMeter, stream.client.counters);
+  const sources: Source[] = [...(webhook ? [webhook] : []), ...(stream ? [stream] : [])];
 
   let stopping = false;
   const app = createHttpApp({
+    // A load balancer in front of the webhook port asks /readyz: only the webhook source decides it.
+    // The stream's state is in the body (and in /metrics), since taking it out of rotation fixes nothing.
     readiness: () => ({
-      ready: !stopping && sources.every((s) => s.ready()),
+      ready: !stopping && (webhook?.ready() ?? true),
       detail: { sources: Object.fromEntries(sources.map((s) => [s.name, s.ready()])), export: health.snapshot(), journal: durability.state() },
     }),
     metricsText: () => renderPrometheus(selfReader),
@@ -192,4 +206,19 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
       return stopped;
     },
   };
+}
+
+/**
+ * The WebSocket stream source, when it is on (a Mist API token, and not MIST_BRIDGE_STREAM=false).
+ * Its site listing is the one use of Mist's REST API it makes: planned against the token's
+ * hourly budget at start-up, which refuses a refresh period that would need too many calls.
+ */
+function streamSource(config: BridgeConfig, next: BatchConsumer, inspector: Inspector | undefined, log: Logger): StreamSource | undefined {
+  const settings = streamSettings(config);
+  if (!settings.enabled || settings.token === null) return undefined;
+  const budget = new CallBudget({ share: config.mist.budgetShare });
+  const listingsPerHour = settings.siteIds === null ? Math.ceil(3_600_000 / settings.sitesRefreshMs) : 0;
+  budget.validate([{ name: 'stream site discovery', callsPerHour: listingsPerHour, how: `a listing every ${settings.sitesRefreshMs / 1000} s (one call per 100 sites)` }]);
+  const api = createMistClient({ token: settings.token.reveal(), baseUrl: config.mist.apiUrl }, budget);
+  return new StreamSource({ settings, api, next, ...(inspector && { inspector }), log });
 }

@@ -7,7 +7,8 @@
 /** What one event became: the shape of the mapping's output (src/mapping/types.ts MappedEvent). */
 export interface Became {
   logs: readonly { severityText: string; body: unknown }[];
-  metrics: readonly { name: string; value: number; attributes: Readonly<Record<string, unknown>> }[];
+  /** A stream point's attributes are its own and its subject's (a device's name, site…). */
+  metrics: readonly { name: string; value: number; attributes: Readonly<Record<string, unknown>>; subject?: { attributes: Readonly<Record<string, unknown>> } }[];
   /** Session facts: what the event told the session tracer. */
   trace: readonly { role: string; values: Readonly<Record<string, unknown>> }[];
 }
@@ -101,7 +102,7 @@ export function eventView(event: unknown, became: Became): EventView {
   const logs = became.logs.slice(0, MAX_RECORDS).map((l) => ({ severity: cut(l.severityText, SHORT_TEXT), body: asText(l.body, LONG) }));
   const metrics = became.metrics
     .slice(0, MAX_RECORDS)
-    .map((m) => ({ name: cut(m.name, SHORT_TEXT), value: Number.isFinite(m.value) ? m.value : String(m.value), attributes: textMap(m.attributes) }));
+    .map((m) => ({ name: cut(m.name, SHORT_TEXT), value: Number.isFinite(m.value) ? m.value : String(m.value), attributes: textMap(m.subject ? { ...m.subject.attributes, ...m.attributes } : m.attributes) }));
   const sessions = became.trace.slice(0, MAX_RECORDS).map((t) => ({ role: cut(t.role, SHORT_TEXT), values: textMap(t.values) }));
   return { label: describeEvent(event), logs, metrics, sessions, omitted: total - logs.length - metrics.length - sessions.length };
 }

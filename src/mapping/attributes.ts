@@ -1,4 +1,5 @@
 import type { AnyValue, Attributes } from '@opentelemetry/api';
+import type { MetricAttributes, MetricOutput } from './types.js';
 
 export const ATTRIBUTE_PREFIX = 'mist.';
 
@@ -59,4 +60,9 @@ export function eventAttributes(event: Record<string, unknown>): Attributes {
     if (v !== undefined) out[attributeKey(key)] = v;
   }
   return out;
+}
+
+/** All the attributes of a mapped point: its subject's and its own (which win a name both have). */
+export function pointAttributes(point: MetricOutput): MetricAttributes {
+  return point.subject === undefined ? point.attributes : { ...point.subject.attributes, ...point.attributes };
 }

@@ -1,5 +1,6 @@
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { pointAttributes } from './attributes.js';
 import { compileMapping } from './compile.js';
 import { loadMappings } from './loader.js';
 import { mappingFileSchema } from './schema.js';
@@ -111,7 +112,8 @@ log: { event_name: mist.t, body: [constructor.name, __proto__.x, text] }
 
 describe('metrics', () => {
   it('records one point per element with `each`, reading the event with $. and the element time', () => {
-    const out = engine.map(      'webhook', 'occupancy-alerts',
+    const out = engine.map('webhook', 
+      'occupancy-alerts',
       {
         site_id: 'site-1',
         alert_events: [
@@ -185,5 +187,167 @@ describe('unknown topics and malformed events', () => {
     expect(out.logs[0]).toMatchObject({ severityText: 'INFO', timeNs: RECEIVED, observedNs: RECEIVED });
     expect(out.logs[0]!.attributes).toMatchObject({ 'mist.value': 'not an object', 'mist.malformed_event': true, 'mist.timestamp_source': 'receipt' });
     expect(out.metrics.map((m) => m.name)).toEqual(['mist.events']);
+  });
+});
+
+describe('stream files: sources, kinds, objects as collections, subjects', () => {
+  const SITE = { site_id: 'site-from-channel' };
+
+  it('iterates the values of an object with `each`, its key as $key (mappable), and nests levels with $parent', () => {
+    const t = compile(`source: stream
+kind: stats/devices
+description: d
+log: false
+metrics:
+  - name: mist.t.util
+    instrument: gauge
+    unit: "1"
+    description: d
+    each: radio_stat
+    when: { not: { field: disabled, equals: true } }
+    value: util_all
+    scale: 0.01
+    attributes: { mist.band: { field: $key, map: { band_24: "24", band_5: "5" } }, mist.site_id: $context.site_id }
+  - name: mist.t.temp
+    instrument: gauge
+    unit: Cel
+    description: d
+    each: [module_stat, temperatures]
+    value: celsius
+    attributes: { mist.fpc: [$parent.fpc_idx, $parent.$key], mist.sensor: name, mist.index: $key }
+  - name: mist.t.port
+    instrument: gauge
+    unit: "1"
+    description: d
+    each: if_stat
+    value: up
+    attributes: { network.interface.name: $key }
+`);
+    const event = {
+      radio_stat: { band_24: { util_all: 31 }, band_5: { util_all: 12 }, band_6: { util_all: 99, disabled: true }, band_60: { util_all: 1 } },
+      module_stat: [{ fpc_idx: 2, temperatures: [{ name: 'CPU', celsius: 52 }, { name: 'PSU', celsius: 39 }] }, { temperatures: [{ name: 'CPU', celsius: 49 }] }],
+      if_stat: { 'ge-0/0/1.0': { up: true }, 'ge-0/0/2.0': { up: false } },
+      _time: 1750000000,
+    };
+    const out = t.map('stats/devices', event, RECEIVED, SITE).metrics;
+    expect(out.filter((m) => m.name === 'mist.t.util').map((m) => [m.value, m.attributes])).toEqual([
+      [0.31, { 'mist.band': '24', 'mist.site_id': 'site-from-channel' }],
+      [0.12, { 'mist.band': '5', 'mist.site_id': 'site-from-channel' }],
+      [0.01, { 'mist.band': 'band_60', 'mist.site_id': 'site-from-channel' }],
+    ]);
+    expect(out.filter((m) => m.name === 'mist.t.temp').map((m) => [m.value, m.attributes])).toEqual([
+      [52, { 'mist.fpc': 2, 'mist.sensor': 'CPU', 'mist.index': '0' }],
+      [39, { 'mist.fpc': 2, 'mist.sensor': 'PSU', 'mist.index': '1' }],
+      [49, { 'mist.fpc': '1', 'mist.sensor': 'CPU', 'mist.index': '0' }],
+    ]);
+    expect(out.filter((m) => m.name === 'mist.t.port').map((m) => [m.value, m.attributes['network.interface.name']])).toEqual([
+      [1, 'ge-0/0/1.0'],
+      [0, 'ge-0/0/2.0'],
+    ]);
+    // A scalar, null or missing collection has no elements.
+    for (const radio_stat of [5, null, 'x', undefined]) expect(t.map('stats/devices', { radio_stat }, RECEIVED).metrics).toEqual([]);
+  });
+
+  it('scales, offsets and divides: percent → ratio, idle → utilisation, used ÷ total', () => {
+    const t = compile(`source: stream
+kind: stats/devices
+description: d
+log: false
+metrics:
+  - { name: mist.t.cpu, instrument: gauge, unit: "1", description: d, value: cpu_util, scale: 0.01 }
+  - { name: mist.t.cpu, instrument: gauge, unit: "1", description: d, value: cpu_stat.idle, scale: -0.01, offset: 1 }
+  - { name: mist.t.mem, instrument: gauge, unit: "1", description: d, value: mem_used_kb, divide_by: mem_total_kb }
+  - { name: mist.t.used, instrument: gauge, unit: By, description: d, value: mem_used_kb, scale: 1024 }
+`);
+    const values = (event: Record<string, unknown>) => t.map('stats/devices', event, RECEIVED).metrics.map((m) => [m.name, m.value]);
+    expect(values({ cpu_util: 5, cpu_stat: { idle: 81 }, mem_used_kb: 420_000, mem_total_kb: 1_000_000 })).toEqual([
+      ['mist.t.cpu', 0.05],
+      ['mist.t.cpu', 0.19],
+      ['mist.t.mem', 0.42],
+      ['mist.t.used', 430_080_000],
+    ]);
+    // No total (or a total of 0): no ratio rather than Infinity.
+    expect(values({ mem_used_kb: 5, mem_total_kb: 0 })).toEqual([['mist.t.used', 5120]]);
+  });
+
+  it('gives an observed counter the uptime it ran for (its start is the point time minus it), only a number ≥ 0', () => {
+    const t = compile(`source: stream
+kind: stats/devices
+description: d
+time: [_time, last_seen]
+log: false
+metrics:
+  - { name: mist.t.io, instrument: counter, counter: observed, uptime: $.uptime, unit: By, description: d, each: port_stat, value: rx_bytes, attributes: { network.interface.name: $key } }
+`);
+    const [point] = t.map('stats/devices', { uptime: 86400.25, _time: 1750000000.5, port_stat: { eth0: { rx_bytes: 10 } } }, RECEIVED).metrics;
+    expect(point).toMatchObject({ value: 10, timeNs: 1_750_000_000_500_000_000n, uptime: 86400.25 });
+    for (const uptime of [undefined, -1, 'soon']) {
+      expect(t.map('stats/devices', { uptime, last_seen: 1750000000, port_stat: { eth0: { rx_bytes: 10 } } }, RECEIVED).metrics[0]!.uptime).toBeUndefined();
+    }
+  });
+
+  it("completes an event with its subject's remembered attributes, and forgets a subject after its TTL", () => {
+    const t = compile(`source: stream
+kind: stats/devices
+description: d
+time: [_time, last_seen]
+log: false
+subject:
+  key: mac
+  ttl: 600
+  attributes: { mist.site_id: [$context.site_id, site_id], mist.device_mac: mac, mist.device_name: name, mist.device_type: type }
+metrics:
+  - { name: mist.t.uptime, instrument: gauge, unit: s, description: d, value: uptime }
+  - { name: mist.t.band, instrument: gauge, unit: "1", description: d, each: radio_stat, value: util_all, attributes: { mist.band: $key } }
+`);
+    const S = 1_000_000_000n;
+    const map = (event: Record<string, unknown>, receivedNs = RECEIVED) => t.map('stats/devices', event, receivedNs, SITE).metrics;
+    const basicFirst = map({ mac: 'ap1', uptime: 10, _time: 1750000000 });
+    expect(basicFirst[0]).toMatchObject({ attributes: {}, subject: { key: 'ap1', ttlNs: 600n * S, attributes: { 'mist.device_mac': 'ap1', 'mist.site_id': 'site-from-channel' } } });
+    const full = map({ mac: 'ap1', name: 'lobby', type: 'ap', uptime: 11, radio_stat: { band_5: { util_all: 3 } }, _time: 1750000001 });
+    const lobby = { 'mist.device_mac': 'ap1', 'mist.device_name': 'lobby', 'mist.device_type': 'ap', 'mist.site_id': 'site-from-channel' };
+    expect(full.map((m) => [m.name, pointAttributes(m)])).toEqual([
+      ['mist.t.uptime', lobby],
+      ['mist.t.band', { ...lobby, 'mist.band': 'band_5' }],
+    ]);
+    // The series key tells a subject's series of one metric apart by their own attributes only.
+    const again = map({ mac: 'ap1', uptime: 12, radio_stat: { band_5: { util_all: 4 }, band_24: { util_all: 5 } }, _time: 1750000002 });
+    expect(again.map((m) => m.seriesKey)).toEqual([full[0]!.seriesKey, full[1]!.seriesKey, expect.any(String)]);
+    expect(new Set(again.map((m) => m.seriesKey)).size).toBe(3);
+    // One attributes object for the subject while they stay the same.
+    expect(full[0]!.subject!.attributes).toBe(full[1]!.subject!.attributes);
+    // The next basic message carries only the uptime, and keeps the identity the full one gave.
+    const basic = map({ mac: 'ap1', uptime: 36, _time: 1750000026 }, RECEIVED + 25n * S);
+    expect(basic.map((m) => [m.name, pointAttributes(m)])).toEqual([['mist.t.uptime', lobby]]);
+    expect(basic[0]!.subject!.attributes).toBe(full[0]!.subject!.attributes);
+    // Another device is another subject; past its TTL a subject is forgotten.
+    expect(pointAttributes(map({ mac: 'ap2', uptime: 1, _time: 1750000030 }, RECEIVED + 30n * S)[0]!)).toEqual({ 'mist.device_mac': 'ap2', 'mist.site_id': 'site-from-channel' });
+    expect(pointAttributes(map({ mac: 'ap1', uptime: 700, _time: 1750000700 }, RECEIVED + 700n * S)[0]!)).toEqual({ 'mist.device_mac': 'ap1', 'mist.site_id': 'site-from-channel' });
+    // An event without the subject's key has no metrics: they would belong to no one.
+    expect(map({ name: 'no-mac', uptime: 5 })).toEqual([]);
+  });
+
+  it("takes a subject's TTL from a field, its default when it is missing or not a positive number", () => {
+    const t = compile(`source: stream
+kind: stats/clients
+description: d
+log: false
+subject: { key: mac, ttl: { field: _ttl, default: 300 } }
+metrics: [{ name: mist.t.count, instrument: gauge, aggregate: count, unit: "{client}", description: d }]
+`);
+    const ttl = (_ttl: unknown) => t.map('stats/clients', { mac: 'c1', _ttl }, RECEIVED).metrics[0]!.subject!.ttlNs / 1_000_000_000n;
+    expect([ttl(250), ttl('120'), ttl(undefined), ttl(0), ttl(-5), ttl('x')]).toEqual([250n, 120n, 300n, 300n, 300n, 300n]);
+  });
+});
+
+describe('the engine, by source and kind', () => {
+  it('routes stream messages to their kind, counts no mist.events for them, and maps an unmapped kind to nothing', () => {
+    const out = engine.map('stream', 'stats/devices', { mac: 'ap1', type: 'ap', uptime: 10, _time: 1750000000 }, RECEIVED, { site_id: 's1' });
+    expect(out.metrics.map((m) => m.name)).toEqual(['mist.device.uptime']);
+    expect(out.logs).toEqual([]);
+    expect(engine.map('stream', 'stats/mxedges', { mac: 'me1' }, RECEIVED)).toEqual({ logs: [], metrics: [], trace: [] });
+    expect(engine.map('stream', 'stats/devices', 'not an object', RECEIVED)).toEqual({ logs: [], metrics: [], trace: [] });
+    // A webhook topic is never a stream kind, nor the other way round.
+    expect(engine.map('webhook', 'stats/devices', { mac: 'ap1', uptime: 1 }, RECEIVED).metrics.map((m) => m.name)).toEqual(['mist.events']);
   });
 });

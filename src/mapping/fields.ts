@@ -5,26 +5,73 @@
  *   details.status           a nested field
  *   alert_events.0.zone_id   an array element by index
  *   ["sys_info.usage"].severity   a key that itself contains dots (mxedge-events sends one)
- *   $.site_id                the event itself, from inside a metric's `each:` item
+ *   $.site_id                the event itself, from inside a metric's `each:` element
+ *   $context.site_id         a value from outside the event (a stream message's site, from its channel)
+ *   $key                     the key of the current `each:` element (band_5, eth0, ge-0/0/1.0, "0")
+ *   $parent.fpc_idx          a reference one `each:` level up (`$parent.$key`: that level's key)
  *
  * A reference is parsed once, when the mapping file is loaded, into a getter closure.
  */
 
-export type Getter = (item: unknown, root: unknown) => unknown;
+/** Where references are resolved: the element being mapped, inside its message and batch. */
+export interface Scope {
+  /** The event, or the current `each:` element. */
+  item: unknown;
+  /** The element's key in its object or index in its array (as text); undefined for the event. */
+  key: string | undefined;
+  /** The enclosing `each:` level; undefined for the event. */
+  parent: Scope | undefined;
+  /** The event (`$.`). */
+  root: unknown;
+  /** Values from outside the event (`$context.`). */
+  context: Readonly<Record<string, string>> | undefined;
+}
+
+export type Getter = (scope: Scope) => unknown;
+
+/** The scope of a whole event. */
+export function eventScope(event: unknown, context?: Readonly<Record<string, string>>): Scope {
+  return { item: event, key: undefined, parent: undefined, root: event, context };
+}
 
 export class FieldRefError extends Error {
   override name = 'FieldRefError';
 }
 
+export interface FieldRef {
+  /** What the segments start from: the element, the event (`$.`), the context, or the element's key. */
+  base: 'item' | 'root' | 'context' | 'key';
+  /** `$parent.` levels to climb first. */
+  up: number;
+  segments: string[];
+  /** The reference starts at the event (`$.`). */
+  fromRoot: boolean;
+}
+
 const PLAIN_SEGMENT = /^[^.[\]"]+$/;
 
-export function parseFieldRef(ref: string): { fromRoot: boolean; segments: string[] } {
+const PARENT = '$parent';
+
+export function parseFieldRef(ref: string): FieldRef {
   let text = ref.trim();
-  let fromRoot = false;
-  if (text === '$') return { fromRoot: true, segments: [] };
-  if (text.startsWith('$.')) {
-    fromRoot = true;
+  let up = 0;
+  while (text === PARENT || text.startsWith(PARENT + '.')) {
+    up++;
+    text = text.slice(PARENT.length + 1);
+    if (text === '') return { base: 'item', up, segments: [], fromRoot: false };
+  }
+  if (text === '$key') return { base: 'key', up, segments: [], fromRoot: false };
+  let base: FieldRef['base'] = 'item';
+  if (up === 0 && text === '$') return { base: 'root', up, segments: [], fromRoot: true };
+  if (up === 0 && text.startsWith('$.')) {
+    base = 'root';
     text = text.slice(2);
+  } else if (up === 0 && text.startsWith('$context.')) {
+    base = 'context';
+    text = text.slice('$context.'.length);
+  } else if (text.startsWith('$')) {
+    const word = /^\$[^.[]*/.exec(text)![0];
+    throw new FieldRefError(`unknown reference "${word}" in "${ref}": use $.field, $context.name, $key or $parent.${up > 0 ? ' ($. and $context. not after $parent.)' : ''}`);
   }
   if (text === '') throw new FieldRefError(`empty field reference "${ref}"`);
   const segments: string[] = [];
@@ -52,7 +99,8 @@ export function parseFieldRef(ref: string): { fromRoot: boolean; segments: strin
       }
     }
   }
-  return { fromRoot, segments };
+  if (base === 'context' && segments.length !== 1) throw new FieldRefError(`"${ref}": a context value has one name ($context.site_id)`);
+  return { base, up, segments, fromRoot: base === 'root' };
 }
 
 /** A log body template that does not parse; `index` is where in the template (from 0). */
@@ -97,36 +145,61 @@ export function parseTemplate(text: string): { literals: string[]; refs: string[
   return { literals, refs };
 }
 
-function step(value: unknown, segment: string): unknown {
-  if (typeof value !== 'object' || value === null) return undefined;
-  if (Array.isArray(value)) {
-    const index = /^\d+$/.test(segment) ? Number(segment) : -1;
-    return index >= 0 ? value[index] : undefined;
-  }
-  // Own properties only: a body's "__proto__" or "constructor" must stay plain data.
-  return Object.prototype.hasOwnProperty.call(value, segment) ? (value as Record<string, unknown>)[segment] : undefined;
+type Step = (value: unknown) => unknown;
+
+/** Reading one segment, decided once: an array index or not, a name Object.prototype has or not. */
+function stepOf(segment: string): Step {
+  const index = /^\d+$/.test(segment) ? Number(segment) : -1;
+  // Own properties only: a body's "__proto__" or "constructor" must stay plain data. Only names
+  // Object.prototype has can reach it from a parsed JSON object; others need no check.
+  const inherited = segment in Object.prototype;
+  return (value) => {
+    if (typeof value !== 'object' || value === null) return undefined;
+    if (Array.isArray(value)) return index >= 0 ? value[index] : undefined;
+    if (inherited && !Object.prototype.hasOwnProperty.call(value, segment)) return undefined;
+    return (value as Record<string, unknown>)[segment];
+  };
+}
+
+function climb(scope: Scope, up: number): Scope | undefined {
+  let s: Scope | undefined = scope;
+  for (let i = 0; i < up && s !== undefined; i++) s = s.parent;
+  return s;
 }
 
 /** One reference → a getter. Specialised for the common short paths (no loop, no array). */
 export function compileFieldRef(ref: string): Getter {
-  const { fromRoot, segments } = parseFieldRef(ref);
-  const pick = fromRoot ? (_item: unknown, root: unknown) => root : (item: unknown) => item;
-  switch (segments.length) {
+  const { base, up, segments } = parseFieldRef(ref);
+  let pick: Getter;
+  switch (base) {
+    case 'root':
+      pick = (s) => s.root;
+      break;
+    case 'context':
+      pick = (s) => s.context;
+      break;
+    case 'key':
+      return up === 0 ? (s) => s.key : (s) => climb(s, up)?.key;
+    default:
+      pick = up === 0 ? (s) => s.item : (s) => climb(s, up)?.item;
+  }
+  const steps = segments.map(stepOf);
+  switch (steps.length) {
     case 0:
       return pick;
     case 1: {
-      const [a] = segments as [string];
-      return (item, root) => step(pick(item, root), a);
+      const [a] = steps as [Step];
+      return (s) => a(pick(s));
     }
     case 2: {
-      const [a, b] = segments as [string, string];
-      return (item, root) => step(step(pick(item, root), a), b);
+      const [a, b] = steps as [Step, Step];
+      return (s) => b(a(pick(s)));
     }
     default:
-      return (item, root) => {
-        let v = pick(item, root);
-        for (const s of segments) {
-          v = step(v, s);
+      return (s) => {
+        let v = pick(s);
+        for (const step of steps) {
+          v = step(v);
           if (v === undefined) return undefined;
         }
         return v;
@@ -144,9 +217,9 @@ export function compileAlternatives(refs: string | readonly string[]): Getter {
   const list = typeof refs === 'string' ? [refs] : refs;
   const getters = list.map(compileFieldRef);
   if (getters.length === 1) return getters[0]!;
-  return (item, root) => {
+  return (s) => {
     for (const g of getters) {
-      const v = g(item, root);
+      const v = g(s);
       if (isPresent(v)) return v;
     }
     return undefined;

@@ -149,6 +149,100 @@ trace: { role: r, values: { a: 5 } }
     ]);
   });
 
+  it('checks stream files: a kind instead of a topic, subjects, aggregates and counters, with file:line:col', () => {
+    const dir = dirWith({
+      'no-kind.yaml': 'source: stream\ndescription: d\nlog: false\n',
+      'with-topic.yaml': 'source: stream\nkind: stats/x\ntopic: x\ndescription: d\nlog: false\n',
+      'webhook-kind.yaml': 'topic: y\nkind: stats/y\ndescription: d\nlog: false\n',
+      'bad.yaml': `source: stream
+kind: stats/clients
+description: d
+log: false
+metrics:
+  - { name: mist.bad.count, instrument: gauge, aggregate: count, unit: "{client}", description: d }
+  - { name: mist.bad.io, instrument: counter, aggregate: sum, unit: By, description: d, value: tx_bytes }
+  - { name: mist.bad.io2, instrument: counter, counter: observed, unit: By, description: d, value: tx_bytes, offset: 1, scale: -1 }
+  - { name: mist.bad.up, instrument: gauge, uptime: uptime, unit: s, description: d, value: x, attributes: { mist.x: $keys } }
+  - { name: mist.bad.rssi, instrument: histogram, aggregate: latest, each: radio_stat, unit: dBm, description: d, value: rssi }
+`,
+    });
+    const found = problems(() => loadMappings({ customDir: dir }));
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/no-kind\.yaml:\d+:\d+: kind: a stream file names the `kind` it maps/),
+        expect.stringMatching(/with-topic\.yaml:3:\d+: topic: only webhook files have a `topic`/),
+        expect.stringMatching(/webhook-kind\.yaml:2:\d+: kind: a webhook file names its `topic`, not a `kind`/),
+        expect.stringMatching(/bad\.yaml:6:\d+: metrics\[0\]\.aggregate: aggregating over subjects needs a file `subject`/),
+        expect.stringMatching(/bad\.yaml:7:\d+: metrics\[1\]\.aggregate: an increment counter \(add `counter: observed`\) cannot aggregate/),
+        expect.stringMatching(/bad\.yaml:8:\d+: metrics\[2\]\.scale: a counter only goes up/),
+        expect.stringMatching(/bad\.yaml:8:\d+: metrics\[2\]\.offset: a counter has no `offset`/),
+        expect.stringMatching(/bad\.yaml:9:\d+: metrics\[3\]\.uptime: only an observed counter/),
+        expect.stringMatching(/bad\.yaml:9:\d+: metrics\[3\]\.attributes\.mist\.x: unknown reference "\$keys"/),
+        expect.stringMatching(/bad\.yaml:10:\d+: metrics\[4\]\.each: an aggregated metric takes one value per subject: no `each`/),
+      ]),
+    );
+  });
+
+  it('keeps client identifiers out of stream metrics: the subject key of an aggregated file, and hostnames, IPs and user names anywhere', () => {
+    const dir = dirWith({
+      'clients.yaml': `source: stream
+kind: stats/clients
+description: d
+log: false
+subject:
+  key: mac
+  attributes:
+    mist.device_mac: mac
+    mist.host: { field: hostname, case: lower }
+metrics:
+  - name: mist.clients.count
+    instrument: gauge
+    aggregate: count
+    unit: "{client}"
+    description: d
+    attributes: { mist.ip: [ip6, ip], mist.user: $.username, mist.ap: ap_mac }
+`,
+      'devices.yaml': `source: stream
+kind: stats/devices
+description: d
+log: false
+subject: { key: mac, attributes: { mist.device_mac: mac, mist.device_name: name } }
+metrics:
+  - { name: mist.devices.radio, instrument: gauge, unit: "1", description: d, each: radio_stat, value: util_all, attributes: { mist.radio_mac: mac, mist.host: $.hostname } }
+`,
+    });
+    expect(problems(() => loadMappings({ customDir: dir }))).toEqual([
+      expect.stringMatching(/clients\.yaml:8:\d+: subject\.attributes\.mist\.device_mac: "mac" is the subject key of metrics aggregated over subjects/),
+      expect.stringMatching(/clients\.yaml:9:\d+: subject\.attributes\.mist\.host: "hostname" identifies a client/),
+      expect.stringMatching(/clients\.yaml:16:\d+: metrics\[0\]\.attributes\.mist\.ip: "ip6" identifies a client/),
+      expect.stringMatching(/clients\.yaml:16:\d+: metrics\[0\]\.attributes\.mist\.user: "username" identifies a client/),
+      // Inside `each`, a plain reference reads the element (a radio's own MAC is bounded); $. reads the message.
+      expect.stringMatching(/devices\.yaml:7:\d+: metrics\[0\]\.attributes\.mist\.host: "hostname" identifies a client/),
+    ]);
+  });
+
+  it('maps a stream kind only from a file that names it, and lets a custom file replace a built-in stream file', () => {
+    const dir = dirWith({
+      'mine.yaml': `source: stream
+kind: stats/devices
+replaces: stream:stats/devices
+description: mine
+time: [_time, last_seen]
+log: false
+metrics: [{ name: mist.mine.uptime, instrument: gauge, unit: s, description: d, value: uptime }]
+`,
+    });
+    const { engine, sources } = loadMappings({ customDir: dir });
+    expect(sources.filter((s) => s.spec.topic === 'stream:stats/devices').map((s) => s.origin)).toEqual(['custom']);
+    // Without `replaces`, shadowing the built-in file is refused, pointing at the kind.
+    const shadow = dirWith({ 'shadow.yaml': 'source: stream\nkind: stats/clients\ndescription: d\nlog: false\n' });
+    expect(problems(() => loadMappings({ customDir: shadow }))).toEqual([
+      expect.stringMatching(/shadow\.yaml:2:7: kind: "stream:stats\/clients" is a built-in topic \(mappings\/stream-clients\.yaml\); add "replaces: stream:stats\/clients"/),
+    ]);
+    const out = engine.map('stream', 'stats/devices', { mac: 'a', uptime: 5, _time: 1750000000 }, NS);
+    expect(out.metrics).toEqual([{ name: 'mist.mine.uptime', value: 5, attributes: {}, timeNs: 1_750_000_000_000_000_000n }]);
+  });
+
   it('refuses a custom topic or alias that shadows a built-in file unless the file says it replaces it', () => {
     const dir = dirWith({
       'alarms.yaml': 'topic: alarms\ndescription: mine\nlog: false\n',

@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { packagePath } from '../package-root.js';
 import { compileMapping, EVENTS_METRIC, type TopicMapping } from './compile.js';
 import { MappingEngine } from './engine.js';
-import { DEFAULT_TOPIC, mappingFileSchema, type MappingFile } from './schema.js';
+import { DEFAULT_TOPIC, mappingFileSchema, WEBHOOK, type MappingFile } from './schema.js';
 
 /** A mapping file that passed validation. */
 export interface MappingSource {
@@ -23,6 +23,12 @@ export interface MetricDeclaration {
   unit: string;
   description: string;
   gauge?: 'sample' | 'state';
+  /** Counters: `observed` when the value is the sender's own running count. */
+  counter?: 'increment' | 'observed';
+  /** One value per live subject, combined per attribute set (see the schema). */
+  aggregate?: 'count' | 'sum' | 'latest';
+  /** Declared in a file with a `subject`: its series follow their subject. */
+  subject?: boolean;
   /** Gauge attributes that identify a series (the others may change, e.g. a device name). */
   identity?: string[];
   buckets?: number[];
@@ -153,7 +159,7 @@ function readDir(dir: string, origin: MappingSource['origin'], problems: string[
 
 /** The keys a file maps, with where each is written. */
 function keysOf(s: MappingSource): Array<{ key: string; path: PropertyKey[] }> {
-  return [{ key: s.spec.topic, path: ['topic'] }, ...s.spec.aliases.map((key, i) => ({ key, path: ['aliases', i] }))];
+  return [{ key: s.spec.topic, path: [s.spec.source === WEBHOOK ? 'topic' : 'kind'] }, ...s.spec.aliases.map((key, i) => ({ key, path: ['aliases', i] }))];
 }
 
 function replacesOf(s: MappingSource): Array<{ key: string; path: PropertyKey[] }> {
@@ -214,7 +220,10 @@ function declarations(sources: MappingSource[], problems: string[]): MetricDecla
         instrument: m.instrument,
         unit: m.unit,
         description: m.description,
-        ...(m.instrument === 'gauge' ? { gauge: m.gauge ?? 'sample' } : {}),
+        ...(m.instrument === 'gauge' && m.aggregate === undefined ? { gauge: m.gauge ?? 'sample' } : {}),
+        ...(m.instrument === 'counter' ? { counter: m.counter ?? 'increment' } : {}),
+        ...(m.aggregate ? { aggregate: m.aggregate } : {}),
+        ...(s.spec.subject ? { subject: true } : {}),
         ...(m.identity ? { identity: m.identity } : {}),
         ...(m.buckets ? { buckets: m.buckets } : {}),
       };
@@ -224,7 +233,7 @@ function declarations(sources: MappingSource[], problems: string[]): MetricDecla
         return;
       }
       // One name is one instrument: every file declaring it must agree on what it is.
-      for (const key of ['instrument', 'unit', 'description', 'gauge', 'identity', 'buckets'] as const) {
+      for (const key of ['instrument', 'unit', 'description', 'gauge', 'counter', 'aggregate', 'subject', 'identity', 'buckets'] as const) {
         if (JSON.stringify(prev.decl[key]) !== JSON.stringify(decl[key])) {
           problems.push(
             `${s.at(['metrics', i, key])}: metrics[${i}].${key}: ${m.name} is declared with ${key} ${JSON.stringify(prev.decl[key])} in ${prev.file}; a metric name must mean one thing`,
@@ -240,6 +249,11 @@ export interface LoadOptions {
   /** The user's directory (config `mappings.dir`); its files add topics or replace built-ins. */
   customDir?: string | null | undefined;
   builtinDir?: string;
+  /**
+   * Subject TTLs set by the operator, by `source:kind` (`stream:stats/devices`: config
+   * `stream.deviceTtlMs`), in place of the file's `subject.ttl`.
+   */
+  subjectTtlMs?: Readonly<Record<string, number>>;
 }
 
 /** Read, validate and compile the mapping files; throws MappingError listing every problem. */
@@ -267,7 +281,7 @@ export function loadMappings(options: LoadOptions = {}): LoadedMappings {
   const compiled = new Map<MappingSource, TopicMapping>();
   for (const s of sources) {
     try {
-      compiled.set(s, compileMapping(s.spec));
+      compiled.set(s, compileMapping(s.spec, { subjectTtlMs: options.subjectTtlMs?.[s.spec.topic] }));
     } catch (err) {
       // Validation rejects what cannot compile; should one slip through, it is still a problem of the file, not a crash.
       problems.push(`${s.file}: ${(err as Error).message}`);

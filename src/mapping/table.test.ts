@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packagePath } from '../package-root.js';
+import { pointAttributes } from './attributes.js';
 import { loadMappings } from './loader.js';
 import { BEGIN_MARKER, builtinTable, END_MARKER, withTable } from './table.js';
 
@@ -17,8 +18,8 @@ describe('README telemetry reference', () => {
     const table = builtinTable();
     const { metrics } = loadMappings();
     for (const m of metrics) {
-      const identity = m.identity ? `, one series per ${m.identity.map((a) => `\`${a}\``).join(' + ')}` : '';
-      expect(table).toContain(`| \`${m.name}\` | ${m.instrument === 'gauge' ? `gauge (${m.gauge}${identity})` : m.instrument} | \`${m.unit}\` |`);
+      const row = table.split('\n').find((line) => line.includes(`| \`${m.name}\` | ${m.instrument}`));
+      expect(row, m.name).toMatch(new RegExp(`\\| \`${m.unit.replace(/[{}/]/g, '\\$&')}\` \\|`));
     }
   });
 
@@ -39,6 +40,38 @@ describe('README telemetry reference', () => {
       const out = engine.map('webhook', 'door-sensors', { type: 'OPENED', state: 'open', door: { name: 'north' }, battery_pct: 80, timestamp: 1750000000 }, 1n);
       expect(out.metrics.map((m) => m.name)).toEqual(['mist.events', 'mist.door.openings', 'mist.door.battery']);
       expect(out.trace.map((t) => t.role)).toEqual(['join']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the stream example in "Stream files" is a valid mapping file that maps as it says', () => {
+    const readme = readFileSync(packagePath('README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Stream files'));
+    const example = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    const dir = mkdtempSync(join(tmpdir(), 'mist-readme-stream-example-'));
+    try {
+      writeFileSync(join(dir, 'stream.yaml'), example);
+      const { engine } = loadMappings({ customDir: dir });
+      const message = {
+        mac: 'ap1',
+        name: 'lobby',
+        type: 'ap',
+        uptime: 100,
+        _time: 1750000000,
+        radio_stat: { band_5: { util_all: 12 }, band_6: { util_all: 50, disabled: true } },
+        port_stat: { eth0: { rx_bytes: 5000 } },
+      };
+      const out = engine.map('stream', 'stats/devices', message, 1n, { site_id: 's1' });
+      expect(out.metrics.map((m) => [m.name, m.value, pointAttributes(m), m.uptime])).toEqual([
+        ['mist.device.radio.utilization', 0.12, { 'mist.site_id': 's1', 'mist.device_mac': 'ap1', 'mist.device_name': 'lobby', 'mist.device_type': 'ap', 'mist.band': '5' }, undefined],
+        [
+          'mist.device.network.io',
+          5000,
+          { 'mist.site_id': 's1', 'mist.device_mac': 'ap1', 'mist.device_name': 'lobby', 'mist.device_type': 'ap', 'network.interface.name': 'eth0', 'network.io.direction': 'receive' },
+          100,
+        ],
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,5 +1,5 @@
 import { EVENTS_DECLARATION, loadMappings, type MappingSource } from './loader.js';
-import type { ValueSpec } from './schema.js';
+import { WEBHOOK, type MappingFile, type ValueSpec } from './schema.js';
 
 /**
  * The README's telemetry reference, generated from the mapping files so the two cannot drift:
@@ -18,10 +18,12 @@ function cell(s: string): string {
 }
 
 /** How an attribute's value is derived, in a few words. */
-function source(v: ValueSpec): string {
+function source(v: ValueSpec | number): string {
+  if (typeof v === 'number') return code(String(v));
   if (typeof v === 'string') return code(v);
   if (Array.isArray(v)) return v.map(code).join(' or ');
   if (v.rules !== undefined) return 'derived';
+  if (v.value !== undefined) return code(String(v.value));
   return source(v.field!) + (v.map ? ' (mapped)' : '');
 }
 
@@ -33,6 +35,17 @@ function attributes(attrs: Record<string, ValueSpec>): string {
     .join(', ');
 }
 
+/** How a metric's points are made, in the instrument column. */
+function instrumentText(m: MappingFile['metrics'][number], subject: boolean): string {
+  if (m.aggregate === 'count') return 'gauge (count of live subjects)';
+  if (m.aggregate === 'sum') return m.instrument === 'gauge' ? 'gauge (sum over live subjects)' : 'counter (observed, sum of subjects\' increases)';
+  if (m.aggregate === 'latest') return 'histogram (latest value of each live subject)';
+  if (m.instrument === 'gauge' && subject) return "gauge (the subject's latest, at its report's time)";
+  if (m.instrument === 'gauge') return `gauge (${m.gauge ?? 'sample'}${m.identity ? `, one series per ${m.identity.map(code).join(' + ')}` : ''})`;
+  if (m.instrument === 'counter' && m.counter === 'observed') return 'counter (observed)';
+  return m.instrument;
+}
+
 export function renderTable(sources: readonly MappingSource[]): string {
   const rows: string[] = [
     '| topic | signal | name | instrument | unit | attributes |',
@@ -41,20 +54,29 @@ export function renderTable(sources: readonly MappingSource[]): string {
   ];
   for (const s of sources) {
     const spec = s.spec;
-    const topic = spec.topic === '*' ? 'any other topic' : [spec.topic, ...spec.aliases].map(code).join(', ');
+    const topic =
+      spec.source !== WEBHOOK ? `${spec.source} ${code(spec.kind)}` : spec.topic === '*' ? 'any other topic' : [spec.topic, ...spec.aliases].map(code).join(', ');
     if (spec.log === false) {
       rows.push(`| ${topic} | log | none: metrics only | | | |`);
     } else {
       const levels = [...new Set([spec.log.severity.default, ...spec.log.severity.rules.map((r) => r.level)])].join('/');
+      const names = spec.source === WEBHOOK ? code('mist.topic') : `${code('mist.source')}, ${code('mist.kind')}`;
+      rows.push(`| ${topic} | log | ${code(spec.log.event_name)} | severity ${levels} | | ${code('mist.<field>')} for every field, ${names}, ${code('event.name')} |`);
+    }
+    if (spec.subject) {
+      const t = spec.subject.ttl;
+      const fallback = typeof t === 'object' && !Array.isArray(t) && t.default !== undefined ? ` (${t.default} s without it)` : '';
+      const ttl = typeof t === 'number' ? `${t} s` : `${source(t)} seconds${fallback}`;
       rows.push(
-        `| ${topic} | log | ${code(spec.log.event_name)} | severity ${levels} | | ${code('mist.<field>')} for every field, ${code('mist.topic')}, ${code('event.name')} |`,
+        `| ${topic} | subject | ${source(spec.subject.key)} (in memory only) | forgotten after ${cell(ttl)} without a message | | on every metric below: ${cell(attributes(spec.subject.attributes))} |`,
       );
     }
     for (const m of spec.metrics) {
-      const identity = m.identity ? `, one series per ${m.identity.map(code).join(' + ')}` : '';
-      const instrument = m.instrument === 'gauge' ? `gauge (${m.gauge ?? 'sample'}${identity})` : m.instrument;
-      const per = m.each ? ` (one per ${code(m.each)} element)` : '';
-      rows.push(`| ${topic} | metric | ${code(m.name)} | ${instrument} | ${code(m.unit)} | ${cell(attributes(m.attributes))}${per} |`);
+      const levels = m.each === undefined ? [] : typeof m.each === 'string' ? [m.each] : m.each;
+      const per = levels.length > 0 ? ` (one per ${levels.map(code).join(' › ')} element)` : '';
+      const own = Object.keys(m.attributes).length > 0 || !spec.subject ? attributes(m.attributes) : '';
+      const text = spec.subject ? (own ? `the subject's, ${own}` : "the subject's") : own;
+      rows.push(`| ${topic} | metric | ${code(m.name)} | ${instrumentText(m, spec.subject !== undefined)} | ${code(m.unit)} | ${cell(text)}${per} |`);
     }
     const traces = spec.trace === undefined ? [] : Array.isArray(spec.trace) ? spec.trace : [spec.trace];
     for (const t of traces) {

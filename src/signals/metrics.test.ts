@@ -2,6 +2,7 @@ import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import type { MetricDeclaration } from '../mapping/loader.js';
 import { createMetricRecorder, EventTimeGauges, MAX_SERIES, SAMPLE_HOLD_NS } from './metrics.js';
+import { SubjectMetrics } from './subject-metrics.js';
 import { DrivenMetricReader } from './providers.js';
 
 const S = 1_000_000_000n;
@@ -19,7 +20,7 @@ function setup() {
   const gauges = new EventTimeGauges(() => now);
   const reader = new DrivenMetricReader({ metricProducers: [gauges] });
   const provider = new sdkMetrics.MeterProvider({ readers: [reader] });
-  const recorder = createMetricRecorder(provider.getMeter('test'), DECLARATIONS, gauges);
+  const recorder = createMetricRecorder(provider.getMeter('test'), DECLARATIONS, gauges, new SubjectMetrics());
   const collect = async () => {
     recorder.flush(); // as the bridge's export loop does before it collects
     const { resourceMetrics } = await reader.collect();

@@ -2,10 +2,13 @@ import { ValueType, type Attributes, type Counter, type Histogram, type Meter } 
 import { emptyResource } from '@opentelemetry/resources';
 import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import { nsToHrTime, nowNs } from '../mapping/time.js';
+import { pointAttributes } from '../mapping/attributes.js';
 import type { MetricDeclaration } from '../mapping/loader.js';
 import type { MetricOutput } from '../mapping/types.js';
 import { packageVersion } from '../package-root.js';
 import { SCOPE_NAME } from './providers.js';
+import { isSubjectMetric } from './series-common.js';
+import type { SubjectMetrics } from './subject-metrics.js';
 
 /**
  * Gauges that carry the event's own time.
@@ -201,11 +204,20 @@ const MAX_PENDING_SERIES = 4096;
  * export loop calls just before it collects: the SDK hashes (sorts and stringifies) the
  * attributes on every add, and between collections most events of a topic repeat a few
  * attribute sets (one add per set and collection instead of one per event).
+ *
+ * Observed counters, aggregates over subjects and the gauges of files with a subject go to
+ * `subjects` (src/signals/subject-metrics.ts), which must be one of the reader's producers.
  */
-export function createMetricRecorder(meter: Meter, declarations: readonly MetricDeclaration[], gauges: EventTimeGauges): MetricRecorder {
+export function createMetricRecorder(meter: Meter, declarations: readonly MetricDeclaration[], gauges: EventTimeGauges, subjects: SubjectMetrics): MetricRecorder {
   const counters = new Map<string, Counter>();
   const histograms = new Map<string, Histogram>();
+  const ofSubjects = new Set<string>();
   for (const d of declarations) {
+    if (isSubjectMetric(d)) {
+      subjects.declare(d);
+      ofSubjects.add(d.name);
+      continue;
+    }
     const options = { unit: d.unit, description: d.description };
     if (d.instrument === 'counter') counters.set(d.name, meter.createCounter(d.name, options));
     else if (d.instrument === 'histogram') {
@@ -219,22 +231,28 @@ export function createMetricRecorder(meter: Meter, declarations: readonly Metric
   };
   return {
     record(outputs: readonly MetricOutput[]): void {
+      let now: bigint | undefined;
       for (const o of outputs) {
+        if (ofSubjects.has(o.name)) {
+          subjects.record(o, (now ??= subjects.now()));
+          continue;
+        }
         const counter = counters.get(o.name);
         if (counter) {
           // A counter only goes up; a negative figure in an event is not a count.
           if (!(o.value >= 0)) continue;
-          const key = attributesKey(o.name, o.attributes);
+          const attributes = pointAttributes(o);
+          const key = attributesKey(o.name, attributes);
           const p = pending.get(key);
           if (p) p.value += o.value;
           else {
             if (pending.size >= MAX_PENDING_SERIES) flush();
-            pending.set(key, { counter, value: o.value, attributes: o.attributes });
+            pending.set(key, { counter, value: o.value, attributes });
           }
           continue;
         }
         const histogram = histograms.get(o.name);
-        if (histogram) histogram.record(o.value, o.attributes);
+        if (histogram) histogram.record(o.value, pointAttributes(o));
         else gauges.record(o.name, o.value, o.attributes, o.timeNs);
       }
     },

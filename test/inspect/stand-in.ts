@@ -116,7 +116,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
       const text = JSON.stringify(data);
       const inspection = inspector.begin({ source: 'stream', topic: channel, sender: 'api-ws.mist.com', events: 1, body: text });
       try {
-        inspection.event(data, mappings.engine.map('stream', channel, data, nowNs()));
+        inspection.event(data, mappings.engine.map('webhook', channel, data, nowNs()));
       } catch (err) {
         inspection.eventFailed(data, err);
       }

@@ -8,6 +8,7 @@ import { loadMappings } from '../../src/mapping/loader.js';
 import { Processor } from '../../src/processing/processor.js';
 import { SessionTracker } from '../../src/sessions/tracker.js';
 import { createMetricRecorder, EventTimeGauges } from '../../src/signals/metrics.js';
+import { SubjectMetrics } from '../../src/signals/subject-metrics.js';
 import { buildResource, createEmitters, createMeters } from '../../src/signals/providers.js';
 import { decodeEnvelope, EnvelopeError } from '../../src/sources/webhook/envelope.js';
 
@@ -53,7 +54,7 @@ function processor(): Processor {
   return new Processor({
     mapper: engine,
     logs: emitters.logs,
-    metrics: createMetricRecorder(createMeters(resource).meter, metrics, new EventTimeGauges()),
+    metrics: createMetricRecorder(createMeters(resource).meter, metrics, new EventTimeGauges(), new SubjectMetrics()),
     metricsContributed: () => {},
     sessions: new SessionTracker(emitters.spans, limits, log),
     unmapped: () => {},

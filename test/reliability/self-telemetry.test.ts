@@ -102,6 +102,8 @@ describe('self-telemetry', () => {
           'mist.bridge.export.queued',
           'mist.bridge.export.failing',
           'mist.bridge.dedup.entries',
+          'mist.bridge.subject.series',
+          'mist.bridge.subject.clients',
         ]),
       );
 

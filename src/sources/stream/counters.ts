@@ -73,4 +73,12 @@ export class StreamCounters {
   removeConnection(id: number): void {
     this.connections.delete(id);
   }
+
+  /** Every connection open and every channel subscribed (false before the first site listing). */
+  connected(): boolean {
+    if (this.channels.size === 0) return false;
+    for (const c of this.connections.values()) if (c.state !== 'open') return false;
+    for (const c of this.channels.values()) if (c.state !== 'subscribed') return false;
+    return true;
+  }
 }

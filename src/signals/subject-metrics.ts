@@ -1,0 +1,103 @@
+import type { Meter } from '@opentelemetry/api';
+import { emptyResource } from '@opentelemetry/resources';
+import * as sdkMetrics from '@opentelemetry/sdk-metrics';
+import { nowNs } from '../mapping/time.js';
+import type { MetricDeclaration } from '../mapping/loader.js';
+import type { MetricOutput } from '../mapping/types.js';
+import { packageVersion } from '../package-root.js';
+import { MAX_SERIES } from './metrics.js';
+import { SCOPE_NAME } from './providers.js';
+import { SubjectAggregates } from './subject-aggregates.js';
+import { SubjectSeries } from './subject-series.js';
+
+/** How long an observed count named by no subject stays exported without a new report. */
+export const DEFAULT_SERIES_TTL_NS = 10n * 60n * 1_000_000_000n;
+
+export interface SubjectMetricsOptions {
+  now?: () => bigint;
+  /** Series per metric (default MAX_SERIES); further ones share one `otel.metric.overflow` series. */
+  maxSeries?: number;
+  /** The metric exporter's temporality per instrument kind; cumulative when not given. */
+  temporality?: sdkMetrics.AggregationTemporalitySelector;
+}
+
+/**
+ * The points of metrics about subjects (the devices and clients of Mist's stream) and of counts
+ * their senders keep: a MetricProducer for the metric reader (`metricReaderOptions.metricProducers`),
+ * like EventTimeGauges, because the SDK's instruments can neither stamp a point with its report's
+ * time, nor export a count as the sender reports it with the sender's start time, nor forget a
+ * series. Which declarations are its: `isSubjectMetric`.
+ */
+export class SubjectMetrics implements sdkMetrics.MetricProducer {
+  private readonly clock: () => bigint;
+  private readonly series: SubjectSeries;
+  private readonly aggregates: SubjectAggregates;
+  private readonly routes = new Map<string, SubjectSeries | SubjectAggregates>();
+
+  constructor(options: SubjectMetricsOptions = {}) {
+    this.clock = options.now ?? nowNs;
+    const common = {
+      now: this.clock,
+      maxSeries: options.maxSeries ?? MAX_SERIES,
+      defaultTtlNs: DEFAULT_SERIES_TTL_NS,
+      temporality: options.temporality ?? (() => sdkMetrics.AggregationTemporality.CUMULATIVE),
+    };
+    this.series = new SubjectSeries(common);
+    this.aggregates = new SubjectAggregates(common);
+  }
+
+  declare(declaration: MetricDeclaration): void {
+    const part = declaration.aggregate !== undefined ? this.aggregates : this.series;
+    part.declare(declaration);
+    this.routes.set(declaration.name, part);
+  }
+
+  /** The clock the points' receipt is taken by (read once per event by the recorder). */
+  now(): bigint {
+    return this.clock();
+  }
+
+  /** `now`: when the point was received, by `now()`. */
+  record(output: MetricOutput, now: bigint): void {
+    this.routes.get(output.name)?.record(output, now);
+  }
+
+  /** Series and subjects held in memory. */
+  get size(): { series: number; subjects: number } {
+    return { series: this.series.size, subjects: this.aggregates.size };
+  }
+
+  async collect(): Promise<sdkMetrics.CollectionResult> {
+    const now = this.clock();
+    const metrics: sdkMetrics.MetricData[] = [];
+    this.series.collect(now, metrics);
+    this.aggregates.collect(now, metrics);
+    return {
+      resourceMetrics: {
+        // The reader keeps the SDK's resource and takes only our scope metrics.
+        resource: emptyResource(),
+        scopeMetrics: metrics.length > 0 ? [{ scope: { name: SCOPE_NAME, version: packageVersion }, metrics }] : [],
+      },
+      errors: [],
+    };
+  }
+}
+
+/**
+ * The bridge's own gauges of what SubjectMetrics holds in memory (for `src/self`'s meter, so they
+ * are on /metrics): the series of subjects (devices) and the subjects behind aggregates (clients).
+ */
+export function observeSubjectMetrics(meter: Meter, subjects: SubjectMetrics): void {
+  meter
+    .createObservableGauge('mist.bridge.subject.series', {
+      description: 'Series of devices (and other subjects) held in memory, exported while they report',
+      unit: '{series}',
+    })
+    .addCallback((r) => r.observe(subjects.size.series));
+  meter
+    .createObservableGauge('mist.bridge.subject.clients', {
+      description: 'Clients (subjects of aggregated metrics) held in memory until their TTL passes',
+      unit: '{client}',
+    })
+    .addCallback((r) => r.observe(subjects.size.subjects));
+}
