@@ -1,4 +1,3 @@
-import { AggregationTemporality, type InstrumentType } from '@opentelemetry/sdk-metrics';
 import type { Hono } from 'hono';
 import type { BridgeConfig } from './config/schema.js';
 import { resolveOtlp } from './config/sections/otlp.js';
@@ -7,9 +6,10 @@ import { DedupStage, SourceWindows } from './dedup/stage.js';
 import { EventDeduplicator } from './dedup/window.js';
 import { Journal } from './durability/journal.js';
 import { DurableStage } from './durability/stage.js';
-import { createExporters, type Exporters } from './export/exporters.js';
+import { announceExporters, countingDiscards, createExporters, isPull, metricTemporality, type Exporters } from './export/exporters.js';
 import { ExportHealth } from './export/health.js';
 import { MetricsExport, beforeDeadline } from './export/metrics-export.js';
+import { PrometheusMetricsEndpoint } from './export/prometheus-reader.js';
 import { RecordExport } from './export/records.js';
 import { createHttpApp } from './http/app.js';
 import { listen, type HttpServer } from './http/server.js';
@@ -58,12 +58,12 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   // Opened first: a directory locked by another running bridge stops start-up here.
   prepareDataDir(config);
   const journal = new Journal({ ...config.durability, log });
-  const exporters = parts.exporters ?? createExporters(resolveOtlp(config.otlp));
+  const exporters = parts.exporters ?? createExporters(resolveOtlp(config.otlp), config.exporters);
 
   const resource = buildResource(config.resource);
   const selfReader = new DrivenMetricReader();
   const gauges = new EventTimeGauges();
-  const temporality = (type: InstrumentType) => exporters.metrics.selectAggregationTemporality?.(type) ?? AggregationTemporality.CUMULATIVE;
+  const temporality = metricTemporality(exporters);
   const subjects = new SubjectMetrics({ temporality });
   const meters = createMeters(resource, {
     readerOptions: {
@@ -75,12 +75,15 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   });
   const health = new ExportHealth(log);
   const telemetry = createSelfTelemetry(meters.selfMeter);
+  const exportTelemetry = countingDiscards(exporters, telemetry);
 
   // export ← signals
-  const records = new RecordExport(exporters, config.export, health, telemetry, log);
+  const records = new RecordExport(exporters, config.export, health, exportTelemetry, log);
   const emitters = createEmitters(resource, records);
   const recorder = createMetricRecorder(meters.meter, mappings.metrics, gauges, subjects);
-  const metricsExport = new MetricsExport(exporters.metrics, meters.metricReader, () => recorder.flush(), { intervalMs: config.export.metricsIntervalMs }, health, telemetry, log);
+  const metricsExport = isPull(exporters.metrics)
+    ? await PrometheusMetricsEndpoint.start(exporters.metrics, meters.metricReader, () => recorder.flush(), health, exportTelemetry, log)
+    : new MetricsExport(exporters.metrics, meters.metricReader, () => recorder.flush(), { intervalMs: config.export.metricsIntervalMs }, health, exportTelemetry, log);
 
   // processing
   const sessions = config.sessions.enabled ? new SessionTracker(emitters.spans, config.sessions, log) : undefined;
@@ -161,6 +164,7 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   durability.start();
 
   log.info('listening', { host: server.address.host, port: server.address.port, path: config.server.path, protocols: exporters.protocols });
+  announceExporters(exporters, log, metricsExport instanceof PrometheusMetricsEndpoint ? metricsExport.url : undefined);
   if (page) process.stderr.write(page.startLine(server.address.url) + '\n');
   if (!journal.durable) {
     log.warn('durability.dir is not set (MIST_BRIDGE_DATA_DIR): accepted deliveries are kept in memory only and a crash loses what was not exported yet');
