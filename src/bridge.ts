@@ -166,7 +166,8 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   log.info('listening', { host: server.address.host, port: server.address.port, path: config.server.path, protocols: exporters.protocols });
   announceExporters(exporters, log, metricsExport instanceof PrometheusMetricsEndpoint ? metricsExport.url : undefined);
   if (page) process.stderr.write(page.startLine(server.address.url) + '\n');
-  if (!journal.durable) {
+  // Only webhook deliveries are journaled: a stream-only bridge has nothing to keep there.
+  if (!journal.durable && webhook) {
     log.warn('durability.dir is not set (MIST_BRIDGE_DATA_DIR): accepted deliveries are kept in memory only and a crash loses what was not exported yet');
   }
   if (webhook && config.security.secrets.length === 0) {

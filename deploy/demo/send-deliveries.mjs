@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // Sends signed Mist-style webhook deliveries to a bridge, stamped with the current time, so a fresh
 // `docker compose --profile demo up` fills every dashboard before any Mist organisation is pointed
-// at the bridge. Plain Node (20+), no dependencies.
+// at the bridge (the stream's statistics come from mist-stand-in.mjs, for the same made-up
+// organisation, demo-org.mjs). Plain Node (20+), no dependencies.
 //
 //   BRIDGE_URL           where to POST (default http://bridge:4320/mist/webhook)
 //   MIST_WEBHOOK_SECRET  the bridge's secret (required): deliveries are signed as Mist signs them
 //   DEMO_INTERVAL_SECONDS  seconds between rounds (default 30)
 //   DEMO_ROUNDS          stop after this many rounds (default: run until stopped)
 import { createHmac, randomBytes } from 'node:crypto';
+import { APS, ORG as DEMO_ORG, SITES } from './demo-org.mjs';
 
 const url = process.env.BRIDGE_URL ?? 'http://bridge:4320/mist/webhook';
 const secret = process.env.MIST_WEBHOOK_SECRET;
@@ -18,12 +20,7 @@ if (!secret) {
   process.exit(2);
 }
 
-const ORG = '6f4bfe2a-0000-4000-8000-0000000000d0';
-const SITES = [
-  { id: '2c7e9a10-0000-4000-8000-0000000051a1', name: 'Head office', wlan: '9d1f0c22-0000-4000-8000-0000000e1a01' },
-  { id: '2c7e9a10-0000-4000-8000-0000000051a2', name: 'Warehouse', wlan: '9d1f0c22-0000-4000-8000-0000000e1a02' },
-];
-const APS = SITES.flatMap((site, s) => [1, 2, 3].map((n) => ({ site, mac: `5c5b35d0${s}${n}0${n}`, name: `${site.name.split(' ')[0].toLowerCase()}-ap-0${n}` })));
+const ORG = DEMO_ORG.id;
 const ALARMS = [
   ['rogue_ap_detected', 'warn', 'security'],
   ['device_down', 'critical', 'infrastructure'],
@@ -59,6 +56,14 @@ function deliveries(nowS, round) {
       avg_dhcp: round3(0.01 + Math.random() * 0.03), min_dhcp: 0.004, max_dhcp: round3(0.05 + Math.random() * 0.2),
       avg_dns: round3(0.01 + Math.random() * 0.04), min_dns: 0.002, max_dns: round3(0.06 + Math.random() * 0.3),
       avg_auth: round3(0.1 + Math.random() * 0.3), min_auth: 0.05, max_auth: round3(0.4 + Math.random() * 0.8),
+    })),
+  });
+  // Site SLEs: the share of good minutes, mostly high, now and then a bad stretch.
+  out.push({
+    topic: 'site-sle',
+    events: SITES.map((s) => ({
+      org_id: ORG, site_id: s.id, timestamp: nowS,
+      sle: { 'ap-availability': round3(0.97 + Math.random() * 0.03), 'successful-connect': round3((Math.random() < 0.2 ? 0.7 : 0.9) + Math.random() * 0.09), 'time-to-connect': round3(0.8 + Math.random() * 0.19) },
     })),
   });
   if (round === 1 || Math.random() < 0.3) {
