@@ -101,11 +101,11 @@ export async function emittedBy(
   }
 }
 
-/** Posts every fixture delivery to `webhook`; each must be accepted. */
-export async function postFixtures(webhook: string): Promise<void> {
+/** Posts every fixture delivery to `webhook` (signed with `secret` when given); each must be accepted. */
+export async function postFixtures(webhook: string, secret?: string): Promise<void> {
   const deliveries = JSON.parse(readFileSync(FIXTURES, 'utf8')) as unknown[];
   for (const delivery of deliveries) {
-    const res = await postDelivery(webhook, delivery);
+    const res = await postDelivery(webhook, delivery, secret === undefined ? {} : { secret });
     if (res.status !== 200) throw new Error(`fixture delivery answered ${res.status}: ${JSON.stringify(res.json)}`);
   }
 }
