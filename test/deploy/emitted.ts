@@ -1,5 +1,6 @@
 /**
- * What the bridge really emits when fed the deploy fixtures, as a Prometheus/Loki/Tempo backend
+ * What the bridge really emits when fed the deploy fixtures (webhook deliveries) and the stream of
+ * the demo's stand-in of Mist's APIs, as a Prometheus/Loki/Tempo backend
  * behind otel-collector.yaml would store it: a real bridge exports to the test OTLP receiver, and
  * the received metric names, units and kinds are translated by the Prometheus rules; the collector's
  * spanmetrics connector adds its metrics when session spans arrive.
