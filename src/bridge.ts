@@ -163,8 +163,9 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   for (const source of sources) await source.start();
   durability.start();
 
-  log.info('listening', { host: server.address.host, port: server.address.port, path: config.server.path, protocols: exporters.protocols });
+  // Before "listening", which tells whoever waits for the bridge that start-up is done.
   announceExporters(exporters, log, metricsExport instanceof PrometheusMetricsEndpoint ? metricsExport.url : undefined);
+  log.info('listening', { host: server.address.host, port: server.address.port, path: config.server.path, protocols: exporters.protocols });
   if (page) process.stderr.write(page.startLine(server.address.url) + '\n');
   // Only webhook deliveries are journaled: a stream-only bridge has nothing to keep there.
   if (!journal.durable && webhook) {
