@@ -96,6 +96,9 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
     log,
   });
 
+  // The inspector page, when on: told by the sources what arrives and by processing what it became.
+  const page = createInspectPage(config.inspect);
+
   // durability ← deduplication ← sources
   const windows = new SourceWindows(new Map([['webhook', new EventDeduplicator(config.dedup)]]));
   const durability = new DurableStage({
@@ -107,6 +110,7 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
     replayed: (batch) => windows.remember(batch),
     telemetry,
     log,
+    ...(page && { watch: (batch, journaled) => page.fromJournal(batch, journaled.body, journaled.afterRestart) }),
   });
   const dedup = new DedupStage(windows, durability);
   observeSelfState(meters.selfMeter, {
@@ -118,7 +122,6 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
     exportFailingSeconds: (signal) => health.failingSeconds(signal),
   });
   observeSubjectMetrics(meters.selfMeter, subjects);
-  const page = createInspectPage(config.inspect);
   const webhook = config.webhook.enabled
     ? new WebhookSource({
         path: config.server.path,
