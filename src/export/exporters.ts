@@ -8,13 +8,14 @@ import { convertLegacyHttpOptions, createOtlpHttpExportDelegate, type OTLPExport
 import { LogsExporterMetricsHelper, TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { ConsoleLogRecordExporter, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { AggregationTemporality, ConsoleMetricExporter, type AggregationTemporalitySelector, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, ConsoleMetricExporter, type AggregationTemporalitySelector, type PushMetricExporter, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { ConsoleSpanExporter, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { exporters as exportersSection, type ExporterSelection } from '../config/sections/exporters.js';
 import type { OtlpExportConfig, OtlpProtocol, OtlpTarget } from '../config/sections/otlp.js';
 import type { Logger } from '../log/logger.js';
 import type { ExportTelemetry } from './records.js';
 import { createLogsSerializer } from './logs-serializer.js';
+import { PatientExporter } from './patience.js';
 import { createSpansSerializer } from './spans-serializer.js';
 
 export type { OtlpProtocol };
@@ -94,16 +95,23 @@ class Discard {
   async shutdown(): Promise<void> {}
 }
 
-function logExporter(chosen: ExporterSelection['logs'], target: OtlpTarget): LogRecordExporter {
+/** OTLP exporters get a request timeout that follows a slow backend (./patience.ts). */
+function logExporter(chosen: ExporterSelection['logs'], logs: OtlpTarget): LogRecordExporter {
   if (chosen === 'console') return new ConsoleLogRecordExporter();
   if (chosen === 'none') return new Discard();
-  return target.protocol === 'http/json' ? new JsonLogExporter(httpOptions(target)) : protobufLogExporter(target);
+  return new PatientExporter<ReadableLogRecord[]>(logs.timeoutMs, (timeoutMs) => {
+    const target = { ...logs, timeoutMs };
+    return logs.protocol === 'http/json' ? new JsonLogExporter(httpOptions(target)) : protobufLogExporter(target);
+  });
 }
 
-function traceExporter(chosen: ExporterSelection['traces'], target: OtlpTarget): SpanExporter {
+function traceExporter(chosen: ExporterSelection['traces'], traces: OtlpTarget): SpanExporter {
   if (chosen === 'console') return new ConsoleSpanExporter();
   if (chosen === 'none') return new Discard();
-  return target.protocol === 'http/json' ? new JsonTraceExporter(httpOptions(target)) : protobufTraceExporter(target);
+  return new PatientExporter<ReadableSpan[]>(traces.timeoutMs, (timeoutMs) => {
+    const target = { ...traces, timeoutMs };
+    return traces.protocol === 'http/json' ? new JsonTraceExporter(httpOptions(target)) : protobufTraceExporter(target);
+  });
 }
 
 function metricExporter(selection: ExporterSelection, target: OtlpExportConfig['metrics']): Exporters['metrics'] {
@@ -115,8 +123,17 @@ function metricExporter(selection: ExporterSelection, target: OtlpExportConfig['
     case 'none':
       return new Discard();
     case 'otlp': {
-      const options = { ...httpOptions(target), temporalityPreference: TEMPORALITY[target.temporality] };
-      return target.protocol === 'http/json' ? new JsonMetricExporter(options) : new ProtoMetricExporter(options);
+      const patient = new PatientExporter<ResourceMetrics>(target.timeoutMs, (timeoutMs) => {
+        const options = { ...httpOptions({ ...target, timeoutMs }), temporalityPreference: TEMPORALITY[target.temporality] };
+        return target.protocol === 'http/json' ? new JsonMetricExporter(options) : new ProtoMetricExporter(options);
+      });
+      const settings = patient.first as PushMetricExporter;
+      return {
+        export: (resourceMetrics, resultCallback) => patient.export(resourceMetrics, resultCallback),
+        forceFlush: () => patient.forceFlush(),
+        shutdown: () => patient.shutdown(),
+        selectAggregationTemporality: (type) => settings.selectAggregationTemporality!(type),
+      };
     }
   }
 }
@@ -161,6 +178,7 @@ export function countingDiscards(exporters: Exporters, telemetry: ExportTelemetr
   return {
     exported: (signal, records, ms) => (discarded(SIGNAL_OF[signal]) ? telemetry.dropped(signal, 'exporter_none', records) : telemetry.exported(signal, records, ms)),
     exportFailed: (signal, records) => telemetry.exportFailed(signal, records),
+    exportTimedOut: (signal, records) => telemetry.exportTimedOut(signal, records),
     dropped: (what, reason, count) => telemetry.dropped(what, reason, count),
   };
 }

@@ -3,6 +3,7 @@ import type { MetricReader, PushMetricExporter } from '@opentelemetry/sdk-metric
 import type { Ack } from '../acks/ack.js';
 import type { Logger } from '../log/logger.js';
 import type { ExportHealth } from './health.js';
+import { timedOut } from './patience.js';
 import { outcome, type ExportTelemetry } from './records.js';
 
 export interface MetricsExportOptions {
@@ -94,6 +95,7 @@ export class MetricsExport {
       return true;
     }
     this.telemetry.exportFailed('metrics', points);
+    if (timedOut(result.error)) this.telemetry.exportTimedOut('metrics', points);
     this.health.failed('metrics', points, result.error);
     if (outcome(result).malformed) {
       // Refused as such, it would be refused at every interval and hold every batch it covers

@@ -14,7 +14,7 @@ function setup() {
   const provider = new sdkMetrics.MeterProvider({ readers: [reader] });
   const counter = provider.getMeter('mist-otel-bridge').createCounter('mist.probe.events', { unit: '{event}' });
   const exported: number[] = [];
-  const telemetry: ExportTelemetry = { exported: (_s, n) => void exported.push(n), exportFailed: () => {}, dropped: () => {} };
+  const telemetry: ExportTelemetry = { exported: (_s, n) => void exported.push(n), exportFailed: () => {}, exportTimedOut: () => {}, dropped: () => {} };
   let flushes = 0;
   return {
     counter,

@@ -7,11 +7,13 @@ import type { ExportSignal } from '../self/telemetry.js';
 import { BatchQueue, type ExportOutcome } from './batch-queue.js';
 import type { Exporters } from './exporters.js';
 import { httpStatus, type ExportHealth } from './health.js';
+import { timedOut } from './patience.js';
 
 /** What the export stages report about themselves (src/self). */
 export interface ExportTelemetry {
   exported(signal: ExportSignal, records: number, durationMs: number): void;
   exportFailed(signal: ExportSignal, records: number): void;
+  exportTimedOut(signal: ExportSignal, records: number): void;
   dropped(what: string, reason: string, count: number): void;
 }
 
@@ -108,6 +110,7 @@ export class RecordExport {
       },
       failed: (batch: object[], error: Error | undefined) => {
         this.telemetry.exportFailed(signal, batch.length);
+        if (timedOut(error)) this.telemetry.exportTimedOut(signal, batch.length);
         this.health.failed(signal, batch.length, error);
       },
       dropped: (batch: object[], held: H[], error: Error | undefined) => {
