@@ -5,6 +5,8 @@
 //
 //   GET /api/v1/self                 the token's privileges: one org (the bridge finds its org here)
 //   GET /api/v1/orgs/{org_id}/sites  the org's sites, paged with limit/page and X-Page-* headers
+//   GET /api/v1/orgs/{org_id}/insights/sites-sle?sle=wifi|wired|wan&start&end
+//                                    every site's SLEs for a 10-minute bucket (the bridge's SLE poller)
 //   /api-ws/v1/stream                WebSocket: {"subscribe": "/sites/{id}/stats/devices"} →
 //                                    {"event":"channel_subscribed",…}, then {"event":"data",
 //                                    "channel":…,"data":"<document as a JSON string>"} per device
@@ -22,7 +24,7 @@ import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { WebSocketServer, WebSocket } from 'ws';
 import { ORG, SITES } from './demo-org.mjs';
-import { DemoNetwork } from './mist-stats.mjs';
+import { DemoNetwork, SLE_METRICS, sleRow } from './mist-stats.mjs';
 
 export const STREAM_PATH = '/api-ws/v1/stream';
 const CHANNEL = /^\/sites\/([0-9a-f-]{36})\/stats\/(devices|clients)$/;
@@ -60,6 +62,17 @@ export async function startMistStandIn({ token, host = '127.0.0.1', port = 0, in
       const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1);
       const sites = SITES.map((s) => ({ id: s.id, name: s.name, org_id: ORG.id, timezone: 'Europe/London', country_code: 'GB' }));
       return json(res, 200, sites.slice((page - 1) * limit, page * limit), { 'x-page-limit': String(limit), 'x-page-page': String(page), 'x-page-total': String(sites.length) });
+    }
+    if (url.pathname === `/api/v1/orgs/${ORG.id}/insights/sites-sle`) {
+      const family = url.searchParams.get('sle') ?? '';
+      const start = Number(url.searchParams.get('start'));
+      const end = Number(url.searchParams.get('end'));
+      if (!(family in SLE_METRICS)) return json(res, 400, { detail: 'invalid sle' });
+      if (!Number.isInteger(start) || !Number.isInteger(end) || end <= start) return json(res, 400, { detail: 'invalid start/end' });
+      const limit = Math.max(1, Math.min(1000, Number(url.searchParams.get('limit') ?? 100) || 100));
+      const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1);
+      const rows = SITES.map((s) => sleRow(s.id, family, start));
+      return json(res, 200, { start, end, interval: end - start, limit, page, total: rows.length, results: rows.slice((page - 1) * limit, page * limit) });
     }
     return json(res, 404, { detail: 'Not found.' });
   });

@@ -254,3 +254,26 @@ export class DemoNetwork {
       }));
   }
 }
+
+/** The SLE metrics of /insights/sites-sle per family, as Mist names them. */
+export const SLE_METRICS = {
+  wifi: ['ap-availability', 'ap-health', 'capacity', 'coverage', 'roaming', 'successful-connect', 'throughput', 'time-to-connect'],
+  wired: ['switch-bandwidth', 'switch-health', 'switch-throughput'],
+  wan: ['application_health', 'gateway-health', 'wan-link-health'],
+};
+
+/**
+ * One site's row of GET /orgs/{org_id}/insights/sites-sle for a 10-minute bucket: the share of
+ * good minutes per metric, mostly high with now and then a bad bucket. The same bucket always
+ * gives the same values (a hash of site, metric and bucket), as a finished bucket does at Mist.
+ */
+export function sleRow(siteId, family, start) {
+  const row = { site_id: siteId, num_clients: CLIENTS_PER_SITE, ...(family === 'wifi' ? { num_aps: 3 } : family === 'wired' ? { num_switches: 1 } : { num_gateways: 1 }) };
+  for (const metric of SLE_METRICS[family]) {
+    let h = 2166136261;
+    for (const c of `${siteId}|${metric}|${start}`) h = Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0;
+    const bad = h % 10 === 0;
+    row[metric] = round((bad ? 0.6 : 0.9) + ((h >>> 8) % 1000) / 1000 * (bad ? 0.25 : 0.099), 3);
+  }
+  return row;
+}

@@ -89,9 +89,11 @@ describe('the demo stand-in of Mist', () => {
     expect(standInOutput.split('\n')[0]).toMatch(/^mist-stand-in: REST http:\/\/127\.0\.0\.1:\d+\/api\/v1, stream ws:\/\/127\.0\.0\.1:\d+\/api-ws\/v1\/stream, 2 sites, a round every 0\.3 s$/);
   });
 
-  it('streams every site of the org with plausible device and client statistics', () => {
+  it('streams every site of the org with plausible device and client statistics, and answers the SLE poller', () => {
     const points = (name: string) => [...emitted.series.values()].filter((s) => s.source.name === name);
     for (const name of STREAM_METRICS) expect(points(name).length, name).toBeGreaterThan(0);
+    // The SLE poller's, from the stand-in's /insights/sites-sle.
+    for (const name of ['mist.site.sle.coverage', 'mist.site.sle.switch_health', 'mist.site.sle.gateway_health']) expect(points(name).length, name).toBeGreaterThan(0);
     const labels = emitted.series.get('mist_device_uptime_seconds')!.labels;
     expect([...labels]).toEqual(expect.arrayContaining(['mist_site_id', 'mist_device_name', 'mist_device_type']));
   });
