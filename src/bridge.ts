@@ -84,7 +84,7 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   const records = new RecordExport(exporters, config.export, health, telemetry, log);
   const emitters = createEmitters(resource, records);
   const recorder = createMetricRecorder(meters.meter, mappings.metrics, gauges, subjects);
-  const metricsExport = new MetricsExport(exporters.metrics, meters.metricReader, () => recorder.flush(), { intervalMs: config.export.metricsIntervalMs }, health, telemetry, log);
+  const metricsExport = new MetricsExport(exporters.metrics, meters.metricReader, () => recorder.flush(), (delivered) => gauges.collected(delivered), { intervalMs: config.export.metricsIntervalMs }, health, telemetry, log);
 
   // processing
   const sessions = config.sessions.enabled ? new SessionTracker(emitters.spans, config.sessions, log) : undefined;
