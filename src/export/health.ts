@@ -1,5 +1,7 @@
 import type { Logger } from '../log/logger.js';
-import type { ExportSignal } from '../self/telemetry.js';
+
+/** The export loop's view of one signal (logs, traces or metrics). */
+export type ExportSignal = 'logs' | 'traces' | 'metrics';
 
 /** How one signal's export is doing, as /readyz shows it. */
 export interface SignalHealth {

@@ -16,11 +16,13 @@ function setup() {
   const exported: number[] = [];
   const telemetry: ExportTelemetry = { exported: (_s, n) => void exported.push(n), exportFailed: () => {}, exportTimedOut: () => {}, dropped: () => {} };
   let flushes = 0;
+  const afterExports: boolean[] = [];
   return {
     counter,
     exported,
     flushes: () => flushes,
-    start: () => PrometheusMetricsEndpoint.start({ host: '127.0.0.1', port: 0 }, reader, () => void flushes++, new ExportHealth(log), telemetry, log),
+    afterExports: () => afterExports,
+    start: () => PrometheusMetricsEndpoint.start({ host: '127.0.0.1', port: 0 }, reader, () => void flushes++, (d) => void afterExports.push(d), new ExportHealth(log), telemetry, log),
   };
 }
 
@@ -54,6 +56,7 @@ describe('PrometheusMetricsEndpoint', () => {
     expect(text).toMatch(/^mist_probe_events_total\{mist_site_id="s1",otel_scope_name="mist-otel-bridge"\} 2$/m);
     expect(settled).toEqual(['logs', 'spans', 'metrics']);
     expect(t.flushes()).toBe(1);
+    expect(t.afterExports()).toEqual([true]);
     expect(t.exported).toEqual([1]);
     expect(await endpoint.flush(Date.now() + 200)).toBe(true);
   });
@@ -85,7 +88,7 @@ describe('PrometheusMetricsEndpoint', () => {
     const t = setup();
     endpoint = await t.start();
     const port = Number(new URL(endpoint.url).port);
-    await expect(PrometheusMetricsEndpoint.start({ host: '127.0.0.1', port }, new DrivenMetricReader(), () => {}, new ExportHealth(log), t as never, log)).rejects.toThrow(
+    await expect(PrometheusMetricsEndpoint.start({ host: '127.0.0.1', port }, new DrivenMetricReader(), () => {}, () => {}, new ExportHealth(log), t as never, log)).rejects.toThrow(
       /^OTEL_EXPORTER_PROMETHEUS_PORT, OTEL_EXPORTER_PROMETHEUS_HOST \(exporters\.prometheusPort, exporters\.prometheusHost\): cannot serve metrics for scraping on 127\.0\.0\.1:\d+: the port is already in use/,
     );
   });

@@ -4,7 +4,7 @@ import type { MetricReader } from '@opentelemetry/sdk-metrics';
 import type { Ack } from '../acks/ack.js';
 import { ConfigError } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
-import { prometheusText } from '../self/prometheus.js';
+import { prometheusText } from './prometheus-text.js';
 import type { ExportHealth } from './health.js';
 import type { ExportTelemetry } from './records.js';
 
@@ -25,7 +25,7 @@ const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
  * whose collection began after a batch's contribution was recorded carries it, and the batch's
  * `metrics` acknowledgement is released once that scrape's answer has been written out whole. A
  * scrape that fails (the collection throws, the scraper hangs up first) hands its contributions
- * to the next. Nobody scraping means nothing is delivered: a journaled delivery stays in the
+ * to the next, and the gauges that carry their events' times send that collection's points again. Nobody scraping means nothing is delivered: a journaled delivery stays in the
  * journal until a scrape reads its contribution.
  */
 export class PrometheusMetricsEndpoint {
@@ -42,6 +42,8 @@ export class PrometheusMetricsEndpoint {
     private readonly reader: MetricReader,
     /** Called before each collection: hands what was recorded to the SDK's instruments. */
     private readonly beforeCollect: () => void,
+    /** Called once a scrape is over: whether its collection's points were delivered. */
+    private readonly afterExport: (delivered: boolean) => void,
     private readonly health: ExportHealth,
     private readonly telemetry: ExportTelemetry,
     private readonly log: Logger,
@@ -54,6 +56,7 @@ export class PrometheusMetricsEndpoint {
     options: PrometheusEndpointOptions,
     reader: MetricReader,
     beforeCollect: () => void,
+    afterExport: (delivered: boolean) => void,
     health: ExportHealth,
     telemetry: ExportTelemetry,
     log: Logger,
@@ -71,7 +74,7 @@ export class PrometheusMetricsEndpoint {
     }
     const { port } = server.address() as AddressInfo;
     const host = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
-    return new PrometheusMetricsEndpoint(server, `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`, reader, beforeCollect, health, telemetry, log);
+    return new PrometheusMetricsEndpoint(server, `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`, reader, beforeCollect, afterExport, health, telemetry, log);
   }
 
   /** A batch's metric contribution was recorded: `ack` is held until a scrape carrying it has been answered. */
@@ -144,6 +147,7 @@ export class PrometheusMetricsEndpoint {
       body = prometheusText(resourceMetrics);
       for (const s of resourceMetrics.scopeMetrics) for (const m of s.metrics) points += m.dataPoints.length;
     } catch (err) {
+      this.afterExport(false);
       this.settle(covered, false);
       this.health.failed('metrics', points, err as Error);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('metric collection failed\n');
@@ -156,6 +160,7 @@ export class PrometheusMetricsEndpoint {
     res.writeHead(200, { 'content-type': CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
     res.end(body);
     const delivered = await written;
+    this.afterExport(delivered);
     this.settle(covered, delivered);
     if (delivered) {
       this.health.succeeded('metrics');

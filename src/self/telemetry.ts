@@ -1,8 +1,8 @@
 import type { Meter } from '@opentelemetry/api';
 import type { JournalHealth } from '../durability/journal.js';
+import type { ExportSignal } from '../export/health.js';
 
-/** The export loop's view of one signal (logs, traces or metrics). */
-export type ExportSignal = 'logs' | 'traces' | 'metrics';
+export type { ExportSignal };
 
 /** What the bridge reports about itself. One set of instruments feeds both `GET /metrics` and OTLP. */
 export interface SelfTelemetry {
