@@ -169,7 +169,7 @@ class CollectionDigest {
 }
 
 let lastCollection;
-const collections = { count: 0, points: 0, maxBytes: 0, maxPoints: 0, lastBytes: 0, lastPoints: 0 };
+const collections = { count: 0, points: 0, lastBytes: 0, lastPoints: 0 };
 
 function handleMetrics(contentType, body) {
   const points = [];
@@ -200,8 +200,6 @@ function handleMetrics(contentType, body) {
     collections.points += digest.points;
     collections.lastBytes = body.length;
     collections.lastPoints = digest.points;
-    collections.maxBytes = Math.max(collections.maxBytes, body.length);
-    collections.maxPoints = Math.max(collections.maxPoints, digest.points);
   }
   return points.length;
 }
