@@ -16,13 +16,20 @@
 // each delivery produces, measured beforehand (calibration) because that is the mapping's
 // business, not the benchmark's.
 //
+// The stream scenario (stream.mjs) drives a stream-only bridge from a local stand-in of Mist's
+// REST and WebSocket APIs (stream-server.mjs, its own process) replaying a large organisation's
+// device and client statistics, at their real rates and then at full speed, and checks what the
+// receiver got collection by collection.
+//
 // Options: --quick (short rounds), --profile (bridge under --cpu-prof; top functions printed,
-// BENCHMARKS.md untouched), --scenarios=single,batch50-location,batch50-mixed,mix,rate,outage,
+// BENCHMARKS.md untouched), --scenarios=single,batch50-location,batch50-mixed,mix,rate,outage,stream,
 // --rounds=N, --seconds=N, --connections=N, --protocol=http/protobuf|http/json, --no-write,
 // --load=wrk|autocannon|both (the throughput scenarios' generator; default both when wrk is on
 // PATH; the fixed-rate scenarios always use autocannon), --wrk-threads=N, --bridge-dir=DIR
 // (measure DIR's build: DIR/dist/src/main.js with DIR as working directory and the flags of
-// DIR/Dockerfile), --bridge-node=PATH (the node that runs the bridge; default this one).
+// DIR/Dockerfile), --bridge-node=PATH (the node that runs the bridge; default this one),
+// --stream-scale=X (the stream scenario's organisation times X), --otlp-max-body-mib=N (the
+// receiver refuses larger bodies with 400, as the OpenTelemetry Collector does past 20 MiB).
 import autocannon from 'autocannon';
 import { execFileSync, fork, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -34,6 +41,7 @@ import { parseArgs } from 'node:util';
 import { deliveries, MIXES } from './payloads.mjs';
 import { cpuMs, machineCpuMs, ownCpuMs, watchMemory } from './proc.mjs';
 import { summarizeProfile, formatSummary } from './profile-summary.mjs';
+import { streamScenario } from './stream.mjs';
 import { checkWrk, findWrk, runWrk, wrkVersion } from './wrk.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -45,7 +53,7 @@ const { values: opt } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
-    scenarios: { type: 'string', default: 'single,batch50-location,batch50-mixed,mix,rate,outage' },
+    scenarios: { type: 'string', default: 'single,batch50-location,batch50-mixed,mix,rate,outage,stream' },
     rounds: { type: 'string' },
     seconds: { type: 'string' },
     connections: { type: 'string', default: '16' },
@@ -60,6 +68,10 @@ const { values: opt } = parseArgs({
     'wrk-threads': { type: 'string', default: '2' },
     'bridge-dir': { type: 'string' },
     'bridge-node': { type: 'string', default: process.execPath },
+    // The stream scenario's organisation, as a share of 5,000 APs, 500 switches, 100 gateways and 50,000 clients.
+    'stream-scale': { type: 'string', default: '1' },
+    // The receiver refuses bodies over this many MiB with 400, as the OpenTelemetry Collector does (20 by default there); 0: no limit.
+    'otlp-max-body-mib': { type: 'string', default: '0' },
   },
 });
 const ROUNDS = Number(opt.rounds ?? (opt.quick ? 1 : 2));
@@ -73,6 +85,10 @@ const DRAIN_TIMEOUT_MS = 90_000;
 // Longer than the bridge's default log export schedule (1 s): no record for this long, and none is pending.
 const QUIET_MS = 1500;
 const SCENARIOS = new Set(opt.scenarios.split(','));
+const WEBHOOK_SCENARIOS = ['single', 'batch50-location', 'batch50-mixed', 'mix', 'rate', 'outage'];
+const WEBHOOKS = WEBHOOK_SCENARIOS.some((s) => SCENARIOS.has(s));
+const STREAM_SCALE = Number(opt['stream-scale']);
+const OTLP_MAX_BODY_MIB = Number(opt['otlp-max-body-mib']);
 const PROFILE_DIR = join(ROOT, '.bench', 'profiles');
 const BRIDGE_DIR = resolve(opt['bridge-dir'] ?? ROOT);
 const BRIDGE_NODE = opt['bridge-node'];
@@ -88,6 +104,9 @@ function usage(message) {
 if (!LOADS) usage(`--load=${opt.load}: wrk, autocannon or both`);
 if (LOADS.includes('wrk') && !WRK_BIN) usage('--load: wrk is not on PATH (Debian: apt-get install wrk)');
 if (LOADS.includes('wrk') && !(WRK_THREADS >= 1 && CONNECTIONS % WRK_THREADS === 0)) usage('--connections must be a multiple of --wrk-threads (wrk spreads them evenly)');
+for (const s of SCENARIOS) if (s !== 'stream' && !WEBHOOK_SCENARIOS.includes(s)) usage(`--scenarios: unknown scenario ${s} (${[...WEBHOOK_SCENARIOS, 'stream'].join(', ')})`);
+if (!(STREAM_SCALE > 0)) usage('--stream-scale must be more than 0');
+if (!(OTLP_MAX_BODY_MIB >= 0)) usage('--otlp-max-body-mib must be 0 (no limit) or more');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
@@ -121,8 +140,7 @@ class Receiver {
     this.nextId = 0;
     this.waiting = new Map();
     child.on('message', (m) => {
-      if (m.type !== 'stats') return;
-      this.waiting.get(m.id)?.(m.stats);
+      this.waiting.get(m.id)?.(m);
       this.waiting.delete(m.id);
     });
   }
@@ -130,12 +148,23 @@ class Receiver {
     const { child, port } = await forkChild('./receiver.mjs');
     return new Receiver(child, port);
   }
-  stats() {
+  ask(type) {
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.waiting.set(id, resolve);
-      this.child.send({ type: 'stats', id });
+      this.child.send({ type, id });
     });
+  }
+  async stats() {
+    return (await this.ask('stats')).stats;
+  }
+  /** The digest of the last metric export of mapped telemetry (receiver.mjs, CollectionDigest). */
+  collection() {
+    return this.ask('collection');
+  }
+  /** Refuse bodies over `bytes` with 400, as the OpenTelemetry Collector's receiver does (0: no limit). */
+  limit(bytes) {
+    this.child.send({ type: 'limit', bytes });
   }
   fail(status) {
     this.child.send({ type: 'fail', status });
@@ -788,17 +817,34 @@ function table(results) {
       loss,
     ]);
   }
+  return formatRows(rows, LEFT);
+}
+
+/** A table as Markdown and as aligned text; the first `left` columns are text, the rest figures. */
+function formatRows(rows, left) {
   const md = [
     `| ${rows[0].join(' | ')} |`,
-    `|${rows[0].map((_, i) => (i < LEFT ? '---' : '---:')).join('|')}|`,
+    `|${rows[0].map((_, i) => (i < left ? '---' : '---:')).join('|')}|`,
     ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`),
   ].join('\n');
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
-  const text = rows.map((r) => r.map((c, i) => (i < LEFT ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ')).join('\n');
+  const text = rows.map((r) => r.map((c, i) => (i < left ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ')).join('\n');
   return { md, text };
 }
 
-function targets(results) {
+/** The stream scenario's two phases. */
+function streamTable(r) {
+  const a = r.realtime;
+  const b = r.fullspeed;
+  const rows = [
+    ['scenario', 'phase', 'messages/s', 'device messages/s', 'CPU %', 'main thread %', 'CPU µs/message', 'main thread µs/message', 'points/collection', 'points/s', 'OTLP request MiB', 'collect + export ms', 'median RSS MiB', 'peak RSS MiB', 'stand-in CPU %', 'checks'],
+    [r.name, 'realtime', n0(a.mps), n0(a.dps), n1(a.cpuPct), n1(a.mainPct), n0(a.cpuUs), n0(a.mainCpuUs), n0(a.points), n0(a.pointsPerSecond), n1(a.bytes / 2 ** 20), n0(a.exportMs), n0(a.medianMiB), n0(a.peakMiB), n1(a.serverPct), r.check.pass ? 'PASS' : 'FAIL'],
+    ['', 'full speed', n0(b.mps), n0(b.dps), n0(b.cpuPct), n0(b.mainPct), n1(b.cpuUs), n1(b.mainCpuUs), '', '', '', '', '', n0(b.peakMiB), n0(b.serverPct), ''],
+  ];
+  return formatRows(rows, 2);
+}
+
+function targets(results, stream) {
   const by = (prefix) => results.find((r) => r.name.startsWith(prefix));
   const lines = [];
   const mark = (ok) => (ok === undefined ? '—' : ok ? 'met' : 'NOT met');
@@ -812,10 +858,18 @@ function targets(results) {
   }
   const rate = by('mix @');
   if (rate) lines.push([`p99 < 20 ms at ${RATE} req/s`, `p99 ${n1(rate.bridge.p99)} ms at ${n0(rate.bridge.rps)} req/s`, mark(rate.bridge.p99 < 20 && rate.check.pass && rate.bridge.rps >= RATE * 0.97)]);
-  const peak = Math.max(...results.map((r) => r.bridge.peakMiB ?? 0));
   const out = by('outage');
-  lines.push(['peak RSS < 300 MiB throughout' + (out ? ', outage included' : ''), `${n0(peak)} MiB`, mark(peak < 300)]);
+  if (results.length) {
+    const peak = Math.max(...results.map((r) => r.bridge.peakMiB ?? 0));
+    lines.push(['peak RSS < 300 MiB throughout' + (out ? ', outage included' : ''), `${n0(peak)} MiB`, mark(peak < 300)]);
+  }
   if (out) lines.push(['outage: everything acknowledged exported after', `${out.check.pass ? 'PASS' : 'FAIL'}; ${n0(out.bridge.refused)} deliveries refused with 503; caught up ${n1(out.bridge.recoveryMs / 1000)} s after the load`, mark(out.check.pass)]);
+  if (stream) {
+    const f = stream.fullspeed;
+    const org = `${n0(stream.sizes.clients)}-client org${STREAM_SCALE === 1 ? '' : ` (--stream-scale=${STREAM_SCALE})`}`;
+    lines.push(['stream: ≥ 20,000 device messages/s at full speed on one core', `${n0(f.dps)} device messages/s (bridge CPU ${n0(f.cpuPct)}%, its main thread ${n0(f.mainPct)}%)${stream.check.pass ? '' : ', CHECK FAILED'}`, mark(f.dps >= 20_000 && stream.check.pass)]);
+    lines.push([`stream: peak RSS < 300 MiB for the ${org}`, `${n0(stream.peakMiB)} MiB (realtime ${n0(stream.realtime.peakMiB)}, full speed ${n0(f.peakMiB)})`, mark(STREAM_SCALE === 1 ? stream.peakMiB < 300 : undefined)]);
+  }
   return lines;
 }
 
@@ -823,13 +877,13 @@ function targets(results) {
 function checkDetails(results, calibration, lists) {
   const out = [];
   for (const r of results) {
-    out.push(`${r.name} (${r.load}): zero loss ${r.check.pass ? 'PASS' : 'FAIL'}`);
+    out.push(`${r.name}${r.load ? ` (${r.load})` : ''}: zero loss ${r.check.pass ? 'PASS' : 'FAIL'}`);
     for (const l of r.check.lines) out.push(`  ${l}`);
     const notes = [...r.warnings].filter(([m]) => !m.startsWith('info')).map(([m, n]) => `${m} (x${n})`);
     if (notes.length) out.push(`  bridge said: ${notes.slice(0, 5).join('; ')}`);
   }
   const all = [...new Set(Object.values(lists).flat())];
-  const none = unchecked(all, calibration);
+  const none = calibration.size ? unchecked(all, calibration) : [];
   if (none.length) out.push(`not checkable (neither log records nor counts): ${none.join(', ')}`);
   return out.join('\n');
 }
@@ -842,7 +896,7 @@ function loadDescription(info) {
   return parts.join(', and ');
 }
 
-function writeReport(info, results, tbl, targetLines, receiverCpu, details) {
+function writeReport(info, results, tbl, streamTbl, targetLines, receiverCpu, details) {
   const file = join(ROOT, 'BENCHMARKS.md');
   const START = '<!-- bench:results:start -->';
   const END = '<!-- bench:results:end -->';
@@ -855,15 +909,17 @@ function writeReport(info, results, tbl, targetLines, receiverCpu, details) {
     `Run: ${info.date}, commit ${info.commit}${info.harnessCommit ? ` (measured by the harness of ${info.harnessCommit})` : ''}${loaded}.`,
     `Machine: ${info.cores} cores (${info.cpu}), ${info.memGiB.toFixed(1)} GiB memory, Node ${info.node}, Linux ${os.release()}.`,
     `Bridge: \`node ${[...PRODUCTION_FLAGS, opt['bridge-flags']].filter(Boolean).join(' ')} dist/src/main.js\` (the image's CMD) on Node ${info.bridgeNode}, NODE_ENV=production, journal in a temporary directory, duplicate suppression off.`,
-    `Load: ${loadDescription(info)}; ${CONNECTIONS} connections, ${ROUNDS} alternating round(s) of ${SECONDS} s per server after a ${WARMUP_SECONDS} s warm-up; OTLP ${opt.protocol} export to a counting receiver in its own process (its CPU for the whole run: ${n1(receiverCpu / 1000)} s).`,
-    '',
-    tbl.md,
+    ...(tbl ? [`Load: ${loadDescription(info)}; ${CONNECTIONS} connections, ${ROUNDS} alternating round(s) of ${SECONDS} s per server after a ${WARMUP_SECONDS} s warm-up.`] : []),
+    ...(streamTbl ? [`Stream: the organisation replayed over a WebSocket by bench/stream-server.mjs (see "The stream scenario" above)${STREAM_SCALE === 1 ? '' : `, scaled by ${STREAM_SCALE}`}${OTLP_MAX_BODY_MIB ? `; the receiver refusing bodies over ${OTLP_MAX_BODY_MIB} MiB` : ''}.`] : []),
+    `Export: OTLP ${opt.protocol} to a counting receiver in its own process (its CPU for the whole run: ${n1(receiverCpu / 1000)} s).`,
+    ...(tbl ? ['', tbl.md] : []),
+    ...(streamTbl ? ['', streamTbl.md] : []),
     '',
     '| target | result | |',
     '|---|---|---|',
     ...targetLines.map((l) => `| ${l.join(' | ')} |`),
     '',
-    'Zero-loss check, per scenario (log records by count; events mapped to metrics by the counters that count them):',
+    'Zero-loss check, per scenario (log records by count; events mapped to metrics by the counters that count them; for the stream, messages by count and the collections by content):',
     '',
     '```',
     details,
@@ -913,13 +969,16 @@ async function main() {
   try {
     const lists = Object.fromEntries(Object.entries(MIXES).map(([name, mix]) => [name, deliveries(mix, SECRET)]));
     const kinds = [...new Set(Object.values(lists).flat())];
-    if (LOADS.includes('wrk')) {
-      const check = await checkWrk({ bin: WRK_BIN, deliveries: kinds, secret: SECRET, path: PATH, planFile: WRK_PLAN });
-      log(`wrk check: ${check.summary}`);
-      WRK_UNSENT = check.unsent;
+    let calibration = new Map();
+    if (WEBHOOKS) {
+      if (LOADS.includes('wrk')) {
+        const check = await checkWrk({ bin: WRK_BIN, deliveries: kinds, secret: SECRET, path: PATH, planFile: WRK_PLAN });
+        log(`wrk check: ${check.summary}`);
+        WRK_UNSENT = check.unsent;
+      }
+      log(`calibrating: log records per delivery for ${kinds.length} kinds`);
+      calibration = await calibrate(receiver, kinds);
     }
-    log(`calibrating: log records per delivery for ${kinds.length} kinds`);
-    const calibration = await calibrate(receiver, kinds);
     const ctx = { receiver, floor, calibration };
     for (const name of Object.keys(MIXES)) {
       if (!SCENARIOS.has(name)) continue;
@@ -927,20 +986,34 @@ async function main() {
     }
     if (SCENARIOS.has('rate')) results.push(await fixedRate(ctx, lists.mix));
     if (SCENARIOS.has('outage')) results.push(await outage(ctx, lists.mix));
+    const stream = SCENARIOS.has('stream')
+      ? await streamScenario({
+          receiver,
+          startBridge: (options) => Bridge.start(receiver, options),
+          quick: opt.quick,
+          profile: opt.profile,
+          scale: STREAM_SCALE,
+          maxBodyMiB: OTLP_MAX_BODY_MIB,
+          log,
+        })
+      : undefined;
     const receiverCpu = (await receiver.stats()).cpuMs;
     // Everything the machine did during the run that was not this run (its own processes).
     const runEnd = machineCpuMs();
     const ours = ownCpuMs() - runStart.own + receiverCpu + cpuMs(floor.pid);
     info.othersDuring = (runEnd.busyMs - runStart.machine.busyMs - ours) / (runEnd.totalMs - runStart.machine.totalMs);
 
-    const tbl = table(results);
-    const targetLines = targets(results);
-    process.stdout.write(`\n${tbl.text}\n\n`);
+    const tbl = results.length ? table(results) : undefined;
+    const streamTbl = stream ? streamTable(stream) : undefined;
+    const targetLines = targets(results, stream);
+    if (tbl) process.stdout.write(`\n${tbl.text}\n`);
+    if (streamTbl) process.stdout.write(`\n${streamTbl.text}\n`);
+    process.stdout.write('\n');
     for (const l of targetLines) process.stdout.write(`${l[2].padEnd(8)} ${l[0]}: ${l[1]}\n`);
-    const details = checkDetails(results, ctx.calibration, lists);
+    const details = checkDetails(stream ? [...results, stream] : results, ctx.calibration, lists);
     process.stdout.write(`\n${details}\n`);
     mkdirSync(join(ROOT, '.bench'), { recursive: true });
-    writeFileSync(join(ROOT, '.bench', 'last-run.txt'), `${tbl.text}\n\n${details}\n`);
+    writeFileSync(join(ROOT, '.bench', 'last-run.txt'), `${[tbl?.text, streamTbl?.text].filter(Boolean).join('\n\n')}\n\n${details}\n`);
     process.stdout.write(`\nreceiver CPU for the whole run: ${n1(receiverCpu / 1000)} s; other work on the machine: ${Math.max(0, 100 * info.othersBefore).toFixed(0)}% before, ${Math.max(0, 100 * info.othersDuring).toFixed(0)}% during the run\n`);
 
     let profileText;
@@ -952,8 +1025,8 @@ async function main() {
       profileText = parts.join('\n\n');
       process.stdout.write(`\n${profileText}\n`);
     }
-    if (!opt['no-write'] && !opt.profile && !opt.quick) writeReport(info, results, tbl, targetLines, receiverCpu, details);
-    const allPass = results.every((r) => r.check.pass);
+    if (!opt['no-write'] && !opt.profile && !opt.quick) writeReport(info, results, tbl, streamTbl, targetLines, receiverCpu, details);
+    const allPass = results.every((r) => r.check.pass) && (stream?.check.pass ?? true);
     process.stdout.write(`\n${allPass ? 'PASS' : 'FAIL'}: zero loss in every scenario\n`);
     process.exitCode = allPass ? 0 : 1;
   } finally {
