@@ -87,7 +87,7 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   const recorder = createMetricRecorder(meters.meter, mappings.metrics, gauges, subjects);
   const metricsExport = isPull(exporters.metrics)
     ? await PrometheusMetricsEndpoint.start(exporters.metrics, meters.metricReader, () => recorder.flush(), (delivered) => gauges.collected(delivered), health, exportTelemetry, log)
-    : new MetricsExport(exporters.metrics, meters.metricReader, () => recorder.flush(), (delivered) => gauges.collected(delivered), { intervalMs: config.export.metricsIntervalMs }, health, exportTelemetry, log);
+    : new MetricsExport(exporters.metrics, meters.metricReader, () => recorder.flush(), (delivered) => gauges.collected(delivered), { intervalMs: config.export.metricsIntervalMs, maxPointsPerRequest: config.export.maxMetricPointsPerRequest }, health, exportTelemetry, log);
 
   // processing
   const sessions = config.sessions.enabled ? new SessionTracker(emitters.spans, config.sessions, log) : undefined;

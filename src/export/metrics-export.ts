@@ -1,6 +1,6 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import type { MetricReader, PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import type { Ack } from '../acks/ack.js';
+import type { MetricData, MetricReader, PushMetricExporter, ResourceMetrics, ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import { NO_ACK, type Ack } from '../acks/ack.js';
 import type { Logger } from '../log/logger.js';
 import type { ExportHealth } from './health.js';
 import { timedOut } from './patience.js';
@@ -8,6 +8,8 @@ import { outcome, type ExportTelemetry } from './records.js';
 
 export interface MetricsExportOptions {
   intervalMs: number;
+  /** Data points per request; a larger collection goes out in several. */
+  maxPointsPerRequest: number;
 }
 
 /**
@@ -30,7 +32,7 @@ export class MetricsExport {
     private readonly beforeCollect: () => void,
     /** Called once a collection's export is over: whether its points are delivered (or given up on). */
     private readonly afterExport: (delivered: boolean) => void,
-    options: MetricsExportOptions,
+    private readonly options: MetricsExportOptions,
     private readonly health: ExportHealth,
     private readonly telemetry: ExportTelemetry,
     private readonly log: Logger,
@@ -41,6 +43,8 @@ export class MetricsExport {
 
   /** A batch's metric contribution was recorded: `ack` is held until a collection carrying it is exported. */
   contributed(ack: Ack): void {
+    // A batch nobody waits for (a stream message) has nothing to release: keep no reference to it.
+    if (ack === NO_ACK) return;
     ack.hold('metrics');
     this.recorded.push(ack);
   }
@@ -72,50 +76,86 @@ export class MetricsExport {
     const covered = this.recorded;
     this.recorded = [];
     this.beforeCollect();
-    const release = () => {
-      for (const ack of covered) ack.release('metrics');
-    };
-    let result: ExportResult;
-    let points = 0;
     const started = performance.now();
+    let resourceMetrics: ResourceMetrics;
     try {
-      const { resourceMetrics, errors } = await this.reader.collect();
-      for (const e of errors) this.log.warn('metric collection error', { error: String(e) });
-      if (resourceMetrics.scopeMetrics.length === 0) {
-        this.afterExport(true);
-        release();
-        return true;
-      }
-      points = resourceMetrics.scopeMetrics.reduce((n, s) => n + s.metrics.reduce((m, d) => m + d.dataPoints.length, 0), 0);
-      result = await new Promise<ExportResult>((resolve) => this.exporter.export(resourceMetrics, resolve));
+      const collection = await this.reader.collect();
+      for (const e of collection.errors) this.log.warn('metric collection error', { error: String(e) });
+      resourceMetrics = collection.resourceMetrics;
     } catch (err) {
-      result = { code: ExportResultCode.FAILED, error: err as Error };
+      return this.notTaken(covered, 0, err as Error);
     }
-    if (result.code === ExportResultCode.SUCCESS) {
-      this.afterExport(true);
-      release();
-      this.health.succeeded('metrics');
-      this.telemetry.exported('metrics', points, performance.now() - started);
-      return true;
-    }
-    this.telemetry.exportFailed('metrics', points);
-    if (timedOut(result.error)) this.telemetry.exportTimedOut('metrics', points);
-    this.health.failed('metrics', points, result.error);
-    if (outcome(result).malformed) {
+    let exported = 0;
+    let dropped = 0;
+    for (const part of requests(resourceMetrics, this.options.maxPointsPerRequest)) {
+      let result: ExportResult;
+      try {
+        result = await new Promise<ExportResult>((resolve) => this.exporter.export(part.metrics, resolve));
+      } catch (err) {
+        result = { code: ExportResultCode.FAILED, error: err as Error };
+      }
+      if (result.code === ExportResultCode.SUCCESS) {
+        exported += part.points;
+        continue;
+      }
+      if (!outcome(result).malformed) return this.notTaken(covered, part.points, result.error);
       // Refused as such, it would be refused at every interval and hold every batch it covers
-      // until the journal fills. Cumulative sums carry what this collection held into the next
-      // one, so giving up on this one loses no count, only this point in time.
-      this.afterExport(true);
-      release();
-      this.telemetry.dropped('metrics', 'rejected_by_backend', points);
-      this.log.error('metric collection dropped: the backend refused it as malformed', { points, error: result.error?.message });
-      return true;
+      // until the journal fills. Cumulative sums carry what this request held into the next
+      // collection, so giving up on it loses no count, only this point in time.
+      dropped += part.points;
+      this.telemetry.exportFailed('metrics', part.points);
+      this.health.failed('metrics', part.points, result.error);
+      this.telemetry.dropped('metrics', 'rejected_by_backend', part.points);
+      this.log.error('metric points dropped: the backend refused a request of them as malformed', { points: part.points, error: result.error?.message });
     }
-    // Not taken: the next collection covers these contributions too.
+    this.afterExport(true);
+    for (const ack of covered) ack.release('metrics');
+    if (dropped === 0) this.health.succeeded('metrics');
+    if (exported > 0) this.telemetry.exported('metrics', exported, performance.now() - started);
+    return true;
+  }
+
+  /** A request the backend did not take for a reason other than its content: the next collection covers it all again. */
+  private notTaken(covered: Ack[], points: number, error: Error | undefined): false {
+    this.telemetry.exportFailed('metrics', points);
+    if (timedOut(error)) this.telemetry.exportTimedOut('metrics', points);
+    this.health.failed('metrics', points, error);
     this.afterExport(false);
     this.recorded = covered.concat(this.recorded);
     return false;
   }
+}
+
+/**
+ * A collection as requests of at most `maxPoints` data points each (none for an empty one),
+ * keeping resource, scope and instrument of every point. Requests that went through before one failed are sent again with the next collection:
+ * cumulative sums and gauges at their own times, which a time-series store takes as the same
+ * samples.
+ */
+function* requests(collection: ResourceMetrics, maxPoints: number): Generator<{ metrics: ResourceMetrics; points: number }> {
+  let scopes: ScopeMetrics[] = [];
+  let points = 0;
+  const flush = () => {
+    const part = { metrics: { resource: collection.resource, scopeMetrics: scopes }, points };
+    scopes = [];
+    points = 0;
+    return part;
+  };
+  for (const scope of collection.scopeMetrics) {
+    for (const metric of scope.metrics) {
+      for (let i = 0; i < metric.dataPoints.length; ) {
+        const take = Math.min(maxPoints - points, metric.dataPoints.length - i);
+        const slice = { ...metric, dataPoints: metric.dataPoints.slice(i, i + take) } as MetricData;
+        const last = scopes.at(-1);
+        if (last && last.scope === scope.scope) last.metrics.push(slice);
+        else scopes.push({ scope: scope.scope, metrics: [slice] });
+        points += take;
+        i += take;
+        if (points >= maxPoints) yield flush();
+      }
+    }
+  }
+  if (points > 0) yield flush();
 }
 
 /** `promise`, or `fallback` once `deadline` (epoch ms) passes: an exporter retrying an unreachable

@@ -154,7 +154,7 @@ describe('records the backend refuses as malformed', () => {
       // Logs are exported and metrics given up on: nothing holds the journal.
       await receiver.waitFor(() => run.bridge.journal.count === 0, 5000);
       expect(await metric(run.bridge, 'mist_bridge_dropped_total{reason="rejected_by_backend",what="metrics"}')).toBeGreaterThan(0);
-      expect(run.lines.some((l) => l.msg === 'metric collection dropped: the backend refused it as malformed')).toBe(true);
+      expect(run.lines.some((l) => l.msg === 'metric points dropped: the backend refused a request of them as malformed')).toBe(true);
       // Cumulative sums carry the dropped collections' counts into the first one the backend takes.
       receiver.failWith(null);
       await receiver.waitFor(() => receiver.points.some((p) => p.name === 'mist.events' && p.attributes['mist.topic'] === 'metrics-refused' && p.value === acked.length), 10_000);

@@ -80,8 +80,11 @@ describe('self-telemetry', () => {
       expect([...s.keys()].every((k) => k.startsWith('mist_bridge_') || k.startsWith('target_info'))).toBe(true);
 
       // The same instruments reach the OTLP backend under scope mist-otel-bridge.self.
-      await receiver.waitFor(() =>
-        receiver.points.some((p) => p.name === 'mist.bridge.deliveries' && p.attributes['http.response.status_code'] === 401 && p.value === 2),
+      // (A collection taken before the first log export carries no export figures: wait for one that does.)
+      await receiver.waitFor(
+        () =>
+          receiver.points.some((p) => p.name === 'mist.bridge.deliveries' && p.attributes['http.response.status_code'] === 401 && p.value === 2) &&
+          receiver.points.some((p) => p.name === 'mist.bridge.export.records'),
       );
       const own = receiver.points.filter((p) => p.name.startsWith('mist.bridge.'));
       expect(new Set(own.map((p) => p.scope.name))).toEqual(new Set(['mist-otel-bridge.self']));
