@@ -102,6 +102,7 @@ class CollectionDigest {
   constructor(bytes, previous) {
     this.at = Date.now();
     this.bytes = bytes;
+    // The collection before (complete by then): what a cumulative histogram added is told against it.
     this.previous = previous;
     // A cumulative histogram's last point per series ('metric|key' → { start, value }), so the
     // next collection can tell what it added.
@@ -169,6 +170,13 @@ class CollectionDigest {
 }
 
 let lastCollection;
+/** The collection whose requests are still arriving. */
+let filling;
+let lastMappedAt = 0;
+let lastRequestPoints = 0;
+// The bridge's default export.maxMetricPointsPerRequest; the requests of one collection follow each other closely.
+const CHUNK_POINTS = 10_000;
+const CHUNK_GAP_MS = 10_000;
 const collections = { count: 0, points: 0, lastBytes: 0, lastPoints: 0 };
 
 function handleMetrics(contentType, body) {
@@ -187,19 +195,36 @@ function handleMetrics(contentType, body) {
     }
   }
   metricExports += 1;
-  let digest;
+  // The bridge sends a large collection as several requests, back to back, every one but the
+  // last holding exactly export.maxMetricPointsPerRequest points: a request after such a full one
+  // continues its collection.
+  const now = Date.now();
+  const continues = filling !== undefined && lastRequestPoints === CHUNK_POINTS && now - lastMappedAt < CHUNK_GAP_MS;
+  lastRequestPoints = points.length;
+  let digest = continues ? filling : undefined;
   for (const p of points) {
     if (p.scope !== MAPPED_SCOPE) continue;
     addTotals(p);
-    (digest ??= new CollectionDigest(body.length, lastCollection)).add(p);
+    if (digest === undefined) {
+      // The one before is complete: it needs its own predecessor no longer.
+      if (lastCollection) lastCollection.previous = undefined;
+      digest = new CollectionDigest(0, lastCollection);
+    }
+    digest.add(p);
   }
   if (digest) {
-    digest.previous = undefined;
-    lastCollection = digest;
+    lastMappedAt = now;
+    digest.bytes += body.length;
+    filling = digest;
+  }
+  // Its last request (one not full) completes a collection: only then is it reported.
+  if (filling !== undefined && points.length !== CHUNK_POINTS) {
+    lastCollection = filling;
+    filling = undefined;
     collections.count += 1;
-    collections.points += digest.points;
-    collections.lastBytes = body.length;
-    collections.lastPoints = digest.points;
+    collections.points += lastCollection.points;
+    collections.lastBytes = lastCollection.bytes;
+    collections.lastPoints = lastCollection.points;
   }
   return points.length;
 }

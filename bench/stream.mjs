@@ -86,7 +86,7 @@ class StreamServer {
 
 /** The bridge's environment for the stream (added to the harness's own). */
 function streamEnv(server, extra = {}) {
-  return { MIST_BRIDGE_WEBHOOK: 'false', MIST_API_TOKEN: TOKEN, MIST_API_URL: server.url, MIST_WS_URL: server.wsUrl, ...extra };
+  return { MIST_BRIDGE_WEBHOOK: 'false', MIST_BRIDGE_SLE: 'false', MIST_API_TOKEN: TOKEN, MIST_API_URL: server.url, MIST_WS_URL: server.wsUrl, ...extra };
 }
 
 /** The bridge's own figures from its /metrics: stream messages by kind, parse and subscription failures, metric export time. */
