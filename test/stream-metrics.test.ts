@@ -1,10 +1,9 @@
 /**
  * Stream statistics through the built-in mappings (mappings/stream-*.yaml) and the signals
  * (src/signals/subject-*.ts) into OTLP: each collection is exported to the SDK's in-memory
- * exporter and read back as OTLP (test/support/memory-otlp.ts), what a backend would store. A clock of the test's
- * own stands in for time passing between collections. The documents are this project's fixtures
- * (test/support/mist-ws/fixtures.ts, test/support/stream-stats.ts), shaped as MIST-API.md §1 and
- * the corpus describe them.
+ * exporter and read back as OTLP (test/support/memory-otlp.ts), what a backend would store. A
+ * clock of the test's own stands in for time passing between collections. The documents are this
+ * project's (mist-payloads/stream.mjs), shaped as MIST-API.md §1 and the corpus describe them.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,11 +18,10 @@ import { buildResource, DrivenMetricReader, SCOPE_NAME } from '../src/signals/pr
 import { SubjectMetrics } from '../src/signals/subject-metrics.js';
 import { StreamClient } from '../src/sources/stream/client.js';
 import { loadStreamSettings } from '../src/sources/stream/config.js';
-import { apBasic, apFull, wirelessClient } from './support/mist-ws/fixtures.js';
+import { apBasic, apFull, gatewayStats, switchStats, wirelessClient } from '../mist-payloads/stream.mjs';
 import { MistWsStandIn } from './support/mist-ws/stand-in.js';
 import { useMemoryOtlp } from './support/memory-otlp.js';
 import type { ReceivedPoint } from './support/otlp-receiver.js';
-import { gatewayStats, switchStats } from './support/stream-stats.js';
 
 const S = 1_000_000_000n;
 const T = 1_700_000_000; // the fixtures' report time, epoch seconds

@@ -4,6 +4,7 @@
  * interpolated as Compose interpolates it for every command, with and without the user's .env.
  */
 import { statSync } from 'node:fs';
+import { posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { buildResource } from '../../src/signals/providers.js';
@@ -232,8 +233,22 @@ describe('compose.yaml', () => {
     expect(Number(url.port)).toBe(defaults.server.port);
     expect(url.pathname).toBe(defaults.server.path);
     expect(demo.depends_on).toEqual({ bridge: { condition: 'service_healthy' } });
-    const script = mounts(demo).find((m) => m.target === demo.command!.at(-1));
-    expect(script?.source).toBe('./deploy/demo/send-deliveries.mjs');
+    // Where a container path comes from on the host, through the service's bind mounts.
+    const hostPath = (target: string) => {
+      const m = mounts(demo).find((x) => x.bind && (target === x.target || target.startsWith(`${x.target}/`)));
+      return m && posix.join(m.source, target.slice(m.target.length));
+    };
+    const script = demo.command!.at(-1)!;
+    expect(hostPath(script)).toBe('deploy/demo/send-deliveries.mjs');
+    // Every module the sender imports is mounted where its relative import looks for it, from the
+    // file the repository has there (the project's payload generator and signer).
+    const imports = [...readRepoText('deploy/demo/send-deliveries.mjs').matchAll(/^import .* from '(\.{1,2}\/[^']+)';$/gm)].map((m) => m[1]!);
+    expect(imports).toEqual(expect.arrayContaining(['../../mist-payloads/sign.mjs', '../../mist-payloads/webhook.mjs']));
+    for (const relative of imports) {
+      const inContainer = posix.join(posix.dirname(script), relative);
+      expect(hostPath(inContainer), inContainer).toBe(posix.join('deploy/demo', relative));
+      expect(repoFileExists(hostPath(inContainer)!), relative).toBe(true);
+    }
   });
 
   it('lets the bridge finish its shutdown flush before docker stop kills it', () => {

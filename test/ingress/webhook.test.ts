@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { sign } from '../../mist-payloads/sign.mjs';
 import { startTestBridge } from '../support/bridge-harness.js';
 import { useMemoryOtlp } from '../support/memory-otlp.js';
 import { postDelivery } from '../support/mist-client.js';
@@ -79,7 +80,7 @@ describe('signatures', () => {
       expect(sha1.json.error).toBe('signature_sha1_not_allowed');
       // A body altered after signing no longer matches.
       const tampered = await postDelivery(bridge.webhook, JSON.stringify(body('tampered')) + ' ', {
-        headers: { 'x-mist-signature-v2': (await import('../support/mist-client.js')).sign(JSON.stringify(body('tampered')), 'old-secret') },
+        headers: { 'x-mist-signature-v2': sign(JSON.stringify(body('tampered')), 'old-secret') },
       });
       expect(tampered.status).toBe(401);
 

@@ -1,7 +1,8 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { defaultTopics, ERRORS, sleValue, SLE_COUNTS, SLE_METRICS, type Family, type TopicEntry } from './fixtures.js';
+import { signatureHeaders } from '../../../mist-payloads/sign.mjs';
 
 /**
  * A local stand-in of Mist's REST API (/api/v1) on 127.0.0.1, speaking the real protocol:
@@ -179,10 +180,7 @@ export async function startMistRest(options: MistRestOptions = {}): Promise<Mist
     if (hook.site_id) event.site_id = hook.site_id;
     const body = JSON.stringify({ topic: 'ping', events: [event] });
     const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'Mist-webhook', ...hook.headers };
-    if (hook.secret) {
-      headers['x-mist-signature-v2'] = createHmac('sha256', hook.secret).update(body).digest('hex');
-      headers['x-mist-signature'] = createHmac('sha1', hook.secret).update(body).digest('hex');
-    }
+    if (hook.secret) Object.assign(headers, signatureHeaders(body, hook.secret));
     const delivery: Delivery = { url: hook.url, headers, body, status: null, response: '' };
     void fetch(hook.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) })
       .then(async (r) => {

@@ -1,13 +1,18 @@
-// Signed Mist deliveries for the load generator, every event unique.
+// Mist webhook deliveries: the one generator of the tests, the benchmark and the demo sender.
+// Plain Node, no dependencies, no build: the demo's container imports it as it is.
 //
 // Each topic has an event template written from ../shared/FIELDS.md and the shapes real
-// deliveries have (ids masked in the corpus; here they are fresh). A delivery body is rendered
-// once with fixed-width slots (MACs, ids, timestamps, RSSI, coordinates); every request copies
-// it and writes new values into the slots, then signs it. So no two events of a run are the
-// same (nothing can be deduplicated or answered from a cache) while generating a 50-event
-// body costs the load generator tens of microseconds, not the milliseconds that building and
-// stringifying objects would: the client shares the two cores with the server under test.
-import { createHmac, randomBytes } from 'node:crypto';
+// deliveries have (ids masked in the corpus; here they are fresh), for a sample organisation.
+// A delivery body is rendered once with fixed-width slots (MACs, ids, timestamps, RSSI,
+// coordinates); every request copies it and writes new values into the slots, then signs it.
+// So no two events of a run are the same (nothing can be deduplicated or answered from a cache)
+// while generating a 50-event body costs the load generator tens of microseconds, not the
+// milliseconds that building and stringifying objects would: the benchmark's client shares the
+// two cores with the server under test. `events()` gives the same events as objects, and the
+// builders below them (a client's session, a denial, numbered probes) put them together as a
+// story needs them.
+import { randomBytes } from 'node:crypto';
+import { sign } from './sign.mjs';
 
 const HEX = '0123456789abcdef';
 
@@ -110,11 +115,16 @@ function placeholder(kind) {
 
 const S = (kind) => `@@${kind}@@`;
 
-// Site-wide constants a real org would repeat across events.
-const ORG = '6748cfa6-4e12-11e6-9188-0242ac110007';
-const SITES = ['978c48e6-6ef6-11e6-8bbf-02e208b2d34f', '4ac1dcf4-9d8b-7211-65c4-057819f0862b'];
+// The sample organisation: what a real org would repeat across events.
+export const ORG = '6748cfa6-4e12-11e6-9188-0242ac110007';
+export const SITES = [
+  { id: '978c48e6-6ef6-11e6-8bbf-02e208b2d34f', name: 'HQ' },
+  { id: '4ac1dcf4-9d8b-7211-65c4-057819f0862b', name: 'Warehouse' },
+];
 const MAP = 'b069b358-4c97-5319-1f8c-7c5ca64d6ab1';
-const WLAN = '3e51d3c6-6c26-49c5-a4b0-67e0c4b7d9a5';
+export const WLAN = '3e51d3c6-6c26-49c5-a4b0-67e0c4b7d9a5';
+/** Three named APs per site, for whoever needs the same devices to come back (a device's up/down series). */
+export const APS = SITES.flatMap((site, s) => [1, 2, 3].map((n) => ({ site, mac: `5c5b35d0${s}${n}0${n}`, name: `${site.name.toLowerCase()}-ap-0${n}` })));
 
 /** Event templates: a function of the event's index in its body (variety), slots as S(kind). */
 export const TOPICS = {
@@ -122,7 +132,7 @@ export const TOPICS = {
     mac: S('mac'),
     map_id: MAP,
     rssi: S('rssi'),
-    site_id: SITES[i % 2],
+    site_id: SITES[i % 2].id,
     timestamp: S('ts'),
     type: 'wifi',
     x: S('coord'),
@@ -131,7 +141,7 @@ export const TOPICS = {
   zone: (i) => ({
     mac: S('mac'),
     map_id: MAP,
-    site_id: SITES[i % 2],
+    site_id: SITES[i % 2].id,
     timestamp: S('tsf'),
     trigger: i % 2 ? 'exit' : 'enter',
     type: 'wifi',
@@ -148,8 +158,8 @@ export const TOPICS = {
     org_id: ORG,
     random_mac: i % 2 === 0,
     rssi: S('rssi'),
-    site_id: SITES[i % 2],
-    site_name: i % 2 ? 'Warehouse' : 'HQ',
+    site_id: SITES[i % 2].id,
+    site_name: SITES[i % 2].name,
     ssid: i % 2 ? 'Corp-WiFi' : 'Guest',
     timestamp: S('ts'),
     version: 2,
@@ -174,13 +184,21 @@ export const TOPICS = {
     org_id: ORG,
     random_mac: false,
     rssi: S('rssi'),
-    site_id: SITES[i % 2],
-    site_name: i % 2 ? 'Warehouse' : 'HQ',
+    site_id: SITES[i % 2].id,
+    site_name: SITES[i % 2].name,
     ssid: 'Corp-WiFi',
     termination_reason: (i % 3) + 1,
     timestamp: S('ts'),
     version: 2,
     wlan_id: WLAN,
+  }),
+  'client-info': (i) => ({
+    hostname: `laptop-${(i % 90) + 10}`,
+    ip: `10.20.${i % 250}.${(i % 200) + 20}`,
+    mac: S('mac'),
+    org_id: ORG,
+    site_id: SITES[i % 2].id,
+    timestamp: S('ts'),
   }),
   'nac-events': (i) => ({
     ap: S('apmac'),
@@ -197,7 +215,7 @@ export const TOPICS = {
     org_id: ORG,
     random_mac: 'false',
     resp_attrs: ['Tunnel-Type=VLAN', 'Tunnel-Medium-Type=IEEE-802', 'Tunnel-Private-Group-Id=120'],
-    site_id: SITES[i % 2],
+    site_id: SITES[i % 2].id,
     ssid: 'Corp-Secure',
     text: 'Client access permitted by NAC rule',
     timestamp: S('tsms'),
@@ -217,7 +235,7 @@ export const TOPICS = {
     nas_vendor: 'juniper-mist',
     org_id: ORG,
     rx_pkts: S('count'),
-    site_id: SITES[i % 2],
+    site_id: SITES[i % 2].id,
     ssid: 'Corp-Secure',
     timestamp: S('tsms'),
     tx_pkts: S('count'),
@@ -232,8 +250,8 @@ export const TOPICS = {
     model: 'EX3400-48P',
     org_id: ORG,
     port_id: `ge-0/0/${i % 48}`,
-    site_id: SITES[i % 2],
-    site_name: i % 2 ? 'Warehouse' : 'HQ',
+    site_id: SITES[i % 2].id,
+    site_name: SITES[i % 2].name,
     text: 'Link down on an access port',
     timestamp: S('ts'),
     type: i % 2 ? 'SW_PORT_DOWN' : 'SW_PORT_UP',
@@ -243,8 +261,8 @@ export const TOPICS = {
     ap_name: `AP-Floor${(i % 4) + 1}-East`,
     for_site: true,
     org_id: ORG,
-    site_id: SITES[i % 2],
-    site_name: i % 2 ? 'Warehouse' : 'HQ',
+    site_id: SITES[i % 2].id,
+    site_name: SITES[i % 2].name,
     timestamp: S('ts'),
     type: i % 2 ? 'AP_CONNECTED' : 'AP_DISCONNECTED',
   }),
@@ -263,7 +281,7 @@ export const TOPICS = {
     org_name: 'Example Corp',
     port_ids: ['ge-0/0/19'],
     severity: i % 2 ? 'critical' : 'warn',
-    site_id: SITES[i % 2],
+    site_id: SITES[i % 2].id,
     site_name: 'HQ',
     status: i % 2 ? 'open' : 'resolved',
     suggestion: 'test_replace_cable',
@@ -277,7 +295,7 @@ export const TOPICS = {
     id: S('uuid'),
     message: 'Update WLAN "Corp-WiFi"',
     org_id: ORG,
-    site_id: SITES[i % 2],
+    site_id: SITES[i % 2].id,
     site_name: 'HQ',
     src_ip: '198.51.100.7',
     timestamp: S('tsf'),
@@ -294,7 +312,7 @@ export const TOPICS = {
     min_dhcp: 0.015828934,
     min_dns: 0.022532124,
     org_id: ORG,
-    site_id: SITES[i % 2],
+    site_id: SITES[i % 2].id,
     timestamp: S('ts'),
   }),
   'mxedge-events': (i) => ({
@@ -306,6 +324,9 @@ export const TOPICS = {
     type: 'ME_CONFIG_CHANGED_BY_USER',
   }),
 };
+
+// The topics the benchmark's mixes run, as they were before client-info had a template.
+const BENCH_TOPICS = Object.keys(TOPICS).filter((t) => t !== 'client-info');
 
 /** Renders a body of `count` events of `topic` with its slot table. */
 function render(topic, count) {
@@ -360,8 +381,7 @@ export function delivery(topic, count, secret) {
       const body = Buffer.allocUnsafe(template.length);
       template.copy(body);
       sequence = fillSlots(body, slots, sequence, Date.now(), salt);
-      const signature = createHmac('sha256', secret).update(body).digest('hex');
-      return { body, signature };
+      return { body, signature: sign(body, secret) };
     },
   };
 }
@@ -369,7 +389,7 @@ export function delivery(topic, count, secret) {
 /** The delivery mixes the scenarios use: [topic, events per delivery, weight]. */
 export const MIXES = {
   // One event per delivery, every topic in turn.
-  single: Object.keys(TOPICS).map((topic) => [topic, 1, 1]),
+  single: BENCH_TOPICS.map((topic) => [topic, 1, 1]),
   // Mist aggregates what arrives close together into one delivery: location updates (every
   // client about once a second) are what it aggregates most; they map to metrics only.
   'batch50-location': [['location', 50, 1]],
@@ -413,4 +433,86 @@ export function deliveries(mix, secret) {
     }
   }
   return list;
+}
+
+/**
+ * `count` events of `topic` as objects: what `delivery()` would send, its slots filled from
+ * sequence number `seq` on, stamped `nowMs`.
+ */
+export function events(topic, count = 1, { seq = 0, nowMs = Date.now() } = {}) {
+  const { template, slots } = render(topic, count);
+  const body = Buffer.from(template);
+  fillSlots(body, slots, seq, nowMs, 0);
+  return JSON.parse(body.toString()).events;
+}
+
+/** One event of `topic` (see `events`) with `fields` set over it. */
+function eventOf(topic, fields, nowMs) {
+  return { ...events(topic, 1, { nowMs })[0], ...fields };
+}
+
+const seconds = (ms) => Math.floor(ms / 1000);
+const withMs = (ms) => Math.round(ms) / 1000;
+
+/**
+ * One client's session as Mist delivers it, in order: the NAC permit (client-join's topic sets
+ * it apart from the association that follows), the join, its IP (client-info), and the session
+ * record at disconnect. Identity and times are the story's; the other fields the templates'.
+ * `terminationReason` 1 is a normal disconnect, others (2: inactive) are abnormal.
+ */
+export function clientSession({ client, ap, connectMs, disconnectMs, ip, hostname, terminationReason = 1 }) {
+  const where = { org_id: ORG, site_id: ap.site.id, mac: client };
+  const association = {
+    ...where,
+    ap: ap.mac,
+    site_name: ap.site.name,
+    ap_name: ap.name,
+    bssid: `${ap.mac.slice(0, 10)}11`,
+    band: '5',
+    ssid: 'Corp-WiFi',
+    wlan_id: WLAN,
+    connect: seconds(connectMs),
+    connect_float: withMs(connectMs),
+  };
+  return [
+    { topic: 'nac-events', events: [eventOf('nac-events', { ...where, ap: ap.mac, type: 'NAC_CLIENT_PERMIT', bssid: association.bssid, ssid: association.ssid, username: `${hostname}@example.com`, timestamp: connectMs - 750 }, connectMs)] },
+    { topic: 'client-join', events: [eventOf('client-join', { ...association, rssi: -55, timestamp: seconds(connectMs) }, connectMs)] },
+    { topic: 'client-info', events: [eventOf('client-info', { ...where, ip, hostname, timestamp: seconds(connectMs) + 2 }, connectMs)] },
+    {
+      topic: 'client-sessions',
+      events: [
+        eventOf(
+          'client-sessions',
+          {
+            ...association,
+            rssi: -62,
+            next_ap: '000000000000',
+            disconnect: seconds(disconnectMs),
+            disconnect_float: withMs(disconnectMs),
+            duration: (disconnectMs - connectMs) / 1000,
+            termination_reason: terminationReason,
+            timestamp: seconds(disconnectMs),
+          },
+          disconnectMs,
+        ),
+      ],
+    },
+  ];
+}
+
+/** A client refused by NAC at `atMs`, never associated: one nac-events delivery. */
+export function denial({ client, ap, atMs }) {
+  const fields = { org_id: ORG, site_id: ap.site.id, mac: client, ap: ap.mac, bssid: `${ap.mac.slice(0, 10)}11`, type: 'NAC_CLIENT_DENY', auth_type: 'mab', nacrule_matched: 'false', text: 'Client access denied by NAC rule', timestamp: atMs };
+  return { topic: 'nac-events', events: [eventOf('nac-events', fields, atMs)] };
+}
+
+/**
+ * A delivery of `count` distinct probe events numbered from `first` (field `n`), for counting
+ * what arrives; `fields` are added to each (padding, to make a delivery weigh what a test needs).
+ */
+export function numbered(topic, first, count, fields = {}) {
+  return {
+    topic,
+    events: Array.from({ length: count }, (_, i) => ({ n: first + i, type: 'PROBE', timestamp: 1_700_000_000 + first + i, ...fields })),
+  };
 }
