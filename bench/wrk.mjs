@@ -1,8 +1,8 @@
 // wrk, a native load generator, driving the benchmark's deliveries (wrk-deliveries.lua).
 //
-// autocannon sends and parses HTTP in JavaScript, in the harness process; on a small machine
-// its own CPU is then what limits the floor. wrk does that in C, and the script builds each
-// signed delivery with the bodies and rules of mist-payloads/webhook.mjs (checked against it by checkWrk
+// autocannon sends and parses HTTP in JavaScript, in the harness process; on a small machine its
+// own CPU is then what limits the floor. wrk does that in C, and the script builds each signed
+// delivery with the bodies and rules of mist-payloads/webhook.mjs (checked against it by checkWrk
 // before a run), so the servers get the same load for less of the client's CPU.
 //
 // What wrk cannot say: which of the deliveries it built were answered 2xx (it counts answers
@@ -66,8 +66,9 @@ function planSource(list, { secret, path, host }) {
   ].join('\n');
 }
 
-// Every wrk run takes its own range of sequence numbers, far above those mist-payloads/webhook.mjs hands
-// out in the same run, so no two deliveries of a run are the same whichever generator built them.
+// Every wrk run takes its own range of sequence numbers, far above those mist-payloads/webhook.mjs
+// hands out in the same run, so no two deliveries of a run are the same whichever generator built
+// them.
 const SEQ_BASE = 2 ** 40;
 const SEQ_PER_RUN = 2 ** 34;
 let runs = 0;
@@ -112,12 +113,12 @@ const TIME_SLOTS = { ts: SLOT_KINDS.ts.width, tsf: SLOT_KINDS.tsf.width, tsms: S
 const timeMs = (kind, text) => (kind === 'tsms' ? Number(text) : Number(text) * 1000);
 
 /**
- * Runs wrk with the script for a second against a capturing server and checks what it sent
- * against mist-payloads/webhook.mjs: every byte of every body the same as the JavaScript generator's for the
- * same sequence numbers (times excepted, which must be the clock's), the signature right, and
- * the request headers the ones autocannon sends. Throws on any difference. Returns a line for
- * the log, and how many requests wrk built before it started sending (`unsent`: it builds one
- * on its first thread to check the script's requests, and never sends it).
+ * Runs wrk with the script for a second against a capturing server and checks what it sent against
+ * mist-payloads/webhook.mjs: every byte of every body the same as the JavaScript generator's for
+ * the same sequence numbers (times excepted, which must be the clock's), the signature right, and
+ * the request headers the ones autocannon sends. Throws on any difference. Returns a line for the
+ * log, and how many requests wrk built before it started sending (`unsent`: it builds one on its
+ * first thread to check the script's requests, and never sends it).
  */
 export async function checkWrk({ bin, deliveries, secret, path, planFile }) {
   const kinds = [...new Set(deliveries)];
