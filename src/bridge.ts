@@ -15,7 +15,8 @@ import { createHttpApp } from './http/app.js';
 import { listen, type HttpServer } from './http/server.js';
 import { createInspectPage, type Inspector } from './inspect/index.js';
 import { createLogger, type Logger } from './log/logger.js';
-import { CallBudget } from './mist-api/budget.js';
+import { CallBudget, type PlannedUse } from './mist-api/budget.js';
+import type { MistClient } from './mist-api/client.js';
 import { createMistClient } from './mist-api/create.js';
 import { loadMappings } from './mapping/loader.js';
 import { Processor } from './processing/processor.js';
@@ -26,7 +27,10 @@ import { createMetricRecorder, EventTimeGauges, MAX_SERIES } from './signals/met
 import { observeSubjectMetrics, SubjectMetrics } from './signals/subject-metrics.js';
 import { buildResource, createEmitters, createMeters, DrivenMetricReader } from './signals/providers.js';
 import type { BatchConsumer, Source } from './sources/contract.js';
-import { streamSettings } from './sources/stream/config.js';
+import { sleSettings } from './sources/sle/settings.js';
+import { SleSource } from './sources/sle/source.js';
+import { SleState } from './sources/sle/state.js';
+import { streamSettings, type StreamSettings } from './sources/stream/config.js';
 import { StreamSource } from './sources/stream/source.js';
 import { observeStreamCounters } from './sources/stream/telemetry.js';
 import { ENVELOPE_CODEC } from './sources/webhook/codec.js';
@@ -80,7 +84,7 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   const records = new RecordExport(exporters, config.export, health, telemetry, log);
   const emitters = createEmitters(resource, records);
   const recorder = createMetricRecorder(meters.meter, mappings.metrics, gauges, subjects);
-  const metricsExport = new MetricsExport(exporters.metrics, meters.metricReader, () => recorder.flush(), { intervalMs: config.export.metricsIntervalMs }, health, telemetry, log);
+  const metricsExport = new MetricsExport(exporters.metrics, meters.metricReader, () => recorder.flush(), (delivered) => gauges.collected(delivered), { intervalMs: config.export.metricsIntervalMs }, health, telemetry, log);
 
   // processing
   const sessions = config.sessions.enabled ? new SessionTracker(emitters.spans, config.sessions, log) : undefined;
@@ -96,6 +100,9 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
     log,
   });
 
+  // The inspector page, when on: told by the sources what arrives and by processing what it became.
+  const page = createInspectPage(config.inspect);
+
   // durability ← deduplication ← sources
   const windows = new SourceWindows(new Map([['webhook', new EventDeduplicator(config.dedup)]]));
   const durability = new DurableStage({
@@ -107,6 +114,7 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
     replayed: (batch) => windows.remember(batch),
     telemetry,
     log,
+    ...(page && { watch: (batch, journaled) => page.fromJournal(batch, journaled.body, journaled.afterRestart) }),
   });
   const dedup = new DedupStage(windows, durability);
   observeSelfState(meters.selfMeter, {
@@ -118,7 +126,6 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
     exportFailingSeconds: (signal) => health.failingSeconds(signal),
   });
   observeSubjectMetrics(meters.selfMeter, subjects);
-  const page = createInspectPage(config.inspect);
   const webhook = config.webhook.enabled
     ? new WebhookSource({
         path: config.server.path,
@@ -135,9 +142,13 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
         ...(page && { inspector: page.inspector }),
       })
     : undefined;
-  const stream = streamSource(config, processor, page?.inspector, log);
-  if (stream) observeStreamCounters(meters.selfMeter, stream.client.counters);
-  const sources: Source[] = [...(webhook ? [webhook] : []), ...(stream ? [stream] : [])];
+  // Mist's REST API: one client and one hourly call budget for the process, planned as a whole.
+  const mist = mistApi(config, log);
+  const stream = mist && streamSource(config, mist.client, processor, page?.inspector, log);
+  if (stream) observeStreamCounters(meters.selfMeter, stream.source.client.counters);
+  const sle = mist && sleSource(config, mist, stream?.plans ?? [], processor, () => health.snapshot().metrics.ok, log);
+  mist?.budget.validate([...(stream?.plans ?? []), ...(sle?.plans() ?? [])]);
+  const sources: Source[] = [...(webhook ? [webhook] : []), ...(stream ? [stream.source] : []), ...(sle ? [sle] : [])];
 
   let stopping = false;
   const app = createHttpApp({
@@ -208,17 +219,49 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   };
 }
 
+/** The process's Mist API client and call budget, when a token is set. */
+function mistApi(config: BridgeConfig, log: Logger): { client: MistClient; budget: CallBudget } | undefined {
+  if (config.mist.apiToken === null) return undefined;
+  const budget = new CallBudget({
+    share: config.mist.budgetShare,
+    onWait: (until) => log.warn("Mist API calls wait for the next hour: this process has used its share of the token's calls", { until: new Date(until).toISOString() }),
+  });
+  const client = createMistClient({ token: config.mist.apiToken, baseUrl: config.mist.apiUrl }, budget, {
+    onRetry: (notice) => log.warn('Mist API call retried', { ...notice }),
+  });
+  return { client, budget };
+}
+
 /**
- * The WebSocket stream source, when it is on (a Mist API token, and not MIST_BRIDGE_STREAM=false).
- * Its site listing is the one use of Mist's REST API it makes: planned against the token's
- * hourly budget at start-up, which refuses a refresh period that would need too many calls.
+ * The WebSocket stream source, when it is on (a Mist API token, and not MIST_BRIDGE_STREAM=false),
+ * with the calls its site listing plans.
  */
-function streamSource(config: BridgeConfig, next: BatchConsumer, inspector: Inspector | undefined, log: Logger): StreamSource | undefined {
+function streamSource(config: BridgeConfig, api: MistClient, next: BatchConsumer, inspector: Inspector | undefined, log: Logger): { source: StreamSource; plans: PlannedUse[] } | undefined {
   const settings = streamSettings(config);
   if (!settings.enabled || settings.token === null) return undefined;
-  const budget = new CallBudget({ share: config.mist.budgetShare });
+  return { source: new StreamSource({ settings, api, next, ...(inspector && { inspector }), log }), plans: [streamPlan(settings)] };
+}
+
+function streamPlan(settings: StreamSettings): PlannedUse {
   const listingsPerHour = settings.siteIds === null ? Math.ceil(3_600_000 / settings.sitesRefreshMs) : 0;
-  budget.validate([{ name: 'stream site discovery', callsPerHour: listingsPerHour, how: `a listing every ${settings.sitesRefreshMs / 1000} s (one call per 100 sites)` }]);
-  const api = createMistClient({ token: settings.token.reveal(), baseUrl: config.mist.apiUrl }, budget);
-  return new StreamSource({ settings, api, next, ...(inspector && { inspector }), log });
+  return { name: 'stream site discovery', callsPerHour: listingsPerHour, how: `a listing every ${settings.sitesRefreshMs / 1000} s (one call per 100 sites)` };
+}
+
+/**
+ * The SLE poller, when it is on (a Mist API token, and not MIST_BRIDGE_SLE=false). Its state
+ * (the buckets exported) is in the data directory, so a restart neither repeats nor misses a
+ * bucket; `accepting` keeps new buckets at Mist while the metric export fails.
+ */
+function sleSource(
+  config: BridgeConfig,
+  mist: { client: MistClient; budget: CallBudget },
+  otherPlans: readonly PlannedUse[],
+  next: BatchConsumer,
+  accepting: () => boolean,
+  log: Logger,
+): SleSource | undefined {
+  const settings = sleSettings(config);
+  if (!settings.enabled) return undefined;
+  const state = SleState.open(settings.dataDir, log);
+  return new SleSource({ settings, api: mist.client, budget: mist.budget, otherPlans, state, next, accepting, log });
 }

@@ -6,6 +6,7 @@ import { checkHealth } from './cli/healthcheck.js';
 import { journalCommand, JOURNAL_USAGE } from './durability/journal-command.js';
 import { JournalOpenError } from './durability/journal.js';
 import { BudgetError } from './mist-api/budget.js';
+import { MistConfigError } from './mist-api/errors.js';
 import { createLogger } from './log/logger.js';
 import { checkMappings } from './mapping/check.js';
 import { MappingError } from './mapping/loader.js';
@@ -93,7 +94,7 @@ async function main(): Promise<number> {
     bridge = await startBridge(config, log);
   } catch (err) {
     if (err instanceof MappingError || err instanceof ConfigError) return reportProblems(err);
-    if (err instanceof JournalOpenError || err instanceof BudgetError) {
+    if (err instanceof JournalOpenError || err instanceof BudgetError || err instanceof MistConfigError) {
       process.stderr.write(`mist-otel-bridge: ${err.message}\n`);
       return 1;
     }

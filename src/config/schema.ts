@@ -4,6 +4,7 @@ import { withRules } from './setting.js';
 import { dedup } from './sections/dedup.js';
 import { inspect } from './sections/inspect.js';
 import { mist } from './sections/mist.js';
+import { sle } from './sections/sle.js';
 import { stream } from './sections/stream.js';
 import { webhook } from './sections/webhook.js';
 import { durability } from './sections/durability.js';
@@ -36,6 +37,7 @@ const sections = z
     sessions,
     mist,
     stream,
+    sle,
     inspect,
     log,
   })
@@ -58,6 +60,13 @@ export const configSchema = withRules(sections, [
       c.stream.enabled !== true || c.mist.apiToken !== null
         ? undefined
         : 'the stream is enabled (stream.enabled, MIST_BRIDGE_STREAM) but no API token is set: set MIST_API_TOKEN, or MIST_BRIDGE_STREAM=false',
+  },
+  {
+    keys: ['sle.enabled', 'mist.apiToken'],
+    check: (c) =>
+      c.sle.enabled !== true || c.mist.apiToken !== null
+        ? undefined
+        : 'the SLE poller is enabled (sle.enabled, MIST_BRIDGE_SLE) but no API token is set: set MIST_API_TOKEN, or MIST_BRIDGE_SLE=false',
   },
   {
     keys: ['stream.wsUrl', 'mist.apiUrl', 'stream.enabled'],

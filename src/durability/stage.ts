@@ -1,12 +1,19 @@
 import { BatchAck, type AckSignal } from '../acks/ack.js';
 import type { Logger } from '../log/logger.js';
-import type { Batch, BatchConsumer, Codec, Receipt, Refusal } from '../sources/contract.js';
+import type { Batch, BatchConsumer, BatchObserver, Codec, Receipt, Refusal } from '../sources/contract.js';
 import { JournalFullError, JournalUnavailableError, type Journal, type JournalRow, type Watermarks } from './journal.js';
 
 /** What the durable stage reports about itself (src/self). */
 export interface DurabilityTelemetry {
   dropped(what: string, reason: string, count: number): void;
 }
+
+/**
+ * Told of each batch handed on from the journal rather than live — replayed after a restart, or
+ * caught up once the export backlog drained — with its bytes as journaled; returns who watches
+ * it go through processing (the inspector page), finished once processing has it.
+ */
+export type JournalWatch = (batch: Batch, journaled: { body: Uint8Array; afterRestart: boolean }) => (BatchObserver & { finish(): void }) | undefined;
 
 export interface DurableStageOptions {
   journal: Journal;
@@ -22,6 +29,7 @@ export interface DurableStageOptions {
   replayed: (batch: Batch) => void;
   telemetry: DurabilityTelemetry;
   log: Logger;
+  watch?: JournalWatch;
 }
 
 // How long a refused sender is asked to wait: the journal drains as fast as the backend takes it.
@@ -153,7 +161,7 @@ export class DurableStage implements BatchConsumer {
     }
     // Past the cursor: a catch-up that read the committed row before this reply came back from
     // the writer thread has handed it on already.
-    if (this.spilling || this.stopped || seq <= this.cursor) return { status: 'accepted', events: batch.events.length, duplicates: 0, failedEvents: 0 };
+    if (this.spilling || this.stopped || seq <= this.cursor) return { status: 'accepted', events: batch.events.length, duplicates: 0, failedEvents: 0, deferred: true };
     return this.handOn(seq, batch, undefined);
   }
 
@@ -287,8 +295,16 @@ export class DurableStage implements BatchConsumer {
     }
     // Rows from before a restart: their events count as seen for deduplication again, and they
     // owe only the signals the previous run had not exported (later rows are past every mark).
-    if (row.seq <= this.recoveredThrough) this.options.replayed(batch);
+    const afterRestart = row.seq <= this.recoveredThrough;
+    if (afterRestart) this.options.replayed(batch);
     const owed = { logs: row.seq > this.recovered.logs, spans: row.seq > this.recovered.spans, metrics: row.seq > this.recovered.metrics };
-    return this.handOn(row.seq, batch, owed);
+    const watcher = this.options.watch?.(batch, { body: row.body, afterRestart });
+    if (watcher === undefined) return this.handOn(row.seq, batch, owed);
+    const receipt = this.handOn(row.seq, { ...batch, observer: watcher }, owed);
+    receipt.then(
+      () => watcher.finish(),
+      () => watcher.finish(),
+    );
+    return receipt;
   }
 }

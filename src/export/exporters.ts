@@ -7,10 +7,11 @@ import { CompressionAlgorithm, OTLPExporterBase } from '@opentelemetry/otlp-expo
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate, type OTLPExporterNodeConfigBase } from '@opentelemetry/otlp-exporter-base/node-http';
 import { LogsExporterMetricsHelper, TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import type { OtlpExportConfig, OtlpProtocol, OtlpTarget } from '../config/sections/otlp.js';
 import { createLogsSerializer } from './logs-serializer.js';
+import { PatientExporter } from './patience.js';
 import { createSpansSerializer } from './spans-serializer.js';
 
 export type { OtlpProtocol };
@@ -67,14 +68,34 @@ function protobufTraceExporter(target: OtlpTarget): SpanExporter {
   return new OTLPExporterBase<ReadableSpan[]>(delegate);
 }
 
-/** One exporter per signal, built from the validated configuration (`resolveOtlp(config.otlp)`). */
+/**
+ * One exporter per signal, built from the validated configuration (`resolveOtlp(config.otlp)`),
+ * each with a request timeout that follows a slow backend (./patience.ts).
+ */
 export function createExporters(otlp: OtlpExportConfig): Exporters {
   const { logs, metrics, traces } = otlp;
-  const metricOptions = { ...httpOptions(metrics), temporalityPreference: TEMPORALITY[metrics.temporality] };
+  const patientLogs = new PatientExporter<ReadableLogRecord[]>(logs.timeoutMs, (timeoutMs) => {
+    const target = { ...logs, timeoutMs };
+    return logs.protocol === 'http/json' ? new JsonLogExporter(httpOptions(target)) : protobufLogExporter(target);
+  });
+  const patientTraces = new PatientExporter<ReadableSpan[]>(traces.timeoutMs, (timeoutMs) => {
+    const target = { ...traces, timeoutMs };
+    return traces.protocol === 'http/json' ? new JsonTraceExporter(httpOptions(target)) : protobufTraceExporter(target);
+  });
+  const patientMetrics = new PatientExporter<ResourceMetrics>(metrics.timeoutMs, (timeoutMs) => {
+    const options = { ...httpOptions({ ...metrics, timeoutMs }), temporalityPreference: TEMPORALITY[metrics.temporality] };
+    return metrics.protocol === 'http/json' ? new JsonMetricExporter(options) : new ProtoMetricExporter(options);
+  });
+  const metricSettings = patientMetrics.first as PushMetricExporter;
   return {
-    logs: logs.protocol === 'http/json' ? new JsonLogExporter(httpOptions(logs)) : protobufLogExporter(logs),
-    metrics: metrics.protocol === 'http/json' ? new JsonMetricExporter(metricOptions) : new ProtoMetricExporter(metricOptions),
-    traces: traces.protocol === 'http/json' ? new JsonTraceExporter(httpOptions(traces)) : protobufTraceExporter(traces),
+    logs: patientLogs,
+    traces: patientTraces,
+    metrics: {
+      export: (resourceMetrics, resultCallback) => patientMetrics.export(resourceMetrics, resultCallback),
+      forceFlush: () => patientMetrics.forceFlush(),
+      shutdown: () => patientMetrics.shutdown(),
+      selectAggregationTemporality: (type) => metricSettings.selectAggregationTemporality!(type),
+    },
     protocols: { logs: logs.protocol, metrics: metrics.protocol, traces: traces.protocol },
   };
 }

@@ -1,5 +1,7 @@
 import type { Logger } from '../log/logger.js';
-import type { ExportSignal } from '../self/telemetry.js';
+
+/** The export loop's view of one signal (logs, traces or metrics). */
+export type ExportSignal = 'logs' | 'traces' | 'metrics';
 
 /** How one signal's export is doing, as /readyz shows it. */
 export interface SignalHealth {
@@ -106,6 +108,6 @@ function hint(error: Error | undefined): string | undefined {
   if (status === 404 || status === 405) return 'nothing takes OTLP at this URL: check OTEL_EXPORTER_OTLP_ENDPOINT (the base URL; /v1/logs etc. are appended)';
   if (code === 'ECONNREFUSED') return 'nothing listens at the OTLP endpoint: is the collector running?';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'the OTLP endpoint host does not resolve';
-  if (error?.message === 'Request timed out') return 'the backend answers slower than the export timeout: the retry waits longer';
+  if (error?.message === 'Request timed out') return 'the backend answers slower than the export timeout: the retry waits twice as long (a backend that took the request gets it twice)';
   return undefined;
 }

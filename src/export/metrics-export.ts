@@ -3,6 +3,7 @@ import type { MetricReader, PushMetricExporter } from '@opentelemetry/sdk-metric
 import type { Ack } from '../acks/ack.js';
 import type { Logger } from '../log/logger.js';
 import type { ExportHealth } from './health.js';
+import { timedOut } from './patience.js';
 import { outcome, type ExportTelemetry } from './records.js';
 
 export interface MetricsExportOptions {
@@ -27,6 +28,8 @@ export class MetricsExport {
     private readonly reader: MetricReader,
     /** Called before each collection: hands what was recorded to the SDK's instruments. */
     private readonly beforeCollect: () => void,
+    /** Called once a collection's export is over: whether its points are delivered (or given up on). */
+    private readonly afterExport: (delivered: boolean) => void,
     options: MetricsExportOptions,
     private readonly health: ExportHealth,
     private readonly telemetry: ExportTelemetry,
@@ -79,6 +82,7 @@ export class MetricsExport {
       const { resourceMetrics, errors } = await this.reader.collect();
       for (const e of errors) this.log.warn('metric collection error', { error: String(e) });
       if (resourceMetrics.scopeMetrics.length === 0) {
+        this.afterExport(true);
         release();
         return true;
       }
@@ -88,23 +92,27 @@ export class MetricsExport {
       result = { code: ExportResultCode.FAILED, error: err as Error };
     }
     if (result.code === ExportResultCode.SUCCESS) {
+      this.afterExport(true);
       release();
       this.health.succeeded('metrics');
       this.telemetry.exported('metrics', points, performance.now() - started);
       return true;
     }
     this.telemetry.exportFailed('metrics', points);
+    if (timedOut(result.error)) this.telemetry.exportTimedOut('metrics', points);
     this.health.failed('metrics', points, result.error);
     if (outcome(result).malformed) {
       // Refused as such, it would be refused at every interval and hold every batch it covers
       // until the journal fills. Cumulative sums carry what this collection held into the next
       // one, so giving up on this one loses no count, only this point in time.
+      this.afterExport(true);
       release();
       this.telemetry.dropped('metrics', 'rejected_by_backend', points);
       this.log.error('metric collection dropped: the backend refused it as malformed', { points, error: result.error?.message });
       return true;
     }
     // Not taken: the next collection covers these contributions too.
+    this.afterExport(false);
     this.recorded = covered.concat(this.recorded);
     return false;
   }

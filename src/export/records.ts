@@ -3,15 +3,16 @@ import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { Ack } from '../acks/ack.js';
 import type { Logger } from '../log/logger.js';
-import type { ExportSignal } from '../self/telemetry.js';
 import { BatchQueue, type ExportOutcome } from './batch-queue.js';
 import type { Exporters } from './exporters.js';
-import { httpStatus, type ExportHealth } from './health.js';
+import { httpStatus, type ExportHealth, type ExportSignal } from './health.js';
+import { timedOut } from './patience.js';
 
 /** What the export stages report about themselves (src/self). */
 export interface ExportTelemetry {
   exported(signal: ExportSignal, records: number, durationMs: number): void;
   exportFailed(signal: ExportSignal, records: number): void;
+  exportTimedOut(signal: ExportSignal, records: number): void;
   dropped(what: string, reason: string, count: number): void;
 }
 
@@ -108,6 +109,7 @@ export class RecordExport {
       },
       failed: (batch: object[], error: Error | undefined) => {
         this.telemetry.exportFailed(signal, batch.length);
+        if (timedOut(error)) this.telemetry.exportTimedOut(signal, batch.length);
         this.health.failed(signal, batch.length, error);
       },
       dropped: (batch: object[], held: H[], error: Error | undefined) => {

@@ -127,6 +127,8 @@ describe('the inspector sub-app', () => {
     const res = await app.request('/inspect/events', { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    // Its socket is not kept alive after it: a stopping bridge need not wait for it to idle out.
+    expect(res.headers.get('connection')).toBe('close');
     const read = reader(res);
     expect(await read()).toBe('retry: 1000\n');
     expect(await read()).toBe(`event: hello\ndata: {"instance":"${feed.instance}","maxEntries":10,"dropped":0}\n\n`);

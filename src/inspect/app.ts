@@ -94,6 +94,9 @@ export function createInspectApp(options: InspectAppOptions): Hono {
       'Content-Type': 'text/event-stream; charset=utf-8',
       // nginx would otherwise buffer the stream.
       'X-Accel-Buffering': 'no',
+      // When the stream ends (the bridge stops) its socket closes too, rather than idling on
+      // keep-alive while the server waits for it to go.
+      Connection: 'close',
     }),
   );
   app.get('/page.js', (c) => c.body(PAGE_SCRIPT, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }));

@@ -25,6 +25,8 @@ export const PAGE_SCRIPT = String.raw`'use strict';
   // made, so what was made but is not on the page is the sum of these minus what is shown.
   const highest = new Map();
   const shown = new Map();
+  // Entries shown, per group (see groupOf).
+  const perGroup = new Map();
   const topics = new Set();
   let paused = false;
   let held = [];
@@ -57,10 +59,12 @@ export const PAGE_SCRIPT = String.raw`'use strict';
   }
 
   function verdictOf(entry) {
+    if (entry.fromJournal) return 'journal';
     return entry.signature ? entry.signature.verdict : 'none';
   }
 
   function verdictText(entry) {
+    if (entry.fromJournal) return 'from the journal';
     const s = entry.signature;
     if (!s) return entry.source === 'webhook' ? 'signature not checked' : 'no signature (' + entry.source + ')';
     switch (s.verdict) {
@@ -101,6 +105,11 @@ export const PAGE_SCRIPT = String.raw`'use strict';
     for (const log of view.logs) {
       const r = record('log', 'log');
       r.append(el('span', 'sev sev-' + log.severity.toLowerCase().replace(/[^a-z]/g, ''), log.severity), el('span', 'text', log.body));
+      records.append(r);
+    }
+    if (view.common) {
+      const r = record('common', 'every point');
+      r.append(attrs(view.common));
       records.append(r);
     }
     for (const metric of view.metrics) {
@@ -179,7 +188,11 @@ export const PAGE_SCRIPT = String.raw`'use strict';
     if (entry.sender !== null) head.append(el('span', 'sender', 'from ' + entry.sender));
     li.append(head);
     if (entry.refused !== null) li.append(el('p', 'why', 'refused: ' + entry.refused));
-    if (entry.deferred && entry.became.length === 0) li.append(el('p', 'note', 'accepted; its events are mapped later, from the journal'));
+    if (entry.deferred) li.append(el('p', 'note', 'accepted and kept in the journal while the export backlog is full: its events are mapped as it drains, and show then in an entry from the journal'));
+    if (entry.fromJournal) {
+      const why = entry.fromJournal.reason === 'restart' ? 'kept in the journal through a restart of the bridge' : 'kept in the journal while the export backlog was full';
+      li.append(el('p', 'note', 'received at ' + clock(entry.receivedAt) + ', ' + why + '; mapped from it at ' + clock(entry.fromJournal.mappedAt) + ' (its signature was checked on arrival)'));
+    }
     const events = renderEvents(entry);
     if (events) li.append(events);
     if (entry.body) li.append(renderBody(entry));
@@ -200,12 +213,28 @@ export const PAGE_SCRIPT = String.raw`'use strict';
     topicFilter.insertBefore(option, after || null);
   }
 
+  // Like the bridge, the page keeps the last maxEntries of each source, and of each source's
+  // batches from the journal: a busy stream does not push a webhook delivery out of view.
+  function groupOf(entry) {
+    return entry.fromJournal ? entry.source + ' from the journal' : entry.source;
+  }
+
   function trim() {
-    while (shown.size > maxEntries || (list.lastElementChild && list.lastElementChild.classList.contains('divider'))) {
-      const last = list.lastElementChild;
-      if (!last.classList.contains('divider')) shown.delete(last.dataset.key);
-      last.remove();
+    for (const [group, count] of perGroup) {
+      let over = count - maxEntries;
+      let node = list.lastElementChild;
+      while (over > 0 && node) {
+        const before = node.previousElementSibling;
+        if (node.dataset.group === group) {
+          shown.delete(node.dataset.key);
+          node.remove();
+          over -= 1;
+        }
+        node = before;
+      }
+      perGroup.set(group, Math.min(count, maxEntries));
     }
+    while (list.lastElementChild && list.lastElementChild.classList.contains('divider')) list.lastElementChild.remove();
   }
 
   function updateCounts() {
@@ -221,41 +250,35 @@ export const PAGE_SCRIPT = String.raw`'use strict';
     empty.hidden = !greeted || shown.size > 0 || held.length > 0;
   }
 
-  function place(feed, entry, isUpdate) {
+  function place(feed, entry) {
     const key = feed + ':' + entry.id;
-    const old = shown.get(key);
-    if (isUpdate && !old) return;
+    // A page that reconnected without its place in the stream gets the whole ring again.
+    if (shown.has(key)) return;
     const node = renderEntry(entry);
     node.dataset.key = key;
     node.dataset.feed = feed;
     node.dataset.id = String(entry.id);
+    const group = groupOf(entry);
+    node.dataset.group = group;
+    perGroup.set(group, (perGroup.get(group) || 0) + 1);
     node.hidden = !visible(node);
-    if (old) {
-      // Keep what the reader had opened.
-      const was = old.querySelectorAll('details');
-      node.querySelectorAll('details').forEach((d, i) => {
-        if (was[i] && was[i].open) d.open = true;
-      });
-      old.replaceWith(node);
-    } else {
-      // Newest first. Usually the top; a page that reconnected without its place in the stream
-      // gets the whole ring again, older entries it had dropped included.
-      let at = list.firstElementChild;
-      while (at && at.dataset.feed === feed && Number(at.dataset.id) > entry.id) at = at.nextElementSibling;
-      list.insertBefore(node, at);
-    }
+    // Newest first: usually the top; entries it had dropped, older, further down.
+    let at = list.firstElementChild;
+    while (at && at.dataset.feed === feed && Number(at.dataset.id) > entry.id) at = at.nextElementSibling;
+    list.insertBefore(node, at);
     shown.set(key, node);
     highest.set(feed, Math.max(highest.get(feed) || 0, entry.id));
     noteTopic(entry.topic);
   }
 
-  function receive(isUpdate, entry) {
+  function receive(entry) {
     if (paused) {
-      held.push([instance, entry, isUpdate]);
+      held.push([instance, entry]);
       // Bounded like the page: what is pushed out shows later as dropped from view.
-      if (held.length > maxEntries) held.shift();
+      const group = groupOf(entry);
+      if (held.filter((h) => groupOf(h[1]) === group).length > maxEntries) held.splice(held.findIndex((h) => groupOf(h[1]) === group), 1);
     } else {
-      place(instance, entry, isUpdate);
+      place(instance, entry);
       trim();
     }
     updateCounts();
@@ -281,8 +304,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
   function connect() {
     source = new EventSource(base + '/events');
     source.addEventListener('hello', (m) => hello(JSON.parse(m.data)));
-    source.addEventListener('entry', (m) => receive(false, JSON.parse(m.data)));
-    source.addEventListener('update', (m) => receive(true, JSON.parse(m.data)));
+    source.addEventListener('entry', (m) => receive(JSON.parse(m.data)));
     source.addEventListener('error', () => {
       // The browser reconnects by itself after a network error (the bridge restarting); it gives
       // up on an HTTP error, such as a 401 from a bridge that generated a new token.
@@ -326,7 +348,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
     if (!paused) {
       const pending = held;
       held = [];
-      for (const [feed, entry, isUpdate] of pending) place(feed, entry, isUpdate);
+      for (const [feed, entry] of pending) place(feed, entry);
       trim();
     }
     updateCounts();
@@ -395,12 +417,14 @@ body { margin: 0; background: var(--bg); color: var(--ink); font: 14px/1.45 syst
 .counts { margin-left: auto; color: var(--muted); font-size: 13px; }
 main { padding: 16px 24px 40px; max-width: 1280px; }
 .empty { color: var(--muted); padding: 24px; text-align: center; }
+.empty code { font-family: var(--mono); color: var(--ink); }
 .entries { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 10px; }
 .entry { background: var(--card); border: 1px solid var(--line); border-left: 4px solid var(--muted); border-radius: 8px; padding: 10px 14px; }
 .entry.verdict-good { border-left-color: var(--good); }
 .entry.verdict-wrong, .entry.verdict-missing, .entry.verdict-sha1_refused, .entry.refused { border-left-color: var(--bad); }
 .entry.verdict-unsigned { border-left-color: var(--warn); }
 .entry.verdict-none { border-left-color: var(--info); }
+.entry.verdict-journal { border-left-color: var(--warn); }
 .head { display: flex; align-items: center; gap: 10px; flex-wrap: wrap; }
 .when { font-family: var(--mono); color: var(--muted); font-size: 12.5px; }
 .topic { font-family: var(--mono); font-weight: 700; overflow-wrap: anywhere; }
@@ -410,6 +434,7 @@ main { padding: 16px 24px 40px; max-width: 1280px; }
 .verdict-wrong .badge.verdict, .verdict-missing .badge.verdict, .verdict-sha1_refused .badge.verdict { background: var(--bad-bg); color: var(--bad); }
 .verdict-unsigned .badge.verdict { background: var(--warn-bg); color: var(--warn); }
 .verdict-none .badge.verdict { background: var(--info-bg); color: var(--info); }
+.verdict-journal .badge.verdict { background: var(--warn-bg); color: var(--warn); }
 .badge.status { font-family: var(--mono); }
 .badge.s2xx { background: var(--good-bg); color: var(--good); }
 .badge.s4xx { background: var(--bad-bg); color: var(--bad); }
@@ -429,6 +454,7 @@ main { padding: 16px 24px 40px; max-width: 1280px; }
 .rec.log .kind { color: var(--info); }
 .rec.metric .kind { color: var(--good); }
 .rec.session .kind { color: #7a4fc4; }
+.rec.common .kind { color: var(--good); }
 .rec.error .kind, .rec.error .text { color: var(--bad); }
 .rec .name { font-weight: 700; }
 .rec .attrs { color: var(--muted); }

@@ -5,7 +5,6 @@ import type { InspectFeed } from './feed.js';
  *
  *   event: hello    {instance, maxEntries, dropped}   first, on every connection
  *   event: entry    an InspectEntry, id `<instance>:<entry id>`, oldest first
- *   event: update   an InspectEntry shown before whose events were mapped since
  *
  * The stream is pulled: the next message is made only when the socket took the last one, read
  * from the ring at this page's cursor. A page that cannot keep up skips what left the ring
@@ -36,8 +35,6 @@ function cursorFrom(feed: InspectFeed, lastEventId: string | undefined): number 
 export function eventStream(feed: InspectFeed, lastEventId: string | undefined, keepaliveMs = KEEPALIVE_MS): ReadableStream<Uint8Array> {
   let cursor = cursorFrom(feed, lastEventId);
   let greeted = false;
-  // Entries already sent whose outcome changed since.
-  const updated = new Set<number>();
   let wake: (() => void) | undefined;
   let unwatch: (() => void) | undefined;
   let stopped = false;
@@ -51,14 +48,7 @@ export function eventStream(feed: InspectFeed, lastEventId: string | undefined, 
   return new ReadableStream<Uint8Array>(
     {
       start() {
-        unwatch = feed.watch((id) => {
-          if (id !== undefined && id <= cursor) {
-            updated.add(id);
-            // Ids that left the ring meanwhile go, so the set never outgrows the ring.
-            if (updated.size > feed.maxEntries) for (const old of updated) if (!feed.get(old)) updated.delete(old);
-          }
-          wake?.();
-        });
+        unwatch = feed.watch(() => wake?.());
       },
       async pull(controller) {
         if (!greeted) {
@@ -78,17 +68,8 @@ export function eventStream(feed: InspectFeed, lastEventId: string | undefined, 
           const next = feed.after(cursor);
           if (next) {
             cursor = next.id;
-            updated.delete(next.id);
             controller.enqueue(message('entry', next, `${feed.instance}:${next.id}`));
             return;
-          }
-          for (const id of updated) {
-            updated.delete(id);
-            const entry = feed.get(id);
-            if (entry) {
-              controller.enqueue(message('update', entry));
-              return;
-            }
           }
           const woken = await new Promise<boolean>((resolve) => {
             const timer = setTimeout(() => resolve(false), keepaliveMs);

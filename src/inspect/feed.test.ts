@@ -50,25 +50,60 @@ describe('the inspector feed', () => {
     expect(feed.after(5)).toBeUndefined();
   });
 
-  it('shows a batch when its source finishes it, with what each event became before and after', () => {
+  it('keeps the last N of each source: a busy stream does not push a webhook delivery out', () => {
+    const feed = feedOf(2);
+    publish(feed, 'ping');
+    for (let i = 1; i <= 5; i++) feed.begin({ source: 'stream', topic: `/sites/s/stats/devices`, events: 1 }).finish();
+    publish(feed, 'alarms');
+    expect(feed.dropped).toBe(3);
+    expect(feed.get(1)?.topic).toBe('ping');
+    expect([2, 3, 4].map((id) => feed.get(id))).toEqual([undefined, undefined, undefined]);
+    // Read in the order of ids, across sources.
+    const order: number[] = [];
+    for (let e = feed.after(0); e; e = feed.after(e.id)) order.push(e.id);
+    expect(order).toEqual([1, 5, 6, 7]);
+    // The webhook's ring is full now: the next delivery pushes the ping out, not a stream message.
+    publish(feed, 'device-updowns');
+    expect(feed.get(1)).toBeUndefined();
+    expect(feed.after(0)?.id).toBe(5);
+    // Nor does a long replay from the journal push live deliveries out.
+    for (let i = 0; i < 5; i++) feed.begin({ source: 'webhook', topic: 'alarms', events: 1, fromJournal: 'restart' }).finish();
+    expect([7, 8].map((id) => feed.get(id)?.topic)).toEqual(['alarms', 'device-updowns']);
+  });
+
+  it('shows a batch when its source finishes it, with what each event became, as it was then', () => {
     const feed = feedOf();
-    const seen: (number | undefined)[] = [];
-    feed.watch((id) => seen.push(id));
+    let told = 0;
+    feed.watch(() => (told += 1));
     const inspection = feed.begin({ source: 'webhook', topic: 'ping', events: 2, sender: '192.0.2.7' });
     inspection.event({ name: 'test' }, { logs: [{ severityText: 'INFO', body: 'webhook test from test' }], metrics: [], trace: [] });
+    inspection.eventFailed({ type: 'X' }, new Error('boom'));
     expect(feed.after(0)).toBeUndefined();
     inspection.finish({ status: 200, duplicates: 1 });
-    expect(seen).toEqual([undefined]);
+    expect(told).toBe(1);
     const entry = feed.get(1)!;
-    expect(entry).toMatchObject({ id: 1, topic: 'ping', status: 200, duplicates: 1, events: 2, sender: '192.0.2.7', refused: null });
-    expect(entry.became).toEqual([{ label: 'test', logs: [{ severity: 'INFO', body: 'webhook test from test' }], metrics: [], sessions: [], omitted: 0 }]);
+    expect(entry).toMatchObject({ id: 1, topic: 'ping', status: 200, duplicates: 1, events: 2, sender: '192.0.2.7', refused: null, deferred: false, fromJournal: null });
+    expect(entry.became).toEqual([
+      { label: 'test', logs: [{ severity: 'INFO', body: 'webhook test from test' }], metrics: [], sessions: [], omitted: 0 },
+      { label: 'X', error: 'boom', logs: [], metrics: [], sessions: [], omitted: 0 },
+    ]);
 
-    // Mapped later (deferred): the page is told which entry changed.
-    inspection.eventFailed({ type: 'X' }, new Error('boom'));
-    expect(seen).toEqual([undefined, 1]);
-    expect(entry.became[1]).toEqual({ label: 'X', error: 'boom', logs: [], metrics: [], sessions: [], omitted: 0 });
+    // What the page was sent stays as it was: a second finish and later events change nothing.
+    inspection.event({ type: 'late' }, NOTHING);
     inspection.finish({ status: 500 });
     expect(entry.status).toBe(200);
+    expect(entry.became).toHaveLength(2);
+    expect(told).toBe(1);
+  });
+
+  it('marks a batch handed on from the journal with why, keeping its time of arrival', () => {
+    const feed = feedOf();
+    const before = Date.now();
+    feed.begin({ source: 'webhook', topic: 'alarms', events: 1, receivedAt: 1_700_000_000_000, fromJournal: 'restart' }).finish();
+    const entry = feed.get(1)!;
+    expect(entry.receivedAt).toBe(1_700_000_000_000);
+    expect(entry.fromJournal?.reason).toBe('restart');
+    expect(entry.fromJournal!.mappedAt).toBeGreaterThanOrEqual(before);
   });
 
   it('never keeps more of a batch than its share: bodies cut, events and records capped, strings cut', () => {
@@ -131,6 +166,21 @@ describe('the inspector feed', () => {
     expect(feed.get(1)!.became[0]!.metrics[0]!.value).toBe('NaN');
   });
 
+  it("shows a subject's attributes once when every point of an event carries them, and on each point otherwise", () => {
+    const feed = feedOf();
+    const device = { attributes: { 'mist.device_name': 'ap-lobby', 'mist.site_id': 's1' } };
+    const other = { attributes: { 'mist.device_name': 'ap-hall', 'mist.site_id': 's1' } };
+    const inspection = feed.begin({ source: 'stream', topic: '/sites/s1/stats/devices' });
+    inspection.event({ mac: 'a' }, { logs: [], metrics: [{ name: 'cpu', value: 0.05, attributes: {}, subject: device }, { name: 'radio', value: 0.3, attributes: { 'mist.band': '5' }, subject: device }], trace: [] });
+    inspection.event({ mac: 'b' }, { logs: [], metrics: [{ name: 'cpu', value: 0.1, attributes: {}, subject: device }, { name: 'cpu', value: 0.2, attributes: { 'mist.band': '5' }, subject: other }], trace: [] });
+    inspection.finish();
+    const [shared, mixed] = feed.get(1)!.became;
+    expect(shared!.common).toEqual({ 'mist.device_name': 'ap-lobby', 'mist.site_id': 's1' });
+    expect(shared!.metrics.map((m) => m.attributes)).toEqual([{}, { 'mist.band': '5' }]);
+    expect(mixed!.common).toBeUndefined();
+    expect(mixed!.metrics.map((m) => m.attributes)).toEqual([device.attributes, { ...other.attributes, 'mist.band': '5' }]);
+  });
+
   it('never throws into processing: an outcome it cannot show is shown as such', () => {
     const feed = feedOf();
     const inspection = feed.begin({ source: 'webhook', topic: 't' });
@@ -153,7 +203,7 @@ describe('the inspector feed', () => {
 });
 
 describe('the inspector event stream', () => {
-  it('sends the ring from the oldest entry, then new entries and updates as they happen', async () => {
+  it('sends the ring from the oldest entry, then new entries as they happen', async () => {
     const feed = feedOf(3);
     for (const topic of ['a', 'b', 'c', 'd']) publish(feed, topic);
     const stream = messages(eventStream(feed, undefined));
@@ -162,14 +212,9 @@ describe('the inspector event stream', () => {
     expect((await stream.next())!.id).toBe(`${feed.instance}:3`);
     expect((await stream.next())!.id).toBe(`${feed.instance}:4`);
 
-    const late = feed.begin({ source: 'webhook', topic: 'late', events: 1 });
-    late.finish({ status: 200, deferred: true });
-    const entry = await stream.next();
-    expect(entry).toMatchObject({ event: 'entry', id: `${feed.instance}:5`, data: { topic: 'late', deferred: true, became: [] } });
-    late.event({ type: 'T' }, NOTHING);
-    const update = await stream.next();
-    expect(update).toMatchObject({ event: 'update', data: { id: 5, became: [{ label: 'T' }] } });
-    expect(update!.id).toBeUndefined();
+    const next = stream.next();
+    feed.begin({ source: 'webhook', topic: 'late', events: 1 }).finish({ status: 200, deferred: true });
+    expect(await next).toMatchObject({ event: 'entry', id: `${feed.instance}:5`, data: { topic: 'late', deferred: true, became: [] } });
     await stream.cancel();
   });
 

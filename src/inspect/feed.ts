@@ -8,7 +8,8 @@ import { bodyView, cut, eventView, failedEventView, SHORT_TEXT, type Became, typ
  * no argument is even built.
  */
 
-export type InspectSource = 'webhook' | 'stream' | 'sle';
+/** The source a batch came from, as batches name it: `webhook`, `stream`, `sle`. */
+export type InspectSource = string;
 
 /** The webhook signature check, as the page shows it; never a secret, at most its position. */
 export type SignatureCheck =
@@ -34,6 +35,11 @@ export interface Arrival {
   body?: Uint8Array | string;
   /** Epoch ms; now when absent. */
   receivedAt?: number;
+  /**
+   * Handed on from the journal rather than as it arrived: `restart`, kept through a restart of
+   * the bridge; `backlog`, kept while the export backlog was full (its live entry said deferred).
+   */
+  fromJournal?: 'restart' | 'backlog';
 }
 
 export interface Outcome {
@@ -43,7 +49,7 @@ export interface Outcome {
   duplicates?: number;
   /** Why the batch was refused after it was read (e.g. the journal is full). */
   refused?: string;
-  /** Accepted but mapped later, from the journal (backlog or replay): no event outcomes follow. */
+  /** Accepted and kept in the journal, to be mapped later: its events show in a later entry `fromJournal`. */
   deferred?: boolean;
 }
 
@@ -53,7 +59,7 @@ export interface Inspection {
   event(event: unknown, became: Became): void;
   /** Mapping this event threw; its siblings go on. */
   eventFailed(event: unknown, error: unknown): void;
-  /** The source is done with the batch (the webhook has its status). Later `event` calls still show. */
+  /** The source is done with the batch (the webhook has its answer): it is shown as it is now. Only the first call counts. */
   finish(outcome?: Outcome): void;
 }
 
@@ -79,6 +85,8 @@ export interface InspectEntry {
   duplicates: number;
   refused: string | null;
   deferred: boolean;
+  /** Set when handed on from the journal (see `Arrival.fromJournal`); `mappedAt` epoch ms. */
+  fromJournal: { reason: 'restart' | 'backlog'; mappedAt: number } | null;
   body: BodyView | null;
   became: EventView[];
   /** Events whose outcome is not shown: past the entry's share of memory. */
@@ -90,21 +98,58 @@ export interface FeedOptions {
   maxBodyBytes: number;
 }
 
-/** Called with the id of an entry that changed after it was published, or with nothing for a new entry or the close. */
-type Watcher = (updatedId?: number) => void;
+/** Called on a new entry and on the close. */
+type Watcher = () => void;
+
+/** The last `capacity` entries of one source, oldest first, in the order of their ids. */
+class Ring {
+  private readonly items: InspectEntry[] = [];
+  /** Where the oldest is, once the ring is full. */
+  private head = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  /** Adds the newest entry; true when it pushed the oldest out. */
+  push(entry: InspectEntry): boolean {
+    if (this.items.length < this.capacity) {
+      this.items.push(entry);
+      return false;
+    }
+    this.items[this.head] = entry;
+    this.head = (this.head + 1) % this.capacity;
+    return true;
+  }
+
+  /** The oldest entry with an id above `id`. */
+  after(id: number): InspectEntry | undefined {
+    let lo = 0;
+    let hi = this.items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.at(mid).id <= id) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.items.length ? this.at(lo) : undefined;
+  }
+
+  private at(i: number): InspectEntry {
+    return this.items[(this.head + i) % this.items.length]!;
+  }
+}
 
 /**
- * The ring of entries. Subscribers do not get copies: each reads the ring from its own cursor
+ * The entries, the last N of each source (and of each source's batches from the journal): a busy
+ * stream cannot push the webhook's deliveries (a ping) out of view. Subscribers do not get copies: each reads the rings from its own cursor
  * (src/inspect/events.ts), so a slow page costs no memory; what it falls behind by is dropped
  * from its view, and the gap in ids says how much.
  */
 export class InspectFeed implements Inspector {
   /** Changes at every start: a page that reconnects learns whether the bridge restarted. */
   readonly instance = randomUUID();
+  /** Entries kept per source. */
   readonly maxEntries: number;
   private readonly maxBodyBytes: number;
-  private readonly ring: InspectEntry[] = [];
-  private head = 0;
+  private readonly rings = new Map<string, Ring>();
   private lastId = 0;
   private droppedCount = 0;
   private readonly watchers = new Set<Watcher>();
@@ -115,7 +160,7 @@ export class InspectFeed implements Inspector {
     this.maxBodyBytes = options.maxBodyBytes;
   }
 
-  /** Entries pushed out of the ring by newer ones. */
+  /** Entries pushed out of their ring by newer ones. */
   get dropped(): number {
     return this.droppedCount;
   }
@@ -135,16 +180,19 @@ export class InspectFeed implements Inspector {
     this.publish(entry);
   }
 
-  /** The oldest entry with an id above `id`. */
+  /** The oldest entry, of any source, with an id above `id`. */
   after(id: number): InspectEntry | undefined {
-    const oldest = this.lastId - this.ring.length + 1;
-    return this.get(Math.max(id + 1, oldest));
+    let next: InspectEntry | undefined;
+    for (const ring of this.rings.values()) {
+      const candidate = ring.after(id);
+      if (candidate && (next === undefined || candidate.id < next.id)) next = candidate;
+    }
+    return next;
   }
 
   get(id: number): InspectEntry | undefined {
-    const oldest = this.lastId - this.ring.length + 1;
-    if (id < oldest || id > this.lastId) return undefined;
-    return this.ring[(this.head + (id - oldest)) % this.ring.length];
+    const entry = this.after(id - 1);
+    return entry?.id === id ? entry : undefined;
   }
 
   watch(watcher: Watcher): () => void {
@@ -161,23 +209,19 @@ export class InspectFeed implements Inspector {
   /** @internal */
   publish(entry: InspectEntry): void {
     entry.id = ++this.lastId;
-    if (this.ring.length < this.maxEntries) {
-      this.ring.push(entry);
-    } else {
-      this.ring[this.head] = entry;
-      this.head = (this.head + 1) % this.maxEntries;
-      this.droppedCount += 1;
+    // A long replay from the journal keeps to its own ring too, out of the live deliveries' way.
+    const key = entry.fromJournal ? `${entry.source} from the journal` : entry.source;
+    let ring = this.rings.get(key);
+    if (ring === undefined) {
+      ring = new Ring(this.maxEntries);
+      this.rings.set(key, ring);
     }
+    if (ring.push(entry)) this.droppedCount += 1;
     this.notify();
   }
 
-  /** @internal An entry already published changed; ignored once it has left the ring. */
-  touched(entry: InspectEntry): void {
-    if (this.get(entry.id) === entry) this.notify(entry.id);
-  }
-
-  private notify(updatedId?: number): void {
-    for (const watcher of this.watchers) watcher(updatedId);
+  private notify(): void {
+    for (const watcher of this.watchers) watcher();
   }
 
   private entry(arrival: Arrival): InspectEntry {
@@ -193,6 +237,7 @@ export class InspectFeed implements Inspector {
       duplicates: 0,
       refused: null,
       deferred: false,
+      fromJournal: arrival.fromJournal === undefined ? null : { reason: arrival.fromJournal, mappedAt: Date.now() },
       body: arrival.body === undefined ? null : bodyView(arrival.body, this.maxBodyBytes),
       became: [],
       becameOmitted: 0,
@@ -248,6 +293,8 @@ class BatchInspection implements Inspection {
   }
 
   private add(view: () => EventView): void {
+    // The page was sent the entry as it was when finished.
+    if (this.published) return;
     const { entry } = this;
     let v: EventView | undefined;
     try {
@@ -264,6 +311,5 @@ class BatchInspection implements Inspection {
     } else {
       entry.becameOmitted += 1;
     }
-    if (this.published) this.feed.touched(entry);
   }
 }

@@ -9,6 +9,7 @@ export const VERDICT_CHOICES: readonly [value: string, label: string][] = [
   ['sha1_refused', 'SHA-1 only, refused'],
   ['unsigned', 'unsigned (allowed)'],
   ['none', 'not signed: stream / poll'],
+  ['journal', 'from the journal (mapped late)'],
 ];
 
 /**
@@ -31,7 +32,7 @@ export function pageHtml(options: { path: string; maxEntries: number }): HtmlEsc
 <body data-base="${path}">
 <header class="top">
   <h1><span class="brand">mist-otel-bridge</span> inspector</h1>
-  <p class="subtitle">what arrives, and what it becomes · the last ${maxEntries}</p>
+  <p class="subtitle">what arrives, and what it becomes · the last ${maxEntries} of each source</p>
   <span id="status" class="conn connecting" role="status">connecting…</span>
 </header>
 <nav class="toolbar" aria-label="Filters">
@@ -46,7 +47,7 @@ export function pageHtml(options: { path: string; maxEntries: number }): HtmlEsc
 </nav>
 <main>
   <noscript><p class="empty">This page draws what arrives with its script (page.js, served by the bridge itself); enable JavaScript for this address.</p></noscript>
-  <p id="empty" class="empty" hidden>Nothing has arrived yet. Press <b>Test</b> on the webhook in the Mist portal: the ping shows here with its signature verdict and the log record it became.</p>
+  <p id="empty" class="empty" hidden>Nothing has arrived yet. Press <b>Test</b> on the webhook in the Mist portal, or run <code>mist-otel-bridge webhook ping NAME</code>: the ping shows here with its signature verdict and the log record it became. Stream messages show as they come.</p>
   <ol id="entries" class="entries"></ol>
 </main>
 </body>

@@ -33,6 +33,8 @@ export interface SessionFactView {
 export interface EventView {
   /** What the event is, read from its own fields (type, mac, ...), for finding it in the body. */
   label: string;
+  /** Attributes every metric point carries, shown once: the subject's (a device's name, site…). */
+  common?: Record<string, string>;
   /** Set when mapping the event failed. */
   error?: string;
   logs: LogView[];
@@ -97,14 +99,30 @@ export function describeEvent(event: unknown): string {
   return cut([pick(KIND_FIELDS), pick(SUBJECT_FIELDS)].filter((s) => s !== undefined).join(' · '), SHORT_TEXT);
 }
 
+/** The subject's attributes when every point has the same subject (mappings share one object per subject), else undefined. */
+function commonSubject(metrics: Became['metrics']): Readonly<Record<string, unknown>> | undefined {
+  const first = metrics[0]?.subject?.attributes;
+  return first !== undefined && metrics.every((m) => m.subject?.attributes === first) ? first : undefined;
+}
+
 export function eventView(event: unknown, became: Became): EventView {
   const total = became.logs.length + became.metrics.length + became.trace.length;
   const logs = became.logs.slice(0, MAX_RECORDS).map((l) => ({ severity: cut(l.severityText, SHORT_TEXT), body: asText(l.body, LONG) }));
-  const metrics = became.metrics
-    .slice(0, MAX_RECORDS)
-    .map((m) => ({ name: cut(m.name, SHORT_TEXT), value: Number.isFinite(m.value) ? m.value : String(m.value), attributes: textMap(m.subject ? { ...m.subject.attributes, ...m.attributes } : m.attributes) }));
+  const common = commonSubject(became.metrics);
+  const metrics = became.metrics.slice(0, MAX_RECORDS).map((m) => ({
+    name: cut(m.name, SHORT_TEXT),
+    value: Number.isFinite(m.value) ? m.value : String(m.value),
+    attributes: textMap(common === undefined && m.subject ? { ...m.subject.attributes, ...m.attributes } : m.attributes),
+  }));
   const sessions = became.trace.slice(0, MAX_RECORDS).map((t) => ({ role: cut(t.role, SHORT_TEXT), values: textMap(t.values) }));
-  return { label: describeEvent(event), logs, metrics, sessions, omitted: total - logs.length - metrics.length - sessions.length };
+  return {
+    label: describeEvent(event),
+    ...(common !== undefined && { common: textMap(common) }),
+    logs,
+    metrics,
+    sessions,
+    omitted: total - logs.length - metrics.length - sessions.length,
+  };
 }
 
 export function failedEventView(event: unknown, error: unknown): EventView {

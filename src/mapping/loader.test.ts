@@ -134,6 +134,30 @@ metrics: [{ name: mist.client.joins, instrument: gauge, unit: "1", value: x, des
     expect(found).toContainEqual(expect.stringMatching(/b\.yaml:4:\d+: metrics\[0\]\.instrument: mist\.client\.joins is declared with instrument "counter" in .*client-join\.yaml/));
   });
 
+  it('takes one metric declared in several files when every declaration says the same, and points at the one that differs', () => {
+    // The SLE poller's files declare the site-sle topic's gauges again, as site-sle.yaml does.
+    const same = `source: sle
+kind: extra
+description: d
+time: start
+log: false
+metrics:
+  - { name: mist.site.sle.ap_availability, instrument: gauge, unit: "1", value: ap-availability, description: "Site SLE: AP availability (ratio of good minutes)", attributes: { mist.site_id: site_id } }
+`;
+    const loaded = loadMappings({ customDir: dirWith({ 'same.yaml': same }) });
+    expect(loaded.metrics.filter((m) => m.name === 'mist.site.sle.ap_availability')).toEqual([
+      { name: 'mist.site.sle.ap_availability', instrument: 'gauge', unit: '1', description: 'Site SLE: AP availability (ratio of good minutes)', gauge: 'sample' },
+    ]);
+    const dir = dirWith({
+      'unit.yaml': same.replace('kind: extra', 'kind: unit').replace('unit: "1"', 'unit: "%"'),
+      'mode.yaml': same.replace('kind: extra', 'kind: mode').replace('instrument: gauge,', 'instrument: gauge, gauge: state,'),
+    });
+    expect(problems(() => loadMappings({ customDir: dir }))).toEqual([
+      expect.stringMatching(/mode\.yaml:7:\d+: metrics\[0\]\.gauge: mist\.site\.sle\.ap_availability is declared with gauge "sample" in .*site-sle\.yaml; a metric name must mean one thing/),
+      expect.stringMatching(/unit\.yaml:7:\d+: metrics\[0\]\.unit: mist\.site\.sle\.ap_availability is declared with unit "1" in .*site-sle\.yaml/),
+    ]);
+  });
+
   it('says what was expected for a bad key or a value of the wrong type', () => {
     const dir = dirWith({
       'x.yaml': `topic: x

@@ -6,6 +6,7 @@ import {
   selfSchema,
   siteSchema,
   siteSleSchema,
+  sleMetricsSchema,
   sleSummaryTrendSchema,
   webhookSchema,
   webhookTopicSchema,
@@ -13,6 +14,7 @@ import {
   type Site,
   type SiteSle,
   type SleFamily,
+  type SleMetrics,
   type SleSummaryTrend,
   type Webhook,
   type WebhookInput,
@@ -38,7 +40,7 @@ export class MistClient {
   constructor(
     readonly http: MistHttp,
     /** Items asked for per page (Mist's default is 100; the server may cap it). */
-    private readonly pageSize = 100,
+    readonly pageSize = 100,
   ) {}
 
   async self(signal?: AbortSignal): Promise<Self> {
@@ -89,6 +91,13 @@ export class MistClient {
   async sitesSle(orgId: string, family: SleFamily, start: number, end: number, signal?: AbortSignal): Promise<SitesSle> {
     const page = await getAllResults(this.http, `/orgs/${seg(orgId)}/insights/sites-sle`, siteSleSchema, { sle: family, start, end }, this.pageSize, signal);
     return page as SitesSle;
+  }
+
+  /** The SLE metrics of one site scope: their names as `sleSummaryTrend` takes them (`enabled`). */
+  async sleMetrics(siteId: string, scope: { kind: string; id: string }, signal?: AbortSignal): Promise<SleMetrics> {
+    const path = `/sites/${seg(siteId)}/sle/${seg(scope.kind)}/${seg(scope.id)}/metrics`;
+    const res = await this.http.request('GET', path, opts(signal));
+    return parseAnswer(sleMetricsSchema, res.body, 'GET', path);
   }
 
   /** One metric of one site scope over time, with its classifiers (`summary-trend`, not the deprecated `summary`). */

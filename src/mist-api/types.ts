@@ -67,6 +67,13 @@ export const SLE_FAMILIES: readonly SleFamily[] = ['wifi', 'wired', 'wan'];
 export const siteSleSchema = z.looseObject({ site_id: z.string() });
 export type SiteSle = z.infer<typeof siteSleSchema> & Record<string, unknown>;
 
+/** `GET /sites/{site_id}/sle/{scope}/{scope_id}/metrics`: the metric names the scope's other SLE endpoints take. */
+export const sleMetricsSchema = z.looseObject({
+  supported: z.array(z.string()).default([]),
+  enabled: z.array(z.string()).default([]),
+});
+export type SleMetrics = z.infer<typeof sleMetricsSchema>;
+
 export const sleSamplesSchema = z.looseObject({
   total: z.array(z.number().nullable()).optional(),
   degraded: z.array(z.number().nullable()).optional(),

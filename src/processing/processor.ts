@@ -1,6 +1,6 @@
 import { NO_ACK } from '../acks/ack.js';
 import type { Logger } from '../log/logger.js';
-import type { EventMapper } from '../mapping/types.js';
+import type { EventMapper, MappedEvent } from '../mapping/types.js';
 import type { SessionTracker } from '../sessions/tracker.js';
 import type { LogEmitter } from '../signals/emit.js';
 import type { MetricRecorder } from '../signals/metrics.js';
@@ -38,12 +38,13 @@ export class Processor implements BatchConsumer {
     const owesLogs = ack.owes('logs');
     const owesMetrics = ack.owes('metrics');
     const owesSpans = sessions !== undefined && ack.owes('spans');
+    const owesAll = owesLogs && owesMetrics && owesSpans;
     let failedEvents = 0;
     let contributed = false;
     for (const event of batch.events) {
       try {
         const mapped = mapper.map(batch.source, batch.kind, event, batch.receivedNs, batch.context);
-        batch.observer?.event(event, mapped);
+        batch.observer?.event(event, owesAll ? mapped : owedOf(mapped, owesLogs, owesMetrics, owesSpans));
         if (owesLogs) for (const out of mapped.logs) logs.emit(out, ack);
         if (owesMetrics && mapped.metrics.length > 0) {
           metrics.record(mapped.metrics);
@@ -62,4 +63,9 @@ export class Processor implements BatchConsumer {
     if (failedEvents > 0) this.parts.unmapped(batch, failedEvents);
     return { status: 'accepted', events: batch.events.length, duplicates: 0, failedEvents };
   }
+}
+
+/** What an event became that is emitted this time: not a replay's signals exported before the restart, nor session facts with sessions off. */
+function owedOf(mapped: MappedEvent, logs: boolean, metrics: boolean, spans: boolean): MappedEvent {
+  return { logs: logs ? mapped.logs : [], metrics: metrics ? mapped.metrics : [], trace: spans ? mapped.trace : [] };
 }

@@ -1,8 +1,8 @@
 import type { Meter } from '@opentelemetry/api';
 import type { JournalHealth } from '../durability/journal.js';
+import type { ExportSignal } from '../export/health.js';
 
-/** The export loop's view of one signal (logs, traces or metrics). */
-export type ExportSignal = 'logs' | 'traces' | 'metrics';
+export type { ExportSignal };
 
 /** What the bridge reports about itself. One set of instruments feeds both `GET /metrics` and OTLP. */
 export interface SelfTelemetry {
@@ -11,6 +11,8 @@ export interface SelfTelemetry {
   events(topic: string, accepted: number, duplicates: number, unmapped: number): void;
   exported(signal: ExportSignal, records: number, durationMs: number): void;
   exportFailed(signal: ExportSignal, records: number): void;
+  /** Records of requests the backend did not answer in time: sent again, so they may arrive twice. */
+  exportTimedOut(signal: ExportSignal, records: number): void;
   /** Records or deliveries given up on; every call is also logged by the caller. */
   dropped(what: string, reason: string, count: number): void;
 }
@@ -78,6 +80,10 @@ export function createSelfTelemetry(meter: Meter): SelfTelemetry {
     unit: 's',
     advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
   });
+  const timedOut = meter.createCounter('mist.bridge.export.timeouts', {
+    description: 'Records in export requests the backend did not answer within the timeout, by signal: sent again, they arrive twice if it had taken them',
+    unit: '{record}',
+  });
   const dropped = meter.createCounter('mist.bridge.dropped', {
     description: 'Anything given up on after it was accepted, by what and why (each drop is also logged)',
     unit: '{item}',
@@ -101,6 +107,7 @@ export function createSelfTelemetry(meter: Meter): SelfTelemetry {
       exportDuration.record(durationMs / 1000, { signal });
     },
     exportFailed: (signal, records) => failedRecords.add(records, { signal }),
+    exportTimedOut: (signal, records) => timedOut.add(records, { signal }),
     dropped: (what, reason, count) => dropped.add(count, { what, reason }),
   };
 }

@@ -21,9 +21,11 @@ function setup() {
   const reader = new DrivenMetricReader({ metricProducers: [gauges] });
   const provider = new sdkMetrics.MeterProvider({ readers: [reader] });
   const recorder = createMetricRecorder(provider.getMeter('test'), DECLARATIONS, gauges, new SubjectMetrics());
-  const collect = async () => {
+  /** One collection of the export loop, whose export the backend took (`delivered`) or did not. */
+  const collect = async (delivered = true) => {
     recorder.flush(); // as the bridge's export loop does before it collects
     const { resourceMetrics } = await reader.collect();
+    gauges.collected(delivered);
     const out: Record<string, { unit: string; type: number; points: { t: bigint; v: unknown; a: unknown }[] }> = {};
     for (const sm of resourceMetrics.scopeMetrics) {
       for (const m of sm.metrics) {
@@ -40,6 +42,20 @@ function setup() {
 }
 
 describe('event-time gauges through a real MetricReader', () => {
+  it('sends every sample of a collection the backend did not take again with the next, until one is taken', async () => {
+    const { recorder, collect } = setup();
+    const a = { 'mist.site_id': 's1' };
+    recorder.record([
+      { name: 'mist.latency', value: 1, attributes: a, timeNs: T0 },
+      { name: 'mist.latency', value: 2, attributes: a, timeNs: T0 + 600n * S },
+    ]);
+    expect((await collect(false))['mist.latency']!.points.map((p) => p.v)).toEqual([1, 2]);
+    recorder.record([{ name: 'mist.latency', value: 3, attributes: a, timeNs: T0 + 1200n * S }]);
+    expect((await collect(true))['mist.latency']!.points.map((p) => p.v)).toEqual([1, 2, 3]);
+    // Taken: only the newest is held for re-sending, as for any sample.
+    expect((await collect())['mist.latency']!.points.map((p) => p.v)).toEqual([3]);
+  });
+
   it('exports a sample gauge point at the event time, not the collection time', async () => {
     const { recorder, collect } = setup();
     recorder.record([{ name: 'mist.latency', value: 0.25, attributes: { 'mist.site_id': 's1' }, timeNs: T0 + 123_456_000n }]);

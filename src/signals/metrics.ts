@@ -54,6 +54,8 @@ interface Series {
   attributes: Attributes;
   /** Received since the last collection, in time order. */
   pending: Point[];
+  /** Handed to collections the backend has not taken yet: sent again with the next one. */
+  inflight: Point[];
   newest: Point | undefined;
   /** Event time of the newest point (its stamp can be later for a state gauge). */
   newestEventNs: bigint;
@@ -105,7 +107,7 @@ export class EventTimeGauges implements sdkMetrics.MetricProducer {
         series = gauge.series.get(key);
       }
       if (!series) {
-        series = { attributes, pending: [], newest: undefined, newestEventNs: 0n, receivedNs: 0n, exportedNs: 0n };
+        series = { attributes, pending: [], inflight: [], newest: undefined, newestEventNs: 0n, receivedNs: 0n, exportedNs: 0n };
         gauge.series.set(key, series);
       }
     }
@@ -115,12 +117,26 @@ export class EventTimeGauges implements sdkMetrics.MetricProducer {
     const stamp = gauge.declaration.gauge === 'state' && timeNs <= series.exportedNs ? series.exportedNs + 1n : timeNs;
     // Same stamp: the later event wins. The overflow series mixes many series: only its latest value means anything.
     if (overflow || series.pending.at(-1)?.timeNs === stamp) series.pending.pop();
-    if (series.pending.length >= MAX_PENDING) series.pending.shift();
+    // Bounded while the backend is away: the oldest points not taken yet go first.
+    if (series.pending.length + series.inflight.length >= MAX_PENDING) {
+      if (series.inflight.length > 0) series.inflight.shift();
+      else series.pending.shift();
+    }
     const point = { timeNs: stamp, value, attributes };
     series.pending.push(point);
     series.newest = point;
     series.attributes = attributes;
     series.receivedNs = this.now();
+  }
+
+  /**
+   * The export of the last collection is over: taken by the backend (or given up on as malformed),
+   * its points are done; otherwise they go out again with the next collection, so a failed export
+   * loses no sample (within MAX_PENDING points a series).
+   */
+  collected(delivered: boolean): void {
+    if (!delivered) return;
+    for (const { series } of this.gauges.values()) for (const s of series.values()) s.inflight = [];
   }
 
   async collect(): Promise<sdkMetrics.CollectionResult> {
@@ -130,10 +146,11 @@ export class EventTimeGauges implements sdkMetrics.MetricProducer {
       const dataPoints: sdkMetrics.DataPoint<number>[] = [];
       const state = declaration.gauge === 'state';
       for (const [key, s] of series) {
-        if (s.pending.length > 0) {
-          for (const p of s.pending) dataPoints.push(point(p.attributes, p.timeNs, p.value));
-          s.exportedNs = s.pending.at(-1)!.timeNs;
+        if (s.pending.length > 0 || s.inflight.length > 0) {
+          s.inflight = s.inflight.concat(s.pending);
           s.pending = [];
+          for (const p of s.inflight) dataPoints.push(point(p.attributes, p.timeNs, p.value));
+          s.exportedNs = s.inflight.at(-1)!.timeNs;
         } else if (state) {
           const t = now > s.exportedNs ? now : s.exportedNs + 1n;
           dataPoints.push(point(s.attributes, t, s.newest!.value));

@@ -56,6 +56,8 @@ export type Receipt =
       duplicates: number;
       /** Events whose mapping failed (each logged and counted). */
       failedEvents: number;
+      /** Kept to be handed on later (from the journal, as the export backlog drains): none of it is mapped yet. */
+      deferred?: boolean;
     }
   | ({ status: 'refused' } & Refusal);
 

@@ -164,3 +164,31 @@ describe('records the backend refuses as malformed', () => {
     }
   });
 });
+
+describe('a backend slower than the export timeout', () => {
+  it('makes progress (the retry waits twice as long, and later requests as long as the backend took), with every duplicate counted', async () => {
+    // Answers after 1.5 s, against an export timeout of 1 s.
+    receiver.slowDown(1500);
+    const run = await start({ maxBatchSize: 50, retryInitialMs: 100, retryMaxMs: 500 });
+    try {
+      const acked: number[] = [];
+      for (let n = 0; n < 300; n += 5) {
+        expect((await postDelivery(run.webhook, numbered('slow-backend', n, 5))).status).toBe(200);
+        acked.push(...range(n, 5));
+      }
+      await receiver.waitFor(() => new Set(receivedNumbers(receiver, 'slow-backend')).size >= acked.length, 30_000);
+      const got = receivedNumbers(receiver, 'slow-backend');
+      expect([...new Set(got)].sort((a, b) => a - b)).toEqual(acked);
+      // At least once: what arrived twice came from requests that timed out, each counted.
+      const duplicates = got.length - acked.length;
+      const timedOut = (await metric(run.bridge, 'mist_bridge_export_timeouts_total{signal="logs"}')) ?? 0;
+      expect(timedOut).toBeGreaterThan(0);
+      expect(duplicates).toBeLessThanOrEqual(timedOut);
+      // Far fewer timed-out records than were sent: after the first, requests wait long enough.
+      expect(timedOut).toBeLessThan(acked.length);
+    } finally {
+      receiver.slowDown(null);
+      await run.bridge.stop();
+    }
+  });
+});

@@ -34,6 +34,7 @@ async function start(sites: number, env: Record<string, string> = {}) {
   ws = await MistWsStandIn.start({ token: TOKEN });
   bridge = await spawnBridge({
     MIST_BRIDGE_WEBHOOK: 'false',
+    MIST_BRIDGE_SLE: 'false',
     MIST_API_TOKEN: TOKEN,
     MIST_API_URL: rest.url,
     MIST_WS_URL: ws.url,
@@ -109,7 +110,7 @@ describe('the stream source in a running bridge', () => {
 describe('the stream source at start-up', () => {
   it('refuses a site refresh that would need more of the token\'s hourly calls than its share, with the arithmetic', async () => {
     const { runBridgeProcess } = await import('../support/spawn-bridge.js');
-    const child = runBridgeProcess({ MIST_BRIDGE_WEBHOOK: 'false', MIST_API_TOKEN: TOKEN, MIST_WS_URL: 'ws://127.0.0.1:9/api-ws/v1/stream', MIST_STREAM_SITES_REFRESH_MS: '500' });
+    const child = runBridgeProcess({ MIST_BRIDGE_WEBHOOK: 'false', MIST_BRIDGE_SLE: 'false', MIST_API_TOKEN: TOKEN, MIST_WS_URL: 'ws://127.0.0.1:9/api-ws/v1/stream', MIST_STREAM_SITES_REFRESH_MS: '500' });
     let err = '';
     child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
     const code = await new Promise((resolve) => child.once('exit', resolve));

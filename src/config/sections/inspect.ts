@@ -22,7 +22,7 @@ export const inspect = section(
     ),
     maxEntries: setting(z.number().int().min(1).max(10_000), 200, {
       env: 'MIST_BRIDGE_INSPECT_MAX_ENTRIES',
-      doc: 'deliveries and stream messages the page keeps; older ones are dropped from view',
+      doc: 'deliveries and stream messages the page keeps, per source (a busy stream does not push webhook deliveries out); older ones are dropped from view',
     }),
     maxBodyBytes: setting(z.number().int().min(256).max(1_048_576), 65_536, { doc: 'bytes of each raw body kept for the page' }),
   },

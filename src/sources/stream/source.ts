@@ -27,9 +27,12 @@ export class StreamSource implements Source {
   readonly name = 'stream';
   readonly client: StreamClient;
   private orgId: string | null;
+  /** Where messages come from, as the inspector page shows it: the stream's host. */
+  private readonly server: string;
 
   constructor(private readonly options: StreamSourceOptions) {
     this.orgId = options.settings.orgId;
+    this.server = URL.canParse(options.settings.wsUrl) ? new URL(options.settings.wsUrl).host : options.settings.wsUrl;
     this.client = new StreamClient({
       settings: options.settings,
       listSites: () => this.listSites(),
@@ -63,6 +66,7 @@ export class StreamSource implements Source {
     const inspection = this.options.inspector?.begin({
       source: 'stream',
       topic: message.channel,
+      sender: this.server,
       events: 1,
       body: JSON.stringify(message.document),
       receivedAt: message.receivedAt,
@@ -77,7 +81,10 @@ export class StreamSource implements Source {
     };
     this.options.next.consume(batch).then(
       () => inspection?.finish(),
-      (err: unknown) => this.options.log.error('stream message could not be processed', { channel: message.channel, error: (err as Error).message }),
+      (err: unknown) => {
+        inspection?.finish({ refused: `not processed: ${(err as Error).message}` });
+        this.options.log.error('stream message could not be processed', { channel: message.channel, error: (err as Error).message });
+      },
     );
   }
 }

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { Inspector, SignatureCheck } from '../../inspect/feed.js';
 import type { Logger } from '../../log/logger.js';
@@ -51,18 +51,60 @@ function admission(next: BatchConsumer, taking: () => boolean, log: Logger) {
   });
 }
 
-/** A signature verdict as the inspector page shows it. */
-function shown(verdict: SignatureVerdict | undefined): SignatureCheck | undefined {
+/** A signature verdict as the inspector page shows it; which secret matched only while several are configured (a rotation). */
+function shown(verdict: SignatureVerdict | undefined, secrets: number): SignatureCheck | undefined {
   if (verdict === undefined) return undefined;
-  if (verdict.ok) return verdict.scheme === 'unsigned' ? { verdict: 'unsigned' } : { verdict: 'good', scheme: verdict.scheme, secretIndex: verdict.secretIndex };
-  if (verdict.reason === 'missing') return { verdict: 'missing' };
-  if (verdict.reason === 'sha1_not_allowed') return { verdict: 'sha1_refused' };
-  return { verdict: 'wrong', scheme: 'v2' };
+  if (verdict.ok) {
+    if (verdict.scheme === 'unsigned') return { verdict: 'unsigned' };
+    return secrets > 1 ? { verdict: 'good', scheme: verdict.scheme, secretIndex: verdict.secretIndex } : { verdict: 'good', scheme: verdict.scheme };
+  }
+  if (verdict.reason === 'invalid') return { verdict: 'wrong', scheme: verdict.scheme };
+  return { verdict: verdict.reason === 'missing' ? 'missing' : 'sha1_refused' };
 }
 
-function sender(c: Parameters<typeof origin>[0]): string {
+/** Who sent it: the socket's peer (an IPv4 address without its IPv6 mapping), and what a proxy says it forwarded. */
+function sender(c: Context): string {
   const o = origin(c);
-  return o.forwardedFor ? `${o.forwardedFor} (via ${o.peer ?? '?'})` : (o.peer ?? '?');
+  const peer = o.peer?.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '') ?? '?';
+  return o.forwardedFor ? `${o.forwardedFor} (via ${peer})` : peer;
+}
+
+/** The topic a body names, read without trusting it (it was refused): undefined when it names none. */
+function claimedTopic(body: Uint8Array): string | undefined {
+  try {
+    const topic = (JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')) as { topic?: unknown } | null)?.topic;
+    return typeof topic === 'string' ? topic : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A delivery answered anything but 200 appears on the inspector page with why. One decoded and
+ * handed on already has its entry (the next stage refused it, or failed): it is finished with
+ * the answer; one refused earlier gets a new entry, with what was read of it.
+ */
+async function inspectRefusal(c: Context<IngressEnv>, inspector: Inspector, secrets: number): Promise<void> {
+  const answer = (await c.res.clone().json().catch(() => ({}))) as { error?: string; message?: string };
+  const reason = `${answer.error ?? 'refused'}: ${answer.message ?? ''}`;
+  const inspection = c.get('inspection');
+  if (inspection) {
+    inspection.finish({ status: c.res.status, refused: reason });
+    return;
+  }
+  const body = c.get('body')?.decoded;
+  const topic = body && claimedTopic(body);
+  inspector.refused(
+    { source: 'webhook', ...(topic !== undefined && { topic }), sender: sender(c), signature: shown(c.get('signature'), secrets), ...(body && { body }), receivedAt: receivedAt(c) },
+    c.res.status,
+    reason,
+  );
+}
+
+/** When the request was taken up (epoch ms), as the batch's receivedNs says. */
+function receivedAt(c: Context<IngressEnv>): number {
+  const ns = c.get('receivedNs');
+  return ns === undefined ? Date.now() : Number(ns / 1_000_000n);
 }
 
 /**
@@ -76,25 +118,12 @@ export function createWebhookApp(options: WebhookAppOptions): Hono<IngressEnv> {
   const app = new Hono<IngressEnv>();
   const budget = options.maxInflightBodyBytes === undefined ? undefined : new BodyBudget(options.maxInflightBodyBytes);
 
+  const secrets = options.signature.secrets.length;
   if (observer || inspector) {
     app.use(path, async (c, proceed) => {
       await proceed();
       observer?.delivery(c.res.status);
-      // A refused delivery appears on the inspector page with why (accepted ones report themselves).
-      if (inspector && c.req.method === 'POST' && c.res.status !== 200) {
-        const answer = (await c.res.clone().json().catch(() => ({}))) as { error?: string; message?: string };
-        let body: Uint8Array | undefined;
-        try {
-          body = c.get('body')?.decoded;
-        } catch {
-          body = undefined;
-        }
-        inspector.refused(
-          { source: 'webhook', sender: sender(c), signature: shown(c.get('signature')), ...(body && { body }), receivedAt: Date.now() },
-          c.res.status,
-          `${answer.error ?? 'refused'}: ${answer.message ?? ''}`,
-        );
-      }
+      if (inspector && c.req.method === 'POST' && c.res.status !== 200) await inspectRefusal(c, inspector, secrets);
     });
   }
 
@@ -117,11 +146,12 @@ export function createWebhookApp(options: WebhookAppOptions): Hono<IngressEnv> {
         source: 'webhook',
         topic: envelope.topic,
         sender: sender(c),
-        signature: shown(c.get('signature')),
+        signature: shown(c.get('signature'), secrets),
         events: envelope.events.length,
         body,
-        receivedAt: Date.now(),
+        receivedAt: receivedAt(c),
       });
+      if (inspection) c.set('inspection', inspection);
       const batch: Batch = {
         source: 'webhook',
         kind: envelope.topic,
@@ -132,11 +162,10 @@ export function createWebhookApp(options: WebhookAppOptions): Hono<IngressEnv> {
       };
       const receipt = await next.consume(batch);
       if (receipt.status === 'refused') {
-        inspection?.finish({ status: 503, refused: receipt.reason });
         log.warn('delivery refused: busy', { status: 503, reason: receipt.reason, ...origin(c) });
         return refuse(c, receipt);
       }
-      inspection?.finish({ status: 200, duplicates: receipt.duplicates });
+      inspection?.finish({ status: 200, duplicates: receipt.duplicates, ...(receipt.deferred && { deferred: true }) });
       observer?.events(envelope.topic, receipt.events, receipt.duplicates);
       return c.json(
         { status: 'accepted', topic: envelope.topic, events: receipt.events, duplicates: receipt.duplicates, failed_events: receipt.failedEvents },

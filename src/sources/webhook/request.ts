@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeWebStream } from 'node:stream/web';
 import { untrusted } from '../../log/untrusted.js';
+import type { Inspection } from '../../inspect/feed.js';
 import type { Body, BodyHeaders, BodyStream } from './read-body.js';
 import type { SignatureVerdict } from './signature.js';
 
@@ -15,6 +16,8 @@ export interface IngressEnv {
     body: Body;
     /** Set by the signature check, passed or not. */
     signature: SignatureVerdict;
+    /** The inspector page's record of this delivery, once it was decoded (when the page is on). */
+    inspection: Inspection;
   };
 }
 

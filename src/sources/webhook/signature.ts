@@ -13,7 +13,9 @@ export type SignatureVerdict =
   /** `secretIndex`: which configured secret matched (0-based), as the inspector shows during a rotation. */
   | { ok: true; scheme: 'v2' | 'sha1'; secretIndex: number }
   | { ok: true; scheme: 'unsigned' }
-  | { ok: false; reason: 'missing' | 'invalid' | 'sha1_not_allowed' };
+  /** `scheme`: the header that was checked and did not match. */
+  | { ok: false; reason: 'invalid'; scheme: 'v2' | 'sha1' }
+  | { ok: false; reason: 'missing' | 'sha1_not_allowed' };
 
 const HEX = /^[0-9a-fA-F]+$/;
 
@@ -53,13 +55,13 @@ export function verifySignature(
   const v2 = header(SIGNATURE_V2_HEADER);
   if (v2 !== undefined) {
     const index = matches('sha256', policy.secrets, bodies, v2);
-    return index >= 0 ? { ok: true, scheme: 'v2', secretIndex: index } : { ok: false, reason: 'invalid' };
+    return index >= 0 ? { ok: true, scheme: 'v2', secretIndex: index } : { ok: false, reason: 'invalid', scheme: 'v2' };
   }
   const sha1 = header(SIGNATURE_SHA1_HEADER);
   if (sha1 !== undefined) {
     if (!policy.allowSha1) return { ok: false, reason: 'sha1_not_allowed' };
     const index = matches('sha1', policy.secrets, bodies, sha1);
-    return index >= 0 ? { ok: true, scheme: 'sha1', secretIndex: index } : { ok: false, reason: 'invalid' };
+    return index >= 0 ? { ok: true, scheme: 'sha1', secretIndex: index } : { ok: false, reason: 'invalid', scheme: 'sha1' };
   }
   return { ok: false, reason: 'missing' };
 }

@@ -76,6 +76,18 @@ export const SLE_COUNTS = {
 export type Family = keyof typeof SLE_METRICS;
 
 /**
+ * `GET /sites/{site_id}/sle/site/{site_id}/metrics`: the names the per-site SLE endpoints take,
+ * which are not all spelled as `/insights/sites-sle` keys (`switch_health`, `failed-to-connect`).
+ */
+export const SITE_SLE_METRICS = {
+  supported: ['coverage', 'capacity', 'time-to-connect', 'failed-to-connect', 'roaming', 'throughput', 'ap-availability', 'switch_health', 'switch_throughput', 'gateway-health', 'application_health', 'wan-link-health', 'location_jitter'],
+  enabled: ['coverage', 'capacity', 'time-to-connect', 'failed-to-connect', 'roaming', 'throughput', 'ap-availability', 'switch_health', 'switch_throughput', 'gateway-health', 'application_health', 'wan-link-health'],
+} as const;
+
+/** The classifiers `summary-trend` reports for every metric. */
+export const SLE_CLASSIFIERS = ['weak-signal', 'asymmetry-uplink'] as const;
+
+/**
  * A value every test can recompute: a fraction in [0.5, 1) that differs by site, metric and
  * bucket, so a point exported for the wrong bucket or site is caught.
  */

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { defaultTopics, ERRORS, sleValue, SLE_COUNTS, SLE_METRICS, type Family, type TopicEntry } from './fixtures.js';
 import { signatureHeaders } from '../../../mist-payloads/sign.mjs';
+import { defaultTopics, ERRORS, sleValue, SITE_SLE_METRICS, SLE_CLASSIFIERS, SLE_COUNTS, SLE_METRICS, type Family, type TopicEntry } from './fixtures.js';
 
 /**
  * A local stand-in of Mist's REST API (/api/v1) on 127.0.0.1, speaking the real protocol:
@@ -19,6 +19,7 @@ import { signatureHeaders } from '../../../mist-payloads/sign.mjs';
  *   Mist does (User-Agent Mist-webhook, X-Mist-Signature-v2/X-Mist-Signature when it has a
  *   secret); each delivery and the receiver's answer are kept in `deliveries`.
  * - `GET /orgs/:org/insights/sites-sle?sle=wifi|wired|wan&start&end` and
+ *   `GET /sites/:site/sle/site/:site/metrics` and
  *   `GET /sites/:site/sle/site/:site/metric/:metric/summary-trend`, with values from `sleValue`.
  * - faults: `fail({...})` answers matching calls with a status (429, 403, 5xx…) `times` times, or
  *   never answers (`hang`).
@@ -278,7 +279,7 @@ export async function startMistRest(options: MistRestOptions = {}): Promise<Mist
       start,
       end,
       sle: { name: metric, interval, samples: { total, degraded: buckets.map((t) => Math.round(100 * (1 - sleValue(siteId, metric, t)))), value: buckets.map((t) => sleValue(siteId, metric, t)) } },
-      classifiers: ['weak-signal', 'asymmetry-uplink'].map((name) => ({
+      classifiers: SLE_CLASSIFIERS.map((name) => ({
         name,
         interval,
         samples: { total, degraded: buckets.map((t) => Math.round(50 * (1 - sleValue(siteId, `${metric}/${name}`, t)))) },
@@ -302,6 +303,7 @@ export async function startMistRest(options: MistRestOptions = {}): Promise<Mist
     if (parts[0] === 'sites' && parts[1]) {
       if (!siteOrg(parts[1])) throw new HttpError(403, ERRORS.forbidden);
       if (parts[2] === 'webhooks') return webhookRoutes(method, 'site', parts[1], parts.slice(3), body, res, url);
+      if (parts[2] === 'sle' && parts[5] === 'metrics' && parts.length === 6 && method === 'GET') return SITE_SLE_METRICS;
       // /sites/:site/sle/:scope/:scope_id/metric/:metric/summary-trend
       if (parts[2] === 'sle' && parts[5] === 'metric' && parts[7] === 'summary-trend' && method === 'GET') return summaryTrend(parts[1], parts[6]!, url);
     }
