@@ -17,9 +17,10 @@ import { routeKey } from './schema.js';
  * <name>.metrics.golden.json (see test/support/otlp-golden.ts for what is masked and ordered).
  *
  * A webhook fixture is one delivery of its `topic`; a fixture of another source names its
- * `source`, `kind` and `context`, and each of its events is one message, in order (a subject
- * remembers across them). Every fixture is received at its `receivedNs`, which is also the
- * stages' clock; the metrics are one collection taken after the last event.
+ * `source`, `kind` and `context`: a stream fixture's events are its messages, in order (a subject
+ * remembers across them), an SLE fixture is one poll's batch. Every fixture is received at its
+ * `receivedNs`, which is also the stages' clock; the metrics are one collection taken after the
+ * last event.
  *
  * After an intended change: `UPDATE_GOLDEN=1 npx vitest run src/mapping/golden.test.ts`, then
  * review the diff.
@@ -51,8 +52,9 @@ async function exported(fixture: Fixture): Promise<MemoryOtlp> {
   const source = fixture.source ?? 'webhook';
   const kind = fixture.kind ?? fixture.topic!;
   const context = fixture.context === undefined ? {} : { context: fixture.context };
-  if (source === 'webhook') stages.process({ source, kind, events: fixture.events, receivedNs, ...context });
-  else for (const event of fixture.events) stages.process({ source, kind, events: [event], receivedNs, ...context });
+  // The stream hands on each message as a batch; a webhook delivery, an SLE poll's page are one.
+  if (source === 'stream') for (const event of fixture.events) stages.process({ source, kind, events: [event], receivedNs, ...context });
+  else stages.process({ source, kind, events: fixture.events, receivedNs, ...context });
   await stages.stop();
   return memory;
 }

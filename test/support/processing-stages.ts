@@ -61,7 +61,7 @@ export function startStages(options: StagesOptions): Stages {
   const records = new RecordExport(exporters, config.export, health, telemetry, log);
   const emitters = createEmitters(resource, records);
   const recorder = createMetricRecorder(meters.meter, mappings.metrics, gauges, subjects);
-  const metricsExport = new MetricsExport(exporters.metrics, meters.metricReader, () => recorder.flush(), { intervalMs: config.export.metricsIntervalMs }, health, telemetry, log);
+  const metricsExport = new MetricsExport(exporters.metrics, meters.metricReader, () => recorder.flush(), (delivered) => gauges.collected(delivered), { intervalMs: config.export.metricsIntervalMs }, health, telemetry, log);
   const sessions = options.sessions ? new SessionTracker(emitters.spans, config.sessions, log, () => Number(now / 1_000_000n)) : undefined;
   const processor = new Processor({
     mapper: mappings.engine,
