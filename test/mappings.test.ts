@@ -18,10 +18,11 @@ import { decodeOtlpJson, startOtlpReceiver, type ReceivedLog, type ReceivedPoint
 const ORG = 'e2e00000-0000-4000-8000-00000000000a';
 const SITE = 'e2e00000-0000-4000-8000-00000000000b';
 const testdata = packagePath('src', 'mapping', 'testdata');
+const fixture = (name: string) => JSON.parse(readFileSync(join(testdata, `${name}.input.json`), 'utf8')) as { source?: string; topic: string; events: unknown[] };
 const webhookFixtures = readdirSync(testdata)
-  .filter((f) => f.endsWith('.input.json') && !f.startsWith('stream-'))
-  .map((f) => f.slice(0, -'.input.json'.length));
-const fixture = (name: string) => JSON.parse(readFileSync(join(testdata, `${name}.input.json`), 'utf8')) as { topic: string; events: unknown[] };
+  .filter((f) => f.endsWith('.input.json'))
+  .map((f) => f.slice(0, -'.input.json'.length))
+  .filter((name) => fixture(name).source === undefined);
 
 const memory = useMemoryOtlp();
 const dirs: string[] = [];
