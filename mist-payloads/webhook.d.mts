@@ -15,6 +15,8 @@ export const POPULATION: { CLIENTS: number; DEVICES: number; CLIENT_OUI: number;
 export interface Site {
   id: string;
   name: string;
+  /** The site's WLAN id, when it has its own (the sample one otherwise). */
+  wlan?: string;
 }
 export interface Ap {
   site: Site;
@@ -68,8 +70,10 @@ export function clientSession(story: {
   hostname: string;
   /** 1: a normal disconnect; others (2: inactive) abnormal. */
   terminationReason?: number;
+  /** The org id (the sample organisation's unless given). */
+  org?: string;
 }): Body[];
 /** A client refused by NAC, never associated. */
-export function denial(story: { client: string; ap: Ap; atMs: number }): Body;
+export function denial(story: { client: string; ap: Ap; atMs: number; org?: string }): Body;
 /** A delivery of `count` distinct probe events numbered from `first` (field `n`), `fields` added to each. */
 export function numbered(topic: string, first: number, count: number, fields?: Record<string, unknown>): Body;

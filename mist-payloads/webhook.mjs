@@ -457,11 +457,12 @@ const withMs = (ms) => Math.round(ms) / 1000;
 /**
  * One client's session as Mist delivers it, in order: the NAC permit (client-join's topic sets
  * it apart from the association that follows), the join, its IP (client-info), and the session
- * record at disconnect. Identity and times are the story's; the other fields the templates'.
+ * record at disconnect. Identity and times are the story's (the organisation the sample one
+ * unless `org` is given, the WLAN its site's, if it names one); the other fields the templates'.
  * `terminationReason` 1 is a normal disconnect, others (2: inactive) are abnormal.
  */
-export function clientSession({ client, ap, connectMs, disconnectMs, ip, hostname, terminationReason = 1 }) {
-  const where = { org_id: ORG, site_id: ap.site.id, mac: client };
+export function clientSession({ client, ap, connectMs, disconnectMs, ip, hostname, terminationReason = 1, org = ORG }) {
+  const where = { org_id: org, site_id: ap.site.id, mac: client };
   const association = {
     ...where,
     ap: ap.mac,
@@ -470,7 +471,7 @@ export function clientSession({ client, ap, connectMs, disconnectMs, ip, hostnam
     bssid: `${ap.mac.slice(0, 10)}11`,
     band: '5',
     ssid: 'Corp-WiFi',
-    wlan_id: WLAN,
+    wlan_id: ap.site.wlan ?? WLAN,
     connect: seconds(connectMs),
     connect_float: withMs(connectMs),
   };
@@ -501,8 +502,8 @@ export function clientSession({ client, ap, connectMs, disconnectMs, ip, hostnam
 }
 
 /** A client refused by NAC at `atMs`, never associated: one nac-events delivery. */
-export function denial({ client, ap, atMs }) {
-  const fields = { org_id: ORG, site_id: ap.site.id, mac: client, ap: ap.mac, bssid: `${ap.mac.slice(0, 10)}11`, type: 'NAC_CLIENT_DENY', auth_type: 'mab', nacrule_matched: 'false', text: 'Client access denied by NAC rule', timestamp: atMs };
+export function denial({ client, ap, atMs, org = ORG }) {
+  const fields = { org_id: org, site_id: ap.site.id, mac: client, ap: ap.mac, bssid: `${ap.mac.slice(0, 10)}11`, type: 'NAC_CLIENT_DENY', auth_type: 'mab', nacrule_matched: 'false', text: 'Client access denied by NAC rule', timestamp: atMs };
   return { topic: 'nac-events', events: [eventOf('nac-events', fields, atMs)] };
 }
 

@@ -1,4 +1,3 @@
-import { AggregationTemporality, type InstrumentType } from '@opentelemetry/sdk-metrics';
 import type { Hono } from 'hono';
 import type { BridgeConfig } from './config/schema.js';
 import { resolveOtlp } from './config/sections/otlp.js';
@@ -7,9 +6,10 @@ import { DedupStage, SourceWindows } from './dedup/stage.js';
 import { EventDeduplicator } from './dedup/window.js';
 import { Journal } from './durability/journal.js';
 import { DurableStage } from './durability/stage.js';
-import { createExporters, type Exporters } from './export/exporters.js';
+import { announceExporters, countingDiscards, createExporters, isPull, metricTemporality, type Exporters } from './export/exporters.js';
 import { ExportHealth } from './export/health.js';
 import { MetricsExport, beforeDeadline } from './export/metrics-export.js';
+import { PrometheusMetricsEndpoint } from './export/prometheus-reader.js';
 import { RecordExport } from './export/records.js';
 import { createHttpApp } from './http/app.js';
 import { listen, type HttpServer } from './http/server.js';
@@ -62,12 +62,12 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   // Opened first: a directory locked by another running bridge stops start-up here.
   prepareDataDir(config);
   const journal = new Journal({ ...config.durability, log });
-  const exporters = parts.exporters ?? createExporters(resolveOtlp(config.otlp));
+  const exporters = parts.exporters ?? createExporters(resolveOtlp(config.otlp), config.exporters);
 
   const resource = buildResource(config.resource);
   const selfReader = new DrivenMetricReader();
   const gauges = new EventTimeGauges();
-  const temporality = (type: InstrumentType) => exporters.metrics.selectAggregationTemporality?.(type) ?? AggregationTemporality.CUMULATIVE;
+  const temporality = metricTemporality(exporters);
   const subjects = new SubjectMetrics({ temporality });
   const meters = createMeters(resource, {
     readerOptions: {
@@ -79,12 +79,15 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   });
   const health = new ExportHealth(log);
   const telemetry = createSelfTelemetry(meters.selfMeter);
+  const exportTelemetry = countingDiscards(exporters, telemetry);
 
   // export ← signals
-  const records = new RecordExport(exporters, config.export, health, telemetry, log);
+  const records = new RecordExport(exporters, config.export, health, exportTelemetry, log);
   const emitters = createEmitters(resource, records);
   const recorder = createMetricRecorder(meters.meter, mappings.metrics, gauges, subjects);
-  const metricsExport = new MetricsExport(exporters.metrics, meters.metricReader, () => recorder.flush(), (delivered) => gauges.collected(delivered), { intervalMs: config.export.metricsIntervalMs }, health, telemetry, log);
+  const metricsExport = isPull(exporters.metrics)
+    ? await PrometheusMetricsEndpoint.start(exporters.metrics, meters.metricReader, () => recorder.flush(), (delivered) => gauges.collected(delivered), health, exportTelemetry, log)
+    : new MetricsExport(exporters.metrics, meters.metricReader, () => recorder.flush(), (delivered) => gauges.collected(delivered), { intervalMs: config.export.metricsIntervalMs }, health, exportTelemetry, log);
 
   // processing
   const sessions = config.sessions.enabled ? new SessionTracker(emitters.spans, config.sessions, log) : undefined;
@@ -171,9 +174,12 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   for (const source of sources) await source.start();
   durability.start();
 
+  // Before "listening", which tells whoever waits for the bridge that start-up is done.
+  announceExporters(exporters, log, metricsExport instanceof PrometheusMetricsEndpoint ? metricsExport.url : undefined);
   log.info('listening', { host: server.address.host, port: server.address.port, path: config.server.path, protocols: exporters.protocols });
   if (page) process.stderr.write(page.startLine(server.address.url) + '\n');
-  if (!journal.durable) {
+  // Only webhook deliveries are journaled: a stream-only bridge has nothing to keep there.
+  if (!journal.durable && webhook) {
     log.warn('durability.dir is not set (MIST_BRIDGE_DATA_DIR): accepted deliveries are kept in memory only and a crash loses what was not exported yet');
   }
   if (webhook && config.security.secrets.length === 0) {

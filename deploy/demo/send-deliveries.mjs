@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Sends signed Mist-style webhook deliveries to a bridge, stamped with the current time, so a fresh
 // `docker compose --profile demo up` fills every dashboard before any Mist organisation is pointed
-// at the bridge. Plain Node (20+), no dependencies.
+// at the bridge (the stream's statistics come from mist-stand-in.mjs, for the same made-up
+// organisation, demo-org.mjs). Plain Node (20+), no dependencies.
 //
 //   BRIDGE_URL           where to POST (default http://bridge:4320/mist/webhook)
 //   MIST_WEBHOOK_SECRET  the bridge's secret (required): deliveries are signed as Mist signs them
@@ -9,9 +10,10 @@
 //   DEMO_ROUNDS          stop after this many rounds (default: run until stopped)
 import { randomBytes } from 'node:crypto';
 // The project's one generator of Mist payloads and its signer (plain .mjs, no build): compose
-// mounts mist-payloads/ beside this directory, as in the repository.
+// mounts mist-payloads/ beside this directory, as in the repository. Who is who is the demo's.
 import { signatureHeaders } from '../../mist-payloads/sign.mjs';
-import { APS, clientSession, denial, events, SITES } from '../../mist-payloads/webhook.mjs';
+import { clientSession, denial, events } from '../../mist-payloads/webhook.mjs';
+import { APS, ORG as DEMO_ORG, SITES } from './demo-org.mjs';
 
 const url = process.env.BRIDGE_URL ?? 'http://bridge:4320/mist/webhook';
 const secret = process.env.MIST_WEBHOOK_SECRET;
@@ -22,6 +24,7 @@ if (!secret) {
   process.exit(2);
 }
 
+const ORG = DEMO_ORG.id;
 const ALARMS = [
   ['rogue_ap_detected', 'warn', 'security'],
   ['device_down', 'critical', 'infrastructure'],
@@ -33,8 +36,8 @@ const ALARMS = [
 const pick = (list) => list[Math.floor(Math.random() * list.length)];
 const mac = () => randomBytes(6).toString('hex');
 const round3 = (x) => Math.round(x * 1000) / 1000;
-/** One event of `topic` as the generator's template makes it, with `fields` over it. */
-const event = (topic, fields) => ({ ...events(topic)[0], ...fields });
+/** One event of `topic` as the generator's template makes it, for the demo's organisation, with `fields` over it. */
+const event = (topic, fields) => ({ ...events(topic)[0], org_id: ORG, ...fields });
 
 /** One round of deliveries, as Mist would send them for the last few minutes. */
 function deliveries(nowS, round) {
@@ -63,6 +66,14 @@ function deliveries(nowS, round) {
       }),
     ),
   });
+  // Site SLEs: the share of good minutes, mostly high, now and then a bad stretch.
+  out.push({
+    topic: 'site-sle',
+    events: SITES.map((s) => ({
+      org_id: ORG, site_id: s.id, timestamp: nowS,
+      sle: { 'ap-availability': round3(0.97 + Math.random() * 0.03), 'successful-connect': round3((Math.random() < 0.2 ? 0.7 : 0.9) + Math.random() * 0.09), 'time-to-connect': round3(0.8 + Math.random() * 0.19) },
+    })),
+  });
   if (round === 1 || Math.random() < 0.3) {
     out.push({ topic: 'audits', events: [event('audits', { ...where(site), admin_name: 'Demo Admin', message: `Update WLAN "Corp-WiFi" on ${site.name}`, timestamp: nowS })] });
   }
@@ -72,8 +83,8 @@ function deliveries(nowS, round) {
   const connectMs = (nowS - 120 - Math.floor(Math.random() * 600)) * 1000 + 250;
   const ip = `10.20.${Math.floor(Math.random() * 250)}.${2 + Math.floor(Math.random() * 250)}`;
   const ap = pick(APS);
-  out.push(...clientSession({ client, ap, connectMs, disconnectMs: nowS * 1000 + 500, ip, hostname: `laptop-${client.slice(-4)}`, terminationReason: round % 4 === 0 ? 2 : 1 }));
-  out.push(denial({ client: mac(), ap, atMs: nowS * 1000 - 5000 }));
+  out.push(...clientSession({ client, ap, connectMs, disconnectMs: nowS * 1000 + 500, ip, hostname: `laptop-${client.slice(-4)}`, terminationReason: round % 4 === 0 ? 2 : 1, org: ORG }));
+  out.push(denial({ client: mac(), ap, atMs: nowS * 1000 - 5000, org: ORG }));
   return out;
 }
 

@@ -9,6 +9,7 @@ import { stream } from './sections/stream.js';
 import { webhook } from './sections/webhook.js';
 import { durability } from './sections/durability.js';
 import { exportSection } from './sections/export.js';
+import { exporters } from './sections/exporters.js';
 import { log } from './sections/log.js';
 import { mappings } from './sections/mappings.js';
 import { OTLP_SIGNALS, otlp, timeoutKey } from './sections/otlp.js';
@@ -31,6 +32,7 @@ const sections = z
     mappings,
     export: exportSection,
     otlp,
+    exporters,
     resource,
     durability,
     dedup,
@@ -74,6 +76,13 @@ export const configSchema = withRules(sections, [
       c.stream.wsUrl !== null || (c.stream.enabled ?? c.mist.apiToken !== null) === false || deriveStreamUrl(c.mist.apiUrl) !== null
         ? undefined
         : `cannot derive the stream URL from mist.apiUrl (${c.mist.apiUrl}): its host does not start with "api."; set stream.wsUrl (MIST_WS_URL)`,
+  },
+  {
+    keys: ['exporters.prometheusPort', 'exporters.metrics', 'server.port'],
+    check: (c) =>
+      c.exporters.metrics !== 'prometheus' || c.exporters.prometheusPort === 0 || c.exporters.prometheusPort !== c.server.port
+        ? undefined
+        : `exporters.prometheusPort (OTEL_EXPORTER_PROMETHEUS_PORT) and server.port (MIST_BRIDGE_PORT) are both ${c.server.port}: the metrics for scraping need a port of their own`,
   },
   {
     keys: ['server.shutdownTimeoutMs', 'otlp', 'durability.dir'],

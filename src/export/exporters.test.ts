@@ -6,7 +6,11 @@ import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@open
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver } from '../../test/support/otlp-receiver.js';
 import type { OtlpExportConfig, OtlpTarget } from '../config/sections/otlp.js';
-import { createExporters, type Exporters } from './exporters.js';
+import { ConsoleLogRecordExporter } from '@opentelemetry/sdk-logs';
+import { ConsoleMetricExporter } from '@opentelemetry/sdk-metrics';
+import { ConsoleSpanExporter } from '@opentelemetry/sdk-trace';
+import { exporters as exportersSection } from '../config/sections/exporters.js';
+import { createExporters, isPull, metricTemporality, type Exporters } from './exporters.js';
 
 let receiver: OtlpReceiver;
 beforeAll(async () => {
@@ -49,14 +53,19 @@ async function metrics(name: string) {
 
 const done = (run: (cb: (r: ExportResult) => void) => void) => new Promise<ExportResult>((resolve) => run(resolve));
 
+function pushed(exporters: Exporters) {
+  if (isPull(exporters.metrics)) throw new Error('expected a push exporter');
+  return exporters.metrics;
+}
+
 async function exportAll(exporters: Exporters, tag: string): Promise<void> {
   const results = await Promise.all([
     done((cb) => exporters.logs.export([logRecord(tag)], cb)),
     done((cb) => exporters.traces.export(span(tag), cb)),
-    metrics(tag.replace(/-/g, '_')).then((m) => done((cb) => exporters.metrics.export(m, cb))),
+    metrics(tag.replace(/-/g, '_')).then((m) => done((cb) => pushed(exporters).export(m, cb))),
   ]);
   expect(results.map((r) => r.code)).toEqual([ExportResultCode.SUCCESS, ExportResultCode.SUCCESS, ExportResultCode.SUCCESS]);
-  await Promise.all([exporters.logs.shutdown(), exporters.traces.shutdown(), exporters.metrics.shutdown()]);
+  await Promise.all([exporters.logs.shutdown(), exporters.traces.shutdown(), pushed(exporters).shutdown()]);
 }
 
 function target(signal: string, overrides: Partial<OtlpTarget> = {}): OtlpTarget {
@@ -108,7 +117,7 @@ describe('createExporters', () => {
       process.env = saved;
     }
     expect(exporters.protocols.logs).toBe('http/protobuf');
-    expect(exporters.metrics.selectAggregationTemporality!(InstrumentType.COUNTER)).toBe(AggregationTemporality.CUMULATIVE);
+    expect(metricTemporality(exporters)(InstrumentType.COUNTER)).toBe(AggregationTemporality.CUMULATIVE);
     const before = receiver.requests.length;
     await exportAll(exporters, tag);
     expect(receiver.logs.filter((l) => l.body === tag)).toHaveLength(1);
@@ -118,7 +127,36 @@ describe('createExporters', () => {
 
   it('asks the metric exporter for the configured temporality', () => {
     const exporters = createExporters({ logs: target('logs'), metrics: { ...target('metrics'), temporality: 'delta' }, traces: target('traces') });
-    expect(exporters.metrics.selectAggregationTemporality!(InstrumentType.COUNTER)).toBe(AggregationTemporality.DELTA);
-    expect(exporters.metrics.selectAggregationTemporality!(InstrumentType.UP_DOWN_COUNTER)).toBe(AggregationTemporality.CUMULATIVE);
+    expect(metricTemporality(exporters)(InstrumentType.COUNTER)).toBe(AggregationTemporality.DELTA);
+    expect(metricTemporality(exporters)(InstrumentType.UP_DOWN_COUNTER)).toBe(AggregationTemporality.CUMULATIVE);
+  });
+
+  const otlpConfig = (temporality: 'cumulative' | 'delta' = 'cumulative'): OtlpExportConfig => ({
+    logs: target('logs'),
+    metrics: { ...target('metrics'), temporality },
+    traces: target('traces'),
+  });
+
+  it('writes to stdout with the SDK console exporters when a signal says console', () => {
+    const exporters = createExporters(otlpConfig(), exportersSection.parse({ logs: 'console', metrics: 'console', traces: 'console' }));
+    expect(exporters.logs).toBeInstanceOf(ConsoleLogRecordExporter);
+    expect(exporters.metrics).toBeInstanceOf(ConsoleMetricExporter);
+    expect(exporters.traces).toBeInstanceOf(ConsoleSpanExporter);
+    expect(exporters.selection).toEqual({ logs: 'console', metrics: 'console', traces: 'console' });
+  });
+
+  it('sends nothing for a signal that says none, and answers every export as done', async () => {
+    const exporters = createExporters(otlpConfig(), exportersSection.parse({ logs: 'none', metrics: 'none', traces: 'none' }));
+    const before = receiver.requests.length;
+    await exportAll(exporters, 'exp-none');
+    expect(receiver.requests.length).toBe(before);
+  });
+
+  it('pushes no metrics with prometheus: it says where they are served, always cumulative', () => {
+    const exporters = createExporters(otlpConfig('delta'), exportersSection.parse({ metrics: 'prometheus', prometheusHost: '127.0.0.1', prometheusPort: 9999 }));
+    expect(exporters.metrics).toEqual({ kind: 'prometheus', host: '127.0.0.1', port: 9999 });
+    // Prometheus takes only cumulative counts, whatever the OTLP temporality preference says.
+    expect(metricTemporality(exporters)(InstrumentType.COUNTER)).toBe(AggregationTemporality.CUMULATIVE);
+    expect(exporters.logs).not.toBeInstanceOf(ConsoleLogRecordExporter);
   });
 });

@@ -6,21 +6,35 @@ import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-
 import { CompressionAlgorithm, OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate, type OTLPExporterNodeConfigBase } from '@opentelemetry/otlp-exporter-base/node-http';
 import { LogsExporterMetricsHelper, TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
-import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { ConsoleLogRecordExporter, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { AggregationTemporality, ConsoleMetricExporter, type AggregationTemporalitySelector, type PushMetricExporter, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { ConsoleSpanExporter, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
+import { exporters as exportersSection, type ExporterSelection } from '../config/sections/exporters.js';
 import type { OtlpExportConfig, OtlpProtocol, OtlpTarget } from '../config/sections/otlp.js';
+import type { Logger } from '../log/logger.js';
+import type { ExportTelemetry } from './records.js';
 import { createLogsSerializer } from './logs-serializer.js';
 import { PatientExporter } from './patience.js';
 import { createSpansSerializer } from './spans-serializer.js';
 
 export type { OtlpProtocol };
 
+/** OTEL_METRICS_EXPORTER=prometheus: nothing is pushed; the metrics are served for scraping here. */
+export interface PrometheusPull {
+  kind: 'prometheus';
+  host: string;
+  port: number;
+}
+
 export interface Exporters {
   logs: LogRecordExporter;
-  metrics: PushMetricExporter;
+  /** A push exporter the export loop drives, or where the metrics are served for scraping. */
+  metrics: PushMetricExporter | PrometheusPull;
   traces: SpanExporter;
   protocols: Record<'logs' | 'metrics' | 'traces', OtlpProtocol>;
+  /** Which exporter each signal has (OTEL_LOGS_EXPORTER, OTEL_METRICS_EXPORTER, OTEL_TRACES_EXPORTER). */
+  selection: Pick<ExporterSelection, 'logs' | 'metrics' | 'traces'>;
 }
 
 const TEMPORALITY = {
@@ -69,33 +83,117 @@ function protobufTraceExporter(target: OtlpTarget): SpanExporter {
 }
 
 /**
- * One exporter per signal, built from the validated configuration (`resolveOtlp(config.otlp)`),
- * each with a request timeout that follows a slow backend (./patience.ts).
+ * OTEL_*_EXPORTER=none: every export succeeds at once and sends nothing. The export stages still
+ * queue, acknowledge and count (as dropped, through `countingDiscards`), so `none` is a decision
+ * that shows in /metrics, not a silent hole.
  */
-export function createExporters(otlp: OtlpExportConfig): Exporters {
-  const { logs, metrics, traces } = otlp;
-  const patientLogs = new PatientExporter<ReadableLogRecord[]>(logs.timeoutMs, (timeoutMs) => {
+class Discard {
+  export(_items: unknown, done: (result: ExportResult) => void): void {
+    done({ code: ExportResultCode.SUCCESS });
+  }
+  async forceFlush(): Promise<void> {}
+  async shutdown(): Promise<void> {}
+}
+
+/** OTLP exporters get a request timeout that follows a slow backend (./patience.ts). */
+function logExporter(chosen: ExporterSelection['logs'], logs: OtlpTarget): LogRecordExporter {
+  if (chosen === 'console') return new ConsoleLogRecordExporter();
+  if (chosen === 'none') return new Discard();
+  return new PatientExporter<ReadableLogRecord[]>(logs.timeoutMs, (timeoutMs) => {
     const target = { ...logs, timeoutMs };
     return logs.protocol === 'http/json' ? new JsonLogExporter(httpOptions(target)) : protobufLogExporter(target);
   });
-  const patientTraces = new PatientExporter<ReadableSpan[]>(traces.timeoutMs, (timeoutMs) => {
+}
+
+function traceExporter(chosen: ExporterSelection['traces'], traces: OtlpTarget): SpanExporter {
+  if (chosen === 'console') return new ConsoleSpanExporter();
+  if (chosen === 'none') return new Discard();
+  return new PatientExporter<ReadableSpan[]>(traces.timeoutMs, (timeoutMs) => {
     const target = { ...traces, timeoutMs };
     return traces.protocol === 'http/json' ? new JsonTraceExporter(httpOptions(target)) : protobufTraceExporter(target);
   });
-  const patientMetrics = new PatientExporter<ResourceMetrics>(metrics.timeoutMs, (timeoutMs) => {
-    const options = { ...httpOptions({ ...metrics, timeoutMs }), temporalityPreference: TEMPORALITY[metrics.temporality] };
-    return metrics.protocol === 'http/json' ? new JsonMetricExporter(options) : new ProtoMetricExporter(options);
-  });
-  const metricSettings = patientMetrics.first as PushMetricExporter;
+}
+
+function metricExporter(selection: ExporterSelection, target: OtlpExportConfig['metrics']): Exporters['metrics'] {
+  switch (selection.metrics) {
+    case 'prometheus':
+      return { kind: 'prometheus', host: selection.prometheusHost, port: selection.prometheusPort };
+    case 'console':
+      return new ConsoleMetricExporter();
+    case 'none':
+      return new Discard();
+    case 'otlp': {
+      const patient = new PatientExporter<ResourceMetrics>(target.timeoutMs, (timeoutMs) => {
+        const options = { ...httpOptions({ ...target, timeoutMs }), temporalityPreference: TEMPORALITY[target.temporality] };
+        return target.protocol === 'http/json' ? new JsonMetricExporter(options) : new ProtoMetricExporter(options);
+      });
+      const settings = patient.first as PushMetricExporter;
+      return {
+        export: (resourceMetrics, resultCallback) => patient.export(resourceMetrics, resultCallback),
+        forceFlush: () => patient.forceFlush(),
+        shutdown: () => patient.shutdown(),
+        selectAggregationTemporality: (type) => settings.selectAggregationTemporality!(type),
+      };
+    }
+  }
+}
+
+/**
+ * One exporter per signal, as `selection` chooses (OTEL_*_EXPORTER; OTLP by default), the OTLP
+ * ones built from the validated configuration (`resolveOtlp(config.otlp)`).
+ */
+export function createExporters(otlp: OtlpExportConfig, selection: ExporterSelection = exportersSection.parse({})): Exporters {
   return {
-    logs: patientLogs,
-    traces: patientTraces,
-    metrics: {
-      export: (resourceMetrics, resultCallback) => patientMetrics.export(resourceMetrics, resultCallback),
-      forceFlush: () => patientMetrics.forceFlush(),
-      shutdown: () => patientMetrics.shutdown(),
-      selectAggregationTemporality: (type) => metricSettings.selectAggregationTemporality!(type),
-    },
-    protocols: { logs: logs.protocol, metrics: metrics.protocol, traces: traces.protocol },
+    logs: logExporter(selection.logs, otlp.logs),
+    metrics: metricExporter(selection, otlp.metrics),
+    traces: traceExporter(selection.traces, otlp.traces),
+    protocols: { logs: otlp.logs.protocol, metrics: otlp.metrics.protocol, traces: otlp.traces.protocol },
+    selection: { logs: selection.logs, metrics: selection.metrics, traces: selection.traces },
   };
+}
+
+/** Whether the metrics are pushed by the export loop (and by which exporter) or served for scraping. */
+export function isPull(metrics: Exporters['metrics']): metrics is PrometheusPull {
+  return (metrics as PrometheusPull).kind === 'prometheus';
+}
+
+/**
+ * The temporality the metric instruments keep: the push exporter's choice
+ * (OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE for OTLP); always cumulative for Prometheus,
+ * which only takes cumulative counts.
+ */
+export function metricTemporality(exporters: Exporters): AggregationTemporalitySelector {
+  const { metrics } = exporters;
+  return (type) => (isPull(metrics) ? undefined : metrics.selectAggregationTemporality?.(type)) ?? AggregationTemporality.CUMULATIVE;
+}
+
+const SIGNAL_OF = { logs: 'logs', traces: 'traces', metrics: 'metrics' } as const;
+
+/**
+ * The export stages' telemetry, with what a `none` exporter "exported" counted as dropped on
+ * purpose (`mist.bridge.dropped{what=<signal>, reason=exporter_none}`) instead of as exported.
+ */
+export function countingDiscards(exporters: Exporters, telemetry: ExportTelemetry): ExportTelemetry {
+  const discarded = (signal: keyof typeof SIGNAL_OF) => exporters.selection[signal] === 'none';
+  return {
+    exported: (signal, records, ms) => (discarded(SIGNAL_OF[signal]) ? telemetry.dropped(signal, 'exporter_none', records) : telemetry.exported(signal, records, ms)),
+    exportFailed: (signal, records) => telemetry.exportFailed(signal, records),
+    exportTimedOut: (signal, records) => telemetry.exportTimedOut(signal, records),
+    dropped: (what, reason, count) => telemetry.dropped(what, reason, count),
+  };
+}
+
+/** Said once at start-up: where each signal goes, and loudly what is dropped on purpose. */
+export function announceExporters(exporters: Exporters, log: Logger, scrapeUrl: string | undefined): void {
+  const variable = { logs: 'OTEL_LOGS_EXPORTER', metrics: 'OTEL_METRICS_EXPORTER', traces: 'OTEL_TRACES_EXPORTER' } as const;
+  const what = { logs: 'log records', metrics: 'metric points', traces: 'spans' } as const;
+  for (const signal of ['logs', 'metrics', 'traces'] as const) {
+    const chosen = exporters.selection[signal];
+    if (chosen === 'none') {
+      log.warn(`${variable[signal]}=none: ${what[signal]} are dropped on purpose, never exported`, { signal, counted: `mist.bridge.dropped{what="${signal}",reason="exporter_none"}` });
+    } else if (chosen === 'console') {
+      log.info(`${variable[signal]}=console: ${what[signal]} are written to stdout`, { signal });
+    }
+  }
+  if (scrapeUrl !== undefined) log.info('OTEL_METRICS_EXPORTER=prometheus: metrics are served for scraping', { url: scrapeUrl });
 }

@@ -8,6 +8,8 @@ import { posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { buildResource } from '../../src/signals/providers.js';
+import { streamSettings } from '../../src/sources/stream/config.js';
+import { STREAM_PATH } from '../../deploy/demo/mist-stand-in.mjs';
 import { dotenvAssignments, interpolate, interpolateTree, references } from './compose-env.js';
 import { dockerfileInstructions } from './dockerfile.js';
 import { parseYamlStrict, readRepoText, readRepoYaml, repoFileExists, repoPath } from './repo.js';
@@ -24,6 +26,8 @@ interface Service {
   volumes?: string[];
   depends_on?: string[] | Record<string, { condition: string }>;
   stop_grace_period?: string;
+  network_mode?: string;
+  healthcheck?: { test: string[] };
 }
 
 interface Compose {
@@ -52,7 +56,22 @@ function mounts(service: Service) {
   });
 }
 
-const dependencies = (service: Service): string[] => (Array.isArray(service.depends_on) ? service.depends_on : Object.keys(service.depends_on ?? {}));
+/** The repository file a service's command runs: its last argument, inside one of its bind mounts. */
+/** Where a path in the service's container comes from in the repository, through its bind mounts. */
+function hostPath(service: Service, path: string): string | undefined {
+  const mount = mounts(service).find((m) => m.bind && (path === m.target || path.startsWith(`${m.target}/`)));
+  return mount && posix.join(mount.source, path.slice(mount.target.length));
+}
+
+function scriptOf(service: Service): string | undefined {
+  return hostPath(service, service.command!.at(-1)!);
+}
+
+const dependencies = (service: Service): string[] => [
+  ...(Array.isArray(service.depends_on) ? service.depends_on : Object.keys(service.depends_on ?? {})),
+  // network_mode: service:<name> needs that service running too.
+  ...(service.network_mode?.startsWith('service:') ? [service.network_mode.slice('service:'.length)] : []),
+];
 
 /** Container ports a service publishes ("[ip:]host:container"). */
 const publishedContainerPorts = (service: Service): number[] => (service.ports ?? []).map((p) => Number(p.split(':').at(-1)));
@@ -69,10 +88,12 @@ function seconds(duration: string): number {
 const COLLECTOR_IMAGE_UID = '10001';
 
 describe('compose.yaml', () => {
-  it('runs the bridge, the collector (after its queue volume is handed over) and the Grafana stack; the demo sender only on request', () => {
+  it('runs the bridge, the collector (after its queue volume is handed over) and the Grafana stack; the demo only on request', () => {
     const always = Object.entries(services).filter(([, s]) => s.profiles === undefined).map(([n]) => n);
     expect(always.sort()).toEqual(['bridge', 'collector-queue-init', 'lgtm', 'otel-collector']);
-    expect(services.demo?.profiles).toEqual(['demo']);
+    const demo = Object.entries(services).filter(([, s]) => s.profiles !== undefined);
+    expect(demo.map(([n]) => n).sort()).toEqual(['demo', 'demo-mist', 'demo-stream-bridge']);
+    for (const [, s] of demo) expect(s.profiles).toEqual(['demo']);
   });
 
   it("builds the bridge from this repository's Dockerfile", () => {
@@ -233,22 +254,74 @@ describe('compose.yaml', () => {
     expect(Number(url.port)).toBe(defaults.server.port);
     expect(url.pathname).toBe(defaults.server.path);
     expect(demo.depends_on).toEqual({ bridge: { condition: 'service_healthy' } });
-    // Where a container path comes from on the host, through the service's bind mounts.
-    const hostPath = (target: string) => {
-      const m = mounts(demo).find((x) => x.bind && (target === x.target || target.startsWith(`${x.target}/`)));
-      return m && posix.join(m.source, target.slice(m.target.length));
-    };
-    const script = demo.command!.at(-1)!;
-    expect(hostPath(script)).toBe('deploy/demo/send-deliveries.mjs');
+    expect(scriptOf(demo)).toBe('deploy/demo/send-deliveries.mjs');
     // Every module the sender imports is mounted where its relative import looks for it, from the
-    // file the repository has there (the project's payload generator and signer).
+    // file the repository has there (the demo's organisation, the project's payload generator and signer).
+    const script = demo.command!.at(-1)!;
     const imports = [...readRepoText('deploy/demo/send-deliveries.mjs').matchAll(/^import .* from '(\.{1,2}\/[^']+)';$/gm)].map((m) => m[1]!);
     expect(imports).toEqual(expect.arrayContaining(['../../mist-payloads/sign.mjs', '../../mist-payloads/webhook.mjs']));
     for (const relative of imports) {
       const inContainer = posix.join(posix.dirname(script), relative);
-      expect(hostPath(inContainer), inContainer).toBe(posix.join('deploy/demo', relative));
-      expect(repoFileExists(hostPath(inContainer)!), relative).toBe(true);
+      expect(hostPath(demo, inContainer), inContainer).toBe(posix.join('deploy/demo', relative));
+      expect(repoFileExists(hostPath(demo, inContainer)!), relative).toBe(true);
     }
+  });
+
+  it("passes the stream's settings through from .env, and leaves the stream off while they are empty", () => {
+    const env = services.bridge!.environment!;
+    for (const v of ['MIST_API_TOKEN', 'MIST_API_URL', 'MIST_ORG_ID']) expect(raw.services.bridge!.environment![v], v).toBe(`\${${v}:-}`);
+    const off = loadConfig({ env: { ...env, MIST_WEBHOOK_SECRET: 's' } });
+    expect(streamSettings(off).enabled).toBe(false);
+    const example = Object.fromEntries(envExample.map((a) => [a.name, a.value]));
+    const on = loadConfig({ env: { ...interpolateTree(raw, example).services.bridge!.environment!, MIST_WEBHOOK_SECRET: 's' } });
+    expect(streamSettings(on)).toMatchObject({ enabled: true, apiUrl: 'https://api.eu.mist.com', wsUrl: 'wss://api-ws.eu.mist.com/api-ws/v1/stream' });
+  });
+
+  it("runs the demo's stand-in of Mist from the bridge's image, where the WebSocket library it imports is installed", () => {
+    const standIn = services['demo-mist']!;
+    // The image the bridge service builds, not one to pull.
+    expect(standIn.image).toBe(services.bridge!.image);
+    expect(standIn.build).toBeUndefined();
+    expect(scriptOf(standIn)).toBe('deploy/demo/mist-stand-in.mjs');
+    // Node resolves `ws` from /app/demo/… in /app/node_modules: the final stage's WORKDIR and node_modules copy.
+    const instructions = dockerfileInstructions(readRepoText('Dockerfile'));
+    const finalStage = instructions.slice(instructions.map((i) => i.keyword).lastIndexOf('FROM'));
+    expect(finalStage.find((i) => i.keyword === 'WORKDIR')?.args).toBe('/app');
+    expect(finalStage.some((i) => i.keyword === 'COPY' && /\/app\/node_modules \.\/node_modules$/.test(i.args))).toBe(true);
+    expect(mounts(standIn).find((m) => m.source === './deploy/demo')?.target).toBe('/app/demo');
+    const pkg = JSON.parse(readRepoText('package.json')) as { dependencies: Record<string, string> };
+    expect(Object.keys(pkg.dependencies)).toContain('ws');
+    expect(readRepoText('deploy/demo/mist-stand-in.mjs')).toMatch(/from 'ws';/);
+    // Its own health check asks the port it listens on (the image's would ask for a bridge).
+    const port = standIn.environment!.PORT!;
+    expect(standIn.healthcheck!.test.join(' ')).toContain(`http://127.0.0.1:${port}/healthz`);
+    expect(standIn.environment!.HOST).toBe('127.0.0.1');
+  });
+
+  it("streams the stand-in with a second bridge in its network namespace, exporting to the collector", () => {
+    const standIn = services['demo-mist']!;
+    const streamer = services['demo-stream-bridge']!;
+    expect(streamer.image).toBe(services.bridge!.image);
+    expect(streamer.network_mode).toBe('service:demo-mist');
+    expect(streamer.depends_on).toMatchObject({ 'demo-mist': { condition: 'service_healthy' } });
+    const env = streamer.environment!;
+    expect(env.MIST_API_TOKEN).toBe(standIn.environment!.MIST_API_TOKEN);
+    const api = new URL(env.MIST_API_URL!);
+    const ws = new URL(env.MIST_WS_URL!);
+    for (const url of [api, ws]) {
+      expect(url.hostname).toBe('127.0.0.1');
+      expect(url.port).toBe(standIn.environment!.PORT);
+    }
+    expect(ws.pathname).toBe(STREAM_PATH);
+    expect(new URL(env.OTEL_EXPORTER_OTLP_ENDPOINT!).hostname).toBe('otel-collector');
+    // Its own series: a service.instance.id that is not the main bridge's.
+    expect(env.OTEL_RESOURCE_ATTRIBUTES).toMatch(/service\.instance\.id=/);
+    expect(env.OTEL_RESOURCE_ATTRIBUTES).not.toBe(services.bridge!.environment!.OTEL_RESOURCE_ATTRIBUTES);
+    // The bridge takes this configuration as it is: no webhook (so no secret), the stream on.
+    const config = loadConfig({ env });
+    expect(config.webhook.enabled).toBe(false);
+    expect(streamSettings(config)).toMatchObject({ enabled: true, apiUrl: api.origin, wsUrl: ws.href });
+    expect(seconds(streamer.stop_grace_period!) * 1000).toBeGreaterThan(defaults.server.shutdownTimeoutMs);
   });
 
   it('lets the bridge finish its shutdown flush before docker stop kills it', () => {

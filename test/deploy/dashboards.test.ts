@@ -1,13 +1,14 @@
 /**
  * Every provisioned dashboard is valid JSON whose every query names what the bridge really
- * emits, as the backend stores it: a bridge is fed test/deploy/fixtures, its OTLP output is
+ * emits, as the backend stores it: a bridge is fed test/deploy/fixtures (webhook deliveries) and
+ * the stream of the demo's stand-in of Mist's APIs (deploy/demo/mist-stand-in.mjs), its OTLP output is
  * translated by the Prometheus rules (prometheus-names.ts) and the collector's spanmetrics names are
  * added; Loki label filters must be log attributes it sent, TraceQL names and attributes spans it sent.
  * Queries are read with the grammars Grafana and Prometheus use, so a syntax error fails too.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { allPanels, dashboardFiles, datasourceType, queriesOf, readDashboard } from './dashboards.js';
-import { emittedByFixtures, RESOURCE_LABELS, type Emitted } from './emitted.js';
+import { emittedByFixtures, RESOURCE_LABELS, STREAM_METRICS, type Emitted } from './emitted.js';
 import { prometheusLabelName } from './prometheus-names.js';
 import { logRefs, promRefs, traceRefs } from './queries.js';
 
@@ -39,6 +40,11 @@ describe('the fixture run', () => {
     expect(emitted.series.size).toBeGreaterThan(0);
     expect(emitted.logs.length).toBeGreaterThan(0);
     expect(emitted.spans.length).toBeGreaterThan(0);
+  });
+
+  it('includes the stream\'s device and client statistics, and the site SLEs', () => {
+    const sources = new Set([...emitted.series.values()].map((s) => s.source.name));
+    for (const name of [...STREAM_METRICS, 'mist.site.sle.ap_availability']) expect([...sources], name).toContain(name);
   });
 });
 
@@ -120,7 +126,7 @@ describe.each(files)('dashboard %s', (file) => {
 
 describe('the dashboards', () => {
   it('are provisioned from one folder and have distinct uids', () => {
-    expect(files.length).toBeGreaterThanOrEqual(2);
+    expect(files.sort()).toEqual(['mist-device-health.json', 'mist-overview.json', 'mist-sessions.json']);
     const uids = files.map((f) => readDashboard(f).uid);
     expect(new Set(uids).size).toBe(uids.length);
   });

@@ -1,11 +1,13 @@
 /**
- * What the bridge really emits when fed the deploy fixtures, as a Prometheus/Loki/Tempo backend
+ * What the bridge really emits when fed the deploy fixtures (webhook deliveries) and the stream of
+ * the demo's stand-in of Mist's APIs, as a Prometheus/Loki/Tempo backend
  * behind otel-collector.yaml would store it: a real bridge exports (in memory, as OTLP:
  * test/support/memory-otlp.ts), and the exported metric names, units and kinds are translated by
  * the Prometheus rules; the collector's
  * spanmetrics connector adds its metrics when session spans arrive.
  */
 import { readFileSync } from 'node:fs';
+import { startMistStandIn } from '../../deploy/demo/mist-stand-in.mjs';
 import { postDelivery } from '../support/mist-client.js';
 import { startTestBridge, type HarnessOptions } from '../support/bridge-harness.js';
 import { MemoryOtlp } from '../support/memory-otlp.js';
@@ -74,13 +76,13 @@ export const FIXTURES = new URL('./fixtures/deliveries.json', import.meta.url);
 
 /** What a bridge exported while `feed` sent it deliveries (through its webhook URL). */
 export async function emittedBy(
-  feed: (webhook: string) => Promise<void>,
+  feed: (webhook: string, exported: MemoryOtlp) => Promise<void>,
   options: HarnessOptions = {},
 ): Promise<Emitted> {
   const memory = new MemoryOtlp();
   const bridge = await startTestBridge(memory, options);
   try {
-    await feed(bridge.webhook);
+    await feed(bridge.webhook, memory);
   } finally {
     // stop() exports every accepted log, span and metric before it resolves.
     await bridge.stop();
@@ -98,13 +100,38 @@ export async function emittedBy(
   return { series, logs: [...memory.logs], spans: [...memory.spans] };
 }
 
-/** Runs a bridge on the fixtures and returns everything it exported. */
-export function emittedByFixtures(): Promise<Emitted> {
+/** Posts every fixture delivery to `webhook` (signed with `secret` when given); each must be accepted. */
+export async function postFixtures(webhook: string, secret?: string): Promise<void> {
   const deliveries = JSON.parse(readFileSync(FIXTURES, 'utf8')) as unknown[];
-  return emittedBy(async (webhook) => {
-    for (const delivery of deliveries) {
-      const res = await postDelivery(webhook, delivery);
-      if (res.status !== 200) throw new Error(`fixture delivery answered ${res.status}: ${JSON.stringify(res.json)}`);
-    }
-  });
+  for (const delivery of deliveries) {
+    const res = await postDelivery(webhook, delivery, secret === undefined ? {} : { secret });
+    if (res.status !== 200) throw new Error(`fixture delivery answered ${res.status}: ${JSON.stringify(res.json)}`);
+  }
+}
+
+/** Metrics only the stream's device and client statistics produce: seen, the stream has reached the export. */
+export const STREAM_METRICS = ['mist.device.cpu.utilization', 'mist.device.radio.utilization', 'mist.device.poe.power', 'mist.device.spu.sessions', 'mist.client.count', 'mist.device.network.io'];
+
+export const STAND_IN_TOKEN = 'demo-stand-in-token';
+
+/**
+ * Runs a bridge fed the fixtures (webhook deliveries) and the stream of the demo's stand-in of
+ * Mist's APIs (deploy/demo/mist-stand-in.mjs: REST for the org and its sites, WebSocket for the
+ * statistics), and returns everything it exported.
+ */
+export async function emittedByFixtures(): Promise<Emitted> {
+  const mist = await startMistStandIn({ token: STAND_IN_TOKEN, intervalMs: 300 });
+  try {
+    return await emittedBy(
+      async (webhook, exported) => {
+        await postFixtures(webhook);
+        // Two rounds of counters at least, so every observed counter has moved.
+        await exported.waitFor(() => STREAM_METRICS.every((name) => exported.points.some((p) => p.name === name)), 20_000);
+        await new Promise((r) => setTimeout(r, 800));
+      },
+      { env: { MIST_API_TOKEN: STAND_IN_TOKEN, MIST_API_URL: mist.url, MIST_WS_URL: mist.wsUrl } },
+    );
+  } finally {
+    await mist.close();
+  }
 }

@@ -37,10 +37,13 @@ function split(reference: string): { repository: string; tag: string } {
   return { repository: m[1]!, tag: m[2]! };
 }
 
+/** Images compose.yaml builds here (and other services then run): never pulled. */
+const built = new Set(Object.values(compose.services).filter((s) => s.build !== undefined && s.image !== undefined).map((s) => s.image!));
+
 /** Every image reference, with where it is used. */
 const references: [where: string, reference: string][] = [
   ...Object.entries(compose.services)
-    .filter(([, s]) => s.image !== undefined && s.build === undefined)
+    .filter(([, s]) => s.image !== undefined && s.build === undefined && !built.has(s.image))
     .map(([name, s]) => [`compose.yaml ${name}`, s.image!] as [string, string]),
   ['Dockerfile ARG NODE_IMAGE', nodeImageArg],
 ];

@@ -1,2 +1,2 @@
-// The translation lives beside the /metrics renderer that uses it; the dashboard checks use the same.
-export * from '../../src/self/prometheus-names.js';
+// The translation the Prometheus exporter and /metrics name metrics by; the dashboard checks use the same.
+export * from '../../src/export/prometheus-names.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBridge } from '../../src/bridge.js';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log/logger.js';
-import { prometheusLabelName, prometheusSeriesNames, type OtlpMetricShape } from '../../src/self/prometheus-names.js';
+import { prometheusLabelName, prometheusSeriesNames, type OtlpMetricShape } from '../../src/export/prometheus-names.js';
 import { startTestBridge } from '../support/bridge-harness.js';
 import { postDelivery } from '../support/mist-client.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';

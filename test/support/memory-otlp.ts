@@ -29,7 +29,7 @@ export class MemoryOtlp {
   readonly spans: ReceivedSpan[] = [];
   readonly requests: MemoryRequest[] = [];
 
-  exporters(temporality: AggregationTemporality = AggregationTemporality.CUMULATIVE): Exporters {
+  exporters(temporality: AggregationTemporality = AggregationTemporality.CUMULATIVE): Exporters & { metrics: InMemoryMetricExporter } {
     const memory = this;
     const logs = new (class extends InMemoryLogRecordExporter {
       override export(records: ReadableLogRecord[], done: (result: ExportResult) => void): void {
@@ -50,7 +50,14 @@ export class MemoryOtlp {
         super.export(spans, done);
       }
     })();
-    return { logs, metrics, traces, protocols: { logs: 'http/json', metrics: 'http/json', traces: 'http/json' } };
+    return {
+      logs,
+      metrics,
+      traces,
+      protocols: { logs: 'http/json', metrics: 'http/json', traces: 'http/json' },
+      // Exported as an OTLP exporter exports (what a `none` exporter takes is counted as dropped instead).
+      selection: { logs: 'otlp', metrics: 'otlp', traces: 'otlp' },
+    };
   }
 
   /** Poll until `predicate()` holds; rejects with what arrived after `timeoutMs`. */

@@ -1,5 +1,5 @@
-import { AggregationTemporality, type InstrumentType } from '@opentelemetry/sdk-metrics';
 import { loadConfig } from '../../src/config/load.js';
+import { countingDiscards, metricTemporality } from '../../src/export/exporters.js';
 import { ExportHealth } from '../../src/export/health.js';
 import { MetricsExport } from '../../src/export/metrics-export.js';
 import { RecordExport } from '../../src/export/records.js';
@@ -51,17 +51,18 @@ export function startStages(options: StagesOptions): Stages {
 
   const resource = buildResource(config.resource);
   const gauges = new EventTimeGauges(clockNs);
-  const temporality = (type: InstrumentType) => exporters.metrics.selectAggregationTemporality?.(type) ?? AggregationTemporality.CUMULATIVE;
+  const temporality = metricTemporality(exporters);
   const subjects = new SubjectMetrics({ temporality, now: clockNs });
   const meters = createMeters(resource, {
     readerOptions: { aggregationTemporalitySelector: temporality, metricProducers: [gauges, subjects], cardinalitySelector: () => MAX_SERIES },
   });
   const health = new ExportHealth(log);
   const telemetry = createSelfTelemetry(meters.selfMeter);
-  const records = new RecordExport(exporters, config.export, health, telemetry, log);
+  const exportTelemetry = countingDiscards(exporters, telemetry);
+  const records = new RecordExport(exporters, config.export, health, exportTelemetry, log);
   const emitters = createEmitters(resource, records);
   const recorder = createMetricRecorder(meters.meter, mappings.metrics, gauges, subjects);
-  const metricsExport = new MetricsExport(exporters.metrics, meters.metricReader, () => recorder.flush(), (delivered) => gauges.collected(delivered), { intervalMs: config.export.metricsIntervalMs }, health, telemetry, log);
+  const metricsExport = new MetricsExport(exporters.metrics, meters.metricReader, () => recorder.flush(), (delivered) => gauges.collected(delivered), { intervalMs: config.export.metricsIntervalMs }, health, exportTelemetry, log);
   const sessions = options.sessions ? new SessionTracker(emitters.spans, config.sessions, log, () => Number(now / 1_000_000n)) : undefined;
   const processor = new Processor({
     mapper: mappings.engine,
