@@ -5,9 +5,9 @@
 // (user+system) over the measured requests, divided by their number, is printed per round. Run it
 // on two checkouts to compare a change to the ingress; the full `npm run bench` measures the rest.
 import { fork } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { sign } from '../mist-payloads/sign.mjs';
 
 const SECRET = 'bench-secret';
 
@@ -42,7 +42,7 @@ if (process.argv[2] === 'serve') {
   const ROUNDS = Number(process.env.ROUNDS ?? 3);
   const AMOUNT = Number(process.env.AMOUNT ?? 40_000);
   const body = JSON.stringify({ topic: 'alarms', events: [{ id: 'a-1', org_id: 'o', site_id: 's', type: 'device_down', timestamp: 1700000000, text: 'x'.repeat(300) }] });
-  const signature = createHmac('sha256', SECRET).update(body).digest('hex');
+  const signature = sign(body, SECRET);
   for (let round = 0; round < ROUNDS; round++) {
     const child = fork(fileURLToPath(import.meta.url), ['serve']);
     const next = (type) =>

@@ -6,7 +6,7 @@
 // scenario and generator, a fresh bridge (node dist/src/main.js, NODE_ENV=production) exporting
 // to the receiver. The harness talks to the bridge only over HTTP, so it can measure another
 // checkout's build (--bridge-dir). The floor and the bridge get the same signed, never-repeating
-// deliveries (payloads.mjs) in alternating rounds, so both see the same machine state.
+// deliveries (mist-payloads/webhook.mjs) in alternating rounds, so both see the same machine state.
 //
 // Figures are honest by construction: a bridge round counts only deliveries answered 2xx,
 // and its rate is taken over the round plus the CPU time the bridge spent after it until the
@@ -38,7 +38,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { deliveries, MIXES } from './payloads.mjs';
+import { deliveries, MIXES } from '../mist-payloads/webhook.mjs';
 import { cpuMs, machineCpuMs, ownCpuMs, watchMemory } from './proc.mjs';
 import { summarizeProfile, formatSummary } from './profile-summary.mjs';
 import { streamScenario } from './stream.mjs';

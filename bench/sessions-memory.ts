@@ -9,7 +9,7 @@
 // story      N clients, each with what a real session holds while it is open: a NAC
 //            authentication (two certificate checks and the permit), the client-join, the
 //            client-info; later its client-sessions disconnect.
-// benchmark  the session topics of the benchmark's batch50-mixed scenario (bench/payloads.mjs):
+// benchmark  the session topics of the benchmark's batch50-mixed scenario (mist-payloads/webhook.mjs):
 //            50-event client-sessions and nac-events deliveries, N events in all, over the
 //            benchmark's population of clients.
 //
@@ -22,8 +22,7 @@ import { createLogger } from '../src/log/logger.js';
 import { loadMappings } from '../src/mapping/loader.js';
 import { SessionTracker, type SessionLimits } from '../src/sessions/tracker.js';
 import { buildResource, createEmitters } from '../src/signals/providers.js';
-// @ts-expect-error: plain JavaScript, shared with the load generator
-import { delivery } from './payloads.mjs';
+import { delivery } from '../mist-payloads/webhook.mjs';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');

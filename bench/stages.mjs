@@ -22,7 +22,7 @@ import { createMetricRecorder, EventTimeGauges } from '../dist/src/signals/metri
 import { SubjectMetrics } from '../dist/src/signals/subject-metrics.js';
 import { buildResource, createEmitters, createMeters } from '../dist/src/signals/providers.js';
 import { SessionTracker } from '../dist/src/sessions/tracker.js';
-import { delivery, TOPICS } from './payloads.mjs';
+import { delivery, TOPICS } from '../mist-payloads/webhook.mjs';
 
 const EVENTS_PER_DELIVERY = 50;
 const DELIVERIES = 200;

@@ -1,14 +1,14 @@
--- The benchmark's deliveries for wrk (bench/wrk.mjs writes the plan and runs wrk with this
--- script): the same signed, never-repeating deliveries as payloads.mjs gives autocannon.
+-- The benchmark's deliveries for wrk (bench/wrk.mjs writes the plan and runs wrk with this script):
+-- the same signed, never-repeating deliveries as mist-payloads/webhook.mjs gives autocannon.
 --
 -- The plan (a Lua chunk, BENCH_WRK_PLAN) holds each delivery kind's body rendered once by
--- payloads.mjs with its slot table and salt, and the order in which the kinds are sent. Per
--- request this script writes fresh values into the slots of the kind's request buffer, by the
--- same rules as payloads.mjs fill() (a port: wrk.mjs checks it against the JavaScript before
--- every run), signs the body with HMAC-SHA256 through LuaJIT's FFI into the libcrypto wrk is
--- linked with, and hands wrk the request. Pre-rendering every body to files instead would
--- take gigabytes for a few seconds of 50-event deliveries, and cycling a smaller set would
--- repeat deliveries.
+-- mist-payloads/webhook.mjs with its slot table and salt, and the order in which the kinds are
+-- sent. Per request this script writes fresh values into the slots of the kind's request buffer, by
+-- the same rules as mist-payloads/webhook.mjs fill() (a port: wrk.mjs checks it against the
+-- JavaScript before every run), signs the body with HMAC-SHA256 through LuaJIT's FFI into the
+-- libcrypto wrk is linked with, and hands wrk the request. Pre-rendering every body to files
+-- instead would take gigabytes for a few seconds of 50-event deliveries, and cycling a smaller set
+-- would repeat deliveries.
 --
 -- Environment: BENCH_WRK_PLAN (the plan file), BENCH_WRK_THREADS (wrk's -t: threads take
 -- interleaved sequence numbers), BENCH_WRK_SEQ (the first sequence number; the harness gives
@@ -55,7 +55,7 @@ local function dec(buf, at, width, v)
   end
 end
 
--- The slot kinds of payloads.mjs, by the same rules (see fill() there).
+-- The slot kinds of mist-payloads/webhook.mjs, by the same rules (see fill() there).
 local P -- the plan's populations
 local FILL = {
   mac = function(buf, at, seq) hex(buf, at, 12, P.CLIENT_OUI + ((seq % P.CLIENTS) * 2654435761) % 16777216) end,

@@ -1,21 +1,21 @@
 // wrk, a native load generator, driving the benchmark's deliveries (wrk-deliveries.lua).
 //
-// autocannon sends and parses HTTP in JavaScript, in the harness process; on a small machine
-// its own CPU is then what limits the floor. wrk does that in C, and the script builds each
-// signed delivery with the bodies and rules of payloads.mjs (checked against it by checkWrk
+// autocannon sends and parses HTTP in JavaScript, in the harness process; on a small machine its
+// own CPU is then what limits the floor. wrk does that in C, and the script builds each signed
+// delivery with the bodies and rules of mist-payloads/webhook.mjs (checked against it by checkWrk
 // before a run), so the servers get the same load for less of the client's CPU.
 //
 // What wrk cannot say: which of the deliveries it built were answered 2xx (it counts answers
 // and answers over 399, not per delivery, and counting in a Lua response() callback would make
 // wrk copy every response's headers and body into Lua). The harness takes what the bridge
 // acknowledged from the bridge itself (its /metrics); see run.mjs.
-import { createHmac } from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fillSlots, POPULATION, SLOT_KINDS } from './payloads.mjs';
+import { sign } from '../mist-payloads/sign.mjs';
+import { fillSlots, POPULATION, SLOT_KINDS } from '../mist-payloads/webhook.mjs';
 
 const SCRIPT = fileURLToPath(new URL('./wrk-deliveries.lua', import.meta.url));
 
@@ -66,8 +66,9 @@ function planSource(list, { secret, path, host }) {
   ].join('\n');
 }
 
-// Every wrk run takes its own range of sequence numbers, far above those payloads.mjs hands
-// out in the same run, so no two deliveries of a run are the same whichever generator built them.
+// Every wrk run takes its own range of sequence numbers, far above those mist-payloads/webhook.mjs
+// hands out in the same run, so no two deliveries of a run are the same whichever generator built
+// them.
 const SEQ_BASE = 2 ** 40;
 const SEQ_PER_RUN = 2 ** 34;
 let runs = 0;
@@ -112,12 +113,12 @@ const TIME_SLOTS = { ts: SLOT_KINDS.ts.width, tsf: SLOT_KINDS.tsf.width, tsms: S
 const timeMs = (kind, text) => (kind === 'tsms' ? Number(text) : Number(text) * 1000);
 
 /**
- * Runs wrk with the script for a second against a capturing server and checks what it sent
- * against payloads.mjs: every byte of every body the same as the JavaScript generator's for the
- * same sequence numbers (times excepted, which must be the clock's), the signature right, and
- * the request headers the ones autocannon sends. Throws on any difference. Returns a line for
- * the log, and how many requests wrk built before it started sending (`unsent`: it builds one
- * on its first thread to check the script's requests, and never sends it).
+ * Runs wrk with the script for a second against a capturing server and checks what it sent against
+ * mist-payloads/webhook.mjs: every byte of every body the same as the JavaScript generator's for
+ * the same sequence numbers (times excepted, which must be the clock's), the signature right, and
+ * the request headers the ones autocannon sends. Throws on any difference. Returns a line for the
+ * log, and how many requests wrk built before it started sending (`unsent`: it builds one on its
+ * first thread to check the script's requests, and never sends it).
  */
 export async function checkWrk({ bin, deliveries, secret, path, planFile }) {
   const kinds = [...new Set(deliveries)];
@@ -154,7 +155,7 @@ export async function checkWrk({ bin, deliveries, secret, path, planFile }) {
   const t1 = Date.now();
   if (got.length < wanted) throw new Error(`wrk check: only ${got.length} requests arrived in a second`);
 
-  // What payloads.mjs makes of the same sequence numbers, request after request (times aside).
+  // What mist-payloads/webhook.mjs makes of the same sequence numbers, request after request (times aside).
   const expected = [];
   let next = seq;
   for (let i = 0; expected.length < wanted + 2; i++) {
@@ -170,15 +171,14 @@ export async function checkWrk({ bin, deliveries, secret, path, planFile }) {
     return mine.equals(body);
   };
   const skip = [0, 1, 2].find((o) => sameButTime(expected[o], got[0].body));
-  if (skip === undefined) throw new Error(`wrk check: the first body wrk sent is none payloads.mjs would have built:\n${got[0].body.toString().slice(0, 400)}`);
+  if (skip === undefined) throw new Error(`wrk check: the first body wrk sent is none mist-payloads/webhook.mjs would have built:\n${got[0].body.toString().slice(0, 400)}`);
   got.forEach((g, j) => {
     const e = expected[j + skip];
     const what = `wrk check, request ${j + 1} (${e.d.topic} x${e.d.events})`;
     if (g.method !== 'POST' || g.url !== path) throw new Error(`${what}: ${g.method} ${g.url}`);
     if (g.headers['content-type'] !== 'application/json' || g.headers['user-agent'] !== 'Mist-webhook') throw new Error(`${what}: headers ${JSON.stringify(g.headers)}`);
-    if (!sameButTime(e, g.body)) throw new Error(`${what}: the body differs from payloads.mjs's`);
-    const signature = createHmac('sha256', secret).update(g.body).digest('hex');
-    if (g.headers['x-mist-signature-v2'] !== signature) throw new Error(`${what}: wrong signature`);
+    if (!sameButTime(e, g.body)) throw new Error(`${what}: the body differs from mist-payloads/webhook.mjs's`);
+    if (g.headers['x-mist-signature-v2'] !== sign(g.body, secret)) throw new Error(`${what}: wrong signature`);
     for (const s of e.d.slots) {
       if (!TIME_SLOTS[s.kind]) continue;
       const ms = timeMs(s.kind, g.body.toString('latin1', s.at, s.at + TIME_SLOTS[s.kind]));
@@ -187,6 +187,6 @@ export async function checkWrk({ bin, deliveries, secret, path, planFile }) {
   });
   return {
     unsent: skip,
-    summary: `${got.length} requests of ${kinds.length} kinds built by wrk-deliveries.lua are those of payloads.mjs, byte for byte, and signed; wrk built ${skip} before it started sending`,
+    summary: `${got.length} requests of ${kinds.length} kinds built by wrk-deliveries.lua are those of mist-payloads/webhook.mjs, byte for byte, and signed; wrk built ${skip} before it started sending`,
   };
 }

@@ -1,13 +1,13 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeEnvelope } from '../src/sources/webhook/envelope.js';
 import { nowNs } from '../src/mapping/time.js';
 import { loadMappings } from '../src/mapping/loader.js';
 import { packagePath } from '../src/package-root.js';
 import { startTestBridge } from './support/bridge-harness.js';
 import { postDelivery } from './support/mist-client.js';
-import { startOtlpReceiver, type OtlpReceiver } from './support/otlp-receiver.js';
+import { useMemoryOtlp } from './support/memory-otlp.js';
 
 /**
  * Every public Mist body in ../shared/mist-corpus (real captures, Mist's const examples, spec
@@ -62,23 +62,17 @@ describe.skipIf(!present)('the Mist corpus through the mappings', () => {
 });
 
 describe.skipIf(!present)('the Mist corpus posted to a running bridge', () => {
-  let receiver: OtlpReceiver;
-  beforeAll(async () => {
-    receiver = await startOtlpReceiver();
-  });
-  afterAll(async () => {
-    await receiver.close();
-  });
+  const memory = useMemoryOtlp();
 
   it('accepts every body with no failed event', async () => {
-    const bridge = await startTestBridge(receiver);
+    const bridge = await startTestBridge(memory);
     try {
       for (const file of files) {
         const res = await postDelivery(bridge.webhook, readFileSync(join(corpus, file)));
         expect([file, res.status, res.json.failed_events]).toEqual([file, 200, 0]);
       }
-      await receiver.waitFor(() => receiver.logs.length > 0 && receiver.points.length > 0);
-      for (const l of receiver.logs) expect(l.timeUnixNano >= MIN_NS && l.timeUnixNano < MAX_NS).toBe(true);
+      await memory.waitFor(() => memory.logs.length > 0 && memory.points.length > 0);
+      for (const l of memory.logs) expect(l.timeUnixNano >= MIN_NS && l.timeUnixNano < MAX_NS).toBe(true);
     } finally {
       await bridge.stop();
     }

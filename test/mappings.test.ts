@@ -1,72 +1,82 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MappingError } from '../src/mapping/loader.js';
+import { packagePath } from '../src/package-root.js';
 import { startTestBridge } from './support/bridge-harness.js';
+import { useMemoryOtlp } from './support/memory-otlp.js';
 import { postDelivery } from './support/mist-client.js';
-import { type OtlpReceiver, type ReceivedPoint } from './support/otlp-receiver.js';
-import { useReceiver } from './support/use-receiver.js';
+import { decodeOtlpJson, startOtlpReceiver, type ReceivedLog, type ReceivedPoint } from './support/otlp-receiver.js';
 
-/** Mapping files end to end: a real bridge, the real OTLP exporters, what a backend receives. */
+/**
+ * Mapping files end to end: a real bridge, what it exports. What each built-in file makes of its
+ * fixture is pinned by the golden files (src/mapping/golden.test.ts); these show a running bridge
+ * exporting the same, over time, and the user's own files.
+ */
 
 const ORG = 'e2e00000-0000-4000-8000-00000000000a';
 const SITE = 'e2e00000-0000-4000-8000-00000000000b';
+const testdata = packagePath('src', 'mapping', 'testdata');
+const fixture = (name: string) => JSON.parse(readFileSync(join(testdata, `${name}.input.json`), 'utf8')) as { source?: string; topic: string; events: unknown[] };
+const webhookFixtures = readdirSync(testdata)
+  .filter((f) => f.endsWith('.input.json'))
+  .map((f) => f.slice(0, -'.input.json'.length))
+  .filter((name) => fixture(name).source === undefined);
 
-let receiver: OtlpReceiver;
-useReceiver((r) => (receiver = r));
+const memory = useMemoryOtlp();
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-const points = (name: string, where: (p: ReceivedPoint) => boolean = () => true) => receiver.points.filter((p) => p.name === name && where(p));
+const points = (name: string, where: (p: ReceivedPoint) => boolean = () => true) => memory.points.filter((p) => p.name === name && where(p));
 
 describe('built-in mappings through a running bridge', () => {
-  it('turns alarms, device up/downs and client latency into logs and event-time metrics', async () => {
-    const bridge = await startTestBridge(receiver);
+  it('exports the log records of the golden files (src/mapping/testdata) for every webhook fixture', async () => {
+    const bridge = await startTestBridge(memory);
     try {
-      const alarms = {
-        topic: 'alarms',
-        events: [
-          { id: 'al-1', org_id: ORG, site_id: SITE, type: 'switch_down', group: 'infrastructure', severity: 'critical', count: 2, timestamp: 1750000000.123456, last_seen: '2025-06-15T15:06:40' },
-          { id: 'al-2', org_id: ORG, site_id: SITE, type: 'ap_bad_cable', group: 'marvis', severity: 'critical', details: { status: 'resolved', symptom: 'bad_cable' }, timestamp: 1750000060 },
-        ],
-      };
-      const updowns = {
-        topic: 'device_updowns', // Mist's own examples use "_": the same topic
-        events: [{ org_id: ORG, site_id: SITE, ap: '5c5b35e2e001', ap_name: 'ap-e2e', type: 'AP_DISCONNECTED', ev_type: 'NOTICE', timestamp: 1750000120.5 }],
-      };
-      const latency = { topic: 'client-latency', events: [{ org_id: ORG, site_id: SITE, avg_dhcp: 0.0125, max_dns: '0.5', timestamp: 1750000200.654321 }] };
-      for (const body of [alarms, updowns, latency]) expect((await postDelivery(bridge.webhook, body)).status).toBe(200);
+      const expected = new Map<string, ReceivedLog[]>();
+      for (const name of webhookFixtures) {
+        const { topic, events } = fixture(name);
+        // As Mist's own examples spell some topics: the same topic.
+        const spelled = topic === 'device-updowns' ? 'device_updowns' : topic;
+        expect((await postDelivery(bridge.webhook, { topic: spelled, events })).status, name).toBe(200);
+        expected.set(topic, decodeOtlpJson('logs', readFileSync(join(testdata, `${name}.logs.golden.json`))));
+      }
+      const total = [...expected.values()].reduce((n, logs) => n + logs.length, 0);
+      await memory.waitFor(() => memory.logs.length >= total);
+      // Every field as in the golden but the receipt time, which is now and not the fixture's (and
+      // is the record's time when its event has none).
+      const comparable = (l: ReceivedLog) => ({
+        ...(l.attributes['mist.timestamp_source'] === 'receipt' ? {} : { timeUnixNano: l.timeUnixNano }),
+        severityNumber: l.severityNumber,
+        severityText: l.severityText,
+        body: l.body,
+        eventName: l.eventName,
+        attributes: l.attributes,
+      });
+      for (const [topic, golden] of expected) {
+        expect(memory.logs.filter((l) => l.attributes['mist.topic'] === topic).map(comparable), topic).toEqual(golden.map(comparable));
+      }
+      expect(memory.logs).toHaveLength(total);
+    } finally {
+      await bridge.stop();
+    }
+  });
 
-      await receiver.waitFor(() => receiver.logs.length >= 3 && points('mist.device.up').length > 0 && points('mist.client.latency.dhcp.avg').length > 0);
+  it('keeps a state gauge current between events and a sample gauge at its measurement time, collection after collection', async () => {
+    const bridge = await startTestBridge(memory);
+    try {
+      const updowns = { topic: 'device-updowns', events: [{ org_id: ORG, site_id: SITE, ap: '5c5b35e2e001', ap_name: 'ap-e2e', type: 'AP_DISCONNECTED', timestamp: 1750000120.5 }] };
+      const latency = { topic: 'client-latency', events: [{ org_id: ORG, site_id: SITE, avg_dhcp: 0.0125, timestamp: 1750000200.654321 }] };
+      for (const body of [updowns, latency]) expect((await postDelivery(bridge.webhook, body)).status).toBe(200);
+      await memory.waitFor(() => points('mist.device.up').length > 0 && points('mist.client.latency.dhcp.avg').length > 0);
+      expect(points('mist.device.up')[0]).toMatchObject({ value: 0, timeUnixNano: 1750000120_500000000n });
+      expect(points('mist.client.latency.dhcp.avg')[0]).toMatchObject({ value: 0.0125, timeUnixNano: 1750000200_654321000n });
 
-      const critical = receiver.logs.find((l) => l.attributes['mist.id'] === 'al-1')!;
-      expect(critical).toMatchObject({ eventName: 'mist.alarm', severityText: 'ERROR', severityNumber: 17, body: 'switch_down (critical)', timeUnixNano: 1750000000_123456000n });
-      expect(critical.attributes).toMatchObject({ 'event.name': 'mist.alarm', 'mist.topic': 'alarms', 'mist.count': 2, 'mist.last_seen': '2025-06-15T15:06:40' });
-      const resolved = receiver.logs.find((l) => l.attributes['mist.id'] === 'al-2')!;
-      expect(resolved).toMatchObject({ severityText: 'INFO', body: 'ap_bad_cable (critical, resolved)' });
-      expect(resolved.attributes['mist.details']).toEqual({ status: 'resolved', symptom: 'bad_cable' });
-      const down = receiver.logs.find((l) => l.attributes['mist.topic'] === 'device-updowns')!;
-      expect(down).toMatchObject({ eventName: 'mist.device.updown', severityText: 'WARN', timeUnixNano: 1750000120_500000000n });
-
-      const up = points('mist.device.up')[0]!;
-      expect(up).toMatchObject({ kind: 'gauge', unit: '{device}', value: 0, timeUnixNano: 1750000120_500000000n });
-      expect(up.attributes).toEqual({ 'mist.org_id': ORG, 'mist.site_id': SITE, 'mist.device_mac': '5c5b35e2e001', 'mist.device_name': 'ap-e2e', 'mist.device_type': 'ap' });
-      const dhcp = points('mist.client.latency.dhcp.avg')[0]!;
-      expect(dhcp).toMatchObject({ kind: 'gauge', unit: 's', value: 0.0125, timeUnixNano: 1750000200_654321000n });
-      expect(points('mist.client.latency.dns.max')[0]).toMatchObject({ value: 0.5, timeUnixNano: 1750000200_654321000n });
-
-      await receiver.waitFor(() => points('mist.events', (p) => p.attributes['mist.topic'] === 'alarms').length > 0);
-      const alarmCount = points('mist.events', (p) => p.attributes['mist.topic'] === 'alarms' && p.attributes['mist.event_type'] === 'switch_down').at(-1)!;
-      expect(alarmCount).toMatchObject({ kind: 'sum', monotonic: true, temporality: 'cumulative', unit: '{event}', value: 1 });
-      expect(alarmCount.attributes).toEqual({ 'mist.topic': 'alarms', 'mist.event_type': 'switch_down', 'mist.severity': 'critical' });
-      expect(points('mist.alarm.occurrences', (p) => p.attributes['mist.alarm_type'] === 'switch_down').at(-1)).toMatchObject({ unit: '{occurrence}', value: 2 });
-
-      // A state gauge stays current between events; a sample gauge keeps its measurement time.
-      receiver.clear();
-      await receiver.waitFor(() => points('mist.device.up').length > 0 && points('mist.client.latency.dhcp.avg').length > 0);
+      memory.clear();
+      await memory.waitFor(() => points('mist.device.up').length > 0 && points('mist.client.latency.dhcp.avg').length > 0);
       expect(points('mist.device.up')[0]!.timeUnixNano).toBeGreaterThan(BigInt(Date.now() - 60_000) * 1_000_000n);
       expect(points('mist.client.latency.dhcp.avg')[0]!.timeUnixNano).toBe(1750000200_654321000n);
     } finally {
@@ -75,25 +85,24 @@ describe('built-in mappings through a running bridge', () => {
   });
 
   it('keeps the event time of a gauge point over OTLP/JSON too', async () => {
-    const before = process.env.OTEL_EXPORTER_OTLP_PROTOCOL;
-    process.env.OTEL_EXPORTER_OTLP_PROTOCOL = 'http/json';
-    const bridge = await startTestBridge(receiver);
+    const receiver = await startOtlpReceiver();
+    const bridge = await startTestBridge(receiver, { env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' } });
     try {
       const body = { topic: 'minis-reachability', events: [{ site_id: SITE, probe_name: 'gw', avg_latency: 12.5, loss_percentage: '2.5', timestamp: 1750000400.000001 }] };
       expect((await postDelivery(bridge.webhook, body)).status).toBe(200);
-      await receiver.waitFor(() => points('mist.minis.reachability.loss').length > 0);
+      const received = (name: string) => receiver.points.filter((p) => p.name === name);
+      await receiver.waitFor(() => received('mist.minis.reachability.loss').length > 0);
       expect(receiver.requests.some((r) => r.signal === 'metrics' && r.contentType.startsWith('application/json'))).toBe(true);
-      expect(points('mist.minis.reachability.loss')[0]).toMatchObject({ unit: '1', value: 0.025, timeUnixNano: 1750000400_000001000n });
-      expect(points('mist.minis.reachability.latency.avg')[0]).toMatchObject({ unit: 's', value: 0.0125, timeUnixNano: 1750000400_000001000n });
+      expect(received('mist.minis.reachability.loss')[0]).toMatchObject({ unit: '1', value: 0.025, timeUnixNano: 1750000400_000001000n });
+      expect(received('mist.minis.reachability.latency.avg')[0]).toMatchObject({ unit: 's', value: 0.0125, timeUnixNano: 1750000400_000001000n });
     } finally {
       await bridge.stop();
-      if (before === undefined) delete process.env.OTEL_EXPORTER_OTLP_PROTOCOL;
-      else process.env.OTEL_EXPORTER_OTLP_PROTOCOL = before;
+      await receiver.close();
     }
   });
 
   it('maps a 250-event delivery of real-world shapes: ms and string timestamps, string booleans, mixed types', async () => {
-    const bridge = await startTestBridge(receiver);
+    const bridge = await startTestBridge(memory);
     try {
       const events = Array.from({ length: 250 }, (_, i) => {
         switch (i % 5) {
@@ -112,9 +121,9 @@ describe('built-in mappings through a running bridge', () => {
       const res = await postDelivery(bridge.webhook, { topic: 'device-events', events });
       expect(res.status).toBe(200);
       expect(res.json).toMatchObject({ events: 250, failed_events: 0 });
-      await receiver.waitFor(() => receiver.logs.length === 250);
+      await memory.waitFor(() => memory.logs.length === 250);
 
-      const logs = receiver.logs;
+      const logs = memory.logs;
       const byType = (t: string) => logs.filter((l) => l.attributes['mist.type'] === t);
       expect(byType('NAC_CLIENT_PERMIT')[0]!.timeUnixNano).toBe(1750000000000_000000n);
       expect(byType('ME_SERVICE_STOPPED').find((l) => l.attributes['mist.mxedge_id'] === 'edge-11')!.timeUnixNano).toBe(1750000000_000011000n);
@@ -127,7 +136,7 @@ describe('built-in mappings through a running bridge', () => {
         // A non-object event is not a device event: the default mapping records what arrived.
         expect(l.eventName).toBe(l.attributes['mist.malformed_event'] ? 'mist.event' : 'mist.device.event');
       }
-      await receiver.waitFor(() => points('mist.events', (p) => p.attributes['mist.topic'] === 'device-events').reduce((n, p) => n + (p.value ?? 0), 0) >= 250);
+      await memory.waitFor(() => points('mist.events', (p) => p.attributes['mist.topic'] === 'device-events').reduce((n, p) => n + (p.value ?? 0), 0) >= 250);
     } finally {
       await bridge.stop();
     }
@@ -147,12 +156,12 @@ metrics:
   - { name: mist.door.battery, instrument: gauge, gauge: state, unit: "1", description: Battery, value: battery_pct, scale: 0.01, attributes: { mist.door: door } }
 `,
     );
-    const bridge = await startTestBridge(receiver, { env: { MIST_BRIDGE_MAPPINGS_DIR: dir } });
+    const bridge = await startTestBridge(memory, { env: { MIST_BRIDGE_MAPPINGS_DIR: dir } });
     try {
       const res = await postDelivery(bridge.webhook, { topic: 'door-sensors', events: [{ door: 'north', state: 'FORCED', text: 'north door forced', battery_pct: '87', timestamp: 1750000300 }] });
       expect(res.status).toBe(200);
-      await receiver.waitFor(() => receiver.logs.length === 1 && points('mist.door.battery').length > 0);
-      expect(receiver.logs[0]).toMatchObject({ eventName: 'mist.door.event', severityText: 'ERROR', body: 'north door forced', timeUnixNano: 1750000300_000000000n });
+      await memory.waitFor(() => memory.logs.length === 1 && points('mist.door.battery').length > 0);
+      expect(memory.logs[0]).toMatchObject({ eventName: 'mist.door.event', severityText: 'ERROR', body: 'north door forced', timeUnixNano: 1750000300_000000000n });
       expect(points('mist.door.battery')[0]).toMatchObject({ unit: '1', value: 0.87, attributes: { 'mist.door': 'north' }, timeUnixNano: 1750000300_000000000n });
     } finally {
       await bridge.stop();
@@ -163,7 +172,7 @@ metrics:
     const dir = mkdtempSync(join(tmpdir(), 'mist-e2e-bad-mappings-'));
     dirs.push(dir);
     writeFileSync(join(dir, 'alarms.yaml'), 'topic: alarms\ndescription: mine\nlog: false\nmetrics:\n  - { name: mist.x.count, instrument: counter, description: x }\n');
-    const started = startTestBridge(receiver, { env: { MIST_BRIDGE_MAPPINGS_DIR: dir } });
+    const started = startTestBridge(memory, { env: { MIST_BRIDGE_MAPPINGS_DIR: dir } });
     await expect(started).rejects.toThrow(MappingError);
     await expect(started).rejects.toThrow(/alarms\.yaml:5:\d+: metrics\[0\]\.unit: /);
   });

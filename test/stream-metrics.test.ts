@@ -1,15 +1,13 @@
 /**
  * Stream statistics through the built-in mappings (mappings/stream-*.yaml) and the signals
- * (src/signals/subject-*.ts) into OTLP: the real OTLP/protobuf exporter sends each collection to
- * the test receiver, and the assertions read what a backend would store. A clock of the test's
- * own stands in for time passing between collections. The documents are this project's fixtures
- * (test/support/mist-ws/fixtures.ts, test/support/stream-stats.ts), shaped as MIST-API.md §1 and
- * the corpus describe them.
+ * (src/signals/subject-*.ts) into OTLP: each collection is exported to the SDK's in-memory
+ * exporter and read back as OTLP (test/support/memory-otlp.ts), what a backend would store. A
+ * clock of the test's own stands in for time passing between collections. The documents are this
+ * project's (mist-payloads/stream.mjs), shaped as MIST-API.md §1 and the corpus describe them.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../src/log/logger.js';
@@ -20,11 +18,10 @@ import { buildResource, DrivenMetricReader, SCOPE_NAME } from '../src/signals/pr
 import { SubjectMetrics } from '../src/signals/subject-metrics.js';
 import { StreamClient } from '../src/sources/stream/client.js';
 import { loadStreamSettings } from '../src/sources/stream/config.js';
-import { apBasic, apFull, wirelessClient } from './support/mist-ws/fixtures.js';
+import { apBasic, apFull, gatewayStats, switchStats, wirelessClient } from '../mist-payloads/stream.mjs';
 import { MistWsStandIn } from './support/mist-ws/stand-in.js';
-import { type OtlpReceiver, type ReceivedPoint } from './support/otlp-receiver.js';
-import { gatewayStats, switchStats } from './support/stream-stats.js';
-import { useReceiver } from './support/use-receiver.js';
+import { useMemoryOtlp } from './support/memory-otlp.js';
+import type { ReceivedPoint } from './support/otlp-receiver.js';
 
 const S = 1_000_000_000n;
 const T = 1_700_000_000; // the fixtures' report time, epoch seconds
@@ -33,15 +30,14 @@ const SITE = '6a1e0000-0000-4000-8000-00000000c0de';
 const ORG = '0a9e0000-0000-4000-8000-0000000000aa';
 const CONTEXT = { site_id: SITE, org_id: ORG };
 
-let receiver: OtlpReceiver;
-useReceiver((r) => (receiver = r));
+const memory = useMemoryOtlp();
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const close of closers.splice(0)) await close();
 });
 
-/** Mapping and signals as the processing stage will run them for stream batches, exporting to the receiver. */
+/** Mapping and signals as the processing stage will run them for stream batches, exported in memory. */
 function streamMetrics(startSeconds = T + 1, options: { deviceTtlMs?: number } = {}) {
   let now = ns(startSeconds);
   const clock = () => now;
@@ -52,7 +48,7 @@ function streamMetrics(startSeconds = T + 1, options: { deviceTtlMs?: number } =
   const reader = new DrivenMetricReader({ metricProducers: [gauges, subjects], cardinalitySelector: () => MAX_SERIES });
   const provider = new MeterProvider({ resource: buildResource(), readers: [reader] });
   const recorder = createMetricRecorder(provider.getMeter(SCOPE_NAME), metrics, gauges, subjects);
-  const exporter = new OTLPMetricExporter({ url: `${receiver.url}/v1/metrics` });
+  const exporter = memory.exporters().metrics;
   closers.push(async () => {
     await exporter.shutdown();
     await provider.shutdown();
@@ -62,15 +58,15 @@ function streamMetrics(startSeconds = T + 1, options: { deviceTtlMs?: number } =
     deliver(kind: 'stats/devices' | 'stats/clients', document: unknown, context: Record<string, string> = CONTEXT) {
       recorder.record(engine.map('stream', kind, document, now, context).metrics);
     },
-    /** One collection, exported: the points the receiver got from it. */
+    /** One collection, exported: its points as a backend gets them. */
     async collect(): Promise<ReceivedPoint[]> {
       recorder.flush();
       const { resourceMetrics } = await reader.collect();
-      receiver.clear();
+      memory.clear();
       if (resourceMetrics.scopeMetrics.length === 0) return [];
       const result = await new Promise<ExportResult>((resolve) => exporter.export(resourceMetrics, resolve));
       expect(result.code, String(result.error)).toBe(ExportResultCode.SUCCESS);
-      return [...receiver.points];
+      return [...memory.points];
     },
     advance(seconds: number) {
       now += ns(seconds);

@@ -4,6 +4,7 @@
  * interpolated as Compose interpolates it for every command, with and without the user's .env.
  */
 import { statSync } from 'node:fs';
+import { posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { buildResource } from '../../src/signals/providers.js';
@@ -56,10 +57,14 @@ function mounts(service: Service) {
 }
 
 /** The repository file a service's command runs: its last argument, inside one of its bind mounts. */
-function scriptOf(service: Service): string | undefined {
-  const path = service.command!.at(-1)!;
+/** Where a path in the service's container comes from in the repository, through its bind mounts. */
+function hostPath(service: Service, path: string): string | undefined {
   const mount = mounts(service).find((m) => m.bind && (path === m.target || path.startsWith(`${m.target}/`)));
-  return mount && `${mount.source.replace(/^\.\//, '')}${path.slice(mount.target.length)}`;
+  return mount && posix.join(mount.source, path.slice(mount.target.length));
+}
+
+function scriptOf(service: Service): string | undefined {
+  return hostPath(service, service.command!.at(-1)!);
 }
 
 const dependencies = (service: Service): string[] => [
@@ -250,6 +255,16 @@ describe('compose.yaml', () => {
     expect(url.pathname).toBe(defaults.server.path);
     expect(demo.depends_on).toEqual({ bridge: { condition: 'service_healthy' } });
     expect(scriptOf(demo)).toBe('deploy/demo/send-deliveries.mjs');
+    // Every module the sender imports is mounted where its relative import looks for it, from the
+    // file the repository has there (the demo's organisation, the project's payload generator and signer).
+    const script = demo.command!.at(-1)!;
+    const imports = [...readRepoText('deploy/demo/send-deliveries.mjs').matchAll(/^import .* from '(\.{1,2}\/[^']+)';$/gm)].map((m) => m[1]!);
+    expect(imports).toEqual(expect.arrayContaining(['../../mist-payloads/sign.mjs', '../../mist-payloads/webhook.mjs']));
+    for (const relative of imports) {
+      const inContainer = posix.join(posix.dirname(script), relative);
+      expect(hostPath(demo, inContainer), inContainer).toBe(posix.join('deploy/demo', relative));
+      expect(repoFileExists(hostPath(demo, inContainer)!), relative).toBe(true);
+    }
   });
 
   it("passes the stream's settings through from .env, and leaves the stream off while they are empty", () => {

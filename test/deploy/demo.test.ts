@@ -43,7 +43,7 @@ async function startStandInProgram(): Promise<{ url: string; wsUrl: string }> {
 beforeAll(async () => {
   const mist = await startStandInProgram();
   emitted = await emittedBy(
-    async (webhook, receiver) => {
+    async (webhook, exported) => {
       const child = spawn(process.execPath, [repoPath('deploy/demo/send-deliveries.mjs')], {
         env: { PATH: process.env.PATH ?? '', BRIDGE_URL: webhook, MIST_WEBHOOK_SECRET: SECRET, DEMO_ROUNDS: '2', DEMO_INTERVAL_SECONDS: '0' },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -51,7 +51,7 @@ beforeAll(async () => {
       child.stdout.on('data', (c: Buffer) => (output += c.toString()));
       child.stderr.on('data', (c: Buffer) => (output += c.toString()));
       [exitCode] = (await once(child, 'exit')) as [number | null];
-      await receiver.waitFor(() => STREAM_METRICS.every((name) => receiver.points.some((p) => p.name === name)), 20_000);
+      await exported.waitFor(() => STREAM_METRICS.every((name) => exported.points.some((p) => p.name === name)), 20_000);
       // A few rounds, so the observed counters have moved.
       await new Promise((r) => setTimeout(r, 1000));
     },

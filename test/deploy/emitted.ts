@@ -1,15 +1,17 @@
 /**
  * What the bridge really emits when fed the deploy fixtures (webhook deliveries) and the stream of
  * the demo's stand-in of Mist's APIs, as a Prometheus/Loki/Tempo backend
- * behind otel-collector.yaml would store it: a real bridge exports to the test OTLP receiver, and
- * the received metric names, units and kinds are translated by the Prometheus rules; the collector's
+ * behind otel-collector.yaml would store it: a real bridge exports (in memory, as OTLP:
+ * test/support/memory-otlp.ts), and the exported metric names, units and kinds are translated by
+ * the Prometheus rules; the collector's
  * spanmetrics connector adds its metrics when session spans arrive.
  */
 import { readFileSync } from 'node:fs';
 import { startMistStandIn } from '../../deploy/demo/mist-stand-in.mjs';
 import { postDelivery } from '../support/mist-client.js';
 import { startTestBridge, type HarnessOptions } from '../support/bridge-harness.js';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedLog, type ReceivedSpan } from '../support/otlp-receiver.js';
+import { MemoryOtlp } from '../support/memory-otlp.js';
+import type { ReceivedLog, ReceivedSpan } from '../support/otlp-receiver.js';
 import { prometheusLabelName, prometheusSeriesNames, type OtlpMetricShape } from './prometheus-names.js';
 import { readRepoYaml } from './repo.js';
 
@@ -74,32 +76,28 @@ export const FIXTURES = new URL('./fixtures/deliveries.json', import.meta.url);
 
 /** What a bridge exported while `feed` sent it deliveries (through its webhook URL). */
 export async function emittedBy(
-  feed: (webhook: string, receiver: OtlpReceiver) => Promise<void>,
+  feed: (webhook: string, exported: MemoryOtlp) => Promise<void>,
   options: HarnessOptions = {},
 ): Promise<Emitted> {
-  const receiver = await startOtlpReceiver();
+  const memory = new MemoryOtlp();
+  const bridge = await startTestBridge(memory, options);
   try {
-    const bridge = await startTestBridge(receiver, options);
-    try {
-      await feed(bridge.webhook, receiver);
-    } finally {
-      // stop() flushes every accepted log, span and metric to the receiver before it resolves.
-      await bridge.stop();
-    }
-    const series = new Map<string, PrometheusSeries>();
-    for (const p of receiver.points) {
-      const source: OtlpMetricShape = { name: p.name, unit: p.unit, kind: p.kind, monotonic: p.monotonic };
-      for (const s of prometheusSeriesNames(source)) {
-        const entry = series.get(s) ?? { source, labels: new Set<string>(s.endsWith('_bucket') ? ['le'] : []) };
-        for (const key of Object.keys(p.attributes)) entry.labels.add(prometheusLabelName(key));
-        series.set(s, entry);
-      }
-    }
-    if (receiver.spans.length > 0) for (const [name, s] of spanmetricsSeries(spanmetricsConnector())) series.set(name, s);
-    return { series, logs: [...receiver.logs], spans: [...receiver.spans] };
+    await feed(bridge.webhook, memory);
   } finally {
-    await receiver.close();
+    // stop() exports every accepted log, span and metric before it resolves.
+    await bridge.stop();
   }
+  const series = new Map<string, PrometheusSeries>();
+  for (const p of memory.points) {
+    const source: OtlpMetricShape = { name: p.name, unit: p.unit, kind: p.kind, monotonic: p.monotonic };
+    for (const s of prometheusSeriesNames(source)) {
+      const entry = series.get(s) ?? { source, labels: new Set<string>(s.endsWith('_bucket') ? ['le'] : []) };
+      for (const key of Object.keys(p.attributes)) entry.labels.add(prometheusLabelName(key));
+      series.set(s, entry);
+    }
+  }
+  if (memory.spans.length > 0) for (const [name, s] of spanmetricsSeries(spanmetricsConnector())) series.set(name, s);
+  return { series, logs: [...memory.logs], spans: [...memory.spans] };
 }
 
 /** Posts every fixture delivery to `webhook` (signed with `secret` when given); each must be accepted. */
@@ -125,10 +123,10 @@ export async function emittedByFixtures(): Promise<Emitted> {
   const mist = await startMistStandIn({ token: STAND_IN_TOKEN, intervalMs: 300 });
   try {
     return await emittedBy(
-      async (webhook, receiver) => {
+      async (webhook, exported) => {
         await postFixtures(webhook);
         // Two rounds of counters at least, so every observed counter has moved.
-        await receiver.waitFor(() => STREAM_METRICS.every((name) => receiver.points.some((p) => p.name === name)), 20_000);
+        await exported.waitFor(() => STREAM_METRICS.every((name) => exported.points.some((p) => p.name === name)), 20_000);
         await new Promise((r) => setTimeout(r, 800));
       },
       { env: { MIST_API_TOKEN: STAND_IN_TOKEN, MIST_API_URL: mist.url, MIST_WS_URL: mist.wsUrl } },

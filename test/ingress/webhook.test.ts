@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { sign } from '../../mist-payloads/sign.mjs';
 import { startTestBridge } from '../support/bridge-harness.js';
+import { useMemoryOtlp } from '../support/memory-otlp.js';
 import { postDelivery } from '../support/mist-client.js';
 import { type OtlpReceiver } from '../support/otlp-receiver.js';
 import { useReceiver } from '../support/use-receiver.js';
@@ -16,27 +18,30 @@ const delivery = {
   ],
 };
 
+// The wire format (protocols, compression) is shown against the OTLP receiver; everything else
+// here is about the webhook, and reads the telemetry from in-memory exporters.
 let receiver: OtlpReceiver;
 useReceiver((r) => (receiver = r));
+const memory = useMemoryOtlp();
 
-const logsOf = (topic: string) => receiver.logs.filter((l) => l.attributes['mist.topic'] === topic);
+const logsOf = (topic: string) => memory.logs.filter((l) => l.attributes['mist.topic'] === topic);
+const receivedLogsOf = (topic: string) => receiver.logs.filter((l) => l.attributes['mist.topic'] === topic);
 
 describe.each(['http/protobuf', 'http/json'])('a signed multi-event delivery over %s', (protocol) => {
   it('arrives as one log record per event with the event time and mist.* attributes', async () => {
-    process.env.OTEL_EXPORTER_OTLP_PROTOCOL = protocol;
-    process.env.OTEL_EXPORTER_OTLP_COMPRESSION = protocol === 'http/json' ? 'gzip' : 'none';
-    const bridge = await startTestBridge(receiver, { env: { MIST_WEBHOOK_SECRET: 'k1' } });
+    const compression = protocol === 'http/json' ? 'gzip' : 'none';
+    const bridge = await startTestBridge(receiver, { env: { MIST_WEBHOOK_SECRET: 'k1', OTEL_EXPORTER_OTLP_PROTOCOL: protocol, OTEL_EXPORTER_OTLP_COMPRESSION: compression } });
     try {
       const res = await postDelivery(bridge.webhook, delivery, { secret: 'k1' });
       expect(res.status).toBe(200);
       expect(res.json).toMatchObject({ status: 'accepted', topic: TOPIC, events: 3, failed_events: 0 });
-      await receiver.waitFor(() => logsOf(TOPIC).length === 3);
+      await receiver.waitFor(() => receivedLogsOf(TOPIC).length === 3);
 
       const expectedType = protocol === 'http/json' ? 'application/json' : 'application/x-protobuf';
       expect(receiver.requests.filter((r) => r.signal === 'logs').every((r) => r.contentType.startsWith(expectedType))).toBe(true);
       if (protocol === 'http/json') expect(receiver.requests.some((r) => r.contentEncoding === 'gzip')).toBe(true);
 
-      const [a, b, c] = ['PROBE_A', 'PROBE_B', 'PROBE_C'].map((t) => logsOf(TOPIC).find((l) => l.attributes['mist.type'] === t)!);
+      const [a, b, c] = ['PROBE_A', 'PROBE_B', 'PROBE_C'].map((t) => receivedLogsOf(TOPIC).find((l) => l.attributes['mist.type'] === t)!);
       expect(a!.timeUnixNano).toBe(1717574400_123456000n);
       expect(a!.body).toBe('first probe');
       expect(a!.attributes).toMatchObject({ 'mist.topic': TOPIC, 'mist.org_id': 'o-1', 'mist.site_id': 's-1', 'mist.detail': { port: 'ge-0/0/1', n: 2 } });
@@ -52,15 +57,13 @@ describe.each(['http/protobuf', 'http/json'])('a signed multi-event delivery ove
       }
     } finally {
       await bridge.stop();
-      delete process.env.OTEL_EXPORTER_OTLP_PROTOCOL;
-      delete process.env.OTEL_EXPORTER_OTLP_COMPRESSION;
     }
   });
 });
 
 describe('signatures', () => {
   it('accepts v2 under either secret of a rotation and refuses wrong or missing ones, exporting nothing for them', async () => {
-    const bridge = await startTestBridge(receiver, { env: { MIST_WEBHOOK_SECRET: 'old-secret,new-secret' } });
+    const bridge = await startTestBridge(memory, { env: { MIST_WEBHOOK_SECRET: 'old-secret,new-secret' } });
     try {
       const body = (n: string) => ({ topic: 'sig-check', events: [{ n, timestamp: 1700000000 }] });
       expect((await postDelivery(bridge.webhook, body('old'), { secret: 'old-secret' })).status).toBe(200);
@@ -77,7 +80,7 @@ describe('signatures', () => {
       expect(sha1.json.error).toBe('signature_sha1_not_allowed');
       // A body altered after signing no longer matches.
       const tampered = await postDelivery(bridge.webhook, JSON.stringify(body('tampered')) + ' ', {
-        headers: { 'x-mist-signature-v2': (await import('../support/mist-client.js')).sign(JSON.stringify(body('tampered')), 'old-secret') },
+        headers: { 'x-mist-signature-v2': sign(JSON.stringify(body('tampered')), 'old-secret') },
       });
       expect(tampered.status).toBe(401);
 
@@ -90,23 +93,23 @@ describe('signatures', () => {
   });
 
   it('accepts SHA-1 alone only when allowed', async () => {
-    const bridge = await startTestBridge(receiver, { env: { MIST_WEBHOOK_SECRET: 'k', MIST_BRIDGE_ALLOW_SHA1: 'true' } });
+    const bridge = await startTestBridge(memory, { env: { MIST_WEBHOOK_SECRET: 'k', MIST_BRIDGE_ALLOW_SHA1: 'true' } });
     try {
       const ok = await postDelivery(bridge.webhook, { topic: 'sha1-check', events: [{ timestamp: 1700000000 }] }, { secret: 'k', sha1Only: true });
       expect(ok.status).toBe(200);
       const bad = await postDelivery(bridge.webhook, { topic: 'sha1-check', events: [{}] }, { secret: 'x', sha1Only: true });
       expect(bad.status).toBe(401);
-      await receiver.waitFor(() => logsOf('sha1-check').length === 1);
+      await memory.waitFor(() => logsOf('sha1-check').length === 1);
     } finally {
       await bridge.stop();
     }
   });
 
   it('accepts unsigned deliveries in unsigned mode', async () => {
-    const bridge = await startTestBridge(receiver);
+    const bridge = await startTestBridge(memory);
     try {
       expect((await postDelivery(bridge.webhook, { topic: 'unsigned-check', events: [{ a: 1 }] })).status).toBe(200);
-      await receiver.waitFor(() => logsOf('unsigned-check').length === 1);
+      await memory.waitFor(() => logsOf('unsigned-check').length === 1);
     } finally {
       await bridge.stop();
     }
@@ -115,7 +118,7 @@ describe('signatures', () => {
 
 describe('bad input', () => {
   it('answers each with a clear JSON 4xx and exports nothing for it', async () => {
-    const bridge = await startTestBridge(receiver, { overrides: { server: { host: '127.0.0.1', port: 0, maxBodyBytes: 4096 } } });
+    const bridge = await startTestBridge(memory, { overrides: { server: { host: '127.0.0.1', port: 0, maxBodyBytes: 4096 } } });
     try {
       const cases: Array<[string, Parameters<typeof postDelivery>[1], Parameters<typeof postDelivery>[2], number, string]> = [
         ['invalid JSON', '{"topic":"alarms","events":[', {}, 400, 'invalid_json'],
@@ -148,19 +151,19 @@ describe('bad input', () => {
       expect((await fetch(bridge.address.url + '/healthz')).status).toBe(200);
       const good = await postDelivery(bridge.webhook, { topic: 'after-bad', events: [{ timestamp: 1700000000 }] }, { gzip: true });
       expect(good.status).toBe(200);
-      await receiver.waitFor(() => logsOf('after-bad').length === 1);
-      expect(receiver.logs.filter((l) => l.attributes['mist.topic'] === 'alarms')).toEqual([]);
+      await memory.waitFor(() => logsOf('after-bad').length === 1);
+      expect(memory.logs.filter((l) => l.attributes['mist.topic'] === 'alarms')).toEqual([]);
     } finally {
       await bridge.stop();
     }
   });
 
   it('exports a malformed event without losing its siblings, and treats _ and - spellings as one topic', async () => {
-    const bridge = await startTestBridge(receiver);
+    const bridge = await startTestBridge(memory);
     try {
       const res = await postDelivery(bridge.webhook, { topic: 'Custom_Spelled', events: [{ type: 'GOOD', timestamp: 1700000000 }, 42, 'text', null] });
       expect(res.status).toBe(200);
-      await receiver.waitFor(() => logsOf('custom-spelled').length === 4);
+      await memory.waitFor(() => logsOf('custom-spelled').length === 4);
       const logs = logsOf('custom-spelled');
       expect(logs.filter((l) => l.attributes['mist.malformed_event'] === true)).toHaveLength(3);
       expect(logs.find((l) => l.attributes['mist.type'] === 'GOOD')).toBeDefined();
@@ -172,7 +175,7 @@ describe('bad input', () => {
 
 describe('probes', () => {
   it('serves /healthz and /readyz while running', async () => {
-    const bridge = await startTestBridge(receiver);
+    const bridge = await startTestBridge(memory);
     try {
       expect(await (await fetch(bridge.address.url + '/healthz')).json()).toEqual({ status: 'ok' });
       expect((await fetch(bridge.address.url + '/readyz')).status).toBe(200);
@@ -182,11 +185,11 @@ describe('probes', () => {
   });
 
   it('records ping (the portal Test button) and answers 200', async () => {
-    const bridge = await startTestBridge(receiver, { env: { MIST_WEBHOOK_SECRET: 's' } });
+    const bridge = await startTestBridge(memory, { env: { MIST_WEBHOOK_SECRET: 's' } });
     try {
       const res = await postDelivery(bridge.webhook, { topic: 'ping', events: [{ site_id: 's-1', id: 'w-1', name: 'otel', timestamp: 1461220784 }] }, { secret: 's' });
       expect(res.status).toBe(200);
-      await receiver.waitFor(() => logsOf('ping').length === 1);
+      await memory.waitFor(() => logsOf('ping').length === 1);
       expect(logsOf('ping')[0]!.timeUnixNano).toBe(1461220784_000_000_000n);
     } finally {
       await bridge.stop();

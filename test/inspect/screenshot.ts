@@ -8,7 +8,7 @@
 import { fileURLToPath } from 'node:url';
 import { postDelivery } from '../support/mist-client.js';
 import { startMistRest } from '../support/mist-rest/server.js';
-import { apFull } from '../support/mist-ws/fixtures.js';
+import { apFull } from '../../mist-payloads/stream.mjs';
 import { MistWsStandIn } from '../support/mist-ws/stand-in.js';
 import { startOtlpReceiver } from '../support/otlp-receiver.js';
 import type { PageDocument } from './browser.js';

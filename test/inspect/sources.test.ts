@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { postDelivery } from '../support/mist-client.js';
 import { startMistRest, type MistRest } from '../support/mist-rest/server.js';
-import { apFull } from '../support/mist-ws/fixtures.js';
+import { apFull } from '../../mist-payloads/stream.mjs';
 import { MistWsStandIn } from '../support/mist-ws/stand-in.js';
 import type { OtlpReceiver } from '../support/otlp-receiver.js';
 import { runCli } from '../support/run-cli.js';

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { dockerfileInstructions, execForm } from '../deploy/dockerfile.js';
 
@@ -17,5 +19,21 @@ describe('one way to start', () => {
     expect(npmArgs).toEqual(dockerArgs.slice(1));
     expect(npmArgs.at(-1)).toBe('dist/src/main.js');
     expect(Object.values(pkg.scripts).join('\n')).not.toMatch(/\btsx src\/main\.ts\b/);
+  });
+});
+
+describe('what the build ships', () => {
+  it('leaves out the documentation generators (npm run docs:mappings and docs:config run them from the sources)', () => {
+    const dir = fileURLToPath(root);
+    const file = `${dir}tsconfig.build.json`;
+    const parsed = ts.parseJsonConfigFileContent(ts.readConfigFile(file, ts.sys.readFile).config, ts.sys, dir, undefined, file);
+    // What the compiler emits: the files listed and everything they import.
+    const program = ts.createProgram({ rootNames: parsed.fileNames, options: { ...parsed.options, noEmit: true } });
+    const compiled = program
+      .getSourceFiles()
+      .map((s) => s.fileName.slice(dir.length))
+      .filter((f) => !f.startsWith('node_modules/'));
+    expect(compiled).toEqual(expect.arrayContaining(['src/main.ts', 'src/bridge.ts']));
+    for (const generator of ['src/mapping/write-readme.ts', 'src/mapping/table.ts', 'src/config/write-docs.ts', 'src/config/docs.ts']) expect(compiled).not.toContain(generator);
   });
 });

@@ -5,7 +5,8 @@ import { createLogger } from '../../src/log/logger.js';
 import { postDelivery } from '../support/mist-client.js';
 import type { OtlpReceiver } from '../support/otlp-receiver.js';
 import { useReceiver } from '../support/use-receiver.js';
-import { numbered, range, receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
+import { numbered } from '../../mist-payloads/webhook.mjs';
+import { range, receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
 
 // The exporters' own retries stop at this timeout, so every failed attempt comes back to the
 // bridge's queue: the faults below are the bridge's to handle, not the exporter's.

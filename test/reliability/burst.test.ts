@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startTestBridge } from '../support/bridge-harness.js';
 import { type OtlpReceiver } from '../support/otlp-receiver.js';
 import { useReceiver } from '../support/use-receiver.js';
-import { numbered, postAll, range, receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
+import { numbered } from '../../mist-payloads/webhook.mjs';
+import { postAll, range, receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
 
 let receiver: OtlpReceiver;
 useReceiver((r) => (receiver = r));

@@ -5,7 +5,8 @@ import { postDelivery } from '../support/mist-client.js';
 import { type OtlpReceiver } from '../support/otlp-receiver.js';
 import { useReceiver } from '../support/use-receiver.js';
 import { spawnBridge } from '../support/spawn-bridge.js';
-import { numbered, receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
+import { numbered } from '../../mist-payloads/webhook.mjs';
+import { receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
 
 let receiver: OtlpReceiver;
 useReceiver((r) => (receiver = r));

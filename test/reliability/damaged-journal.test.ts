@@ -2,6 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { damageWalFrame, middlePageOf, overwriteHeader, overwritePage, truncateToHalf } from '../support/journal-damage.js';
+import { numbered } from '../../mist-payloads/webhook.mjs';
 import { postDelivery } from '../support/mist-client.js';
 import { type OtlpReceiver } from '../support/otlp-receiver.js';
 import { runBridgeProcess, spawnBridge, type SpawnedBridge } from '../support/spawn-bridge.js';
@@ -45,10 +46,7 @@ async function start(dataDir: string, args: string[] = []): Promise<SpawnedBridg
 }
 
 /** Delivery `k`: events 2k and 2k+1, about 10 KB, so its row spans overflow pages. */
-const delivery = (topic: string, k: number) => ({
-  topic,
-  events: [2 * k, 2 * k + 1].map((n) => ({ n, type: 'PROBE', timestamp: 1_700_000_000 + n, text: 'x'.repeat(5000) })),
-});
+const delivery = (topic: string, k: number) => numbered(topic, 2 * k, 2, { text: 'x'.repeat(5000) });
 
 const post = (bridge: SpawnedBridge, topic: string, k: number) => postDelivery(bridge.url + '/mist/webhook', delivery(topic, k), { secret: SECRET });
 
@@ -156,7 +154,7 @@ describe('a write-ahead log damaged after SIGKILL', () => {
       while (running) {
         const k = next++;
         try {
-          const res = await postDelivery(first.url + '/mist/webhook', { topic, events: [2 * k, 2 * k + 1].map((n) => ({ n, type: 'PROBE' })) }, { secret: SECRET });
+          const res = await postDelivery(first.url + '/mist/webhook', numbered(topic, 2 * k, 2), { secret: SECRET });
           if (res.status === 200) acked.push(k);
         } catch {
           // Cut off by the kill: not acknowledged.

@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { startTestBridge } from '../support/bridge-harness.js';
 import { postDelivery } from '../support/mist-client.js';
-import { type OtlpReceiver } from '../support/otlp-receiver.js';
-import { useReceiver } from '../support/use-receiver.js';
+import { useMemoryOtlp } from '../support/memory-otlp.js';
 
-let receiver: OtlpReceiver;
-useReceiver((r) => (receiver = r));
+const memory = useMemoryOtlp();
 
 const TOPIC = 'dedup-probe';
 const down = { type: 'AP_DISCONNECTED', mac: '5c5b35000001', site_id: 's-1', org_id: 'o-1', timestamp: 1_717_574_400 };
@@ -23,17 +21,17 @@ const siteDelivery = {
   ],
 };
 
-const logs = () => receiver.logs.filter((l) => l.attributes['mist.topic'] === TOPIC);
+const logs = () => memory.logs.filter((l) => l.attributes['mist.topic'] === TOPIC);
 
 describe('the same event from an org-level and a site-level webhook', () => {
   it('is exported once, and the drop is counted', async () => {
-    const bridge = await startTestBridge(receiver);
+    const bridge = await startTestBridge(memory);
     try {
       const org = await postDelivery(bridge.webhook, orgDelivery);
       const site = await postDelivery(bridge.webhook, siteDelivery);
       expect(org.json).toMatchObject({ status: 'accepted', events: 2, duplicates: 0 });
       expect(site.json).toMatchObject({ status: 'accepted', events: 1, duplicates: 2 });
-      await receiver.waitFor(() => logs().length >= 3);
+      await memory.waitFor(() => logs().length >= 3);
       await new Promise((r) => setTimeout(r, 200)); // would-be duplicates have had time to arrive
       expect(logs().map((l) => l.attributes['mist.type']).sort()).toEqual(['AP_CONNECTED', 'AP_DISCONNECTED', 'AP_RESTARTED']);
       // The exported record is the first delivery's.
@@ -47,12 +45,12 @@ describe('the same event from an org-level and a site-level webhook', () => {
   });
 
   it('is exported twice when MIST_BRIDGE_DEDUP_WINDOW=0', async () => {
-    const bridge = await startTestBridge(receiver, { env: { MIST_BRIDGE_DEDUP_WINDOW: '0' } });
+    const bridge = await startTestBridge(memory, { env: { MIST_BRIDGE_DEDUP_WINDOW: '0' } });
     try {
       await postDelivery(bridge.webhook, orgDelivery);
       const site = await postDelivery(bridge.webhook, siteDelivery);
       expect(site.json).toMatchObject({ events: 3, duplicates: 0 });
-      await receiver.waitFor(() => logs().length === 5);
+      await memory.waitFor(() => logs().length === 5);
     } finally {
       await bridge.stop();
     }

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { numbered } from '../../mist-payloads/webhook.mjs';
 import { postDelivery } from '../support/mist-client.js';
 import { type OtlpReceiver } from '../support/otlp-receiver.js';
 import { runBridgeProcess, spawnBridge, type SpawnedBridge } from '../support/spawn-bridge.js';
@@ -52,10 +53,7 @@ function env(dataDir: string): Record<string, string> {
 }
 
 /** Delivery `k`: events 2k and 2k+1, about 2 KiB, so a few MiB of disk fill up quickly. */
-const delivery = (topic: string, k: number) => ({
-  topic,
-  events: [2 * k, 2 * k + 1].map((n) => ({ n, type: 'PROBE', timestamp: 1_700_000_000 + n, text: 'x'.repeat(1000) })),
-});
+const delivery = (topic: string, k: number) => numbered(topic, 2 * k, 2, { text: 'x'.repeat(1000) });
 
 async function post(url: string, topic: string, k: number) {
   return postDelivery(url + '/mist/webhook', delivery(topic, k), { secret: SECRET });

@@ -17,14 +17,6 @@ export function removeTempDirs(): void {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
-/** A delivery of `count` distinct events numbered from `first` (field `n`). */
-export function numbered(topic: string, first: number, count: number): { topic: string; events: Record<string, unknown>[] } {
-  return {
-    topic,
-    events: Array.from({ length: count }, (_, i) => ({ n: first + i, type: 'PROBE', timestamp: 1_700_000_000 + first + i })),
-  };
-}
-
 /** The `n` of every log record of `topic` that reached the receiver, in arrival order. */
 export function receivedNumbers(receiver: OtlpReceiver, topic: string): number[] {
   return receiver.logs.filter((l) => l.attributes['mist.topic'] === topic).map((l) => Number(l.attributes['mist.n']));

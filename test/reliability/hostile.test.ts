@@ -3,15 +3,14 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBridge } from '../support/bridge-harness.js';
 import { postDelivery } from '../support/mist-client.js';
-import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
+import { MemoryOtlp } from '../support/memory-otlp.js';
 
-let receiver: OtlpReceiver;
+const memory = new MemoryOtlp();
 let bridge: Awaited<ReturnType<typeof startTestBridge>>;
 const MAX_BODY = 1024 * 1024;
 
 beforeAll(async () => {
-  receiver = await startOtlpReceiver();
-  bridge = await startTestBridge(receiver, {
+  bridge = await startTestBridge(memory, {
     overrides: {
       server: {
         host: '127.0.0.1',
@@ -28,7 +27,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await bridge.stop();
-  await receiver.close();
 });
 
 /** The bridge still answers a good delivery: the process is up and serving. */
@@ -119,14 +117,14 @@ describe('hostile bodies get a clear JSON 4xx and the bridge stays up', () => {
     const protoKeysBefore = Object.getOwnPropertyNames(Object.prototype).sort();
     const res = await rawPost(body);
     expect(res.status).toBe(200);
-    await receiver.waitFor(() => receiver.logs.some((l) => l.attributes['mist.topic'] === 'proto-probe'));
+    await memory.waitFor(() => memory.logs.some((l) => l.attributes['mist.topic'] === 'proto-probe'));
     // A second copy exercises the deduplicator's hashing of those keys too.
     expect((await (await rawPost(body)).json()) as object).toMatchObject({ duplicates: 1 });
 
     expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(protoKeysBefore);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
-    const log = receiver.logs.find((l) => l.attributes['mist.topic'] === 'proto-probe')!;
+    const log = memory.logs.find((l) => l.attributes['mist.topic'] === 'proto-probe')!;
     expect(log.attributes['mist.__proto__']).toEqual({ polluted: 'event', isAdmin: true });
     expect(log.attributes['mist.constructor']).toEqual({ prototype: { polluted: 'ctor' } });
     expect(log.attributes['mist.toString']).toBe('nope');

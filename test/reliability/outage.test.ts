@@ -3,7 +3,8 @@ import { startTestBridge } from '../support/bridge-harness.js';
 import { postDelivery } from '../support/mist-client.js';
 import { type OtlpReceiver } from '../support/otlp-receiver.js';
 import { useReceiver } from '../support/use-receiver.js';
-import { numbered, postAll, range, receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
+import { numbered } from '../../mist-payloads/webhook.mjs';
+import { postAll, range, receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
 
 // The exporters' own retries stop at this timeout, so a failed export comes back to the bridge's
 // queue (which retries with its short test backoff) instead of sleeping in the exporter.

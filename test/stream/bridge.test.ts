@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMistRest, type MistRest } from '../support/mist-rest/server.js';
-import { apBasic, apFull, wirelessClient } from '../support/mist-ws/fixtures.js';
+import { apBasic, apFull, wirelessClient } from '../../mist-payloads/stream.mjs';
 import { MistWsStandIn } from '../support/mist-ws/stand-in.js';
 import type { OtlpReceiver } from '../support/otlp-receiver.js';
 import { spawnBridge, type SpawnedBridge } from '../support/spawn-bridge.js';

@@ -10,7 +10,7 @@ import { StreamClient } from '../../src/sources/stream/client.js';
 import { loadStreamSettings } from '../../src/sources/stream/config.js';
 import type { StreamMessage } from '../../src/sources/stream/decode.js';
 import type { ListSites } from '../../src/sources/stream/sites.js';
-import { apBasic, apFull, wirelessClient } from '../support/mist-ws/fixtures.js';
+import { apBasic, apFull, wirelessClient } from '../../mist-payloads/stream.mjs';
 import { MistWsStandIn } from '../support/mist-ws/stand-in.js';
 
 const TOKEN = 'tok-7d1e0c4b-never-log-me';

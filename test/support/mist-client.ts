@@ -1,5 +1,5 @@
-import { createHmac } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { signatureHeaders } from '../../mist-payloads/sign.mjs';
 
 export interface PostOptions {
   secret?: string;
@@ -16,22 +16,12 @@ export interface PostResult {
   headers: Headers;
 }
 
-export function sign(body: Uint8Array | string, secret: string, algorithm: 'sha256' | 'sha1' = 'sha256'): string {
-  return createHmac(algorithm, secret).update(body).digest('hex');
-}
-
 /** POSTs a body the way Mist does: JSON, signed over the exact bytes sent. */
 export async function postDelivery(url: string, body: unknown, options: PostOptions = {}): Promise<PostResult> {
   const text = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
   const raw = typeof text === 'string' ? Buffer.from(text) : text;
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'Mist-webhook', ...options.headers };
-  if (options.secret !== undefined) {
-    if (options.sha1Only) headers['x-mist-signature'] = sign(raw, options.secret, 'sha1');
-    else {
-      headers['x-mist-signature-v2'] = sign(raw, options.secret);
-      headers['x-mist-signature'] = sign(raw, options.secret, 'sha1');
-    }
-  }
+  if (options.secret !== undefined) Object.assign(headers, signatureHeaders(raw, options.secret, { sha1Only: options.sha1Only ?? false }));
   let payload: Uint8Array = raw;
   if (options.gzip) {
     payload = gzipSync(raw);

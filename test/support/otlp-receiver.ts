@@ -738,6 +738,20 @@ function decodeTraces(req: Obj): ReceivedSpan[] {
   return out;
 }
 
+/**
+ * An OTLP/JSON request body decoded as the receiver decodes what it is sent, with the same strict
+ * checks: for in-memory sinks (./memory-otlp.ts) whose assertions read the same shapes.
+ */
+export function decodeOtlpJson(signal: 'logs', body: Uint8Array): ReceivedLog[];
+export function decodeOtlpJson(signal: 'metrics', body: Uint8Array): ReceivedPoint[];
+export function decodeOtlpJson(signal: 'traces', body: Uint8Array): ReceivedSpan[];
+export function decodeOtlpJson(signal: Signal, body: Uint8Array): ReceivedLog[] | ReceivedPoint[] | ReceivedSpan[] {
+  const decoded = decodeJson(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+  if (signal === 'logs') return decodeLogs(decoded);
+  if (signal === 'metrics') return decodeMetrics(decoded);
+  return decodeTraces(decoded);
+}
+
 // ------------------------------------------------------------------ HTTP
 
 /** google.rpc.Code for an HTTP status, for the error body. */

@@ -3,9 +3,9 @@
  * Request and an in-memory sink. The same middleware answers as when @hono/node-server serves
  * it (test/ingress and test/reliability cover that path).
  */
-import { createHmac } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { sign as mistSign } from '../../../mist-payloads/sign.mjs';
 import { createHttpApp } from '../../http/app.js';
 import { createLogger } from '../../log/logger.js';
 import type { Batch, BatchConsumer, Receipt, Refusal } from '../contract.js';
@@ -55,7 +55,7 @@ function setup(overrides: Partial<WebhookAppOptions> = {}) {
   return { app, sink, lines, statuses, signatureFailures, setReady: (r: boolean) => (ready = r) };
 }
 
-const sign = (body: Uint8Array | string, secret = SECRET) => createHmac('sha256', secret).update(body).digest('hex');
+const sign = (body: Uint8Array | string, secret = SECRET) => mistSign(body, secret);
 const delivery = JSON.stringify({ topic: 'alarms', events: [{ id: 'a-1', type: 'device_down', timestamp: 1700000000 }] });
 
 function post(app: ReturnType<typeof setup>['app'], body: string | Uint8Array, headers: Record<string, string> = {}) {
@@ -88,7 +88,7 @@ describe('the webhook route in-process', () => {
     const cases: Array<[Record<string, string>, string]> = [
       [{ 'x-mist-signature-v2': sign(delivery, 'guess') }, 'signature_invalid'],
       [{}, 'signature_missing'],
-      [{ 'x-mist-signature': createHmac('sha1', SECRET).update(delivery).digest('hex') }, 'signature_sha1_not_allowed'],
+      [{ 'x-mist-signature': mistSign(delivery, SECRET, 'sha1') }, 'signature_sha1_not_allowed'],
     ];
     for (const [headers, error] of cases) {
       const res = await post(app, delivery, { ...headers, 'x-forwarded-for': forwardedFor, 'user-agent': 'probe/1.0\tnext\u0085line' });

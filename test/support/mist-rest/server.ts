@@ -1,6 +1,7 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { signatureHeaders } from '../../../mist-payloads/sign.mjs';
 import { defaultTopics, ERRORS, sleValue, SITE_SLE_METRICS, SLE_CLASSIFIERS, SLE_COUNTS, SLE_METRICS, type Family, type TopicEntry } from './fixtures.js';
 
 /**
@@ -180,10 +181,7 @@ export async function startMistRest(options: MistRestOptions = {}): Promise<Mist
     if (hook.site_id) event.site_id = hook.site_id;
     const body = JSON.stringify({ topic: 'ping', events: [event] });
     const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'Mist-webhook', ...hook.headers };
-    if (hook.secret) {
-      headers['x-mist-signature-v2'] = createHmac('sha256', hook.secret).update(body).digest('hex');
-      headers['x-mist-signature'] = createHmac('sha1', hook.secret).update(body).digest('hex');
-    }
+    if (hook.secret) Object.assign(headers, signatureHeaders(body, hook.secret));
     const delivery: Delivery = { url: hook.url, headers, body, status: null, response: '' };
     void fetch(hook.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) })
       .then(async (r) => {
