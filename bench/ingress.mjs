@@ -13,16 +13,16 @@ const SECRET = 'bench-secret';
 
 if (process.argv[2] === 'serve') {
   const { serve } = await import('@hono/node-server');
-  const { createIngress } = await import('../dist/src/sources/webhook/app.js');
+  const { createWebhookApp } = await import('../dist/src/sources/webhook/app.js');
   const { createLogger } = await import('../dist/src/log/logger.js');
-  const app = createIngress({
+  const app = createWebhookApp({
     path: '/mist/webhook',
     maxBodyBytes: 10 * 1024 * 1024,
     signature: { secrets: [SECRET], allowSha1: false, allowUnsigned: false },
-    sink: { refusal: () => undefined, accept: async (e) => ({ status: 'accepted', events: e.events.length, duplicates: 0, failedEvents: 0 }) },
+    next: { refusal: () => undefined, consume: async (batch) => ({ status: 'accepted', events: batch.events.length, duplicates: 0, failedEvents: 0 }) },
     log: createLogger('error'),
-    isReady: () => true,
-    observer: { delivery() {}, signatureFailure() {} },
+    taking: () => true,
+    observer: { delivery() {}, signatureFailure() {}, events() {} },
     maxInflightBodyBytes: 256 * 1024 * 1024,
   });
   const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => process.send({ type: 'ready', port: info.port }));
