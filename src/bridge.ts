@@ -72,7 +72,8 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   const meters = createMeters(resource, {
     readerOptions: {
       aggregationTemporalitySelector: temporality,
-      metricProducers: [gauges, subjects],
+      // Pushed, the subjects' points go out a part at a time (MetricsExport); a scrape takes them whole.
+      metricProducers: isPull(exporters.metrics) ? [gauges, subjects] : [gauges],
       cardinalitySelector: () => MAX_SERIES,
     },
     extraReaders: [selfReader],
@@ -87,7 +88,7 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   const recorder = createMetricRecorder(meters.meter, mappings.metrics, gauges, subjects);
   const metricsExport = isPull(exporters.metrics)
     ? await PrometheusMetricsEndpoint.start(exporters.metrics, meters.metricReader, () => recorder.flush(), (delivered) => gauges.collected(delivered), health, exportTelemetry, log)
-    : new MetricsExport(exporters.metrics, meters.metricReader, () => recorder.flush(), (delivered) => gauges.collected(delivered), { intervalMs: config.export.metricsIntervalMs, maxPointsPerRequest: config.export.maxMetricPointsPerRequest }, health, exportTelemetry, log);
+    : new MetricsExport(exporters.metrics, meters.metricReader, [subjects], () => recorder.flush(), (delivered) => gauges.collected(delivered), { intervalMs: config.export.metricsIntervalMs, maxPointsPerRequest: config.export.maxMetricPointsPerRequest }, health, exportTelemetry, log);
 
   // processing
   const sessions = config.sessions.enabled ? new SessionTracker(emitters.spans, config.sessions, log) : undefined;

@@ -1,7 +1,9 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import type { MetricData, MetricReader, PushMetricExporter, ResourceMetrics, ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import type { Resource } from '@opentelemetry/resources';
+import type { MetricData, MetricDescriptor, MetricReader, PushMetricExporter, ResourceMetrics, ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import { NO_ACK, type Ack } from '../acks/ack.js';
 import type { Logger } from '../log/logger.js';
+import type { PartedProducer } from '../signals/series-common.js';
 import type { ExportHealth } from './health.js';
 import { timedOut } from './patience.js';
 import { outcome, type ExportTelemetry } from './records.js';
@@ -14,7 +16,10 @@ export interface MetricsExportOptions {
 
 /**
  * The export stage for metrics: every interval, one collection of every instrument and producer,
- * exported as one request. Metric points are cumulative, so a collection that starts after a
+ * exported in requests of at most `maxPointsPerRequest` points. The reader's collection comes
+ * whole; the parted producers' (a stream's devices and clients) a part at a time, each made only
+ * once the request before it is sent, so a collection is never held whole. Metric points are
+ * cumulative, so a collection that starts after a
  * batch's contribution was recorded carries it: the batch's acknowledgement (metrics) is held
  * until such a collection is exported. A failed collection is simply retried at the next
  * interval, whose cumulative sums carry everything the failed one held.
@@ -28,6 +33,8 @@ export class MetricsExport {
   constructor(
     private readonly exporter: PushMetricExporter,
     private readonly reader: MetricReader,
+    /** Producers collected after the reader, a part at a time (not among the reader's producers). */
+    private readonly producers: readonly PartedProducer[],
     /** Called before each collection: hands what was recorded to the SDK's instruments. */
     private readonly beforeCollect: () => void,
     /** Called once a collection's export is over: whether its points are delivered (or given up on). */
@@ -87,26 +94,35 @@ export class MetricsExport {
     }
     let exported = 0;
     let dropped = 0;
-    for (const part of requests(resourceMetrics, this.options.maxPointsPerRequest)) {
-      let result: ExportResult;
-      try {
-        result = await new Promise<ExportResult>((resolve) => this.exporter.export(part.metrics, resolve));
-      } catch (err) {
-        result = { code: ExportResultCode.FAILED, error: err as Error };
+    const max = this.options.maxPointsPerRequest;
+    const scopes = [resourceMetrics.scopeMetrics, ...this.producers.map((p) => p.collectParts(max))];
+    try {
+      // Leaving the loop early (a request not taken) gives the parted producers' collections up.
+      for (const part of requests(resourceMetrics.resource, scopes, max)) {
+        let result: ExportResult;
+        try {
+          result = await new Promise<ExportResult>((resolve) => this.exporter.export(part.metrics, resolve));
+        } catch (err) {
+          result = { code: ExportResultCode.FAILED, error: err as Error };
+        }
+        if (result.code === ExportResultCode.SUCCESS) {
+          exported += part.points;
+          continue;
+        }
+        if (!outcome(result).malformed) return this.notTaken(covered, part.points, result.error);
+        // Refused as such, it would be refused at every interval and hold every batch it covers
+        // until the journal fills. Cumulative sums carry what this request held into the next
+        // collection, so giving up on it loses no count, only this point in time.
+        dropped += part.points;
+        this.telemetry.exportFailed('metrics', part.points);
+        this.health.failed('metrics', part.points, result.error);
+        this.telemetry.dropped('metrics', 'rejected_by_backend', part.points);
+        this.log.error('metric points dropped: the backend refused a request of them as malformed', { points: part.points, error: result.error?.message });
       }
-      if (result.code === ExportResultCode.SUCCESS) {
-        exported += part.points;
-        continue;
-      }
-      if (!outcome(result).malformed) return this.notTaken(covered, part.points, result.error);
-      // Refused as such, it would be refused at every interval and hold every batch it covers
-      // until the journal fills. Cumulative sums carry what this request held into the next
-      // collection, so giving up on it loses no count, only this point in time.
-      dropped += part.points;
-      this.telemetry.exportFailed('metrics', part.points);
-      this.health.failed('metrics', part.points, result.error);
-      this.telemetry.dropped('metrics', 'rejected_by_backend', part.points);
-      this.log.error('metric points dropped: the backend refused a request of them as malformed', { points: part.points, error: result.error?.message });
+    } catch (err) {
+      // A producer failed partway: what it had not handed on goes with the next collection.
+      this.log.warn('metric collection error', { error: String(err) });
+      return this.notTaken(covered, 0, err as Error);
     }
     this.afterExport(true);
     for (const ack of covered) ack.release('metrics');
@@ -127,31 +143,47 @@ export class MetricsExport {
 }
 
 /**
- * A collection as requests of at most `maxPoints` data points each (none for an empty one),
- * keeping resource, scope and instrument of every point. Requests that went through before one failed are sent again with the next collection:
- * cumulative sums and gauges at their own times, which a time-series store takes as the same
- * samples.
+ * A collection (the scope metrics of each source in turn, taken only as far as needed) as
+ * requests of exactly `maxPoints` data points each but the last (none for an empty collection),
+ * keeping resource, scope and instrument of every point; the pieces of one metric in one scope
+ * (by their descriptor object) become one metric of the request. Requests that went through
+ * before one failed are sent again with the next collection: cumulative sums and gauges at their
+ * own times, which a time-series store takes as the same samples.
  */
-function* requests(collection: ResourceMetrics, maxPoints: number): Generator<{ metrics: ResourceMetrics; points: number }> {
+function* requests(resource: Resource, sources: Iterable<Iterable<ScopeMetrics>>, maxPoints: number): Generator<{ metrics: ResourceMetrics; points: number }> {
   let scopes: ScopeMetrics[] = [];
+  let joined = new Map<MetricDescriptor, MetricData>();
   let points = 0;
   const flush = () => {
-    const part = { metrics: { resource: collection.resource, scopeMetrics: scopes }, points };
+    const part = { metrics: { resource, scopeMetrics: scopes }, points };
     scopes = [];
+    joined = new Map();
     points = 0;
     return part;
   };
-  for (const scope of collection.scopeMetrics) {
-    for (const metric of scope.metrics) {
-      for (let i = 0; i < metric.dataPoints.length; ) {
-        const take = Math.min(maxPoints - points, metric.dataPoints.length - i);
-        const slice = { ...metric, dataPoints: metric.dataPoints.slice(i, i + take) } as MetricData;
-        const last = scopes.at(-1);
-        if (last && last.scope === scope.scope) last.metrics.push(slice);
-        else scopes.push({ scope: scope.scope, metrics: [slice] });
-        points += take;
-        i += take;
-        if (points >= maxPoints) yield flush();
+  for (const source of sources) {
+    for (const scope of source) {
+      for (const metric of scope.metrics) {
+        for (let i = 0; i < metric.dataPoints.length; ) {
+          const take = Math.min(maxPoints - points, metric.dataPoints.length - i);
+          const slice = metric.dataPoints.slice(i, i + take);
+          let last = scopes.at(-1);
+          if (last?.scope !== scope.scope) {
+            scopes.push((last = { scope: scope.scope, metrics: [] }));
+            joined = new Map();
+          }
+          const same = joined.get(metric.descriptor);
+          if (same !== undefined && same.dataPointType === metric.dataPointType) {
+            for (const p of slice) (same.dataPoints as unknown[]).push(p);
+          } else {
+            const piece = { ...metric, dataPoints: slice } as MetricData;
+            last.metrics.push(piece);
+            joined.set(metric.descriptor, piece);
+          }
+          points += take;
+          i += take;
+          if (points >= maxPoints) yield flush();
+        }
       }
     }
   }

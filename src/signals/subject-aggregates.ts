@@ -3,7 +3,7 @@ import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import type { MetricDeclaration } from '../mapping/loader.js';
 import type { MetricOutput, Subject } from '../mapping/types.js';
 import { restarted, startOf, type Observation } from './observed.js';
-import { dataPoint, descriptor, OVERFLOW, type SeriesOptions } from './series-common.js';
+import { descriptor, OVERFLOW, PointMaker, type SeriesOptions } from './series-common.js';
 
 /**
  * Metrics over many subjects (wireless clients) that never name one: each subject's latest report
@@ -46,6 +46,8 @@ interface Group {
 
 interface AggregateMetric {
   declaration: MetricDeclaration;
+  /** One object for every part of every collection (requests join a metric's parts by it). */
+  descriptor: sdkMetrics.MetricDescriptor;
   kind: 'count' | 'sum' | 'latest' | 'observed';
   boundaries: number[];
   groups: Map<string, Group>;
@@ -94,7 +96,7 @@ export class SubjectAggregates {
   declare(declaration: MetricDeclaration): void {
     const kind = declaration.instrument === 'counter' ? 'observed' : declaration.aggregate!;
     const boundaries = declaration.buckets ?? DEFAULT_BOUNDARIES;
-    this.metrics.set(declaration.name, { declaration, kind, boundaries, groups: new Map(), overflow: undefined });
+    this.metrics.set(declaration.name, { declaration, descriptor: descriptor(declaration), kind, boundaries, groups: new Map(), overflow: undefined });
   }
 
   /** Subjects held in memory. */
@@ -207,29 +209,35 @@ export class SubjectAggregates {
     }
   }
 
-  collect(now: bigint, out: sdkMetrics.MetricData[]): void {
+  /**
+   * One collection, a metric's points handed on whenever `size` are gathered and at the metric's
+   * end. Subjects past their TTL are forgotten first; what is recorded while a part is out is in
+   * the groups not reached yet.
+   */
+  *collect(now: bigint, size: number): Generator<sdkMetrics.MetricData[]> {
     this.expire(now);
+    const made = new PointMaker();
     for (const metric of this.metrics.values()) {
-      const points: sdkMetrics.DataPoint<number>[] = [];
-      const histogram: sdkMetrics.DataPoint<sdkMetrics.Histogram>[] = [];
       const delta =
         this.options.temporality(metric.kind === 'latest' ? sdkMetrics.InstrumentType.HISTOGRAM : sdkMetrics.InstrumentType.COUNTER) ===
         sdkMetrics.AggregationTemporality.DELTA;
+      let points: sdkMetrics.DataPoint<number>[] = [];
+      let histogram: sdkMetrics.DataPoint<sdkMetrics.Histogram>[] = [];
       const groups = metric.overflow ? [...metric.groups, ['', metric.overflow] as const] : metric.groups;
       for (const [key, g] of groups) {
         switch (metric.kind) {
           case 'count':
-            points.push(dataPoint(g.attributes, now, now, g.live));
+            points.push(made.point(g.attributes, now, now, g.live));
             break;
           case 'sum':
-            points.push(dataPoint(g.attributes, now, now, g.sum));
+            points.push(made.point(g.attributes, now, now, g.sum));
             break;
           case 'latest':
-            histogram.push(this.histogramPoint(g, metric.boundaries, now, delta));
+            histogram.push(this.histogramPoint(g, metric.boundaries, now, delta, made));
             break;
           case 'observed':
-            if (!delta) points.push(dataPoint(g.attributes, g.startNs, now, g.total));
-            else if (g.total > g.exportedTotal) points.push(dataPoint(g.attributes, g.exportedNs, now, g.total - g.exportedTotal));
+            if (!delta) points.push(made.point(g.attributes, g.startNs, now, g.total));
+            else if (g.total > g.exportedTotal) points.push(made.point(g.attributes, g.exportedNs, now, g.total - g.exportedTotal));
             g.exportedTotal = g.total;
             break;
         }
@@ -238,40 +246,35 @@ export class SubjectAggregates {
           if (g === metric.overflow) metric.overflow = undefined;
           else metric.groups.delete(key);
         }
-      }
-      const base = { descriptor: descriptor(metric.declaration) };
-      if (metric.kind === 'latest') {
-        if (histogram.length > 0) {
-          out.push({
-            ...base,
-            aggregationTemporality: delta ? sdkMetrics.AggregationTemporality.DELTA : sdkMetrics.AggregationTemporality.CUMULATIVE,
-            dataPointType: sdkMetrics.DataPointType.HISTOGRAM,
-            dataPoints: histogram,
-          });
-        }
-      } else if (points.length > 0) {
-        if (metric.kind === 'observed') {
-          out.push({
-            ...base,
-            aggregationTemporality: delta ? sdkMetrics.AggregationTemporality.DELTA : sdkMetrics.AggregationTemporality.CUMULATIVE,
-            dataPointType: sdkMetrics.DataPointType.SUM,
-            isMonotonic: true,
-            dataPoints: points,
-          });
-        } else {
-          out.push({ ...base, aggregationTemporality: sdkMetrics.AggregationTemporality.CUMULATIVE, dataPointType: sdkMetrics.DataPointType.GAUGE, dataPoints: points });
+        if (points.length + histogram.length >= size) {
+          yield [this.metricData(metric, delta, points, histogram)];
+          points = [];
+          histogram = [];
         }
       }
+      if (points.length + histogram.length > 0) yield [this.metricData(metric, delta, points, histogram)];
+    }
+  }
+
+  private metricData(metric: AggregateMetric, delta: boolean, points: sdkMetrics.DataPoint<number>[], histogram: sdkMetrics.DataPoint<sdkMetrics.Histogram>[]): sdkMetrics.MetricData {
+    const temporality = delta ? sdkMetrics.AggregationTemporality.DELTA : sdkMetrics.AggregationTemporality.CUMULATIVE;
+    switch (metric.kind) {
+      case 'latest':
+        return { descriptor: metric.descriptor, aggregationTemporality: temporality, dataPointType: sdkMetrics.DataPointType.HISTOGRAM, dataPoints: histogram };
+      case 'observed':
+        return { descriptor: metric.descriptor, aggregationTemporality: temporality, dataPointType: sdkMetrics.DataPointType.SUM, isMonotonic: true, dataPoints: points };
+      default:
+        return { descriptor: metric.descriptor, aggregationTemporality: sdkMetrics.AggregationTemporality.CUMULATIVE, dataPointType: sdkMetrics.DataPointType.GAUGE, dataPoints: points };
     }
   }
 
   /** The live distribution (delta), or it added to all before (cumulative); arrays copied, as the export reads them later. */
-  private histogramPoint(g: Group, boundaries: number[], now: bigint, delta: boolean): sdkMetrics.DataPoint<sdkMetrics.Histogram> {
-    if (delta) return dataPoint(g.attributes, g.exportedNs, now, { buckets: { boundaries, counts: g.buckets.slice() }, sum: g.sum, count: g.live });
+  private histogramPoint(g: Group, boundaries: number[], now: bigint, delta: boolean, made: PointMaker): sdkMetrics.DataPoint<sdkMetrics.Histogram> {
+    if (delta) return made.point(g.attributes, g.exportedNs, now, { buckets: { boundaries, counts: g.buckets.slice() }, sum: g.sum, count: g.live });
     const acc = (g.accumulated ??= { count: 0, sum: 0, buckets: new Array<number>(g.buckets.length).fill(0) });
     acc.count += g.live;
     acc.sum += g.sum;
     for (let i = 0; i < acc.buckets.length; i++) acc.buckets[i]! += g.buckets[i]!;
-    return dataPoint(g.attributes, g.startNs, now, { buckets: { boundaries, counts: acc.buckets.slice() }, sum: acc.sum, count: acc.count });
+    return made.point(g.attributes, g.startNs, now, { buckets: { boundaries, counts: acc.buckets.slice() }, sum: acc.sum, count: acc.count });
   }
 }

@@ -7,8 +7,11 @@ import type { MetricOutput } from '../mapping/types.js';
 import { packageVersion } from '../package-root.js';
 import { MAX_SERIES } from './metrics.js';
 import { SCOPE_NAME } from './providers.js';
+import type { PartedProducer } from './series-common.js';
 import { SubjectAggregates } from './subject-aggregates.js';
 import { SubjectSeries } from './subject-series.js';
+
+const SCOPE = { name: SCOPE_NAME, version: packageVersion };
 
 /** How long an observed count named by no subject stays exported without a new report. */
 export const DEFAULT_SERIES_TTL_NS = 10n * 60n * 1_000_000_000n;
@@ -23,12 +26,14 @@ export interface SubjectMetricsOptions {
 
 /**
  * The points of metrics about subjects (the devices and clients of Mist's stream) and of counts
- * their senders keep: a MetricProducer for the metric reader (`metricReaderOptions.metricProducers`),
- * like EventTimeGauges, because the SDK's instruments can neither stamp a point with its report's
- * time, nor export a count as the sender reports it with the sender's start time, nor forget a
- * series. Which declarations are its: `isSubjectMetric`.
+ * their senders keep, collected by the export loop a part at a time (PartedProducer: a large
+ * organisation's collection is hundreds of thousands of points), or whole as a MetricProducer for
+ * a reader (`metricReaderOptions.metricProducers`, like EventTimeGauges), because the SDK's
+ * instruments can neither stamp a point with its report's time, nor export a count as the sender
+ * reports it with the sender's start time, nor forget a series. Which declarations are its:
+ * `isSubjectMetric`.
  */
-export class SubjectMetrics implements sdkMetrics.MetricProducer {
+export class SubjectMetrics implements sdkMetrics.MetricProducer, PartedProducer {
   private readonly clock: () => bigint;
   private readonly series: SubjectSeries;
   private readonly aggregates: SubjectAggregates;
@@ -67,16 +72,23 @@ export class SubjectMetrics implements sdkMetrics.MetricProducer {
     return { series: this.series.size, subjects: this.aggregates.size };
   }
 
-  async collect(): Promise<sdkMetrics.CollectionResult> {
+  /** One collection in parts (PartedProducer), for the export loop: see `MetricsExport`. */
+  *collectParts(points: number): Generator<sdkMetrics.ScopeMetrics> {
     const now = this.clock();
+    for (const metrics of this.series.collect(now, points)) yield { scope: SCOPE, metrics };
+    for (const metrics of this.aggregates.collect(now, points)) yield { scope: SCOPE, metrics };
+  }
+
+  /** One collection whole (MetricProducer), for a reader that takes it so (a Prometheus scrape). */
+  async collect(): Promise<sdkMetrics.CollectionResult> {
+    // In one part, each metric comes once.
     const metrics: sdkMetrics.MetricData[] = [];
-    this.series.collect(now, metrics);
-    this.aggregates.collect(now, metrics);
+    for (const part of this.collectParts(Infinity)) metrics.push(...part.metrics);
     return {
       resourceMetrics: {
         // The reader keeps the SDK's resource and takes only our scope metrics.
         resource: emptyResource(),
-        scopeMetrics: metrics.length > 0 ? [{ scope: { name: SCOPE_NAME, version: packageVersion }, metrics }] : [],
+        scopeMetrics: metrics.length > 0 ? [{ scope: SCOPE, metrics }] : [],
       },
       errors: [],
     };

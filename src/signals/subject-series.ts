@@ -3,7 +3,7 @@ import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import type { MetricDeclaration } from '../mapping/loader.js';
 import type { MetricAttributes, MetricOutput, Subject } from '../mapping/types.js';
 import { restarted, startOf, type Observation } from './observed.js';
-import { attributesKey, dataPoint, descriptor, OVERFLOW, type SeriesOptions } from './series-common.js';
+import { attributesKey, descriptor, OVERFLOW, PointMaker, type SeriesOptions } from './series-common.js';
 
 /**
  * Series that follow one subject's reports (a device's CPU, a port's byte counter), exported at
@@ -58,12 +58,14 @@ type Series = GaugeSeries | SumSeries;
 
 interface MetricState {
   declaration: MetricDeclaration;
+  /** One object for every part of every collection (requests join a metric's parts by it). */
+  descriptor: sdkMetrics.MetricDescriptor;
   gauge: boolean;
   /** Series not past the budget. */
   count: number;
   overflowGauge: { timeNs: bigint; value: number } | undefined;
   overflowSum: { startNs: bigint; total: number; handed: number; handedNs: bigint } | undefined;
-  /** Collection scratch. */
+  /** Points gathered for the next part of a collection. */
   points: sdkMetrics.DataPoint<number>[];
 }
 
@@ -82,7 +84,15 @@ export class SubjectSeries {
   constructor(private readonly options: SeriesOptions) {}
 
   declare(declaration: MetricDeclaration): void {
-    this.metrics.set(declaration.name, { declaration, gauge: declaration.instrument === 'gauge', count: 0, overflowGauge: undefined, overflowSum: undefined, points: [] });
+    this.metrics.set(declaration.name, {
+      declaration,
+      descriptor: descriptor(declaration),
+      gauge: declaration.instrument === 'gauge',
+      count: 0,
+      overflowGauge: undefined,
+      overflowSum: undefined,
+      points: [],
+    });
   }
 
   /** Series held in memory. */
@@ -199,46 +209,74 @@ export class SubjectSeries {
     if (series.overflow) series.metric.overflowSum!.total += increase;
   }
 
-  collect(now: bigint, out: sdkMetrics.MetricData[]): void {
+  /**
+   * One collection, handed on whenever `size` points are gathered (and the rest at the end).
+   * Reports recorded while a part is out are in this collection if their series has not been
+   * reached yet, else in the next. A collection given up on (`return()`) leaves the series not
+   * reached for the next one.
+   */
+  *collect(now: bigint, size: number): Generator<sdkMetrics.MetricData[]> {
     const delta = this.options.temporality(sdkMetrics.InstrumentType.COUNTER) === sdkMetrics.AggregationTemporality.DELTA;
-    for (const [subjectKey, set] of this.subjects) {
-      for (const [key, series] of set) {
-        if (now - series.receivedNs >= series.ttlNs) {
-          set.delete(key);
-          if (series.metric.gauge || !(series as SumSeries).overflow) series.metric.count--;
-          continue;
+    const made = new PointMaker();
+    let gathered = 0;
+    try {
+      for (const [subjectKey, set] of this.subjects) {
+        for (const [key, series] of set) {
+          if (now - series.receivedNs >= series.ttlNs) {
+            set.delete(key);
+            if (series.metric.gauge || !(series as SumSeries).overflow) series.metric.count--;
+            continue;
+          }
+          gathered += series.metric.gauge ? this.collectGauge(series as GaugeSeries, made) : this.collectSum(series as SumSeries, delta, made);
+          if (gathered >= size) {
+            yield this.part(delta);
+            gathered = 0;
+          }
         }
-        if (series.metric.gauge) this.collectGauge(series as GaugeSeries);
-        else this.collectSum(series as SumSeries, delta);
+        if (set.size === 0) {
+          this.subjects.delete(subjectKey);
+          // A report of this subject arriving while a part is out must not go to the deleted set.
+          if (this.lastSeries === set) this.lastSubject = this.lastSeries = undefined;
+        }
       }
-      if (set.size === 0) this.subjects.delete(subjectKey);
+      for (const metric of this.metrics.values()) {
+        if (metric.overflowGauge) {
+          metric.points.push(made.point(OVERFLOW, metric.overflowGauge.timeNs, metric.overflowGauge.timeNs, metric.overflowGauge.value));
+          metric.overflowGauge = undefined;
+        }
+        const overflow = metric.overflowSum;
+        if (overflow) {
+          if (!delta) metric.points.push(made.point(OVERFLOW, overflow.startNs, now, overflow.total));
+          else if (overflow.total > overflow.handed) metric.points.push(made.point(OVERFLOW, overflow.handedNs, now, overflow.total - overflow.handed));
+          overflow.handed = overflow.total;
+          overflow.handedNs = now;
+        }
+      }
+      const rest = this.part(delta);
+      if (rest.length > 0) yield rest;
+    } finally {
+      // Points gathered for a part not handed on (a collection given up on) belong to no collection.
+      for (const metric of this.metrics.values()) metric.points = [];
     }
-    this.lastSubject = this.lastSeries = undefined;
+  }
+
+  /** The points gathered so far, as one piece per metric. */
+  private part(delta: boolean): sdkMetrics.MetricData[] {
+    const out: sdkMetrics.MetricData[] = [];
     for (const metric of this.metrics.values()) {
       const points = metric.points;
-      metric.points = [];
-      if (metric.overflowGauge) {
-        points.push(dataPoint(OVERFLOW, metric.overflowGauge.timeNs, metric.overflowGauge.timeNs, metric.overflowGauge.value));
-        metric.overflowGauge = undefined;
-      }
-      const overflow = metric.overflowSum;
-      if (overflow) {
-        if (!delta) points.push(dataPoint(OVERFLOW, overflow.startNs, now, overflow.total));
-        else if (overflow.total > overflow.handed) points.push(dataPoint(OVERFLOW, overflow.handedNs, now, overflow.total - overflow.handed));
-        overflow.handed = overflow.total;
-        overflow.handedNs = now;
-      }
       if (points.length === 0) continue;
+      metric.points = [];
       if (metric.gauge) {
         out.push({
-          descriptor: descriptor(metric.declaration),
+          descriptor: metric.descriptor,
           aggregationTemporality: sdkMetrics.AggregationTemporality.CUMULATIVE,
           dataPointType: sdkMetrics.DataPointType.GAUGE,
           dataPoints: points,
         });
       } else {
         out.push({
-          descriptor: descriptor(metric.declaration),
+          descriptor: metric.descriptor,
           aggregationTemporality: delta ? sdkMetrics.AggregationTemporality.DELTA : sdkMetrics.AggregationTemporality.CUMULATIVE,
           dataPointType: sdkMetrics.DataPointType.SUM,
           isMonotonic: true,
@@ -246,32 +284,37 @@ export class SubjectSeries {
         });
       }
     }
+    return out;
   }
 
-  private collectGauge(series: GaugeSeries): void {
-    series.metric.points.push(dataPoint(attributesOf(series), series.timeNs, series.timeNs, series.value));
+  /** Gathers the series' point; returns how many points it gathered. */
+  private collectGauge(series: GaugeSeries, made: PointMaker): number {
+    series.metric.points.push(made.point(attributesOf(series), series.timeNs, series.timeNs, series.value));
     series.exported = true;
+    return 1;
   }
 
-  private collectSum(series: SumSeries, delta: boolean): void {
-    if (series.overflow) return;
+  private collectSum(series: SumSeries, delta: boolean, made: PointMaker): number {
+    if (series.overflow) return 0;
     const points = series.metric.points;
+    const before = points.length;
     const attributes = attributesOf(series);
     const previous = series.previous;
     if (previous !== undefined) {
       series.previous = undefined;
-      if (!delta) points.push(dataPoint(attributes, previous.startNs, previous.timeNs, previous.value));
+      if (!delta) points.push(made.point(attributes, previous.startNs, previous.timeNs, previous.value));
       else {
         const same = series.handedStartNs === previous.startNs;
-        points.push(dataPoint(attributes, same ? series.handedNs : previous.startNs, previous.timeNs, same ? previous.value - series.handedValue : previous.value));
+        points.push(made.point(attributes, same ? series.handedNs : previous.startNs, previous.timeNs, same ? previous.value - series.handedValue : previous.value));
       }
     }
-    if (!delta) points.push(dataPoint(attributes, series.startNs, series.timeNs, series.value));
-    else if (series.handedStartNs !== series.startNs) points.push(dataPoint(attributes, series.startNs, series.timeNs, series.value));
+    if (!delta) points.push(made.point(attributes, series.startNs, series.timeNs, series.value));
+    else if (series.handedStartNs !== series.startNs) points.push(made.point(attributes, series.startNs, series.timeNs, series.value));
     // Delta: only what was added since the last point (nothing when no report came).
-    else if (series.timeNs !== series.handedNs) points.push(dataPoint(attributes, series.handedNs, series.timeNs, series.value - series.handedValue));
+    else if (series.timeNs !== series.handedNs) points.push(made.point(attributes, series.handedNs, series.timeNs, series.value - series.handedValue));
     series.handedStartNs = series.startNs;
     series.handedNs = series.timeNs;
     series.handedValue = series.value;
+    return points.length - before;
   }
 }
