@@ -27,6 +27,7 @@ import { descriptor, OVERFLOW, PointMaker, type SeriesOptions } from './series-c
  */
 
 interface Group {
+  metric: AggregateMetric;
   attributes: Attributes;
   /** Contributions of live subjects. */
   live: number;
@@ -54,23 +55,24 @@ interface AggregateMetric {
   overflow: Group | undefined;
 }
 
-interface Contribution {
-  /** The series key (metric and own attributes): what a later report of the subject replaces. */
-  key: string;
-  metric: AggregateMetric;
-  group: Group;
-  value: number;
-  /** Observed counters: the sender's uptime with `value`. */
-  uptime: number | undefined;
-}
-
+/**
+ * A subject and its contributions, one per series key (metric and own attributes) it reported,
+ * the i-th in `keys[i]`, `groups[i]` and `figures[2i]`/`figures[2i + 1]`: arrays rather than an
+ * object per contribution, as a large organisation holds tens of thousands of subjects.
+ */
 interface SubjectState {
   /** When its last report was received, and how long it lives without another. */
   seenNs: bigint;
   ttlNs: bigint;
   /** Its last report's time: an older report changes nothing. */
   timeNs: bigint;
-  contributions: Contribution[];
+  /** What a later report under the same key replaces. Shared by the subjects that have the same
+   * keys (every client of one mapping): copied, not changed, when a subject adds one. */
+  keys: readonly string[];
+  groups: Group[];
+  /** Each contribution's value and, for observed counters, the sender's uptime with it (NaN when
+   * not said): numbers only, which V8 keeps unboxed. */
+  figures: number[];
 }
 
 // The SDK's default explicit boundaries, for a histogram whose file gives none.
@@ -82,12 +84,41 @@ function bucketOf(boundaries: readonly number[], value: number): number {
   return i;
 }
 
+const NO_KEYS: readonly string[] = Object.freeze([]);
+
+function uptimeOf(figure: number): number | undefined {
+  return Number.isNaN(figure) ? undefined : figure;
+}
+
+/** A contribution of `value` joins `g`. */
+function add(g: Group, value: number): void {
+  g.live++;
+  if (g.metric.kind === 'observed') return;
+  g.sum += value;
+  if (g.metric.kind === 'latest') g.buckets[bucketOf(g.metric.boundaries, value)]!++;
+}
+
+/** A contribution of `value` leaves `g`. */
+function withdraw(g: Group, value: number): void {
+  g.live--;
+  if (g.metric.kind === 'observed') return;
+  // Adding and taking away floats leaves crumbs: an empty group sums to exactly 0.
+  g.sum = g.live === 0 ? 0 : g.sum - value;
+  if (g.metric.kind === 'latest') g.buckets[bucketOf(g.metric.boundaries, value)]!--;
+}
+
+// Key lists shared by subjects: past this many different ones, a subject keeps its own.
+const MAX_KEY_LISTS = 1024;
+
 export class SubjectAggregates {
   private readonly metrics = new Map<string, AggregateMetric>();
   private readonly subjects = new Map<string, SubjectState>();
+  private readonly keyLists = new Map<string, readonly string[]>();
   private readonly startedNs: bigint;
   private lastSubject: Subject | undefined;
   private lastState: SubjectState | undefined;
+  /** The subject of the event in hand gained contributions: its arrays are settled once the event is over. */
+  private grown = false;
 
   constructor(private readonly options: SeriesOptions) {
     this.startedNs = options.now();
@@ -114,8 +145,9 @@ export class SubjectAggregates {
     let subject: SubjectState;
     if (o.subject === this.lastSubject) subject = this.lastState!;
     else {
+      this.settle();
       let found = this.subjects.get(o.subject.key);
-      if (found === undefined) this.subjects.set(o.subject.key, (found = { seenNs: now, ttlNs, timeNs: o.timeNs, contributions: [] }));
+      if (found === undefined) this.subjects.set(o.subject.key, (found = { seenNs: now, ttlNs, timeNs: o.timeNs, keys: NO_KEYS, groups: [], figures: [] }));
       // An older report than the one in hand changes nothing.
       else if (o.timeNs < found.timeNs) return;
       found.seenNs = now;
@@ -125,37 +157,50 @@ export class SubjectAggregates {
       this.lastSubject = o.subject;
       this.lastState = found;
     }
-    const key = o.seriesKey ?? o.name;
-    let old: Contribution | undefined;
-    for (const c of subject.contributions) {
-      if (c.key === key) {
-        old = c;
-        break;
-      }
-    }
+    const i = subject.keys.indexOf(o.seriesKey ?? o.name);
     const group = this.group(metric, o, now);
     if (observed) {
       const next: Observation = { value: o.value, timeNs: o.timeNs, uptime: o.uptime };
       let increase: number;
       // The same report again adds nothing: its value is the one in hand.
-      if (old !== undefined) increase = restarted(old, next) ? next.value : next.value - old.value;
-      else {
+      if (i >= 0) {
+        const old = { value: subject.figures[2 * i]!, uptime: uptimeOf(subject.figures[2 * i + 1]!) };
+        increase = restarted(old, next) ? next.value : next.value - old.value;
+      } else {
         const start = startOf(next);
         increase = start !== undefined && start >= this.startedNs && start >= next.timeNs - ttlNs ? next.value : 0;
       }
       group.total += increase;
     }
-    if (old !== undefined) {
-      this.withdraw(old);
-      old.group = group;
-      old.value = o.value;
-      old.uptime = o.uptime;
-      this.add(old);
+    const uptime = o.uptime ?? NaN;
+    if (i >= 0) {
+      withdraw(subject.groups[i]!, subject.figures[2 * i]!);
+      subject.groups[i] = group;
+      subject.figures[2 * i] = o.value;
+      subject.figures[2 * i + 1] = uptime;
     } else {
-      const c: Contribution = { key, metric, group, value: o.value, uptime: o.uptime };
-      subject.contributions.push(c);
-      this.add(c);
+      subject.keys = [...subject.keys, o.seriesKey ?? o.name];
+      subject.groups.push(group);
+      subject.figures.push(o.value, uptime);
+      this.grown = true;
     }
+    add(group, o.value);
+  }
+
+  /**
+   * The event that grew the last subject is over: its key list is swapped for the shared one, and
+   * its arrays for copies of their length (V8 leaves room for more when an array grows).
+   */
+  private settle(): void {
+    const state = this.lastState;
+    if (!this.grown || state === undefined) return;
+    this.grown = false;
+    const id = state.keys.join('\u0000');
+    const shared = this.keyLists.get(id);
+    if (shared !== undefined) state.keys = shared;
+    else if (this.keyLists.size < MAX_KEY_LISTS) this.keyLists.set(id, state.keys);
+    state.groups = state.groups.slice();
+    state.figures = state.figures.slice();
   }
 
   /** The series of the point's attributes: its subject's and its own. */
@@ -167,6 +212,7 @@ export class SubjectAggregates {
     const overflow = metric.groups.size >= this.options.maxSeries;
     if (overflow && metric.overflow !== undefined) return metric.overflow;
     group = {
+      metric,
       attributes: overflow ? OVERFLOW : { ...subject.attributes, ...o.attributes },
       live: 0,
       sum: 0,
@@ -182,29 +228,13 @@ export class SubjectAggregates {
     return group;
   }
 
-  private add(c: Contribution): void {
-    const g = c.group;
-    g.live++;
-    if (c.metric.kind === 'observed') return;
-    g.sum += c.value;
-    if (c.metric.kind === 'latest') g.buckets[bucketOf(c.metric.boundaries, c.value)]!++;
-  }
-
-  private withdraw(c: Contribution): void {
-    const g = c.group;
-    g.live--;
-    if (c.metric.kind === 'observed') return;
-    // Adding and taking away floats leaves crumbs: an empty group sums to exactly 0.
-    g.sum = g.live === 0 ? 0 : g.sum - c.value;
-    if (c.metric.kind === 'latest') g.buckets[bucketOf(c.metric.boundaries, c.value)]!--;
-  }
-
   /** Forget subjects whose TTL has passed. */
   private expire(now: bigint): void {
+    this.settle();
     this.lastSubject = this.lastState = undefined;
     for (const [key, subject] of this.subjects) {
       if (now - subject.seenNs < subject.ttlNs) continue;
-      for (const c of subject.contributions) this.withdraw(c);
+      for (let i = 0; i < subject.groups.length; i++) withdraw(subject.groups[i]!, subject.figures[2 * i]!);
       this.subjects.delete(key);
     }
   }

@@ -218,6 +218,34 @@ describe('aggregates over subjects (clients)', () => {
     expect(got['c.count']!.points.map((p) => p.a)).toEqual([corp5]);
   });
 
+  it('keep each subject its own contributions when subjects that reported the same metrics report different ones later', async () => {
+    const { recorder, collect, subject, point } = setup();
+    const c1 = subject('c1', 300n * S, corp5);
+    const c2 = subject('c2', 300n * S, corp5);
+    recorder.record([point('c.count', 1, T0, c1)]);
+    recorder.record([point('c.count', 1, T0, c2)]);
+    // c1 adds a metric; c2, whose contributions had the same keys, does not.
+    recorder.record([point('c.rssi', -55, T0 + S, c1), point('c.count', 1, T0 + S, c1)]);
+    recorder.record([point('c.count', 1, T0 + S, c2)]);
+    let got = await collect();
+    expect(got['c.count']!.points.map((p) => p.v)).toEqual([2]);
+    expect(got['c.rssi']!.points.map((p) => (p.v as { count: number }).count)).toEqual([1]);
+    // c2 reports the rssi too, then roams alone: each moves only what is its own.
+    recorder.record([point('c.rssi', -75, T0 + 2n * S, c2)]);
+    const c2on24 = subject('c2', 300n * S, corp24);
+    recorder.record([point('c.count', 1, T0 + 3n * S, c2on24), point('c.rssi', -65, T0 + 3n * S, c2on24)]);
+    got = await collect();
+    expect(got['c.count']!.points.map((p) => [p.a, p.v])).toEqual([
+      [corp5, 1],
+      [corp24, 1],
+    ]);
+    // Cumulative: corp5 holds c1's -55 of both collections; c2's -75 went with it to 2.4 GHz as -65.
+    expect(got['c.rssi']!.points.map((p) => [p.a, (p.v as { buckets: { counts: number[] } }).buckets.counts])).toEqual([
+      [corp5, [0, 0, 0, 2]],
+      [corp24, [0, 0, 1, 0]],
+    ]);
+  });
+
   it('forget a subject silent past its TTL', async () => {
     const { recorder, collect, subject, point, advance } = setup();
     recorder.record([point('c.count', 1, T0, subject('c1', 300n * S, corp5)), point('c.count', 1, T0, subject('c2', 120n * S, corp5))]);
