@@ -79,6 +79,31 @@ describe('per-subject gauges', () => {
     expect((await collect())['d.cpu']).toBeUndefined();
   });
 
+  it("ends a subject's series past their TTL one by one, keeping the others' points and counts", async () => {
+    const { subjects, recorder, collect, subject, point, advance } = setup();
+    const ap = subject('ap1', 100n * S);
+    const port = (i: number, value: number, at: bigint) => point('d.io', value, at, ap, { seriesKey: `d.io|${i}`, attributes: { port: `${i}` } });
+    recorder.record([point('d.cpu', 0.1, T0, ap), port(1, 10, T0), port(2, 20, T0), port(3, 30, T0)]);
+    advance(60n * S);
+    // Only ports 1 and 3 report again: the CPU and port 2 end 40 s later, the others live on.
+    recorder.record([port(3, 35, T0 + 60n * S), port(1, 15, T0 + 60n * S)]);
+    advance(40n * S);
+    let got = await collect();
+    expect(got['d.cpu']).toBeUndefined();
+    expect(got['d.io']!.points.map((p) => [p.a, p.start, p.t, p.v])).toEqual([
+      [{ port: '1' }, T0, T0 + 60n * S, 15],
+      [{ port: '3' }, T0, T0 + 60n * S, 35],
+    ]);
+    expect(subjects.size.series).toBe(2);
+    recorder.record([port(2, 5, T0 + 100n * S), port(3, 40, T0 + 100n * S)]);
+    got = await collect();
+    expect(got['d.io']!.points.map((p) => [p.a, p.t, p.v])).toEqual([
+      [{ port: '1' }, T0 + 60n * S, 15],
+      [{ port: '3' }, T0 + 100n * S, 40],
+      [{ port: '2' }, T0 + 100n * S, 5],
+    ]);
+  });
+
   it('keeps one series per subject and series key, carrying the newest identity; no older report, no second value for an exported time', async () => {
     const { recorder, collect, subject, point } = setup();
     recorder.record([point('d.cpu', 0.1, T0, subject('ap1', TTL, { 'mist.device_mac': 'ap1' }))]);

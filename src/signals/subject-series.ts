@@ -4,6 +4,7 @@ import type { MetricDeclaration } from '../mapping/loader.js';
 import type { MetricAttributes, MetricOutput, Subject } from '../mapping/types.js';
 import { restarted, startOf, type Observation } from './observed.js';
 import { attributesKey, descriptor, OVERFLOW, PointMaker, type SeriesOptions } from './series-common.js';
+import { EXPORTED, OVERFLOWING, SeriesTable, type SeriesKind } from './series-table.js';
 
 /**
  * Series that follow one subject's reports (a device's CPU, a port's byte counter), exported at
@@ -23,38 +24,11 @@ import { attributesKey, descriptor, OVERFLOW, PointMaker, type SeriesOptions } f
  * attributes), not by the subject's attributes (a device's name may change, or be learned after
  * its first report): it carries the newest report's. A report older than a series' newest is not
  * exported (stores reject out-of-order samples), nor a second value for a time already exported.
+ *
+ * Each subject's series are held as the columns of a SeriesTable (./series-table.ts says why).
  */
 
 const NO_ATTRIBUTES: MetricAttributes = Object.freeze({}) as MetricAttributes;
-
-interface SeriesBase {
-  metric: MetricState;
-  own: MetricAttributes;
-  subjectAttributes: MetricAttributes;
-  receivedNs: bigint;
-  ttlNs: bigint;
-}
-
-interface GaugeSeries extends SeriesBase {
-  timeNs: bigint;
-  value: number;
-  /** Whether the newest point went out in a collection (its time then takes no other value). */
-  exported: boolean;
-}
-
-interface SumSeries extends SeriesBase, Observation {
-  startNs: bigint;
-  /** Past the series budget: its increases go to the overflow series. */
-  overflow: boolean;
-  /** The last report of a count that started again before it went out. */
-  previous: { startNs: bigint; timeNs: bigint; value: number } | undefined;
-  /** What went out last (delta temporality subtracts it): its start, time and value. */
-  handedStartNs: bigint | undefined;
-  handedNs: bigint;
-  handedValue: number;
-}
-
-type Series = GaugeSeries | SumSeries;
 
 interface MetricState {
   declaration: MetricDeclaration;
@@ -69,17 +43,32 @@ interface MetricState {
   points: sdkMetrics.DataPoint<number>[];
 }
 
-function attributesOf(series: Series): Attributes {
-  return series.subjectAttributes === NO_ATTRIBUTES ? series.own : { ...series.subjectAttributes, ...series.own };
+type Table = SeriesTable<MetricState>;
+
+// Series kinds shared by the subjects' series: past this many keys, a series has a kind of its own
+// (keys made from unbounded values must not fill memory that nothing releases).
+const MAX_KINDS = 10_000;
+
+function attributesOf(table: Table, row: number): Attributes {
+  const own = table.kinds[row]!.own;
+  const subject = table.attributes[row]!;
+  return subject === NO_ATTRIBUTES ? own : { ...subject, ...own };
+}
+
+function uptimeOf(figure: number): number | undefined {
+  return Number.isNaN(figure) ? undefined : figure;
 }
 
 export class SubjectSeries {
   private readonly metrics = new Map<string, MetricState>();
-  /** Subject key ('' for points with none) → its series by series key. */
-  private readonly subjects = new Map<string, Map<string, Series>>();
+  /** Subject key ('' for points with none) → its series. */
+  private readonly subjects = new Map<string, Table>();
+  private readonly kinds = new Map<string, SeriesKind<MetricState>>();
   // The points of one event share their subject: its series are looked up once.
   private lastSubject: Subject | undefined;
-  private lastSeries: Map<string, Series> | undefined;
+  private lastTable: Table | undefined;
+  /** The event in hand added series to `lastTable`: its columns are trimmed once the event is over. */
+  private grown = false;
 
   constructor(private readonly options: SeriesOptions) {}
 
@@ -98,145 +87,135 @@ export class SubjectSeries {
   /** Series held in memory. */
   get size(): number {
     let n = 0;
-    for (const set of this.subjects.values()) n += set.size;
+    for (const table of this.subjects.values()) n += table.rows;
     return n;
   }
 
   record(o: MetricOutput, now: bigint): void {
-    let set: Map<string, Series> | undefined;
-    if (o.subject !== undefined && o.subject === this.lastSubject) set = this.lastSeries!;
+    let table: Table | undefined;
+    if (o.subject !== undefined && o.subject === this.lastSubject) table = this.lastTable!;
     else {
+      this.settle();
       const subjectKey = o.subject?.key ?? '';
-      set = this.subjects.get(subjectKey);
-      if (set === undefined) this.subjects.set(subjectKey, (set = new Map()));
+      table = this.subjects.get(subjectKey);
+      if (table === undefined) this.subjects.set(subjectKey, (table = new SeriesTable()));
       this.lastSubject = o.subject;
-      this.lastSeries = set;
+      this.lastTable = table;
     }
     // A point named by no subject is its metric's by its attributes.
     const key = o.seriesKey ?? `${o.name}\u0000${attributesKey(o.attributes)}`;
-    const series = set.get(key);
-    if (series !== undefined) {
-      if (series.metric.gauge) this.updateGauge(series as GaugeSeries, o, now);
-      else this.updateSum(series as SumSeries, o, now);
+    const row = table.find(key);
+    if (row >= 0) {
+      if (table.kinds[row]!.metric.gauge) this.updateGauge(table, row, o, now);
+      else this.updateSum(table, row, o, now);
       return;
     }
     const metric = this.metrics.get(o.name);
     if (metric === undefined) return;
-    const created = metric.gauge ? this.newGauge(metric, o, now) : this.newSum(metric, o, now);
-    if (created !== undefined) set.set(key, created);
+    const added = metric.gauge ? this.newGauge(table, metric, key, o, now) : this.newSum(table, metric, key, o, now);
+    this.grown ||= added;
   }
 
-  private newGauge(metric: MetricState, o: MetricOutput, now: bigint): GaugeSeries | undefined {
+  /** The event that added series is over: its subject's columns are trimmed to their length. */
+  private settle(): void {
+    if (this.grown) this.lastTable?.trim();
+    this.grown = false;
+  }
+
+  private kind(key: string, metric: MetricState, own: MetricAttributes): SeriesKind<MetricState> {
+    let kind = this.kinds.get(key);
+    if (kind === undefined) {
+      kind = { key, metric, own };
+      if (this.kinds.size < MAX_KINDS) this.kinds.set(key, kind);
+    }
+    return kind;
+  }
+
+  private newGauge(table: Table, metric: MetricState, key: string, o: MetricOutput, now: bigint): boolean {
     if (metric.count >= this.options.maxSeries) {
       // The overflow series mixes many series: only its latest value means anything.
       metric.overflowGauge = { timeNs: o.timeNs, value: o.value };
-      return undefined;
+      return false;
     }
     metric.count++;
-    return {
-      metric,
-      own: o.attributes,
-      subjectAttributes: o.subject?.attributes ?? NO_ATTRIBUTES,
-      receivedNs: now,
-      ttlNs: o.subject?.ttlNs ?? this.options.defaultTtlNs,
-      timeNs: o.timeNs,
-      value: o.value,
-      exported: false,
-    };
+    const ttlNs = o.subject?.ttlNs ?? this.options.defaultTtlNs;
+    table.add(this.kind(key, metric, o.attributes), o.subject?.attributes ?? NO_ATTRIBUTES, ttlNs, now, o.timeNs, o.value, 0, NaN, 0n);
+    return true;
   }
 
-  private updateGauge(series: GaugeSeries, o: MetricOutput, now: bigint): void {
-    if (o.timeNs < series.timeNs || (o.timeNs === series.timeNs && series.exported)) return;
-    series.timeNs = o.timeNs;
-    series.value = o.value;
-    series.exported = false;
-    series.own = o.attributes;
-    series.subjectAttributes = o.subject?.attributes ?? NO_ATTRIBUTES;
-    series.receivedNs = now;
-    series.ttlNs = o.subject?.ttlNs ?? this.options.defaultTtlNs;
+  private updateGauge(table: Table, row: number, o: MetricOutput, now: bigint): void {
+    const timeNs = table.times[row]!;
+    if (o.timeNs < timeNs || (o.timeNs === timeNs && table.flags[row]! & EXPORTED)) return;
+    table.times[row] = o.timeNs;
+    table.values[row] = o.value;
+    table.flags[row] = 0;
+    table.attributes[row] = o.subject?.attributes ?? NO_ATTRIBUTES;
+    table.received[row] = now;
+    table.ttls[row] = o.subject?.ttlNs ?? this.options.defaultTtlNs;
   }
 
-  private newSum(metric: MetricState, o: MetricOutput, now: bigint): SumSeries | undefined {
+  private newSum(table: Table, metric: MetricState, key: string, o: MetricOutput, now: bigint): boolean {
     // A count is never negative; such a figure is not a count.
-    if (!(o.value >= 0)) return undefined;
+    if (!(o.value >= 0)) return false;
     const overflow = metric.count >= this.options.maxSeries;
-    const series: SumSeries = {
-      metric,
-      own: o.attributes,
-      subjectAttributes: o.subject?.attributes ?? NO_ATTRIBUTES,
-      receivedNs: now,
-      ttlNs: o.subject?.ttlNs ?? this.options.defaultTtlNs,
-      value: o.value,
-      timeNs: o.timeNs,
-      uptime: o.uptime,
-      // Without an uptime the count is taken to start at its first report.
-      startNs: 0n,
-      overflow,
-      previous: undefined,
-      handedStartNs: undefined,
-      handedNs: 0n,
-      handedValue: 0,
-    };
-    series.startNs = startOf(series) ?? o.timeNs;
+    // Without an uptime the count is taken to start at its first report.
+    const startNs = startOf({ value: o.value, timeNs: o.timeNs, uptime: o.uptime }) ?? o.timeNs;
+    const ttlNs = o.subject?.ttlNs ?? this.options.defaultTtlNs;
+    table.add(this.kind(key, metric, o.attributes), o.subject?.attributes ?? NO_ATTRIBUTES, ttlNs, now, o.timeNs, o.value, overflow ? OVERFLOWING : 0, o.uptime ?? NaN, startNs);
     // An overflowing series adds only what it counts from now on.
     if (overflow) metric.overflowSum ??= { startNs: now, total: 0, handed: 0, handedNs: now };
     else metric.count++;
-    return series;
+    return true;
   }
 
-  private updateSum(series: SumSeries, o: MetricOutput, now: bigint): void {
-    if (!(o.value >= 0) || o.timeNs <= series.timeNs) return;
+  private updateSum(table: Table, row: number, o: MetricOutput, now: bigint): void {
+    const timeNs = table.times[row]!;
+    if (!(o.value >= 0) || o.timeNs <= timeNs) return;
+    const value = table.values[row]!;
+    const flags = table.flags[row]!;
     const next: Observation = { value: o.value, timeNs: o.timeNs, uptime: o.uptime };
     let increase: number;
-    if (restarted(series, next)) {
+    if (restarted({ value, uptime: uptimeOf(table.uptimes[row]!) }, next)) {
       // The old count's last report, if it has not gone out, goes out before the new count.
-      if (series.handedStartNs !== series.startNs || series.handedNs !== series.timeNs) {
-        series.previous = { startNs: series.startNs, timeNs: series.timeNs, value: series.value };
-      }
+      if (!(flags & (EXPORTED | OVERFLOWING))) table.previous[row] = { startNs: table.starts[row]!, timeNs, value };
       const start = startOf(next);
-      series.startNs = start !== undefined && start > series.timeNs ? start : series.timeNs;
+      table.starts[row] = start !== undefined && start > timeNs ? start : timeNs;
       increase = o.value;
     } else {
-      increase = o.value - series.value;
+      increase = o.value - value;
     }
-    series.value = o.value;
-    series.timeNs = o.timeNs;
-    series.uptime = o.uptime;
-    series.own = o.attributes;
-    series.subjectAttributes = o.subject?.attributes ?? NO_ATTRIBUTES;
-    series.receivedNs = now;
-    series.ttlNs = o.subject?.ttlNs ?? this.options.defaultTtlNs;
-    if (series.overflow) series.metric.overflowSum!.total += increase;
+    table.values[row] = o.value;
+    table.times[row] = o.timeNs;
+    table.uptimes[row] = o.uptime ?? NaN;
+    table.flags[row] = flags & ~EXPORTED;
+    table.attributes[row] = o.subject?.attributes ?? NO_ATTRIBUTES;
+    table.received[row] = now;
+    table.ttls[row] = o.subject?.ttlNs ?? this.options.defaultTtlNs;
+    if (flags & OVERFLOWING) table.kinds[row]!.metric.overflowSum!.total += increase;
   }
 
   /**
-   * One collection, handed on whenever `size` points are gathered (and the rest at the end).
-   * Reports recorded while a part is out are in this collection if their series has not been
-   * reached yet, else in the next. A collection given up on (`return()`) leaves the series not
-   * reached for the next one.
+   * One collection, handed on whenever `size` points are gathered (and the rest at the end), each
+   * subject's series whole. Reports recorded while a part is out are in this collection if their
+   * subject has not been reached yet, else in the next. A collection given up on (`return()`)
+   * leaves the subjects not reached for the next one.
    */
   *collect(now: bigint, size: number): Generator<sdkMetrics.MetricData[]> {
     const delta = this.options.temporality(sdkMetrics.InstrumentType.COUNTER) === sdkMetrics.AggregationTemporality.DELTA;
     const made = new PointMaker();
+    this.settle();
     let gathered = 0;
     try {
-      for (const [subjectKey, set] of this.subjects) {
-        for (const [key, series] of set) {
-          if (now - series.receivedNs >= series.ttlNs) {
-            set.delete(key);
-            if (series.metric.gauge || !(series as SumSeries).overflow) series.metric.count--;
-            continue;
-          }
-          gathered += series.metric.gauge ? this.collectGauge(series as GaugeSeries, made) : this.collectSum(series as SumSeries, delta, made);
-          if (gathered >= size) {
-            yield this.part(delta);
-            gathered = 0;
-          }
-        }
-        if (set.size === 0) {
+      for (const [subjectKey, table] of this.subjects) {
+        gathered += this.collectTable(table, now, delta, made);
+        if (table.rows === 0) {
           this.subjects.delete(subjectKey);
-          // A report of this subject arriving while a part is out must not go to the deleted set.
-          if (this.lastSeries === set) this.lastSubject = this.lastSeries = undefined;
+          // A report of this subject arriving while a part is out must not go to the deleted table.
+          if (this.lastTable === table) this.lastSubject = this.lastTable = undefined;
+        }
+        if (gathered >= size) {
+          yield this.part(delta);
+          gathered = 0;
         }
       }
       for (const metric of this.metrics.values()) {
@@ -258,6 +237,24 @@ export class SubjectSeries {
       // Points gathered for a part not handed on (a collection given up on) belong to no collection.
       for (const metric of this.metrics.values()) metric.points = [];
     }
+  }
+
+  /** Gathers the points of a subject's series, ending those past their TTL; returns how many points. */
+  private collectTable(table: Table, now: bigint, delta: boolean, made: PointMaker): number {
+    let gathered = 0;
+    let kept = 0;
+    for (let row = 0; row < table.rows; row++) {
+      const metric = table.kinds[row]!.metric;
+      if (now - table.received[row]! >= table.ttls[row]!) {
+        if (metric.gauge || !(table.flags[row]! & OVERFLOWING)) metric.count--;
+        continue;
+      }
+      if (kept !== row) table.move(row, kept);
+      gathered += metric.gauge ? this.collectGauge(table, kept, made) : this.collectSum(table, kept, delta, made);
+      kept++;
+    }
+    table.truncate(kept);
+    return gathered;
   }
 
   /** The points gathered so far, as one piece per metric. */
@@ -288,33 +285,43 @@ export class SubjectSeries {
   }
 
   /** Gathers the series' point; returns how many points it gathered. */
-  private collectGauge(series: GaugeSeries, made: PointMaker): number {
-    series.metric.points.push(made.point(attributesOf(series), series.timeNs, series.timeNs, series.value));
-    series.exported = true;
+  private collectGauge(table: Table, row: number, made: PointMaker): number {
+    const timeNs = table.times[row]!;
+    table.kinds[row]!.metric.points.push(made.point(attributesOf(table, row), timeNs, timeNs, table.values[row]!));
+    table.flags[row]! |= EXPORTED;
     return 1;
   }
 
-  private collectSum(series: SumSeries, delta: boolean, made: PointMaker): number {
-    if (series.overflow) return 0;
-    const points = series.metric.points;
+  private collectSum(table: Table, row: number, delta: boolean, made: PointMaker): number {
+    if (table.flags[row]! & OVERFLOWING) return 0;
+    const points = table.kinds[row]!.metric.points;
     const before = points.length;
-    const attributes = attributesOf(series);
-    const previous = series.previous;
-    if (previous !== undefined) {
-      series.previous = undefined;
-      if (!delta) points.push(made.point(attributes, previous.startNs, previous.timeNs, previous.value));
+    const attributes = attributesOf(table, row);
+    const startNs = table.starts[row]!;
+    const timeNs = table.times[row]!;
+    const value = table.values[row]!;
+    const previous = table.previous[row];
+    if (!delta) {
+      if (previous !== undefined) points.push(made.point(attributes, previous.startNs, previous.timeNs, previous.value));
+      points.push(made.point(attributes, startNs, timeNs, value));
+    } else {
+      // Only what was added since the last point (nothing when no report came).
+      const handed = table.handed[row];
+      if (previous !== undefined) {
+        const same = handed !== undefined && handed.startNs === previous.startNs;
+        points.push(made.point(attributes, same ? handed.timeNs : previous.startNs, previous.timeNs, same ? previous.value - handed.value : previous.value));
+      }
+      if (handed === undefined || handed.startNs !== startNs) points.push(made.point(attributes, startNs, timeNs, value));
+      else if (timeNs !== handed.timeNs) points.push(made.point(attributes, handed.timeNs, timeNs, value - handed.value));
+      if (handed === undefined) table.handed[row] = { startNs, timeNs, value };
       else {
-        const same = series.handedStartNs === previous.startNs;
-        points.push(made.point(attributes, same ? series.handedNs : previous.startNs, previous.timeNs, same ? previous.value - series.handedValue : previous.value));
+        handed.startNs = startNs;
+        handed.timeNs = timeNs;
+        handed.value = value;
       }
     }
-    if (!delta) points.push(made.point(attributes, series.startNs, series.timeNs, series.value));
-    else if (series.handedStartNs !== series.startNs) points.push(made.point(attributes, series.startNs, series.timeNs, series.value));
-    // Delta: only what was added since the last point (nothing when no report came).
-    else if (series.timeNs !== series.handedNs) points.push(made.point(attributes, series.handedNs, series.timeNs, series.value - series.handedValue));
-    series.handedStartNs = series.startNs;
-    series.handedNs = series.timeNs;
-    series.handedValue = series.value;
+    table.previous[row] = undefined;
+    table.flags[row]! |= EXPORTED;
     return points.length - before;
   }
 }
