@@ -205,7 +205,8 @@ export function walkMetrics(buf, visit) {
               if (f === attrField) keyValue(buf, s, e, attributes);
             });
             let value;
-            if (kind === 'gauge' || kind === 'sum') value = p[4] !== undefined ? buf.readDoubleLE(p[4]) : p[6] !== undefined ? Number(buf.readBigInt64LE(p[6])) : 0;
+            if (kind === 'gauge' || kind === 'sum')
+              value = p[4] !== undefined ? buf.readDoubleLE(p[4]) : p[6] !== undefined ? Number(buf.readBigInt64LE(p[6])) : 0;
             else value = p[4] !== undefined ? Number(fixed64(buf, p[4])) : 0;
             visit({
               scope,
@@ -227,7 +228,20 @@ export function walkMetrics(buf, visit) {
 
 /** The same points from a decoded request (OTLP/JSON, or protobufjs's toObject). */
 export function metricPointsOf(doc, visit) {
-  const scalar = (v) => (v?.stringValue ?? v?.boolValue ?? (v?.intValue !== undefined ? Number(v.intValue) : v?.doubleValue !== undefined ? Number(v.doubleValue) : v?.arrayValue ? '[array]' : v?.kvlistValue ? '[kvlist]' : v?.bytesValue !== undefined ? '[bytes]' : ''));
+  const scalar = (v) =>
+    v?.stringValue ??
+    v?.boolValue ??
+    (v?.intValue !== undefined
+      ? Number(v.intValue)
+      : v?.doubleValue !== undefined
+        ? Number(v.doubleValue)
+        : v?.arrayValue
+          ? '[array]'
+          : v?.kvlistValue
+            ? '[kvlist]'
+            : v?.bytesValue !== undefined
+              ? '[bytes]'
+              : '');
   for (const r of doc.resourceMetrics ?? []) {
     for (const s of r.scopeMetrics ?? []) {
       for (const m of s.metrics ?? []) {

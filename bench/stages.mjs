@@ -14,14 +14,14 @@
 // ProtobufTraceSerializer, per span.
 import { ProtobufLogsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { BatchAck, NO_ACK } from '../dist/src/acks/ack.js';
-import { decodeEnvelope } from '../dist/src/sources/webhook/envelope.js';
 import { createLogsSerializer } from '../dist/src/export/logs-serializer.js';
 import { createSpansSerializer } from '../dist/src/export/spans-serializer.js';
 import { loadMappings } from '../dist/src/mapping/loader.js';
-import { createMetricRecorder, EventTimeGauges } from '../dist/src/signals/metrics.js';
-import { SubjectMetrics } from '../dist/src/signals/subject-metrics.js';
-import { buildResource, createEmitters, createMeters } from '../dist/src/signals/providers.js';
 import { SessionTracker } from '../dist/src/sessions/tracker.js';
+import { createMetricRecorder, EventTimeGauges } from '../dist/src/signals/metrics.js';
+import { buildResource, createEmitters, createMeters } from '../dist/src/signals/providers.js';
+import { SubjectMetrics } from '../dist/src/signals/subject-metrics.js';
+import { decodeEnvelope } from '../dist/src/sources/webhook/envelope.js';
 import { delivery, TOPICS } from '../mist-payloads/webhook.mjs';
 
 const EVENTS_PER_DELIVERY = 50;

@@ -134,7 +134,16 @@ export function gatewayStats({ mac = '4c9614000003', time, uptime = 600_000, wan
     spu2_stat: [{ spu_cpu: 1, spu_current_session: 15, spu_max_session: 65536, spu_memory: 30 }],
     dhcpd_stat: { corp: { num_ips: 200, num_leased: 57 } },
     if_stat: {
-      'ge-0/0/0.0': { port_id: 'ge-0/0/0', up: true, port_usage: 'wan', wan_name: 'internet', tx_bytes: 88_000_000_000, rx_bytes: wanRx, tx_pkts: 90_000_000, rx_pkts: 310_000_000 },
+      'ge-0/0/0.0': {
+        port_id: 'ge-0/0/0',
+        up: true,
+        port_usage: 'wan',
+        wan_name: 'internet',
+        tx_bytes: 88_000_000_000,
+        rx_bytes: wanRx,
+        tx_pkts: 90_000_000,
+        rx_pkts: 310_000_000,
+      },
       'ge-0/0/4.100': { port_id: 'ge-0/0/4', up: true, port_usage: 'lan', tx_bytes: 1000, rx_bytes: 2000, tx_pkts: 10, rx_pkts: 20 },
     },
   };

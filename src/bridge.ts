@@ -6,31 +6,31 @@ import { DedupStage, SourceWindows } from './dedup/stage.js';
 import { EventDeduplicator } from './dedup/window.js';
 import { Journal } from './durability/journal.js';
 import { DurableStage } from './durability/stage.js';
-import { announceExporters, countingDiscards, createExporters, isPull, metricTemporality, type Exporters } from './export/exporters.js';
+import { announceExporters, countingDiscards, createExporters, type Exporters, isPull, metricTemporality } from './export/exporters.js';
 import { ExportHealth } from './export/health.js';
-import { MetricsExport, beforeDeadline } from './export/metrics-export.js';
+import { beforeDeadline, MetricsExport } from './export/metrics-export.js';
 import { PrometheusMetricsEndpoint } from './export/prometheus-reader.js';
 import { RecordExport } from './export/records.js';
 import { createHttpApp } from './http/app.js';
-import { listen, type HttpServer } from './http/server.js';
+import { type HttpServer, listen } from './http/server.js';
 import { createInspectPage, type Inspector } from './inspect/index.js';
 import { createLogger, type Logger } from './log/logger.js';
+import { loadMappings } from './mapping/loader.js';
 import { CallBudget, type PlannedUse } from './mist-api/budget.js';
 import type { MistClient } from './mist-api/client.js';
 import { createMistClient } from './mist-api/create.js';
-import { loadMappings } from './mapping/loader.js';
 import { Processor } from './processing/processor.js';
 import { renderPrometheus } from './self/prometheus.js';
 import { createSelfTelemetry, observeSelfState } from './self/telemetry.js';
 import { SessionTracker } from './sessions/tracker.js';
 import { createMetricRecorder, EventTimeGauges, MAX_SERIES } from './signals/metrics.js';
-import { observeSubjectMetrics, SubjectMetrics } from './signals/subject-metrics.js';
 import { buildResource, createEmitters, createMeters, DrivenMetricReader } from './signals/providers.js';
+import { observeSubjectMetrics, SubjectMetrics } from './signals/subject-metrics.js';
 import type { BatchConsumer, Source } from './sources/contract.js';
 import { sleSettings } from './sources/sle/settings.js';
 import { SleSource } from './sources/sle/source.js';
 import { SleState } from './sources/sle/state.js';
-import { streamSettings, type StreamSettings } from './sources/stream/config.js';
+import { type StreamSettings, streamSettings } from './sources/stream/config.js';
 import { StreamSource } from './sources/stream/source.js';
 import { observeStreamCounters } from './sources/stream/telemetry.js';
 import { ENVELOPE_CODEC } from './sources/webhook/codec.js';
@@ -86,8 +86,25 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   const emitters = createEmitters(resource, records);
   const recorder = createMetricRecorder(meters.meter, mappings.metrics, gauges, subjects);
   const metricsExport = isPull(exporters.metrics)
-    ? await PrometheusMetricsEndpoint.start(exporters.metrics, meters.metricReader, () => recorder.flush(), (delivered) => gauges.collected(delivered), health, exportTelemetry, log)
-    : new MetricsExport(exporters.metrics, meters.metricReader, () => recorder.flush(), (delivered) => gauges.collected(delivered), { intervalMs: config.export.metricsIntervalMs, maxPointsPerRequest: config.export.maxMetricPointsPerRequest }, health, exportTelemetry, log);
+    ? await PrometheusMetricsEndpoint.start(
+        exporters.metrics,
+        meters.metricReader,
+        () => recorder.flush(),
+        (delivered) => gauges.collected(delivered),
+        health,
+        exportTelemetry,
+        log,
+      )
+    : new MetricsExport(
+        exporters.metrics,
+        meters.metricReader,
+        () => recorder.flush(),
+        (delivered) => gauges.collected(delivered),
+        { intervalMs: config.export.metricsIntervalMs, maxPointsPerRequest: config.export.maxMetricPointsPerRequest },
+        health,
+        exportTelemetry,
+        log,
+      );
 
   // processing
   const sessions = config.sessions.enabled ? new SessionTracker(emitters.spans, config.sessions, log) : undefined;
@@ -212,7 +229,11 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
         ]);
         const kept = await durability.close();
         if (kept > 0 && journal.durable) {
-          log.warn('deliveries not exported yet stay in the journal and are exported at the next start', { deliveries: kept, records: unexported, file: journal.file });
+          log.warn('deliveries not exported yet stay in the journal and are exported at the next start', {
+            deliveries: kept,
+            records: unexported,
+            file: journal.file,
+          });
         } else if (kept > 0) {
           telemetry.dropped('delivery', 'not_exported_at_shutdown', kept);
           log.error('deliveries not exported are lost: durability.dir is not set', { deliveries: kept });
@@ -230,7 +251,8 @@ function mistApi(config: BridgeConfig, log: Logger): { client: MistClient; budge
   if (config.mist.apiToken === null) return undefined;
   const budget = new CallBudget({
     share: config.mist.budgetShare,
-    onWait: (until) => log.warn("Mist API calls wait for the next hour: this process has used its share of the token's calls", { until: new Date(until).toISOString() }),
+    onWait: (until) =>
+      log.warn("Mist API calls wait for the next hour: this process has used its share of the token's calls", { until: new Date(until).toISOString() }),
   });
   const client = createMistClient({ token: config.mist.apiToken, baseUrl: config.mist.apiUrl }, budget, {
     onRetry: (notice) => log.warn('Mist API call retried', { ...notice }),
@@ -242,7 +264,13 @@ function mistApi(config: BridgeConfig, log: Logger): { client: MistClient; budge
  * The WebSocket stream source, when it is on (a Mist API token, and not MIST_BRIDGE_STREAM=false),
  * with the calls its site listing plans.
  */
-function streamSource(config: BridgeConfig, api: MistClient, next: BatchConsumer, inspector: Inspector | undefined, log: Logger): { source: StreamSource; plans: PlannedUse[] } | undefined {
+function streamSource(
+  config: BridgeConfig,
+  api: MistClient,
+  next: BatchConsumer,
+  inspector: Inspector | undefined,
+  log: Logger,
+): { source: StreamSource; plans: PlannedUse[] } | undefined {
   const settings = streamSettings(config);
   if (!settings.enabled || settings.token === null) return undefined;
   return { source: new StreamSource({ settings, api, next, ...(inspector && { inspector }), log }), plans: [streamPlan(settings)] };

@@ -10,7 +10,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config/load.js';
 import { postDelivery } from './support/mist-client.js';
 import type { OtlpReceiver } from './support/otlp-receiver.js';
-import { runBridgeProcess, spawnBridge, type SpawnedBridge } from './support/spawn-bridge.js';
+import { runBridgeProcess, type SpawnedBridge, spawnBridge } from './support/spawn-bridge.js';
 import { useReceiver } from './support/use-receiver.js';
 
 let receiver: OtlpReceiver;
@@ -126,7 +126,10 @@ describe('OTEL_*_EXPORTER=none', () => {
     expect((await postDelivery(b.url + '/mist/webhook', DELIVERY)).status).toBe(200);
     await until(async () => {
       const text = await selfMetrics(b);
-      return (sample(text, 'mist_bridge_dropped_total', { what: 'logs', reason: 'exporter_none' }) ?? 0) >= 1 && (sample(text, 'mist_bridge_dropped_total', { what: 'metrics', reason: 'exporter_none' }) ?? 0) >= 1;
+      return (
+        (sample(text, 'mist_bridge_dropped_total', { what: 'logs', reason: 'exporter_none' }) ?? 0) >= 1 &&
+        (sample(text, 'mist_bridge_dropped_total', { what: 'metrics', reason: 'exporter_none' }) ?? 0) >= 1
+      );
     });
     // Released from the journal as if exported (the journal lets go of rows a moment later).
     await until(async () => sample(await selfMetrics(b), 'mist_bridge_journal_deliveries') === 0);
@@ -158,7 +161,10 @@ describe('an exporter the bridge does not have', () => {
   };
 
   it.each<[Record<string, string>, RegExp]>([
-    [{ OTEL_METRICS_EXPORTER: 'zipkin' }, /^OTEL_METRICS_EXPORTER \(exporters\.metrics\): "zipkin" is not an exporter the bridge has; use otlp, prometheus, console or none$/],
+    [
+      { OTEL_METRICS_EXPORTER: 'zipkin' },
+      /^OTEL_METRICS_EXPORTER \(exporters\.metrics\): "zipkin" is not an exporter the bridge has; use otlp, prometheus, console or none$/,
+    ],
     [{ OTEL_LOGS_EXPORTER: 'prometheus' }, /^OTEL_LOGS_EXPORTER \(exporters\.logs\): prometheus exports metrics only; for logs use otlp, console or none$/],
     [{ OTEL_TRACES_EXPORTER: 'otlp,console' }, /^OTEL_TRACES_EXPORTER \(exporters\.traces\): "otlp,console": one exporter per signal/],
     [{ OTEL_TRACES_EXPORTER: 'logging' }, /^OTEL_TRACES_EXPORTER \(exporters\.traces\): "logging" is the old name of console/],
@@ -173,10 +179,16 @@ describe('an exporter the bridge does not have', () => {
     child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).toBe(1);
-    expect(err.trim()).toMatch(/^mist-otel-bridge: OTEL_METRICS_EXPORTER \(exporters\.metrics\): "jaeger" is not an exporter the bridge has; use otlp, prometheus, console or none$/);
+    expect(err.trim()).toMatch(
+      /^mist-otel-bridge: OTEL_METRICS_EXPORTER \(exporters\.metrics\): "jaeger" is not an exporter the bridge has; use otlp, prometheus, console or none$/,
+    );
   });
 
   it('an empty variable is unset: the default, otlp', () => {
-    expect(loadConfig({ env: { MIST_BRIDGE_ALLOW_UNSIGNED: 'true', OTEL_METRICS_EXPORTER: ' ', OTEL_LOGS_EXPORTER: '' } }).exporters).toMatchObject({ metrics: 'otlp', logs: 'otlp', traces: 'otlp' });
+    expect(loadConfig({ env: { MIST_BRIDGE_ALLOW_UNSIGNED: 'true', OTEL_METRICS_EXPORTER: ' ', OTEL_LOGS_EXPORTER: '' } }).exporters).toMatchObject({
+      metrics: 'otlp',
+      logs: 'otlp',
+      traces: 'otlp',
+    });
   });
 });

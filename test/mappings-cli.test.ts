@@ -56,13 +56,14 @@ describe('mapping files on the command line', () => {
 
   it('a topic shadowing a built-in without replaces, and an unbalanced template brace, one line each', async () => {
     const files = mkdtempSync(join(dir, 'shadow-'));
-    writeFileSync(join(files, 'alarms.yaml'), 'topic: my-alarms\naliases: [alarms]\ndescription: mine\nlog:\n  event_name: mist.my_alarm\n  body:\n    - template: "{type} on {site_name"\n');
+    writeFileSync(
+      join(files, 'alarms.yaml'),
+      'topic: my-alarms\naliases: [alarms]\ndescription: mine\nlog:\n  event_name: mist.my_alarm\n  body:\n    - template: "{type} on {site_name"\n',
+    );
     const checked = await run({}, ['check-mappings', files]);
     expect(checked.code).toBe(1);
     expect(checked.err).not.toMatch(/\n\s+at /);
-    expect(checked.err.trimEnd().split('\n')).toEqual([
-      `${join(files, 'alarms.yaml')}:7:28: log.body[0].template: "{" at character 11 is not closed`,
-    ]);
+    expect(checked.err.trimEnd().split('\n')).toEqual([`${join(files, 'alarms.yaml')}:7:28: log.body[0].template: "{" at character 11 is not closed`]);
     writeFileSync(join(files, 'alarms.yaml'), 'topic: my-alarms\naliases: [alarms]\ndescription: mine\nlog: false\n');
     const shadowed = await run({}, ['check-mappings', files]);
     expect(shadowed.err.trimEnd().split('\n')).toEqual([

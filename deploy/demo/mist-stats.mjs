@@ -42,8 +42,19 @@ export class DemoNetwork {
       radioOffset: i,
     }));
     for (const ap of this.aps) {
-      ap.radios = BANDS.map((b, j) => ({ ...b, channel: b.channels[(ap.radioOffset + j) % b.channels.length], util: 15 + 10 * j + 3 * ap.radioOffset, txBytes: since(ap.bootMs, 800_000), rxBytes: since(ap.bootMs, 300_000) }));
-      ap.eth0 = { txBytes: since(ap.bootMs, 1_200_000), rxBytes: since(ap.bootMs, 3_800_000), txPkts: since(ap.bootMs, 1_100), rxPkts: since(ap.bootMs, 2_900) };
+      ap.radios = BANDS.map((b, j) => ({
+        ...b,
+        channel: b.channels[(ap.radioOffset + j) % b.channels.length],
+        util: 15 + 10 * j + 3 * ap.radioOffset,
+        txBytes: since(ap.bootMs, 800_000),
+        rxBytes: since(ap.bootMs, 300_000),
+      }));
+      ap.eth0 = {
+        txBytes: since(ap.bootMs, 1_200_000),
+        rxBytes: since(ap.bootMs, 3_800_000),
+        txPkts: since(ap.bootMs, 1_100),
+        rxPkts: since(ap.bootMs, 2_900),
+      };
     }
     this.switches = SWITCHES.map((sw, i) => ({
       ...sw,
@@ -51,7 +62,8 @@ export class DemoNetwork {
       idle: 82,
       poeDraw: 140 + 40 * i,
     }));
-    for (const sw of this.switches) sw.ports = [1, 2, 3, 4, 5, 6].map((n) => ({ name: `ge-0/0/${n}.0`, up: n !== 6, txPkts: since(sw.bootMs, 1_000 * n), rxPkts: since(sw.bootMs, 1_500) }));
+    for (const sw of this.switches)
+      sw.ports = [1, 2, 3, 4, 5, 6].map((n) => ({ name: `ge-0/0/${n}.0`, up: n !== 6, txPkts: since(sw.bootMs, 1_000 * n), rxPkts: since(sw.bootMs, 1_500) }));
     this.gateways = GATEWAYS.map((gw, i) => ({
       ...gw,
       bootMs: start - (45 + i) * 86_400_000,
@@ -74,7 +86,13 @@ export class DemoNetwork {
         band: n % 5 === 4 ? BANDS[0] : n % 5 === 3 ? BANDS[2] : BANDS[1],
       })),
     );
-    for (const c of this.clients) Object.assign(c, { txBytes: since(c.connectedMs, 150_000), rxBytes: since(c.connectedMs, 40_000), txPkts: since(c.connectedMs, 120), rxPkts: since(c.connectedMs, 60) });
+    for (const c of this.clients)
+      Object.assign(c, {
+        txBytes: since(c.connectedMs, 150_000),
+        rxBytes: since(c.connectedMs, 40_000),
+        txPkts: since(c.connectedMs, 120),
+        rxPkts: since(c.connectedMs, 60),
+      });
   }
 
   /** Moves every counter and reading on to now; called before each round of messages. */
@@ -137,7 +155,14 @@ export class DemoNetwork {
     for (const ap of this.aps.filter((a) => a.site.id === siteId)) {
       const uptime = Math.floor((now - ap.bootMs) / 1000);
       const clients = this.clients.filter((c) => c.ap.mac === ap.mac);
-      out.push({ mac: ap.mac, uptime, last_seen: Math.floor(t), version: '0.14.29313', _time: round(t + 0.01, 3), ip_stat: { ip: '10.20.0.21', netmask: '255.255.255.0', gateway: '10.20.0.1' } });
+      out.push({
+        mac: ap.mac,
+        uptime,
+        last_seen: Math.floor(t),
+        version: '0.14.29313',
+        _time: round(t + 0.01, 3),
+        ip_stat: { ip: '10.20.0.21', netmask: '255.255.255.0', gateway: '10.20.0.1' },
+      });
       out.push({
         mac: ap.mac,
         name: ap.name,
@@ -168,7 +193,17 @@ export class DemoNetwork {
             },
           ]),
         ),
-        port_stat: { eth0: { up: true, speed: 2500, full_duplex: true, tx_bytes: ap.eth0.txBytes, rx_bytes: ap.eth0.rxBytes, tx_pkts: ap.eth0.txPkts, rx_pkts: ap.eth0.rxPkts } },
+        port_stat: {
+          eth0: {
+            up: true,
+            speed: 2500,
+            full_duplex: true,
+            tx_bytes: ap.eth0.txBytes,
+            rx_bytes: ap.eth0.rxBytes,
+            tx_pkts: ap.eth0.txPkts,
+            rx_pkts: ap.eth0.rxPkts,
+          },
+        },
       });
     }
     for (const sw of this.switches.filter((s) => s.site.id === siteId)) {
@@ -197,7 +232,10 @@ export class DemoNetwork {
           },
         ],
         if_stat: Object.fromEntries(
-          sw.ports.map((p) => [p.name, { port_id: p.name.replace(/\.0$/, ''), up: p.up, port_usage: 'lan', tx_pkts: p.txPkts, rx_pkts: p.rxPkts, tx_bytes: 0, rx_bytes: 0 }]),
+          sw.ports.map((p) => [
+            p.name,
+            { port_id: p.name.replace(/\.0$/, ''), up: p.up, port_usage: 'lan', tx_pkts: p.txPkts, rx_pkts: p.rxPkts, tx_bytes: 0, rx_bytes: 0 },
+          ]),
         ),
       });
     }
@@ -218,8 +256,25 @@ export class DemoNetwork {
         spu_stat: [{ spu_cpu: Math.round(100 - idle) / 2, spu_current_session: gw.sessions, spu_max_session: 65_536, spu_memory: 38 }],
         dhcpd_stat: { corp: { num_ips: 200, num_leased: 40 + (gw.sessions % 60) } },
         if_stat: {
-          'ge-0/0/0.0': { port_id: 'ge-0/0/0', up: true, port_usage: 'wan', wan_name: 'internet', tx_bytes: gw.wan.txBytes, rx_bytes: gw.wan.rxBytes, tx_pkts: gw.wan.txPkts, rx_pkts: gw.wan.rxPkts },
-          'ge-0/0/4.100': { port_id: 'ge-0/0/4', up: true, port_usage: 'lan', tx_bytes: gw.lan.txBytes, rx_bytes: gw.lan.rxBytes, tx_pkts: gw.lan.txPkts, rx_pkts: gw.lan.rxPkts },
+          'ge-0/0/0.0': {
+            port_id: 'ge-0/0/0',
+            up: true,
+            port_usage: 'wan',
+            wan_name: 'internet',
+            tx_bytes: gw.wan.txBytes,
+            rx_bytes: gw.wan.rxBytes,
+            tx_pkts: gw.wan.txPkts,
+            rx_pkts: gw.wan.rxPkts,
+          },
+          'ge-0/0/4.100': {
+            port_id: 'ge-0/0/4',
+            up: true,
+            port_usage: 'lan',
+            tx_bytes: gw.lan.txBytes,
+            rx_bytes: gw.lan.rxBytes,
+            tx_pkts: gw.lan.txPkts,
+            rx_pkts: gw.lan.rxPkts,
+          },
         },
       });
     }
@@ -268,12 +323,16 @@ export const SLE_METRICS = {
  * gives the same values (a hash of site, metric and bucket), as a finished bucket does at Mist.
  */
 export function sleRow(siteId, family, start) {
-  const row = { site_id: siteId, num_clients: CLIENTS_PER_SITE, ...(family === 'wifi' ? { num_aps: 3 } : family === 'wired' ? { num_switches: 1 } : { num_gateways: 1 }) };
+  const row = {
+    site_id: siteId,
+    num_clients: CLIENTS_PER_SITE,
+    ...(family === 'wifi' ? { num_aps: 3 } : family === 'wired' ? { num_switches: 1 } : { num_gateways: 1 }),
+  };
   for (const metric of SLE_METRICS[family]) {
     let h = 2166136261;
     for (const c of `${siteId}|${metric}|${start}`) h = Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0;
     const bad = h % 10 === 0;
-    row[metric] = round((bad ? 0.6 : 0.9) + ((h >>> 8) % 1000) / 1000 * (bad ? 0.25 : 0.099), 3);
+    row[metric] = round((bad ? 0.6 : 0.9) + (((h >>> 8) % 1000) / 1000) * (bad ? 0.25 : 0.099), 3);
   }
   return row;
 }

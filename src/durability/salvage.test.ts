@@ -1,7 +1,7 @@
-import Database from 'better-sqlite3';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { damageWalFrame, middlePageOf, overwriteHeader, overwritePage, truncateToHalf } from '../../test/support/journal-damage.js';
@@ -77,7 +77,11 @@ describe('reading journal pages without SQLite', () => {
         const found = [...deliveries.entries()].sort(([a], [b]) => a - b).map(([seq, ref]) => [seq, readRecord(pages, ref)]);
         pages.close();
         const db = new Database(join(dir, 'journal.sqlite'), { readonly: true });
-        const rows = db.prepare('SELECT seq, source, codec, received_ns, bytes, body FROM deliveries ORDER BY seq').safeIntegers(true).raw().all() as unknown[][];
+        const rows = db
+          .prepare('SELECT seq, source, codec, received_ns, bytes, body FROM deliveries ORDER BY seq')
+          .safeIntegers(true)
+          .raw()
+          .all() as unknown[][];
         db.close();
         expect(found).toEqual(rows.map(([seq, ...rest]) => [Number(seq), [null, ...rest]]));
       }),
@@ -104,7 +108,11 @@ describe('a damaged journal file', () => {
       level: 'error',
       fields: { during: 'open', error: expect.stringMatching(/SQLITE_NOTADB/) },
     });
-    expect(lines.find((l) => l.msg.startsWith('every row of the damaged journal file'))?.fields).toMatchObject({ salvaged: 30, unreadable: 0, method: 'pages' });
+    expect(lines.find((l) => l.msg.startsWith('every row of the damaged journal file'))?.fields).toMatchObject({
+      salvaged: 30,
+      unreadable: 0,
+      method: 'pages',
+    });
     // New rows continue after the old seqs.
     expect(await j.append(entry(99))).toBeGreaterThan(seqs[39]!);
     await j.close();

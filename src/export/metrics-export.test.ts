@@ -1,7 +1,7 @@
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
-import { BatchAck, type AckSignal } from '../acks/ack.js';
+import { type AckSignal, BatchAck } from '../acks/ack.js';
 import { createLogger } from '../log/logger.js';
 import { DrivenMetricReader } from '../signals/providers.js';
 import { ExportHealth } from './health.js';
@@ -21,7 +21,8 @@ function exporter(answers: ExportResult[] = []) {
   return { push, requests };
 }
 
-const points = (r: sdkMetrics.ResourceMetrics) => r.scopeMetrics.flatMap((s) => s.metrics.flatMap((m) => m.dataPoints.map((p) => `${m.descriptor.name}/${String(p.attributes.n)}`)));
+const points = (r: sdkMetrics.ResourceMetrics) =>
+  r.scopeMetrics.flatMap((s) => s.metrics.flatMap((m) => m.dataPoints.map((p) => `${m.descriptor.name}/${String(p.attributes.n)}`)));
 
 function setup(answers: ExportResult[] = []) {
   const reader = new DrivenMetricReader();
@@ -37,20 +38,34 @@ function setup(answers: ExportResult[] = []) {
   const log = createLogger('error', () => {});
   const settled: AckSignal[] = [];
   const ack = new BatchAck({ settled: (s) => void settled.push(s) });
-  const metrics = new MetricsExport(push, reader, () => {}, () => {}, { intervalMs: 3_600_000, maxPointsPerRequest: 10 }, new ExportHealth(log), telemetry, log);
+  const metrics = new MetricsExport(
+    push,
+    reader,
+    () => {},
+    () => {},
+    { intervalMs: 3_600_000, maxPointsPerRequest: 10 },
+    new ExportHealth(log),
+    telemetry,
+    log,
+  );
   metrics.contributed(ack);
   ack.seal();
   return { metrics, requests, settled, dropped };
 }
 
-const failed = (status?: number): ExportResult => ({ code: ExportResultCode.FAILED, error: Object.assign(new Error('refused'), status ? { code: status } : {}) });
+const failed = (status?: number): ExportResult => ({
+  code: ExportResultCode.FAILED,
+  error: Object.assign(new Error('refused'), status ? { code: status } : {}),
+});
 
 describe('MetricsExport', () => {
   it('sends a collection larger than maxPointsPerRequest in several requests, every point once, and settles its batches once all are taken', async () => {
     const { metrics, requests, settled } = setup();
     expect(await metrics.export()).toBe(true);
     expect(requests.map((r) => points(r).length)).toEqual([10, 10, 5]);
-    expect(requests.flatMap(points).sort()).toEqual([...Array.from({ length: 15 }, (_, n) => `mist.a/${n}`), ...Array.from({ length: 10 }, (_, n) => `mist.b/${n}`)].sort());
+    expect(requests.flatMap(points).sort()).toEqual(
+      [...Array.from({ length: 15 }, (_, n) => `mist.a/${n}`), ...Array.from({ length: 10 }, (_, n) => `mist.b/${n}`)].sort(),
+    );
     expect(settled).toContain('metrics');
     await metrics.shutdown(Date.now() + 1000);
   });

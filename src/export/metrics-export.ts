@@ -1,10 +1,10 @@
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { MetricData, MetricReader, PushMetricExporter, ResourceMetrics, ScopeMetrics } from '@opentelemetry/sdk-metrics';
-import { NO_ACK, type Ack } from '../acks/ack.js';
+import { type Ack, NO_ACK } from '../acks/ack.js';
 import type { Logger } from '../log/logger.js';
 import type { ExportHealth } from './health.js';
 import { timedOut } from './patience.js';
-import { outcome, type ExportTelemetry } from './records.js';
+import { type ExportTelemetry, outcome } from './records.js';
 
 export interface MetricsExportOptions {
   intervalMs: number;

@@ -2,10 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { SELF_SCOPE_NAME } from '../signals/providers.js';
 import { MemoryOtlp } from '../../test/support/memory-otlp.js';
 import { expectGolden, normalise, render, VOLATILE_RESOURCE_ATTRIBUTES } from '../../test/support/otlp-golden.js';
 import { startStages } from '../../test/support/processing-stages.js';
+import { SELF_SCOPE_NAME } from '../signals/providers.js';
 import { loadMappings } from './loader.js';
 import { routeKey } from './schema.js';
 

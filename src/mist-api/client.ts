@@ -3,23 +3,23 @@ import type { MistHttp } from './http.js';
 import { getAllPages, getAllResults } from './paginate.js';
 import { parseAnswer } from './parse.js';
 import {
-  selfSchema,
-  siteSchema,
-  siteSleSchema,
-  sleMetricsSchema,
-  sleSummaryTrendSchema,
-  webhookSchema,
-  webhookTopicSchema,
   type Self,
   type Site,
   type SiteSle,
   type SleFamily,
   type SleMetrics,
   type SleSummaryTrend,
+  selfSchema,
+  siteSchema,
+  siteSleSchema,
+  sleMetricsSchema,
+  sleSummaryTrendSchema,
   type Webhook,
   type WebhookInput,
   type WebhookScope,
   type WebhookTopic,
+  webhookSchema,
+  webhookTopicSchema,
 } from './types.js';
 
 const seg = encodeURIComponent;

@@ -1,6 +1,6 @@
 import pRetry, { AbortError } from 'p-retry';
-import { CallBudget } from './budget.js';
-import { nextHourStart, systemClock, type Clock } from './clock.js';
+import type { CallBudget } from './budget.js';
+import { type Clock, nextHourStart, systemClock } from './clock.js';
 import { describeErrorBody, MistApiError, MistConfigError, MistUnreachableError, redact } from './errors.js';
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -190,7 +190,10 @@ export class MistHttp {
     if (timedOut) return new MistUnreachableError(method, path, `no answer within ${this.timeoutMs} ms`, true);
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     const code = cause?.code;
-    const reason = redact([cause?.message ?? (err as Error).message, code && !cause?.message?.includes(code) ? `(${code})` : ''].filter(Boolean).join(' '), this.token);
+    const reason = redact(
+      [cause?.message ?? (err as Error).message, code && !cause?.message?.includes(code) ? `(${code})` : ''].filter(Boolean).join(' '),
+      this.token,
+    );
     return new MistUnreachableError(method, path, `${reason} (${new URL(this.baseUrl).host})`, !(code !== undefined && NOT_SENT.has(code)));
   }
 }

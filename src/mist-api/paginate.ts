@@ -17,7 +17,14 @@ function headerInt(headers: Headers, name: string): number | undefined {
  * `X-Page-Limit`, `X-Page-Page` and `X-Page-Total`: the next page is asked for while
  * limit × page < total. The server's own limit counts (it may cap the one asked for).
  */
-export async function getAllPages<S extends z.ZodType>(http: MistHttp, path: string, item: S, query: Query = {}, pageSize = 100, signal?: AbortSignal): Promise<z.infer<S>[]> {
+export async function getAllPages<S extends z.ZodType>(
+  http: MistHttp,
+  path: string,
+  item: S,
+  query: Query = {},
+  pageSize = 100,
+  signal?: AbortSignal,
+): Promise<z.infer<S>[]> {
   const items: z.infer<S>[] = [];
   for (let page = 1; page <= MAX_PAGES; page++) {
     const res = await http.request<unknown>('GET', path, { query: { ...query, limit: pageSize, page }, ...(signal ? { signal } : {}) });

@@ -112,7 +112,6 @@ export function createSelfTelemetry(meter: Meter): SelfTelemetry {
   };
 }
 
-
 /** The gauges and state-derived counters of the bridge's own figures, read from `state` at each collection. */
 export function observeSelfState(meter: Meter, state: SelfGauges): void {
   meter
@@ -162,7 +161,7 @@ export function observeSelfState(meter: Meter, state: SelfGauges): void {
     });
   meter
     .createObservableCounter('mist.bridge.journal.thread.restarts', {
-      description: "Journal worker threads (writer, checkpointer) that stopped and were replaced",
+      description: 'Journal worker threads (writer, checkpointer) that stopped and were replaced',
       unit: '{restart}',
     })
     .addCallback((r) => {

@@ -2,7 +2,7 @@ import type { Attributes } from '@opentelemetry/api';
 import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import type { MetricDeclaration } from '../mapping/loader.js';
 import type { MetricOutput, Subject } from '../mapping/types.js';
-import { restarted, startOf, type Observation } from './observed.js';
+import { type Observation, restarted, startOf } from './observed.js';
 import { dataPoint, descriptor, OVERFLOW, type SeriesOptions } from './series-common.js';
 
 /**
@@ -259,7 +259,12 @@ export class SubjectAggregates {
             dataPoints: points,
           });
         } else {
-          out.push({ ...base, aggregationTemporality: sdkMetrics.AggregationTemporality.CUMULATIVE, dataPointType: sdkMetrics.DataPointType.GAUGE, dataPoints: points });
+          out.push({
+            ...base,
+            aggregationTemporality: sdkMetrics.AggregationTemporality.CUMULATIVE,
+            dataPointType: sdkMetrics.DataPointType.GAUGE,
+            dataPoints: points,
+          });
         }
       }
     }

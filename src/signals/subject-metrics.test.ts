@@ -52,7 +52,12 @@ function setup(options: { maxSeries?: number; delta?: boolean } = {}) {
     }
     return out;
   };
-  const subject = (key: string, ttlNs = TTL, attributes: MetricAttributes = {}): Subject => ({ key, ttlNs, attributes, attributesKey: JSON.stringify(attributes) });
+  const subject = (key: string, ttlNs = TTL, attributes: MetricAttributes = {}): Subject => ({
+    key,
+    ttlNs,
+    attributes,
+    attributesKey: JSON.stringify(attributes),
+  });
   // As the mapping makes them: the point's own attributes, its subject's beside them.
   const point = (name: string, value: number, timeNs: bigint, about: Subject, extra: Partial<MetricOutput> = {}): MetricOutput => ({
     name,
@@ -231,7 +236,8 @@ describe('aggregates over subjects (clients)', () => {
 
   it("add up every subject's increases, start a reconnected subject from zero, and add a subject first seen only if it connected while watched", async () => {
     const { recorder, collect, subject, point, now } = setup();
-    const io = (mac: string, value: number, at: bigint, connected: bigint) => point('c.io', value, at, subject(mac, 300n * S, corp5), { uptime: Number((at - connected) / S) });
+    const io = (mac: string, value: number, at: bigint, connected: bigint) =>
+      point('c.io', value, at, subject(mac, 300n * S, corp5), { uptime: Number((at - connected) / S) });
     // c1 connected an hour before this process started: its past is not ours to add.
     recorder.record([io('c1', 50_000, T0 + 100n * S, T0 - 3600n * S)]);
     // c2 connected after it started: all it counted is new.

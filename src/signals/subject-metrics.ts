@@ -1,8 +1,8 @@
 import type { Meter } from '@opentelemetry/api';
 import { emptyResource } from '@opentelemetry/resources';
 import * as sdkMetrics from '@opentelemetry/sdk-metrics';
-import { nowNs } from '../mapping/time.js';
 import type { MetricDeclaration } from '../mapping/loader.js';
+import { nowNs } from '../mapping/time.js';
 import type { MetricOutput } from '../mapping/types.js';
 import { packageVersion } from '../package-root.js';
 import { MAX_SERIES } from './metrics.js';

@@ -2,7 +2,7 @@ import type { Attributes } from '@opentelemetry/api';
 import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import type { MetricDeclaration } from '../mapping/loader.js';
 import type { MetricAttributes, MetricOutput, Subject } from '../mapping/types.js';
-import { restarted, startOf, type Observation } from './observed.js';
+import { type Observation, restarted, startOf } from './observed.js';
 import { attributesKey, dataPoint, descriptor, OVERFLOW, type SeriesOptions } from './series-common.js';
 
 /**
@@ -82,7 +82,14 @@ export class SubjectSeries {
   constructor(private readonly options: SeriesOptions) {}
 
   declare(declaration: MetricDeclaration): void {
-    this.metrics.set(declaration.name, { declaration, gauge: declaration.instrument === 'gauge', count: 0, overflowGauge: undefined, overflowSum: undefined, points: [] });
+    this.metrics.set(declaration.name, {
+      declaration,
+      gauge: declaration.instrument === 'gauge',
+      count: 0,
+      overflowGauge: undefined,
+      overflowSum: undefined,
+      points: [],
+    });
   }
 
   /** Series held in memory. */
@@ -263,7 +270,9 @@ export class SubjectSeries {
       if (!delta) points.push(dataPoint(attributes, previous.startNs, previous.timeNs, previous.value));
       else {
         const same = series.handedStartNs === previous.startNs;
-        points.push(dataPoint(attributes, same ? series.handedNs : previous.startNs, previous.timeNs, same ? previous.value - series.handedValue : previous.value));
+        points.push(
+          dataPoint(attributes, same ? series.handedNs : previous.startNs, previous.timeNs, same ? previous.value - series.handedValue : previous.value),
+        );
       }
     }
     if (!delta) points.push(dataPoint(attributes, series.startNs, series.timeNs, series.value));

@@ -6,10 +6,10 @@
 import { statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { STREAM_PATH } from '../../deploy/demo/mist-stand-in.mjs';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { buildResource } from '../../src/signals/providers.js';
 import { streamSettings } from '../../src/sources/stream/config.js';
-import { STREAM_PATH } from '../../deploy/demo/mist-stand-in.mjs';
 import { dotenvAssignments, interpolate, interpolateTree, references } from './compose-env.js';
 import { dockerfileInstructions } from './dockerfile.js';
 import { parseYamlStrict, readRepoText, readRepoYaml, repoFileExists, repoPath } from './repo.js';
@@ -89,7 +89,9 @@ const COLLECTOR_IMAGE_UID = '10001';
 
 describe('compose.yaml', () => {
   it('runs the bridge, the collector (after its queue volume is handed over) and the Grafana stack; the demo only on request', () => {
-    const always = Object.entries(services).filter(([, s]) => s.profiles === undefined).map(([n]) => n);
+    const always = Object.entries(services)
+      .filter(([, s]) => s.profiles === undefined)
+      .map(([n]) => n);
     expect(always.sort()).toEqual(['bridge', 'collector-queue-init', 'lgtm', 'otel-collector']);
     const demo = Object.entries(services).filter(([, s]) => s.profiles !== undefined);
     expect(demo.map(([n]) => n).sort()).toEqual(['demo', 'demo-mist', 'demo-stream-bridge']);
@@ -237,7 +239,7 @@ describe('compose.yaml', () => {
     expect(filled.services.bridge!.environment!.MIST_WEBHOOK_SECRET).toBe('from-env-file');
   });
 
-  it("the commented examples in .env.example are values the services accept", () => {
+  it('the commented examples in .env.example are values the services accept', () => {
     const example = Object.fromEntries(envExample.map((a) => [a.name, a.value]));
     const filled = interpolateTree(raw, example);
     const env = filled.services['otel-collector']!.environment!;
@@ -298,7 +300,7 @@ describe('compose.yaml', () => {
     expect(standIn.environment!.HOST).toBe('127.0.0.1');
   });
 
-  it("streams the stand-in with a second bridge in its network namespace, exporting to the collector", () => {
+  it('streams the stand-in with a second bridge in its network namespace, exporting to the collector', () => {
     const standIn = services['demo-mist']!;
     const streamer = services['demo-stream-bridge']!;
     expect(streamer.image).toBe(services.bridge!.image);

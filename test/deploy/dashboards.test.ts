@@ -8,7 +8,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { allPanels, dashboardFiles, datasourceType, queriesOf, readDashboard } from './dashboards.js';
-import { emittedByFixtures, RESOURCE_LABELS, STREAM_METRICS, type Emitted } from './emitted.js';
+import { type Emitted, emittedByFixtures, RESOURCE_LABELS, STREAM_METRICS } from './emitted.js';
 import { prometheusLabelName } from './prometheus-names.js';
 import { logRefs, promRefs, traceRefs } from './queries.js';
 
@@ -42,7 +42,7 @@ describe('the fixture run', () => {
     expect(emitted.spans.length).toBeGreaterThan(0);
   });
 
-  it('includes the stream\'s device and client statistics, and the site SLEs', () => {
+  it("includes the stream's device and client statistics, and the site SLEs", () => {
     const sources = new Set([...emitted.series.values()].map((s) => s.source.name));
     for (const name of [...STREAM_METRICS, 'mist.site.sle.ap_availability']) expect([...sources], name).toContain(name);
   });
@@ -81,7 +81,10 @@ describe.each(files)('dashboard %s', (file) => {
       for (const m of refs.metrics) expect(known, `${q.where}: ${m}`).toContain(m);
       for (const pattern of refs.metricPatterns) {
         const re = new RegExp(`^(?:${pattern})$`);
-        expect(known.some((k) => re.test(k)), `${q.where}: no emitted metric matches ${pattern}`).toBe(true);
+        expect(
+          known.some((k) => re.test(k)),
+          `${q.where}: no emitted metric matches ${pattern}`,
+        ).toBe(true);
       }
     }
   });
@@ -89,7 +92,8 @@ describe.each(files)('dashboard %s', (file) => {
   it('uses only labels those metrics carry', () => {
     for (const q of queries.filter((x) => x.language === 'promql')) {
       const refs = promRefs(q.text);
-      const names = refs.metrics.length > 0 ? refs.metrics : [...emitted.series.keys()].filter((k) => refs.metricPatterns.some((p) => new RegExp(`^(?:${p})$`).test(k)));
+      const names =
+        refs.metrics.length > 0 ? refs.metrics : [...emitted.series.keys()].filter((k) => refs.metricPatterns.some((p) => new RegExp(`^(?:${p})$`).test(k)));
       const labels = new Set([...RESOURCE_LABELS, ...names.flatMap((m) => [...(emitted.series.get(m)?.labels ?? [])])]);
       for (const l of refs.labels) expect([...labels], `${q.where}: label ${l}`).toContain(l);
     }

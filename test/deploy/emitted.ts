@@ -8,11 +8,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { startMistStandIn } from '../../deploy/demo/mist-stand-in.mjs';
-import { postDelivery } from '../support/mist-client.js';
-import { startTestBridge, type HarnessOptions } from '../support/bridge-harness.js';
+import { type HarnessOptions, startTestBridge } from '../support/bridge-harness.js';
 import { MemoryOtlp } from '../support/memory-otlp.js';
+import { postDelivery } from '../support/mist-client.js';
 import type { ReceivedLog, ReceivedSpan } from '../support/otlp-receiver.js';
-import { prometheusLabelName, prometheusSeriesNames, type OtlpMetricShape } from './prometheus-names.js';
+import { type OtlpMetricShape, prometheusLabelName, prometheusSeriesNames } from './prometheus-names.js';
 import { readRepoYaml } from './repo.js';
 
 export interface PrometheusSeries {
@@ -75,10 +75,7 @@ export function spanmetricsSeries(config: SpanmetricsConfig): Map<string, Promet
 export const FIXTURES = new URL('./fixtures/deliveries.json', import.meta.url);
 
 /** What a bridge exported while `feed` sent it deliveries (through its webhook URL). */
-export async function emittedBy(
-  feed: (webhook: string, exported: MemoryOtlp) => Promise<void>,
-  options: HarnessOptions = {},
-): Promise<Emitted> {
+export async function emittedBy(feed: (webhook: string, exported: MemoryOtlp) => Promise<void>, options: HarnessOptions = {}): Promise<Emitted> {
   const memory = new MemoryOtlp();
   const bridge = await startTestBridge(memory, options);
   try {
@@ -110,7 +107,14 @@ export async function postFixtures(webhook: string, secret?: string): Promise<vo
 }
 
 /** Metrics only the stream's device and client statistics produce: seen, the stream has reached the export. */
-export const STREAM_METRICS = ['mist.device.cpu.utilization', 'mist.device.radio.utilization', 'mist.device.poe.power', 'mist.device.spu.sessions', 'mist.client.count', 'mist.device.network.io'];
+export const STREAM_METRICS = [
+  'mist.device.cpu.utilization',
+  'mist.device.radio.utilization',
+  'mist.device.poe.power',
+  'mist.device.spu.sessions',
+  'mist.client.count',
+  'mist.device.network.io',
+];
 
 export const STAND_IN_TOKEN = 'demo-stand-in-token';
 

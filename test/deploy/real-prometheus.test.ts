@@ -11,7 +11,7 @@
  *
  * Skipped, saying so, where no prometheus binary is installed.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -19,10 +19,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMistStandIn, type MistStandIn } from '../../deploy/demo/mist-stand-in.mjs';
-import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
-import { spawnBridge, type SpawnedBridge } from '../support/spawn-bridge.js';
-import { dashboardFiles, queriesOf, readDashboard, type Dashboard } from './dashboards.js';
+import { type MistStandIn, startMistStandIn } from '../../deploy/demo/mist-stand-in.mjs';
+import { type OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver.js';
+import { type SpawnedBridge, spawnBridge } from '../support/spawn-bridge.js';
+import { type Dashboard, dashboardFiles, queriesOf, readDashboard } from './dashboards.js';
 import { postFixtures } from './emitted.js';
 import { repoPath } from './repo.js';
 import { spanMetricsText } from './span-metrics.js';
@@ -50,10 +50,15 @@ interface Outcome {
 const outcomes: Outcome[] = [];
 
 /** The query as Grafana sends it with every variable on "All" (or its text) and the interval variables set. */
-export function withVariables(d: Dashboard, text: string): string {
+function withVariables(d: Dashboard, text: string): string {
   let out = text;
   for (const v of d.templating.list) {
-    const value = v.type === 'textbox' ? String(typeof v.query === 'string' ? v.query : '') : v.type === 'query' ? ((v as { allValue?: string }).allValue ?? '.*') : undefined;
+    const value =
+      v.type === 'textbox'
+        ? String(typeof v.query === 'string' ? v.query : '')
+        : v.type === 'query'
+          ? ((v as { allValue?: string }).allValue ?? '.*')
+          : undefined;
     if (value === undefined) continue;
     out = out.replace(new RegExp(`\\$\\{${v.name}(?::[a-z]+)?\\}|\\$${v.name}\\b`, 'g'), value);
   }
@@ -139,9 +144,18 @@ suite(PROMETHEUS ? 'a real Prometheus scraping the bridge' : 'a real Prometheus 
         '',
       ].join('\n'),
     );
-    prometheus = spawn(PROMETHEUS!, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    prometheus = spawn(
+      PROMETHEUS!,
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=warn',
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     prometheus.stderr!.on('data', (c: Buffer) => (prometheusLog += c.toString()));
     await until('Prometheus to be ready', async () => (await fetch(`http://127.0.0.1:${port}/-/ready`).catch(() => undefined))?.status === 200, 30_000);
     await until(
@@ -156,7 +170,13 @@ suite(PROMETHEUS ? 'a real Prometheus scraping the bridge' : 'a real Prometheus 
     // The fixtures once, then rounds of the demo sender spread over the scrapes, while the stream runs.
     await postFixtures(bridge.url + '/mist/webhook', SECRET);
     const sender = spawn(process.execPath, [repoPath('deploy/demo/send-deliveries.mjs')], {
-      env: { PATH: process.env.PATH ?? '', BRIDGE_URL: bridge.url + '/mist/webhook', MIST_WEBHOOK_SECRET: SECRET, DEMO_ROUNDS: '6', DEMO_INTERVAL_SECONDS: '2' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        BRIDGE_URL: bridge.url + '/mist/webhook',
+        MIST_WEBHOOK_SECRET: SECRET,
+        DEMO_ROUNDS: '6',
+        DEMO_INTERVAL_SECONDS: '2',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let senderOutput = '';
@@ -169,7 +189,7 @@ suite(PROMETHEUS ? 'a real Prometheus scraping the bridge' : 'a real Prometheus 
   }, 120_000);
 
   afterAll(async () => {
-    prometheus?.kill("SIGTERM");
+    prometheus?.kill('SIGTERM');
     if (prometheus && prometheus.exitCode === null) await once(prometheus, 'exit');
     bridge?.child.kill('SIGTERM');
     await bridge?.exit();
@@ -178,14 +198,27 @@ suite(PROMETHEUS ? 'a real Prometheus scraping the bridge' : 'a real Prometheus 
     await mist?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
     if (outcomes.length > 0) {
-      const lines = outcomes.map((o) => `${o.samples > 0 && !o.error ? 'data' : 'EMPTY'}\t${o.samples}\t${o.kind}\t${o.dashboard}\t${o.where}${o.error ? `\t${o.error}` : ''}`);
-      console.info(`PromQL through a real Prometheus (${PROMETHEUS}): ${outcomes.filter((o) => o.samples > 0 && !o.error).length}/${outcomes.length} with data\n${lines.join('\n')}`);
+      const lines = outcomes.map(
+        (o) => `${o.samples > 0 && !o.error ? 'data' : 'EMPTY'}\t${o.samples}\t${o.kind}\t${o.dashboard}\t${o.where}${o.error ? `\t${o.error}` : ''}`,
+      );
+      console.info(
+        `PromQL through a real Prometheus (${PROMETHEUS}): ${outcomes.filter((o) => o.samples > 0 && !o.error).length}/${outcomes.length} with data\n${lines.join('\n')}`,
+      );
     }
   });
 
-  it('stores the stream, the webhook metrics and the bridge\'s own figures under the names the dashboards use', async () => {
+  it("stores the stream, the webhook metrics and the bridge's own figures under the names the dashboards use", async () => {
     const names = (await query('/label/__name__/values', {})).data as string[];
-    expect(names).toEqual(expect.arrayContaining(['mist_device_cpu_utilization_ratio', 'mist_client_count', 'mist_device_up', 'mist_site_sle_ap_availability_ratio', 'mist_bridge_deliveries_total', 'mist_session_calls_total']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'mist_device_cpu_utilization_ratio',
+        'mist_client_count',
+        'mist_device_up',
+        'mist_site_sle_ap_availability_ratio',
+        'mist_bridge_deliveries_total',
+        'mist_session_calls_total',
+      ]),
+    );
     // SLEs the poller alone brings (from the stand-in's /insights/sites-sle), beside the webhook's.
     expect(names).toEqual(expect.arrayContaining(['mist_site_sle_coverage_ratio', 'mist_site_sle_wan_link_health_ratio']));
     expect(prometheusLog).not.toMatch(/level=error/);
@@ -204,7 +237,9 @@ suite(PROMETHEUS ? 'a real Prometheus scraping the bridge' : 'a real Prometheus 
       expect(text, 'every variable filled in').not.toMatch(/\$/);
       const instant = target.instant === true;
       const now = Date.now() / 1000;
-      const answer = instant ? await query('/query', { query: text, time: String(now) }) : await query('/query_range', { query: text, start: String(now - 60), end: String(now), step: '2' });
+      const answer = instant
+        ? await query('/query', { query: text, time: String(now) })
+        : await query('/query_range', { query: text, start: String(now - 60), end: String(now), step: '2' });
       const outcome: Outcome = { dashboard: file, where: q.where, query: text, kind: instant ? 'instant' : 'range', samples: 0 };
       outcomes.push(outcome);
       if (answer.status !== 'success') outcome.error = answer.error ?? 'failed';

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { postDelivery } from '../support/mist-client.js';
-import { type OtlpReceiver } from '../support/otlp-receiver.js';
-import { useReceiver } from '../support/use-receiver.js';
+import type { OtlpReceiver } from '../support/otlp-receiver.js';
 import { runBridgeProcess, spawnBridge } from '../support/spawn-bridge.js';
+import { useReceiver } from '../support/use-receiver.js';
 
 let receiver: OtlpReceiver;
 useReceiver((r) => (receiver = r));

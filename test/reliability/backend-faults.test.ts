@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startBridge, type Bridge } from '../../src/bridge.js';
+import { numbered } from '../../mist-payloads/webhook.mjs';
+import { type Bridge, startBridge } from '../../src/bridge.js';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log/logger.js';
 import { postDelivery } from '../support/mist-client.js';
 import type { OtlpReceiver } from '../support/otlp-receiver.js';
 import { useReceiver } from '../support/use-receiver.js';
-import { numbered } from '../../mist-payloads/webhook.mjs';
 import { range, receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
 
 // The exporters' own retries stop at this timeout, so every failed attempt comes back to the
@@ -33,7 +33,10 @@ async function start(exportOverrides: Record<string, unknown> = {}): Promise<Run
     },
   });
   const lines: Run['lines'] = [];
-  const bridge = await startBridge(config, createLogger('info', (l) => lines.push(JSON.parse(l) as Run['lines'][number])));
+  const bridge = await startBridge(
+    config,
+    createLogger('info', (l) => lines.push(JSON.parse(l) as Run['lines'][number])),
+  );
   return { bridge, webhook: bridge.address.url + config.server.path, lines };
 }
 
@@ -43,7 +46,10 @@ async function metric(bridge: Bridge, series: string): Promise<number | undefine
   for (const line of text.split('\n')) {
     const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!m) continue;
-    const labels = (m[2] ?? '').split(/,(?=[a-z_]+=")/).filter((l) => l !== '' && !l.startsWith('otel_scope_')).sort();
+    const labels = (m[2] ?? '')
+      .split(/,(?=[a-z_]+=")/)
+      .filter((l) => l !== '' && !l.startsWith('otel_scope_'))
+      .sort();
     if (`${m[1]}${labels.length ? `{${labels.join(',')}}` : ''}` === series) return Number(m[3]);
   }
   return undefined;
@@ -158,7 +164,10 @@ describe('records the backend refuses as malformed', () => {
       expect(run.lines.some((l) => l.msg === 'metric points dropped: the backend refused a request of them as malformed')).toBe(true);
       // Cumulative sums carry the dropped collections' counts into the first one the backend takes.
       receiver.failWith(null);
-      await receiver.waitFor(() => receiver.points.some((p) => p.name === 'mist.events' && p.attributes['mist.topic'] === 'metrics-refused' && p.value === acked.length), 10_000);
+      await receiver.waitFor(
+        () => receiver.points.some((p) => p.name === 'mist.events' && p.attributes['mist.topic'] === 'metrics-refused' && p.value === acked.length),
+        10_000,
+      );
     } finally {
       await run.bridge.stop();
     }

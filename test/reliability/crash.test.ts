@@ -1,11 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { postDelivery } from '../support/mist-client.js';
-import { type OtlpReceiver } from '../support/otlp-receiver.js';
-import { useReceiver } from '../support/use-receiver.js';
-import { spawnBridge } from '../support/spawn-bridge.js';
 import { numbered } from '../../mist-payloads/webhook.mjs';
+import { postDelivery } from '../support/mist-client.js';
+import type { OtlpReceiver } from '../support/otlp-receiver.js';
+import { spawnBridge } from '../support/spawn-bridge.js';
+import { useReceiver } from '../support/use-receiver.js';
 import { receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
 
 let receiver: OtlpReceiver;

@@ -1,11 +1,11 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { damageWalFrame, middlePageOf, overwriteHeader, overwritePage, truncateToHalf } from '../support/journal-damage.js';
 import { numbered } from '../../mist-payloads/webhook.mjs';
+import { damageWalFrame, middlePageOf, overwriteHeader, overwritePage, truncateToHalf } from '../support/journal-damage.js';
 import { postDelivery } from '../support/mist-client.js';
-import { type OtlpReceiver } from '../support/otlp-receiver.js';
-import { runBridgeProcess, spawnBridge, type SpawnedBridge } from '../support/spawn-bridge.js';
+import type { OtlpReceiver } from '../support/otlp-receiver.js';
+import { runBridgeProcess, type SpawnedBridge, spawnBridge } from '../support/spawn-bridge.js';
 import { useReceiver } from '../support/use-receiver.js';
 import { receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
 import { metricSamples } from './metric-samples.js';
@@ -82,62 +82,72 @@ describe('a damaged journal file at start-up', () => {
     ['cut to half its size', (file: string) => truncateToHalf(file), 'some', 'open'],
     ['with a garbage header ("file is not a database")', (file: string) => overwriteHeader(file), 'none', 'open'],
     ['with a garbage page among its rows', (file: string) => overwritePage(file, middlePageOf(file, 'table-leaf')), 'some', 'open'],
-    ['with a garbage overflow page, found only when its row is replayed', (file: string) => overwritePage(file, middlePageOf(file, 'linked-overflow')), 'some', 'read'],
-  ] as const)('%s: the bridge keeps ingesting, exports what could be salvaged, counts what could not, and never acknowledges into a void', async (label, damage, lost, during) => {
-    const topic = `damaged-${label.split(' ')[0]}-${label.length}`;
-    const dir = await journalOfOldDeliveries(topic);
-    const file = join(dir, 'journal.sqlite');
-    damage(file);
+    [
+      'with a garbage overflow page, found only when its row is replayed',
+      (file: string) => overwritePage(file, middlePageOf(file, 'linked-overflow')),
+      'some',
+      'read',
+    ],
+  ] as const)(
+    '%s: the bridge keeps ingesting, exports what could be salvaged, counts what could not, and never acknowledges into a void',
+    async (label, damage, lost, during) => {
+      const topic = `damaged-${label.split(' ')[0]}-${label.length}`;
+      const dir = await journalOfOldDeliveries(topic);
+      const file = join(dir, 'journal.sqlite');
+      damage(file);
 
-    const bridge = await start(dir);
-    expect((await fetch(bridge.url + '/readyz')).status).toBe(200);
-    // New deliveries: each answered 200 must be exported. A sender told 503 tries again.
-    const acked: number[] = [];
-    for (let k = 1000; k < 1000 + NEW; k++) {
-      for (let attempt = 0; ; attempt++) {
-        const res = await post(bridge, topic, k);
-        if (res.status === 200) {
-          acked.push(k);
-          break;
+      const bridge = await start(dir);
+      expect((await fetch(bridge.url + '/readyz')).status).toBe(200);
+      // New deliveries: each answered 200 must be exported. A sender told 503 tries again.
+      const acked: number[] = [];
+      for (let k = 1000; k < 1000 + NEW; k++) {
+        for (let attempt = 0; ; attempt++) {
+          const res = await post(bridge, topic, k);
+          if (res.status === 200) {
+            acked.push(k);
+            break;
+          }
+          expect(res.status).toBe(503);
+          expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+          expect(attempt).toBeLessThan(50);
+          await new Promise((r) => setTimeout(r, 200));
         }
-        expect(res.status).toBe(503);
-        expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
-        expect(attempt).toBeLessThan(50);
-        await new Promise((r) => setTimeout(r, 200));
       }
-    }
-    expect(acked).toHaveLength(NEW);
+      expect(acked).toHaveLength(NEW);
 
-    // Everything left in the journal is exported or given up on (counted) in the end.
-    for (let tries = 0; ; tries++) {
+      // Everything left in the journal is exported or given up on (counted) in the end.
+      for (let tries = 0; ; tries++) {
+        const m = await metrics(bridge);
+        if (m.get('mist_bridge_journal_deliveries{}') === 0 && acked.every((k) => exportedDeliveries(topic).has(k))) break;
+        expect(tries, 'the journal never drained').toBeLessThan(150);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      const exported = exportedDeliveries(topic);
       const m = await metrics(bridge);
-      if (m.get('mist_bridge_journal_deliveries{}') === 0 && acked.every((k) => exportedDeliveries(topic).has(k))) break;
-      expect(tries, 'the journal never drained').toBeLessThan(150);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    await new Promise((r) => setTimeout(r, 300));
-    const exported = exportedDeliveries(topic);
-    const m = await metrics(bridge);
-    const oldExported = [...exported].filter((k) => k < OLD);
-    const unreadable = m.get('mist_bridge_journal_salvaged_total{outcome="unreadable"}') ?? 0;
-    const undecodable = m.get('mist_bridge_dropped_total{reason="undecodable_journal_row",what="delivery"}') ?? 0;
-    // Every old delivery was exported, or counted as lost: none vanished silently.
-    expect(oldExported.length + unreadable + undecodable).toBe(OLD);
-    if (lost === 'none') expect(oldExported).toHaveLength(OLD);
-    else expect(unreadable + undecodable).toBeGreaterThan(0);
+      const oldExported = [...exported].filter((k) => k < OLD);
+      const unreadable = m.get('mist_bridge_journal_salvaged_total{outcome="unreadable"}') ?? 0;
+      const undecodable = m.get('mist_bridge_dropped_total{reason="undecodable_journal_row",what="delivery"}') ?? 0;
+      // Every old delivery was exported, or counted as lost: none vanished silently.
+      expect(oldExported.length + unreadable + undecodable).toBe(OLD);
+      if (lost === 'none') expect(oldExported).toHaveLength(OLD);
+      else expect(unreadable + undecodable).toBeGreaterThan(0);
 
-    const moved = [...m.keys()].filter((k) => k.startsWith('mist_bridge_journal_moved_aside_total{'));
-    expect(moved).toHaveLength(1);
-    const aside = /file="([^"]+)"/.exec(moved[0]!)![1]!;
-    expect(aside).toMatch(/journal\.sqlite\.damaged-\d{4}-/);
-    expect(existsSync(aside)).toBe(true);
-    expect(bridge.stderr()).toContain(`"moved_to":"${aside}","during":"${during}"`);
-    expect(m.get('mist_bridge_journal_salvaged_total{outcome="salvaged"}')).toBe(OLD - unreadable);
+      const moved = [...m.keys()].filter((k) => k.startsWith('mist_bridge_journal_moved_aside_total{'));
+      expect(moved).toHaveLength(1);
+      const aside = /file="([^"]+)"/.exec(moved[0]!)![1]!;
+      expect(aside).toMatch(/journal\.sqlite\.damaged-\d{4}-/);
+      expect(existsSync(aside)).toBe(true);
+      expect(bridge.stderr()).toContain(`"moved_to":"${aside}","during":"${during}"`);
+      expect(m.get('mist_bridge_journal_salvaged_total{outcome="salvaged"}')).toBe(OLD - unreadable);
 
-    bridge.child.kill('SIGTERM');
-    expect((await bridge.exit()).code).toBe(0);
-    console.info(`${label}: ${oldExported.length} of ${OLD} journaled deliveries exported, ${unreadable} unreadable, ${undecodable} undecodable; ${acked.length} new deliveries acknowledged and exported`);
-  });
+      bridge.child.kill('SIGTERM');
+      expect((await bridge.exit()).code).toBe(0);
+      console.info(
+        `${label}: ${oldExported.length} of ${OLD} journaled deliveries exported, ${unreadable} unreadable, ${undecodable} undecodable; ${acked.length} new deliveries acknowledged and exported`,
+      );
+    },
+  );
 });
 
 describe('a write-ahead log damaged after SIGKILL', () => {
@@ -175,7 +185,10 @@ describe('a write-ahead log damaged after SIGKILL', () => {
       const got = exportedDeliveries(topic);
       return acked.every((k) => got.has(k));
     }, 20_000);
-    const said = second.stderr().split('\n').find((l) => l.includes('"msg":"the journal write-ahead log was damaged'));
+    const said = second
+      .stderr()
+      .split('\n')
+      .find((l) => l.includes('"msg":"the journal write-ahead log was damaged'));
     expect(said).toContain(`"first_bad_frame":${frame}`);
     expect(said).toContain('"unreadable":0');
     second.child.kill('SIGTERM');

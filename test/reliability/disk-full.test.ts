@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { numbered } from '../../mist-payloads/webhook.mjs';
 import { postDelivery } from '../support/mist-client.js';
-import { type OtlpReceiver } from '../support/otlp-receiver.js';
-import { runBridgeProcess, spawnBridge, type SpawnedBridge } from '../support/spawn-bridge.js';
+import type { OtlpReceiver } from '../support/otlp-receiver.js';
+import { runBridgeProcess, type SpawnedBridge, spawnBridge } from '../support/spawn-bridge.js';
 import { useReceiver } from '../support/use-receiver.js';
 import { receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
 import { metricSamples } from './metric-samples.js';
@@ -134,7 +134,9 @@ describe.skipIf(cannotMount !== undefined)('a full disk under the journal', () =
     expect(linesMatching(log, /"msg":"the journal cannot be written: deliveries are answered 503/)).toHaveLength(1);
     expect(linesMatching(log, /"msg":"journal writes succeed again","operation":"append"/)).toHaveLength(1);
     expect(linesMatching(log, /"level":"error"/).length).toBeLessThan(10);
-    console.info(`disk full: ${acked.length} acknowledged before the disk was full, ${refused} refused with 503, ${later.length} after it was freed; all ${all.length} exported`);
+    console.info(
+      `disk full: ${acked.length} acknowledged before the disk was full, ${refused} refused with 503, ${later.length} after it was freed; all ${all.length} exported`,
+    );
   });
 
   it.each([
@@ -167,7 +169,9 @@ describe.skipIf(cannotMount !== undefined)('a full disk under the journal', () =
     const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
     if (!child.stderr!.readableEnded) await new Promise((r) => child.stderr!.once('end', r));
     expect(code).toBe(1);
-    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^mist-otel-bridge: cannot .* the journal .*: the disk is full \(.*SQLITE_[A-Z_]+: .*\)$/)]);
+    expect(stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^mist-otel-bridge: cannot .* the journal .*: the disk is full \(.*SQLITE_[A-Z_]+: .*\)$/),
+    ]);
     expect(stderr).not.toMatch(/locked/);
 
     small.freeUp();

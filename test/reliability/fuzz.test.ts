@@ -1,16 +1,16 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventDeduplicator } from '../../src/dedup/window.js';
 import { createLogger } from '../../src/log/logger.js';
 import { loadMappings } from '../../src/mapping/loader.js';
 import { Processor } from '../../src/processing/processor.js';
 import { SessionTracker } from '../../src/sessions/tracker.js';
 import { createMetricRecorder, EventTimeGauges } from '../../src/signals/metrics.js';
-import { SubjectMetrics } from '../../src/signals/subject-metrics.js';
 import { buildResource, createEmitters, createMeters } from '../../src/signals/providers.js';
-import { decodeEnvelope, EnvelopeError } from '../../src/sources/webhook/envelope.js';
+import { SubjectMetrics } from '../../src/signals/subject-metrics.js';
+import { decodeEnvelope, type Envelope, EnvelopeError } from '../../src/sources/webhook/envelope.js';
 
 // Property-based tests: whatever a sender puts in a body, decoding either yields an envelope or
 // a clear EnvelopeError, and mapping any event of any topic never throws out of the pipeline.
@@ -22,10 +22,41 @@ const knownTopics = readdirSync(MAPPINGS)
 
 // Field names real events carry, so generated events reach the mappers' interesting paths.
 const FIELD_NAMES = [
-  'timestamp', 'type', 'mac', 'ap', 'site_id', 'org_id', 'severity', 'text', 'reason', 'count',
-  'connect', 'disconnect', 'connect_float', 'disconnect_float', 'duration', 'rssi', 'ssid', 'band',
-  'client_mac', 'next_ap', 'termination_reason', 'details', 'status', 'group', 'avg_dhcp', 'max_auth',
-  'rx_bytes', 'tx_bytes', 'auth_type', 'nas_vendor', 'port_id', '__proto__', 'constructor', 'prototype', 'toString',
+  'timestamp',
+  'type',
+  'mac',
+  'ap',
+  'site_id',
+  'org_id',
+  'severity',
+  'text',
+  'reason',
+  'count',
+  'connect',
+  'disconnect',
+  'connect_float',
+  'disconnect_float',
+  'duration',
+  'rssi',
+  'ssid',
+  'band',
+  'client_mac',
+  'next_ap',
+  'termination_reason',
+  'details',
+  'status',
+  'group',
+  'avg_dhcp',
+  'max_auth',
+  'rx_bytes',
+  'tx_bytes',
+  'auth_type',
+  'nas_vendor',
+  'port_id',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
 ];
 
 const scalar = fc.oneof(
@@ -81,7 +112,10 @@ describe('the envelope decoder', () => {
     const envelopeText = fc
       .record({ topic: fc.oneof(topic, value), events: fc.oneof(fc.array(event, { maxLength: 5 }), value) }, { requiredKeys: [] })
       .map((o) => JSON.stringify(o));
-    fc.assert(fc.property(fc.oneof(fc.json(), envelopeText), (text) => decodesOrRefuses(Buffer.from(text))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.oneof(fc.json(), envelopeText), (text) => decodesOrRefuses(Buffer.from(text))),
+      { numRuns: 2000 },
+    );
   });
 });
 
@@ -93,7 +127,7 @@ describe('processing and deduplication', () => {
     fc.assert(
       fc.property(topic, fc.array(event, { maxLength: 5 }), (t, events) => {
         // Events as the decoder produces them: through JSON, so __proto__ is an own key.
-        let decoded;
+        let decoded: Envelope;
         try {
           decoded = decodeEnvelope(Buffer.from(JSON.stringify({ topic: t, events })));
         } catch (err) {

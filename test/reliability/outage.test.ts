@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { numbered } from '../../mist-payloads/webhook.mjs';
 import { startTestBridge } from '../support/bridge-harness.js';
 import { postDelivery } from '../support/mist-client.js';
-import { type OtlpReceiver } from '../support/otlp-receiver.js';
+import type { OtlpReceiver } from '../support/otlp-receiver.js';
 import { useReceiver } from '../support/use-receiver.js';
-import { numbered } from '../../mist-payloads/webhook.mjs';
 import { postAll, range, receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
 
 // The exporters' own retries stop at this timeout, so a failed export comes back to the bridge's
@@ -69,7 +69,7 @@ describe('a backend outage while webhooks keep arriving', () => {
     }
   });
 
-  it('loses nothing through a full minute of connection refused (the issue\'s figure)', async () => {
+  it("loses nothing through a full minute of connection refused (the issue's figure)", async () => {
     const topic = 'outage-minute';
     const bridge = await startTestBridge(receiver, {
       overrides: {
@@ -140,7 +140,11 @@ describe('a full disk budget', () => {
     });
     try {
       await receiver.stop();
-      const results = await postAll(bridge.webhook, range(0, 40).map((n) => numbered(topic, n, 1)), 1);
+      const results = await postAll(
+        bridge.webhook,
+        range(0, 40).map((n) => numbered(topic, n, 1)),
+        1,
+      );
       const refused = results.filter((r) => r.status === 503);
       const acked = results.flatMap((r, i) => (r.status === 200 ? [i] : []));
       expect(acked.length).toBeGreaterThan(0);

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBridge } from '../../src/bridge.js';
 import { loadConfig } from '../../src/config/load.js';
+import { type OtlpMetricShape, prometheusLabelName, prometheusSeriesNames } from '../../src/export/prometheus-names.js';
 import { createLogger } from '../../src/log/logger.js';
-import { prometheusLabelName, prometheusSeriesNames, type OtlpMetricShape } from '../../src/export/prometheus-names.js';
 import { startTestBridge } from '../support/bridge-harness.js';
 import { postDelivery } from '../support/mist-client.js';
-import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
+import { type OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver.js';
 import { removeTempDirs, tempDataDir } from './helpers.js';
 
 let receiver: OtlpReceiver;
@@ -137,7 +137,8 @@ describe('self-telemetry', () => {
     try {
       receiver.failWith(503);
       await postDelivery(bridge.webhook, { topic: 'self-fail', events: [{ n: 1 }] });
-      const failures = async () => samples(await (await fetch(bridge.address.url + '/metrics')).text()).get('mist_bridge_export_failures_total{signal="logs"}') ?? 0;
+      const failures = async () =>
+        samples(await (await fetch(bridge.address.url + '/metrics')).text()).get('mist_bridge_export_failures_total{signal="logs"}') ?? 0;
       const deadline = Date.now() + 10_000;
       while ((await failures()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect(await failures()).toBeGreaterThan(0);
@@ -154,9 +155,16 @@ describe('self-telemetry', () => {
     const lines: string[] = [];
     const config = loadConfig({
       env: { MIST_BRIDGE_ALLOW_UNSIGNED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_TIMEOUT: '500' },
-      overrides: { server: { host: '127.0.0.1', port: 0 }, export: { logsScheduleDelayMs: 10, retryInitialMs: 50, retryMaxMs: 200 }, durability: { dir: null } },
+      overrides: {
+        server: { host: '127.0.0.1', port: 0 },
+        export: { logsScheduleDelayMs: 10, retryInitialMs: 50, retryMaxMs: 200 },
+        durability: { dir: null },
+      },
     });
-    const bridge = await startBridge(config, createLogger('error', (l) => lines.push(l)));
+    const bridge = await startBridge(
+      config,
+      createLogger('error', (l) => lines.push(l)),
+    );
     const webhook = bridge.address.url + config.server.path;
     try {
       receiver.failWith(400);

@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newestBucket } from '../../src/sources/sle/buckets.js';
 import { SLE_STATE_FILE } from '../../src/sources/sle/state.js';
-import { sleValue, SITE_SLE_METRICS, SLE_CLASSIFIERS, SLE_METRICS, type Family } from '../support/mist-rest/fixtures.js';
-import { startMistRest, type MistRest, type RecordedCall } from '../support/mist-rest/server.js';
+import { type Family, SITE_SLE_METRICS, SLE_CLASSIFIERS, SLE_METRICS, sleValue } from '../support/mist-rest/fixtures.js';
+import { type MistRest, type RecordedCall, startMistRest } from '../support/mist-rest/server.js';
 import type { OtlpReceiver, ReceivedPoint } from '../support/otlp-receiver.js';
-import { runBridgeProcess, spawnBridge, type SpawnedBridge } from '../support/spawn-bridge.js';
+import { runBridgeProcess, type SpawnedBridge, spawnBridge } from '../support/spawn-bridge.js';
 import { useReceiver } from '../support/use-receiver.js';
 
 let receiver: OtlpReceiver;
@@ -73,13 +73,21 @@ async function until(predicate: () => boolean, what: string, ms = 20_000): Promi
 }
 
 const sleCalls = (): RecordedCall[] => rest!.calls.filter((c) => c.path.endsWith('/insights/sites-sle'));
-const fetched = (family: Family, status = 200) => sleCalls().filter((c) => c.query.sle === family && c.status === status).map((c) => Number(c.query.start));
-const polls = (b: SpawnedBridge) => b.stderr().split('\n').filter((l) => l.includes('"msg":"SLE poll"')).length;
+const fetched = (family: Family, status = 200) =>
+  sleCalls()
+    .filter((c) => c.query.sle === family && c.status === status)
+    .map((c) => Number(c.query.start));
+const polls = (b: SpawnedBridge) =>
+  b
+    .stderr()
+    .split('\n')
+    .filter((l) => l.includes('"msg":"SLE poll"')).length;
 const at = (bucket: number) => BigInt(bucket) * 1_000_000_000n;
 const sitePoints = (name: string, site: string, bucket: number): ReceivedPoint[] =>
   receiver.points.filter((p) => p.name === name && p.attributes['mist.site_id'] === site && p.timeUnixNano === at(bucket));
 const readState = (dir: string) => JSON.parse(readFileSync(join(dir, SLE_STATE_FILE), 'utf8')) as { orgs: Record<string, Record<string, { through: number }>> };
-const doneThrough = (dir: string, family: string): number | undefined => (existsSync(join(dir, SLE_STATE_FILE)) ? readState(dir).orgs[rest!.orgId]?.[family]?.through : undefined);
+const doneThrough = (dir: string, family: string): number | undefined =>
+  existsSync(join(dir, SLE_STATE_FILE)) ? readState(dir).orgs[rest!.orgId]?.[family]?.through : undefined;
 
 /** Every SLE of every site of the stand-in at `bucket`, with the stand-in's value, unit and attributes. */
 function expectBucket(bucket: number): void {
@@ -191,7 +199,9 @@ describe('the SLE poller in a running bridge', () => {
     await until(() => FAMILIES.every((f) => fetched(f).length > 0), 'a bucket of each family');
     const bucket = fetched('wifi')[0]!;
     expect(sleCalls()[0]).toMatchObject({ status: 429, query: { sle: 'wifi', start: String(bucket) } });
-    expect(b.stderr()).toMatch(/"msg":"Mist API call retried".*Too Many Request\. The API Token used for the request reached the 5000 API Calls per hour threshold/);
+    expect(b.stderr()).toMatch(
+      /"msg":"Mist API call retried".*Too Many Request\. The API Token used for the request reached the 5000 API Calls per hour threshold/,
+    );
     await receiver.waitFor(allExported(bucket), 20_000);
     expectBucket(bucket);
     expect(b.stderr()).toContain('durability.dir is not set: the SLE poller keeps its place in memory only');
@@ -211,9 +221,17 @@ describe('SLE classifiers', () => {
     expect(trend).toHaveLength(sites.length * SITE_SLE_METRICS.enabled.length);
     expect(new Set(trend.map((c) => `${c.query.start}-${c.query.end}`))).toEqual(new Set([`${bucket}-${bucket + 600}`]));
     const site = sites[2]!.id;
-    const p = degraded().find((x) => x.attributes['mist.site_id'] === site && x.attributes['mist.sle_metric'] === 'capacity' && x.attributes['mist.sle_classifier'] === 'asymmetry-uplink')!;
+    const p = degraded().find(
+      (x) =>
+        x.attributes['mist.site_id'] === site && x.attributes['mist.sle_metric'] === 'capacity' && x.attributes['mist.sle_classifier'] === 'asymmetry-uplink',
+    )!;
     expect(p).toMatchObject({ unit: 'min', timeUnixNano: at(bucket), value: Math.round(50 * (1 - sleValue(site, 'capacity/asymmetry-uplink', bucket))) });
-    expect(p.attributes).toEqual({ 'mist.org_id': rest!.orgId, 'mist.site_id': site, 'mist.sle_metric': 'capacity', 'mist.sle_classifier': 'asymmetry-uplink' });
+    expect(p.attributes).toEqual({
+      'mist.org_id': rest!.orgId,
+      'mist.site_id': site,
+      'mist.sle_metric': 'capacity',
+      'mist.sle_classifier': 'asymmetry-uplink',
+    });
   }, 60_000);
 
   it("are suspended, with the arithmetic, once the org's size shows they would need more calls than the budget allows", async () => {
@@ -221,7 +239,10 @@ describe('SLE classifiers', () => {
     // 150 calls an hour: the least the poller can need fits (18 + 85); three sites' classifiers do not.
     const b = await bridge({ MIST_BRIDGE_SLE_CLASSIFIERS: 'true', MIST_API_BUDGET_SHARE: '0.03', MIST_ORG_ID: rest!.orgId });
     await until(() => b.stderr().includes('SLE classifiers suspended'), 'the suspension');
-    const line = b.stderr().split('\n').find((l) => l.includes('SLE classifiers suspended'))!;
+    const line = b
+      .stderr()
+      .split('\n')
+      .find((l) => l.includes('SLE classifiers suspended'))!;
     const budget = (JSON.parse(line) as { budget: string }).budget;
     expect(budget).toContain('the planned Mist API use needs 273 calls per hour, more than the 150 this process may make (3% of');
     expect(budget).toContain('SLE poller: 18 (3 SLE families × 1 page (3 sites, 100 per page) × 6 ten-minute buckets per hour)');
@@ -267,7 +288,14 @@ describe('one set of names, whichever way the SLEs came', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
         topic: 'site-sle',
-        events: [{ org_id: rest!.orgId, site_id: webhookSite, sle: { 'ap-availability': 0.6, 'successful-connect': 0.7, 'time-to-connect': 0.9 }, timestamp: 1_694_620_800 }],
+        events: [
+          {
+            org_id: rest!.orgId,
+            site_id: webhookSite,
+            sle: { 'ap-availability': 0.6, 'successful-connect': 0.7, 'time-to-connect': 0.9 },
+            timestamp: 1_694_620_800,
+          },
+        ],
       }),
     });
     expect(res.status).toBe(200);
@@ -275,7 +303,11 @@ describe('one set of names, whichever way the SLEs came', () => {
     const bucket = fetched('wifi')[0]!;
     await receiver.waitFor(allExported(bucket), 20_000);
     const pollerSite = rest!.orgs[0]!.sites[0]!.id;
-    for (const [key, value] of [['ap-availability', 0.6], ['successful-connect', 0.7], ['time-to-connect', 0.9]] as const) {
+    for (const [key, value] of [
+      ['ap-availability', 0.6],
+      ['successful-connect', 0.7],
+      ['time-to-connect', 0.9],
+    ] as const) {
       const name = nameOf(key);
       const fromWebhook = receiver.points.find((p) => p.name === name && p.attributes['mist.site_id'] === webhookSite)!;
       const fromPoller = sitePoints(name, pollerSite, bucket)[0]!;

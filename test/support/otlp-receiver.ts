@@ -31,8 +31,9 @@
  * answered only after `ms` (Infinity: never, until cleared), as a slow backend
  * that takes what a client then gives up waiting for.
  */
-import { createServer } from 'node:http';
+
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -486,9 +487,7 @@ function anyValue(v: unknown, where: string): unknown {
       return bytesValue(val, `${where}.bytesValue`);
     case 'arrayValue': {
       const arr = objField(v, k, where) ?? {};
-      return arrField(arr, 'values', `${where}.arrayValue`).map((item, i) =>
-        anyValue(item, `${where}.arrayValue.values[${i}]`),
-      );
+      return arrField(arr, 'values', `${where}.arrayValue`).map((item, i) => anyValue(item, `${where}.arrayValue.values[${i}]`));
     }
     case 'kvlistValue': {
       const kv = objField(v, k, where) ?? {};
@@ -647,9 +646,7 @@ function decodeMetrics(req: Obj): ReceivedPoint[] {
             }
           }
           if (kind === 'histogram') {
-            point.bucketCounts = arrField(dp, 'bucketCounts', p).map((c, i) =>
-              Number(toBigInt(c, `${p}.bucketCounts[${i}]`, false)),
-            );
+            point.bucketCounts = arrField(dp, 'bucketCounts', p).map((c, i) => Number(toBigInt(c, `${p}.bucketCounts[${i}]`, false)));
             point.explicitBounds = arrField(dp, 'explicitBounds', p).map((b, i) => toDouble(b, `${p}.explicitBounds[${i}]`));
           }
           if (kind === 'exponentialHistogram') {

@@ -62,7 +62,16 @@ export function startStages(options: StagesOptions): Stages {
   const records = new RecordExport(exporters, config.export, health, exportTelemetry, log);
   const emitters = createEmitters(resource, records);
   const recorder = createMetricRecorder(meters.meter, mappings.metrics, gauges, subjects);
-  const metricsExport = new MetricsExport(exporters.metrics, meters.metricReader, () => recorder.flush(), (delivered) => gauges.collected(delivered), { intervalMs: config.export.metricsIntervalMs, maxPointsPerRequest: config.export.maxMetricPointsPerRequest }, health, exportTelemetry, log);
+  const metricsExport = new MetricsExport(
+    exporters.metrics,
+    meters.metricReader,
+    () => recorder.flush(),
+    (delivered) => gauges.collected(delivered),
+    { intervalMs: config.export.metricsIntervalMs, maxPointsPerRequest: config.export.maxMetricPointsPerRequest },
+    health,
+    exportTelemetry,
+    log,
+  );
   const sessions = options.sessions ? new SessionTracker(emitters.spans, config.sessions, log, () => Number(now / 1_000_000n)) : undefined;
   const processor = new Processor({
     mapper: mappings.engine,

@@ -2,13 +2,13 @@ import { beforeDeadline } from '../../export/metrics-export.js';
 import type { Logger } from '../../log/logger.js';
 import { BudgetError, type CallBudget, type PlannedUse } from '../../mist-api/budget.js';
 import type { MistClient } from '../../mist-api/client.js';
-import { systemClock, type Clock } from '../../mist-api/clock.js';
+import { type Clock, systemClock } from '../../mist-api/clock.js';
 import { resolveOrg } from '../../mist-api/org.js';
 import { SLE_FAMILIES } from '../../mist-api/types.js';
 import type { BatchConsumer, Source } from '../contract.js';
 import { nextPollAt } from './buckets.js';
-import { slePlans, type SlePlanOptions } from './plan.js';
-import { SlePoller, type PollResult } from './poller.js';
+import { type SlePlanOptions, slePlans } from './plan.js';
+import { type PollResult, SlePoller } from './poller.js';
 import type { SleSettings } from './settings.js';
 import type { SleState } from './state.js';
 
@@ -71,7 +71,12 @@ export class SleSource implements Source {
 
   async start(): Promise<void> {
     const { settings, state, log } = this.options;
-    log.info('SLE poller started', { intervalMs: settings.intervalMs, classifiers: settings.classifiers, backfillHours: settings.backfillSeconds / 3600, state: state.file ?? 'memory' });
+    log.info('SLE poller started', {
+      intervalMs: settings.intervalMs,
+      classifiers: settings.classifiers,
+      backfillHours: settings.backfillSeconds / 3600,
+      state: state.file ?? 'memory',
+    });
     if (state.file === undefined) {
       log.warn(
         'durability.dir is not set: the SLE poller keeps its place in memory only; after a restart it fetches the newest bucket (again, if it was exported before) and none it missed while down',
@@ -115,7 +120,9 @@ export class SleSource implements Source {
       log.info('SLE poll skipped', { reason: result.skipped });
       return;
     }
-    log.debug('SLE poll', { tracks: result.tracks.map((t) => ({ track: t.track, buckets: t.buckets.length, ...(t.error !== undefined && { error: t.error }) })) });
+    log.debug('SLE poll', {
+      tracks: result.tracks.map((t) => ({ track: t.track, buckets: t.buckets.length, ...(t.error !== undefined && { error: t.error }) })),
+    });
     const fetched = result.tracks.filter((t) => t.buckets.length > 0);
     if (fetched.length > 0) log.info('SLE buckets fetched', Object.fromEntries(fetched.map((t) => [t.track, { buckets: t.buckets.length, events: t.events }])));
     this.checkBudget();
@@ -160,11 +167,15 @@ export class SleSource implements Source {
       if (!this.classifiersFit) log.info('SLE classifiers resumed: they fit the call budget again', { scale });
       this.classifiersFit = true;
     } else if (settings.classifiers && fits(false) === undefined) {
-      if (this.classifiersFit) log.error("SLE classifiers suspended: at this org's size they need more calls than the budget allows", { scale, budget: all.message });
+      if (this.classifiersFit)
+        log.error("SLE classifiers suspended: at this org's size they need more calls than the budget allows", { scale, budget: all.message });
       this.classifiersFit = false;
     } else {
       this.classifiersFit = !settings.classifiers;
-      log.error("the SLE poller needs more calls than the budget allows at this org's size; calls beyond it wait for the next hour, and buckets are fetched late", { scale, budget: all.message });
+      log.error(
+        "the SLE poller needs more calls than the budget allows at this org's size; calls beyond it wait for the next hour, and buckets are fetched late",
+        { scale, budget: all.message },
+      );
     }
     return this.classifiersFit;
   }

@@ -80,8 +80,35 @@ export type Family = keyof typeof SLE_METRICS;
  * which are not all spelled as `/insights/sites-sle` keys (`switch_health`, `failed-to-connect`).
  */
 export const SITE_SLE_METRICS = {
-  supported: ['coverage', 'capacity', 'time-to-connect', 'failed-to-connect', 'roaming', 'throughput', 'ap-availability', 'switch_health', 'switch_throughput', 'gateway-health', 'application_health', 'wan-link-health', 'location_jitter'],
-  enabled: ['coverage', 'capacity', 'time-to-connect', 'failed-to-connect', 'roaming', 'throughput', 'ap-availability', 'switch_health', 'switch_throughput', 'gateway-health', 'application_health', 'wan-link-health'],
+  supported: [
+    'coverage',
+    'capacity',
+    'time-to-connect',
+    'failed-to-connect',
+    'roaming',
+    'throughput',
+    'ap-availability',
+    'switch_health',
+    'switch_throughput',
+    'gateway-health',
+    'application_health',
+    'wan-link-health',
+    'location_jitter',
+  ],
+  enabled: [
+    'coverage',
+    'capacity',
+    'time-to-connect',
+    'failed-to-connect',
+    'roaming',
+    'throughput',
+    'ap-availability',
+    'switch_health',
+    'switch_throughput',
+    'gateway-health',
+    'application_health',
+    'wan-link-health',
+  ],
 } as const;
 
 /** The classifiers `summary-trend` reports for every metric. */
