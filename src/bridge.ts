@@ -1,3 +1,4 @@
+import type { Meter } from '@opentelemetry/api';
 import type { Hono } from 'hono';
 import type { BridgeConfig } from './config/schema.js';
 import { resolveOtlp } from './config/sections/otlp.js';
@@ -19,6 +20,7 @@ import { loadMappings } from './mapping/loader.js';
 import { CallBudget, type PlannedUse } from './mist-api/budget.js';
 import type { MistClient } from './mist-api/client.js';
 import { createMistClient } from './mist-api/create.js';
+import { observeMistApi } from './mist-api/telemetry.js';
 import { Processor } from './processing/processor.js';
 import { renderPrometheus } from './self/prometheus.js';
 import { createSelfTelemetry, observeSelfState } from './self/telemetry.js';
@@ -30,6 +32,7 @@ import type { BatchConsumer, Source } from './sources/contract.js';
 import { sleSettings } from './sources/sle/settings.js';
 import { SleSource } from './sources/sle/source.js';
 import { SleState } from './sources/sle/state.js';
+import { observeSle } from './sources/sle/telemetry.js';
 import { type StreamSettings, streamSettings } from './sources/stream/config.js';
 import { StreamSource } from './sources/stream/source.js';
 import { observeStreamCounters } from './sources/stream/telemetry.js';
@@ -163,10 +166,11 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
       })
     : undefined;
   // Mist's REST API: one client and one hourly call budget for the process, planned as a whole.
-  const mist = mistApi(config, log);
+  const mist = mistApi(config, meters.selfMeter, log);
   const stream = mist && streamSource(config, mist.client, processor, page?.inspector, log);
   if (stream) observeStreamCounters(meters.selfMeter, stream.source.client.counters);
   const sle = mist && sleSource(config, mist, stream?.plans ?? [], processor, () => health.snapshot().metrics.ok, log);
+  if (sle) observeSle(meters.selfMeter, sle);
   mist?.budget.validate([...(stream?.plans ?? []), ...(sle?.plans() ?? [])]);
   const sources: Source[] = [...(webhook ? [webhook] : []), ...(stream ? [stream.source] : []), ...(sle ? [sle] : [])];
 
@@ -247,7 +251,7 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
 }
 
 /** The process's Mist API client and call budget, when a token is set. */
-function mistApi(config: BridgeConfig, log: Logger): { client: MistClient; budget: CallBudget } | undefined {
+function mistApi(config: BridgeConfig, meter: Meter, log: Logger): { client: MistClient; budget: CallBudget } | undefined {
   if (config.mist.apiToken === null) return undefined;
   const budget = new CallBudget({
     share: config.mist.budgetShare,
@@ -256,6 +260,7 @@ function mistApi(config: BridgeConfig, log: Logger): { client: MistClient; budge
   });
   const client = createMistClient({ token: config.mist.apiToken, baseUrl: config.mist.apiUrl }, budget, {
     onRetry: (notice) => log.warn('Mist API call retried', { ...notice }),
+    onAnswer: observeMistApi(meter, budget),
   });
   return { client, budget };
 }

@@ -5,7 +5,7 @@ import { CallBudget } from '../../src/mist-api/budget.js';
 import type { Clock } from '../../src/mist-api/clock.js';
 import { createMistClient } from '../../src/mist-api/create.js';
 import { MistApiError, MistConfigError, MistUnreachableError } from '../../src/mist-api/errors.js';
-import type { RetryNotice } from '../../src/mist-api/http.js';
+import type { ApiAnswer, RetryNotice } from '../../src/mist-api/http.js';
 import { resolveOrg } from '../../src/mist-api/org.js';
 import { sleValue } from '../support/mist-rest/fixtures.js';
 import { type MistRest, type MistRestOptions, startMistRest } from '../support/mist-rest/server.js';
@@ -117,11 +117,17 @@ describe('failures', () => {
     m.fail({ path: '/self', hang: true, times: 1 });
     expect((await client(m, { timeoutMs: 300 }).self()).privileges).toHaveLength(1);
     m.fail({ path: '/self', hang: true });
-    const err = await client(m, { timeoutMs: 200, retries: 1 })
+    const answers: ApiAnswer[] = [];
+    const err = await client(m, { timeoutMs: 200, retries: 1, onAnswer: (a) => answers.push(a) })
       .self()
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MistUnreachableError);
     expect((err as Error).message).toBe('could not reach Mist for GET /api/v1/self: no answer within 200 ms');
+    // Each attempt is told to the bridge's self-telemetry.
+    expect(answers).toEqual([
+      { method: 'GET', error: 'timeout' },
+      { method: 'GET', error: 'timeout' },
+    ]);
   });
 
   it('retries a refused connection, even for a POST, and reports the host', async () => {
@@ -130,11 +136,13 @@ describe('failures', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((r) => closed.close(() => r()));
     const notices: RetryNotice[] = [];
+    const answers: ApiAnswer[] = [];
     const c = createMistClient({ token: 't0k3n', baseUrl: `http://127.0.0.1:${port}` }, new CallBudget(), {
       retries: 2,
       retryMinMs: 5,
       retryMaxMs: 10,
       onRetry: (n) => notices.push(n),
+      onAnswer: (a) => answers.push(a),
     });
     const err = await c.createWebhook({ kind: 'org', id: 'o' }, { topics: ['alarms'] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MistUnreachableError);
@@ -142,6 +150,7 @@ describe('failures', () => {
       new RegExp(`^could not reach Mist for POST /api/v1/orgs/o/webhooks: .*ECONNREFUSED.*\\(127\\.0\\.0\\.1:${port}\\)$`),
     );
     expect(notices).toHaveLength(2);
+    expect(answers).toEqual(Array.from({ length: 3 }, () => ({ method: 'POST', error: 'unreachable' })));
   });
 
   it("shows Mist's 401, 403 and 400 bodies verbatim, the token in none of them", async () => {

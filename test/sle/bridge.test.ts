@@ -190,6 +190,24 @@ describe('the SLE poller in a running bridge', () => {
     for (let i = 1; i <= 7; i++) expectBucket(last + i * 600);
     // Nothing before the outage.
     expect(receiver.points.filter((p) => p.name.startsWith('mist.site.sle.') && p.timeUnixNano <= at(last))).toEqual([]);
+
+    // The bridge's own figures tell the story: Mist's five 503s, the failed poll, a lag of over an
+    // hour that closed once the backfill was exported.
+    const self = (name: string, attributes: Record<string, unknown>) =>
+      receiver.points.filter((p) => p.name === name && Object.entries(attributes).every(([k, v]) => p.attributes[k] === v)).map((p) => Number(p.value));
+    await receiver.waitFor(() => FAMILIES.every((track) => (self('mist.bridge.sle.behind', { track }).at(-1) ?? Infinity) < 900), 20_000);
+    expect(Math.max(...self('mist.bridge.mist_api.calls', { 'http.request.method': 'GET', 'http.response.status_code': 503 }))).toBe(5);
+    expect(Math.max(...self('mist.bridge.mist_api.calls', { 'http.request.method': 'GET', 'http.response.status_code': 200 }))).toBeGreaterThanOrEqual(21);
+    expect(Math.max(...self('mist.bridge.sle.polls', { outcome: 'failed' }))).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...self('mist.bridge.sle.polls', { outcome: 'ok' }))).toBeGreaterThanOrEqual(1);
+    for (const track of FAMILIES) {
+      const behind = self('mist.bridge.sle.behind', { track });
+      expect(Math.max(...behind), track).toBeGreaterThanOrEqual(7 * 600);
+      expect(behind.at(-1), track).toBeLessThan(900);
+    }
+    const used = self('mist.bridge.mist_api.budget.used', {});
+    expect(Math.max(...used)).toBeGreaterThanOrEqual(26);
+    expect(self('mist.bridge.mist_api.budget.allowance', {}).at(-1)).toBe(2500);
   }, 90_000);
 
   it('waits out a 429 and exports the bucket; without a data directory it says what that means', async () => {

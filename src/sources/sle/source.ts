@@ -6,11 +6,20 @@ import { type Clock, systemClock } from '../../mist-api/clock.js';
 import { resolveOrg } from '../../mist-api/org.js';
 import { SLE_FAMILIES } from '../../mist-api/types.js';
 import type { BatchConsumer, Source } from '../contract.js';
-import { nextPollAt } from './buckets.js';
+import { nextPollAt, SLE_BUCKET_SECONDS } from './buckets.js';
 import { type SlePlanOptions, slePlans } from './plan.js';
 import { type PollResult, SlePoller } from './poller.js';
 import type { SleSettings } from './settings.js';
-import type { SleState } from './state.js';
+import type { SleState, SleTrack } from './state.js';
+
+export type PollOutcome = 'ok' | 'failed' | 'skipped';
+
+/** What the poller's self-telemetry reads. */
+export interface SleFigures {
+  polls: Readonly<Record<PollOutcome, number>>;
+  /** Per track, seconds from the end of the last bucket through which all were exported to now (none before the org is known). */
+  behind: { track: SleTrack; seconds: number }[];
+}
 
 export interface SleSourceOptions {
   settings: SleSettings;
@@ -43,6 +52,8 @@ export class SleSource implements Source {
   private readonly stopping = new AbortController();
   private loop: Promise<void> | undefined;
   private org: Promise<string> | undefined;
+  private orgId: string | undefined;
+  private readonly polls: Record<PollOutcome, number> = { ok: 0, failed: 0, skipped: 0 };
   private lastPollOk = false;
   private classifiersFit = true;
   private checkedScale: string | undefined;
@@ -96,12 +107,26 @@ export class SleSource implements Source {
     return this.lastPollOk;
   }
 
+  figures(): SleFigures {
+    const { settings, state } = this.options;
+    const orgId = this.orgId;
+    if (orgId === undefined) return { polls: this.polls, behind: [] };
+    const tracks: SleTrack[] = settings.classifiers ? [...SLE_FAMILIES, 'classifiers'] : [...SLE_FAMILIES];
+    const now = this.clock.now() / 1000;
+    const behind = tracks.flatMap((track) => {
+      const mark = state.mark(orgId, track);
+      return mark ? [{ track, seconds: now - (mark.through + SLE_BUCKET_SECONDS) }] : [];
+    });
+    return { polls: this.polls, behind };
+  }
+
   private async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       try {
         this.report(await this.poller.poll(signal));
       } catch (err) {
         this.lastPollOk = false;
+        this.polls.failed++;
         this.options.log.error('SLE poll failed', { error: (err as Error).message });
       }
       const now = this.clock.now();
@@ -112,6 +137,7 @@ export class SleSource implements Source {
   private report(result: PollResult): void {
     const { log } = this.options;
     this.lastPollOk = result.skipped === undefined && result.error === undefined && result.tracks.every((t) => t.error === undefined);
+    this.polls[result.skipped !== undefined ? 'skipped' : this.lastPollOk ? 'ok' : 'failed']++;
     if (result.error !== undefined) {
       log.error('SLE poll failed', { error: result.error });
       return;
@@ -132,6 +158,7 @@ export class SleSource implements Source {
     this.org ??= resolveOrg(this.options.api, undefined, this.options.settings.orgId ?? undefined).then(
       (r) => {
         this.options.log.info('SLE poller org', { orgId: r.orgId, from: r.source });
+        this.orgId = r.orgId;
         return r.orgId;
       },
       (err: unknown) => {
