@@ -7,6 +7,7 @@ import { postDelivery } from '../support/mist-client.js';
 import type { OtlpReceiver } from '../support/otlp-receiver.js';
 import { useReceiver } from '../support/use-receiver.js';
 import { range, receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
+import { servedSamples } from './metric-samples.js';
 
 // The exporters' own retries stop at this timeout, so every failed attempt comes back to the
 // bridge's queue: the faults below are the bridge's to handle, not the exporter's.
@@ -42,17 +43,7 @@ async function start(exportOverrides: Record<string, unknown> = {}): Promise<Run
 
 /** One series of /metrics, named with its labels sorted and without the scope's (`name{a="x",b="y"}`). */
 async function metric(bridge: Bridge, series: string): Promise<number | undefined> {
-  const text = await (await fetch(bridge.address.url + '/metrics')).text();
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) continue;
-    const labels = (m[2] ?? '')
-      .split(/,(?=[a-z_]+=")/)
-      .filter((l) => l !== '' && !l.startsWith('otel_scope_'))
-      .sort();
-    if (`${m[1]}${labels.length ? `{${labels.join(',')}}` : ''}` === series) return Number(m[3]);
-  }
-  return undefined;
+  return (await servedSamples(bridge.address.url)).get(series);
 }
 
 /** Posts 5-event deliveries every `everyMs` until `ms` have passed; resolves with every acknowledged number. */

@@ -17,6 +17,22 @@ export function removeTempDirs(): void {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
+/**
+ * The environment of a spawned bridge that journals in `dataDir`, takes deliveries signed with
+ * `secret` and exports to `receiver` without waiting long: log records in batches every 20 ms, a
+ * metric collection every 200 ms, an export request given up after a second.
+ */
+export function journaledBridgeEnv(receiver: OtlpReceiver, dataDir: string, secret: string): Record<string, string> {
+  return {
+    MIST_WEBHOOK_SECRET: secret,
+    MIST_BRIDGE_DATA_DIR: dataDir,
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_EXPORTER_OTLP_TIMEOUT: '1000',
+    OTEL_BLRP_SCHEDULE_DELAY: '20',
+    OTEL_METRIC_EXPORT_INTERVAL: '200',
+  };
+}
+
 /** The `n` of every log record of `topic` that reached the receiver, in arrival order. */
 export function receivedNumbers(receiver: OtlpReceiver, topic: string): number[] {
   return receiver.logs.filter((l) => l.attributes['mist.topic'] === topic).map((l) => Number(l.attributes['mist.n']));
