@@ -38,6 +38,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import protobuf from 'protobufjs';
+import { pollUntil } from './poll.js';
 
 // ------------------------------------------------------------------ public API
 
@@ -995,32 +996,18 @@ export async function startOtlpReceiver(opts: { port?: number; host?: string } =
       if (server) return;
       server = await listen(port);
     },
-    async waitFor(predicate, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      let lastError: unknown;
-      for (;;) {
-        try {
-          if (predicate()) return;
-          lastError = undefined;
-        } catch (err) {
-          lastError = err;
-        }
-        if (Date.now() >= deadline) break;
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      const statuses = new Map<number, number>();
-      for (const r of requests) statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
-      const lastRejected = [...requests].reverse().find((r) => r.error !== undefined);
-      const parts = [
-        `otlp-receiver: waitFor timed out after ${timeoutMs} ms`,
-        `received logs=${logs.length} points=${points.length} spans=${spans.length} requests=${requests.length}` +
-          (statuses.size ? ` (status ${[...statuses].map(([s, n]) => `${s}×${n}`).join(', ')})` : ''),
-        `points: ${[...new Set(points.map((p) => p.name))].join(', ') || '-'}`,
-        `predicate: ${predicate.toString()}`,
-      ];
-      if (lastError !== undefined) parts.push(`predicate threw: ${String(lastError)}`);
-      if (lastRejected) parts.push(`last rejected request: ${lastRejected.signal} ${lastRejected.status} ${lastRejected.error}`);
-      throw new Error(parts.join('\n  '));
+    waitFor(predicate, timeoutMs = 10_000) {
+      return pollUntil('otlp-receiver', predicate, timeoutMs, () => {
+        const statuses = new Map<number, number>();
+        for (const r of requests) statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+        const lastRejected = [...requests].reverse().find((r) => r.error !== undefined);
+        return [
+          `received logs=${logs.length} points=${points.length} spans=${spans.length} requests=${requests.length}` +
+            (statuses.size ? ` (status ${[...statuses].map(([s, n]) => `${s}×${n}`).join(', ')})` : ''),
+          `points: ${[...new Set(points.map((p) => p.name))].join(', ') || '-'}`,
+          ...(lastRejected ? [`last rejected request: ${lastRejected.signal} ${lastRejected.status} ${lastRejected.error}`] : []),
+        ];
+      });
     },
     clear() {
       logs.length = 0;
