@@ -33,6 +33,14 @@ export class DemoNetwork {
     this.lastMs = start;
     // A count since boot (or connection) at roughly its steady rate, so the first report is plausible.
     const since = (fromMs, perSecond) => Math.round(((start - fromMs) / 1000) * perSecond * 0.9);
+    // An interface's or a client's counters, with the rates per second `advance` grows them by.
+    const traffic = (fromMs, rates) => ({
+      rates,
+      txBytes: since(fromMs, rates.txBytes),
+      rxBytes: since(fromMs, rates.rxBytes),
+      txPkts: since(fromMs, rates.txPkts),
+      rxPkts: since(fromMs, rates.rxPkts),
+    });
     // Devices booted days ago (the gateways longest), so uptimes look like a running network.
     this.aps = APS.map((ap, i) => ({
       ...ap,
@@ -49,12 +57,7 @@ export class DemoNetwork {
         txBytes: since(ap.bootMs, 800_000),
         rxBytes: since(ap.bootMs, 300_000),
       }));
-      ap.eth0 = {
-        txBytes: since(ap.bootMs, 1_200_000),
-        rxBytes: since(ap.bootMs, 3_800_000),
-        txPkts: since(ap.bootMs, 1_100),
-        rxPkts: since(ap.bootMs, 2_900),
-      };
+      ap.eth0 = traffic(ap.bootMs, { txBytes: 1_200_000, rxBytes: 3_800_000, txPkts: 1_100, rxPkts: 2_900 });
     }
     this.switches = SWITCHES.map((sw, i) => ({
       ...sw,
@@ -77,8 +80,8 @@ export class DemoNetwork {
       sessions: 900 + 300 * i,
     }));
     for (const gw of this.gateways) {
-      gw.wan = { txBytes: since(gw.bootMs, 2_500_000), rxBytes: since(gw.bootMs, 9_000_000), txPkts: since(gw.bootMs, 3_000), rxPkts: since(gw.bootMs, 7_000) };
-      gw.lan = { txBytes: since(gw.bootMs, 8_600_000), rxBytes: since(gw.bootMs, 2_400_000), txPkts: since(gw.bootMs, 6_500), rxPkts: since(gw.bootMs, 2_800) };
+      gw.wan = traffic(gw.bootMs, { txBytes: 2_500_000, rxBytes: 9_000_000, txPkts: 3_000, rxPkts: 7_000 });
+      gw.lan = traffic(gw.bootMs, { txBytes: 8_600_000, rxBytes: 2_400_000, txPkts: 6_500, rxPkts: 2_800 });
     }
     this.clients = SITES.flatMap((site, s) =>
       Array.from({ length: CLIENTS_PER_SITE }, (_, n) => ({
@@ -92,13 +95,7 @@ export class DemoNetwork {
         band: n % 5 === 4 ? BANDS[0] : n % 5 === 3 ? BANDS[2] : BANDS[1],
       })),
     );
-    for (const c of this.clients)
-      Object.assign(c, {
-        txBytes: since(c.connectedMs, 150_000),
-        rxBytes: since(c.connectedMs, 40_000),
-        txPkts: since(c.connectedMs, 120),
-        rxPkts: since(c.connectedMs, 60),
-      });
+    for (const c of this.clients) c.traffic = traffic(c.connectedMs, { txBytes: 150_000, rxBytes: 40_000, txPkts: 120, rxPkts: 60 });
   }
 
   /** Moves every counter and reading on to now; called before each round of messages. */
@@ -108,6 +105,9 @@ export class DemoNetwork {
     this.lastMs = now;
     const r = this.random;
     const grow = (bytesPerSecond) => Math.round(bytesPerSecond * seconds * (0.6 + 0.8 * r()));
+    const growTraffic = (t) => {
+      for (const key of ['txBytes', 'rxBytes', 'txPkts', 'rxPkts']) t[key] += grow(t.rates[key]);
+    };
     for (const ap of this.aps) {
       ap.cpu = wander(r, ap.cpu, 2, 40, 4);
       ap.memUsedKb = Math.round(wander(r, ap.memUsedKb, 300_000, 700_000, 15_000));
@@ -116,10 +116,7 @@ export class DemoNetwork {
         radio.txBytes += grow(radio.band === '5' ? 2_500_000 : 600_000);
         radio.rxBytes += grow(radio.band === '5' ? 900_000 : 200_000);
       }
-      ap.eth0.txBytes += grow(1_200_000);
-      ap.eth0.rxBytes += grow(3_800_000);
-      ap.eth0.txPkts += grow(1_100);
-      ap.eth0.rxPkts += grow(2_900);
+      growTraffic(ap.eth0);
     }
     for (const sw of this.switches) {
       sw.idle = wander(r, sw.idle, 55, 95, 5);
@@ -133,21 +130,12 @@ export class DemoNetwork {
     for (const gw of this.gateways) {
       gw.idle = wander(r, gw.idle, 40, 92, 6);
       gw.sessions = Math.round(wander(r, gw.sessions, 300, 4_000, 150));
-      gw.wan.rxBytes += grow(9_000_000);
-      gw.wan.txBytes += grow(2_500_000);
-      gw.wan.rxPkts += grow(7_000);
-      gw.wan.txPkts += grow(3_000);
-      gw.lan.rxBytes += grow(2_400_000);
-      gw.lan.txBytes += grow(8_600_000);
-      gw.lan.rxPkts += grow(2_800);
-      gw.lan.txPkts += grow(6_500);
+      growTraffic(gw.wan);
+      growTraffic(gw.lan);
     }
     for (const c of this.clients) {
       c.rssi = Math.round(wander(r, c.rssi, -82, -42, 3));
-      c.txBytes += grow(150_000);
-      c.rxBytes += grow(40_000);
-      c.txPkts += grow(120);
-      c.rxPkts += grow(60);
+      growTraffic(c.traffic);
       // Now and then a client roams to another AP of its site.
       if (r() < 0.05) c.ap = APS.filter((a) => a.site === c.site)[Math.floor(r() * 3)];
     }
@@ -244,10 +232,10 @@ export class DemoNetwork {
           snr: Math.max(5, c.rssi + 95),
           tx_rate: c.band.band === '24' ? 144.4 : 866.7,
           rx_rate: c.band.band === '24' ? 130 : 780,
-          tx_bytes: c.txBytes,
-          rx_bytes: c.rxBytes,
-          tx_pkts: c.txPkts,
-          rx_pkts: c.rxPkts,
+          tx_bytes: c.traffic.txBytes,
+          rx_bytes: c.traffic.rxBytes,
+          tx_pkts: c.traffic.txPkts,
+          rx_pkts: c.traffic.rxPkts,
           uptime: Math.floor((now - c.connectedMs) / 1000),
         }),
       );
