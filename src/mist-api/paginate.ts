@@ -12,6 +12,13 @@ function headerInt(headers: Headers, name: string): number | undefined {
   return Number(raw.trim());
 }
 
+/** How to ask for the pages: the endpoint's own query, the page size asked for, a signal to abort with. */
+export interface Paging {
+  query?: Query;
+  pageSize: number;
+  signal?: AbortSignal | undefined;
+}
+
 /** What one answer of a paged endpoint says: its items, and where it is in the whole. */
 interface PageRead {
   items: unknown[];
@@ -34,14 +41,14 @@ async function walkPages<S extends z.ZodType>(
   http: MistHttp,
   path: string,
   item: S,
-  options: { query: Query; pageSize: number; signal: AbortSignal | undefined },
+  paging: Paging,
   read: (res: MistResponse, path: string) => PageRead,
   onPage: (body: unknown) => void = () => {},
 ): Promise<z.infer<S>[]> {
   const items: z.infer<S>[] = [];
-  let at = { path, query: { ...options.query, limit: options.pageSize, page: 1 } as Query };
+  let at = { path, query: { ...paging.query, limit: paging.pageSize, page: 1 } as Query };
   for (let n = 1; n <= MAX_PAGES; n++) {
-    const res = await http.request<unknown>('GET', at.path, { query: at.query, ...(options.signal ? { signal: options.signal } : {}) });
+    const res = await http.request<unknown>('GET', at.path, { query: at.query, ...(paging.signal ? { signal: paging.signal } : {}) });
     const answer = read(res, at.path);
     onPage(res.body);
     const batch = answer.items.map((raw, i) => parseAnswer(item, raw, 'GET', path, answer.itemPath(i)));
@@ -51,7 +58,7 @@ async function walkPages<S extends z.ZodType>(
       at = answer.next;
       continue;
     }
-    const limit = answer.limit ?? options.pageSize;
+    const limit = answer.limit ?? paging.pageSize;
     const page = answer.page ?? Number(at.query.page ?? 1);
     if (answer.total === undefined || limit * page >= answer.total) return items;
     at = { path: at.path, query: { ...at.query, page: page + 1 } };
@@ -63,15 +70,8 @@ async function walkPages<S extends z.ZodType>(
  * Every item of a list endpoint that pages with `limit`/`page` and says where it is in
  * `X-Page-Limit`, `X-Page-Page` and `X-Page-Total`.
  */
-export function getAllPages<S extends z.ZodType>(
-  http: MistHttp,
-  path: string,
-  item: S,
-  query: Query = {},
-  pageSize = 100,
-  signal?: AbortSignal,
-): Promise<z.infer<S>[]> {
-  return walkPages(http, path, item, { query, pageSize, signal }, (res, at) => {
+export function getAllPages<S extends z.ZodType>(http: MistHttp, path: string, item: S, paging: Paging): Promise<z.infer<S>[]> {
+  return walkPages(http, path, item, paging, (res, at) => {
     if (!Array.isArray(res.body)) throw new MistApiError(res.status, 'GET', `/api/v1${at}`, 'expected a JSON array');
     return {
       items: res.body,
@@ -103,16 +103,14 @@ export async function getAllResults<S extends z.ZodType>(
   http: MistHttp,
   path: string,
   item: S,
-  query: Query = {},
-  pageSize = 100,
-  signal?: AbortSignal,
+  paging: Paging,
 ): Promise<Omit<ResultsPage<z.infer<S>>, 'next' | 'page'>> {
   let first: ResultsPage<unknown> | undefined;
   const results = await walkPages(
     http,
     path,
     item,
-    { query, pageSize, signal },
+    paging,
     (res, at) => {
       const body = res.body as ResultsPage<unknown> | null;
       if (body === null || typeof body !== 'object' || !Array.isArray(body.results)) {
