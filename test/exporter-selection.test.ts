@@ -2,7 +2,6 @@
  * OTEL_METRICS_EXPORTER, OTEL_LOGS_EXPORTER and OTEL_TRACES_EXPORTER through the real CLI: where
  * each signal goes, what the journal keeps meanwhile, what start-up says, what is counted.
  */
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +9,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config/load.js';
 import { postDelivery } from './support/mist-client.js';
 import type { OtlpReceiver } from './support/otlp-receiver.js';
-import { runBridgeProcess, type SpawnedBridge, spawnBridge } from './support/spawn-bridge.js';
+import { runCli } from './support/run-cli.js';
+import { type SpawnedBridge, spawnBridge } from './support/spawn-bridge.js';
 import { useReceiver } from './support/use-receiver.js';
 
 let receiver: OtlpReceiver;
@@ -174,10 +174,7 @@ describe('an exporter the bridge does not have', () => {
   });
 
   it('stops the real CLI at start-up with one line and exit 1', async () => {
-    const child = runBridgeProcess({ MIST_BRIDGE_ALLOW_UNSIGNED: 'true', OTEL_METRICS_EXPORTER: 'jaeger' });
-    let err = '';
-    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-    const [code] = (await once(child, 'exit')) as [number | null];
+    const { code, stderr: err } = await runCli([], { MIST_BRIDGE_ALLOW_UNSIGNED: 'true', OTEL_METRICS_EXPORTER: 'jaeger' });
     expect(code).toBe(1);
     expect(err.trim()).toMatch(
       /^mist-otel-bridge: OTEL_METRICS_EXPORTER \(exporters\.metrics\): "jaeger" is not an exporter the bridge has; use otlp, prometheus, console or none$/,

@@ -5,7 +5,8 @@ import { numbered } from '../../mist-payloads/webhook.mjs';
 import { damageWalFrame, middlePageOf, overwriteHeader, overwritePage, truncateToHalf } from '../support/journal-damage.js';
 import { postDelivery } from '../support/mist-client.js';
 import type { OtlpReceiver } from '../support/otlp-receiver.js';
-import { runBridgeProcess, type SpawnedBridge, spawnBridge } from '../support/spawn-bridge.js';
+import { runCli } from '../support/run-cli.js';
+import { type SpawnedBridge, spawnBridge } from '../support/spawn-bridge.js';
 import { useReceiver } from '../support/use-receiver.js';
 import { journaledBridgeEnv, receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
 import { servedSamples } from './metric-samples.js';
@@ -192,29 +193,21 @@ describe('mist-otel-bridge journal salvage FILE', () => {
     overwriteHeader(damaged);
     const target = tempDataDir();
 
-    const run = async (dataDir: string) => {
-      const child = runBridgeProcess(journaledBridgeEnv(receiver, dataDir, SECRET), ['journal', 'salvage', damaged]);
-      let out = '';
-      let err = '';
-      child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-      child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-      const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
-      return { code, out, err };
-    };
+    const run = (dataDir: string) => runCli(['journal', 'salvage', damaged], journaledBridgeEnv(receiver, dataDir, SECRET));
 
     // Not into the journal of a running bridge.
     const running = await start(target);
     const refused = await run(target);
     expect(refused.code).toBe(1);
-    expect(refused.err).toMatch(/locked by another running bridge \(stop the bridge before salvaging into its journal\)/);
+    expect(refused.stderr).toMatch(/locked by another running bridge \(stop the bridge before salvaging into its journal\)/);
     running.child.kill('SIGTERM');
     expect((await running.exit()).code).toBe(0);
 
     const done = await run(target);
-    expect(done.err).toBe('');
+    expect(done.stderr).toBe('');
     expect(done.code).toBe(0);
-    expect(done.out).toMatch(new RegExp(`^salvaged ${OLD} rows from .*journal\\.sqlite into .*journal\\.sqlite \\(read from its raw pages\\)$`, 'm'));
-    expect(done.out).toMatch(/^unreadable: 0 rows/m);
+    expect(done.stdout).toMatch(new RegExp(`^salvaged ${OLD} rows from .*journal\\.sqlite into .*journal\\.sqlite \\(read from its raw pages\\)$`, 'm'));
+    expect(done.stdout).toMatch(/^unreadable: 0 rows/m);
 
     const bridge = await start(target);
     await receiver.waitFor(() => exportedDeliveries(topic).size === OLD, 20_000);

@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { numbered } from '../../mist-payloads/webhook.mjs';
 import { postDelivery } from '../support/mist-client.js';
 import type { OtlpReceiver } from '../support/otlp-receiver.js';
-import { runBridgeProcess, type SpawnedBridge, spawnBridge } from '../support/spawn-bridge.js';
+import { runCli } from '../support/run-cli.js';
+import { type SpawnedBridge, spawnBridge } from '../support/spawn-bridge.js';
 import { useReceiver } from '../support/use-receiver.js';
 import { journaledBridgeEnv, receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
 import { servedSamples } from './metric-samples.js';
@@ -152,11 +153,7 @@ describe.skipIf(cannotMount !== undefined)('a full disk under the journal', () =
       receiver.failWith(null);
     }
     small.fill();
-    const child = runBridgeProcess(journaledBridgeEnv(receiver, data, SECRET));
-    let stderr = '';
-    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-    if (!child.stderr!.readableEnded) await new Promise((r) => child.stderr!.once('end', r));
+    const { code, stderr } = await runCli([], journaledBridgeEnv(receiver, data, SECRET));
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toEqual([
       expect.stringMatching(/^mist-otel-bridge: cannot .* the journal .*: the disk is full \(.*SQLITE_[A-Z_]+: .*\)$/),

@@ -14,7 +14,8 @@ import { SLE_STATE_FILE } from '../../src/sources/sle/state.js';
 import { type Family, SITE_SLE_METRICS, SLE_CLASSIFIERS, SLE_METRICS, sleValue } from '../support/mist-rest/fixtures.js';
 import { type MistRest, type RecordedCall, startMistRest } from '../support/mist-rest/server.js';
 import type { OtlpReceiver, ReceivedPoint } from '../support/otlp-receiver.js';
-import { runBridgeProcess, type SpawnedBridge, spawnBridge } from '../support/spawn-bridge.js';
+import { runCli } from '../support/run-cli.js';
+import { type SpawnedBridge, spawnBridge } from '../support/spawn-bridge.js';
 import { useReceiver } from '../support/use-receiver.js';
 
 let receiver: OtlpReceiver;
@@ -255,15 +256,12 @@ describe('SLE classifiers', () => {
 describe('the SLE poller at start-up', () => {
   it("refuses a configuration whose Mist API users together need more than the process's share, with the arithmetic", async () => {
     // The stream's site listing alone fits (2,490 ≤ 2,500); with the poller's 18 it does not.
-    const child = runBridgeProcess({
+    const { code, stderr: err } = await runCli([], {
       MIST_BRIDGE_WEBHOOK: 'false',
       MIST_API_TOKEN: TOKEN,
       MIST_WS_URL: 'ws://127.0.0.1:9/api-ws/v1/stream',
       MIST_STREAM_SITES_REFRESH_MS: '1446',
     });
-    let err = '';
-    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-    const code = await new Promise((resolve) => child.once('exit', resolve));
     expect(code).toBe(1);
     expect(err).toBe(
       [
