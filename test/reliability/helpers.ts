@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
+import { numbered } from '../../mist-payloads/webhook.mjs';
 import { type PostResult, postDelivery } from '../support/mist-client.js';
 import type { OtlpReceiver } from '../support/otlp-receiver.js';
 
@@ -53,3 +55,16 @@ export async function postAll(url: string, bodies: unknown[], concurrency: numbe
 }
 
 export const range = (from: number, count: number): number[] => Array.from({ length: count }, (_, i) => from + i);
+
+/** Posts 5-event deliveries every `everyMs` until `ms` have passed; resolves with every acknowledged number. */
+export async function keepPosting(webhook: string, topic: string, ms: number, everyMs = 50): Promise<number[]> {
+  const acked: number[] = [];
+  const deadline = Date.now() + ms;
+  for (let n = 0; Date.now() < deadline; n += 5) {
+    const res = await postDelivery(webhook, numbered(topic, n, 5));
+    expect(res.status).toBe(200);
+    acked.push(...range(n, 5));
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  return acked;
+}
