@@ -5,8 +5,7 @@
  * learns the bucket it expects from the calls the bridge made, and a poller that has been away
  * for an hour is one whose state file (its real format) says so.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newestBucket } from '../../src/sources/sle/buckets.js';
@@ -16,6 +15,7 @@ import { type MistRest, type RecordedCall, startMistRest } from '../support/mist
 import type { OtlpReceiver, ReceivedPoint } from '../support/otlp-receiver.js';
 import { runCli } from '../support/run-cli.js';
 import { type SpawnedBridge, spawnBridge } from '../support/spawn-bridge.js';
+import { useTempDirs } from '../support/temp-dirs.js';
 import { useReceiver } from '../support/use-receiver.js';
 
 let receiver: OtlpReceiver;
@@ -26,9 +26,10 @@ const FAMILIES: Family[] = ['wifi', 'wired', 'wan'];
 const nameOf = (key: string) => `mist.site.sle.${key.replace(/-/g, '_')}`;
 const ALL = FAMILIES.flatMap((f) => SLE_METRICS[f].map((key) => ({ family: f, key, name: nameOf(key) })));
 
+// Before the afterEach below, so the bridges stop before their directories go.
+const dataDir = useTempDirs('sle-bridge-');
 let rest: MistRest | undefined;
 const bridges: SpawnedBridge[] = [];
-const dirs: string[] = [];
 afterEach(async () => {
   for (const b of bridges.splice(0)) {
     if (b.child.exitCode === null && b.child.signalCode === null) b.child.kill('SIGTERM');
@@ -36,14 +37,7 @@ afterEach(async () => {
   }
   await rest?.close();
   rest = undefined;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-function dataDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sle-bridge-'));
-  dirs.push(dir);
-  return dir;
-}
 
 async function standIn(): Promise<MistRest> {
   rest = await startMistRest({ token: TOKEN });
