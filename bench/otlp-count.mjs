@@ -21,23 +21,29 @@ function varint(buf, pos) {
   }
 }
 
-/** Calls `onField(field, start, end)` for each length-delimited field of buf[start, end). */
-function eachLen(buf, start, end, onField) {
+/**
+ * Walks the fields of the message buf[start, end): calls `onLen(field, start, end)` for each
+ * length-delimited one, and returns { field: value } of the varint ones and { field: position }
+ * of the 64-bit ones (the last of each field).
+ */
+function eachField(buf, start, end, onLen) {
+  const scalars = {};
   const pos = { i: start };
   while (pos.i < end) {
     const tag = varint(buf, pos);
     const field = Math.floor(tag / 8);
     switch (tag & 7) {
       case 0:
-        varint(buf, pos);
+        scalars[field] = varint(buf, pos);
         break;
       case 1:
+        scalars[field] = pos.i;
         pos.i += 8;
         break;
       case 2: {
         const len = varint(buf, pos);
         if (pos.i + len > end) throw new Error('length past the end of the message');
-        onField(field, pos.i, pos.i + len);
+        onLen(field, pos.i, pos.i + len);
         pos.i += len;
         break;
       }
@@ -49,16 +55,17 @@ function eachLen(buf, start, end, onField) {
     }
   }
   if (pos.i !== end) throw new Error('message overran its length');
+  return scalars;
 }
 
 /** Log records in a protobuf ExportLogsServiceRequest, or spans in an ExportTraceServiceRequest. */
 export function countProtobuf(buf) {
   let count = 0;
-  eachLen(buf, 0, buf.length, (f1, s1, e1) => {
+  eachField(buf, 0, buf.length, (f1, s1, e1) => {
     if (f1 !== 1) return;
-    eachLen(buf, s1, e1, (f2, s2, e2) => {
+    eachField(buf, s1, e1, (f2, s2, e2) => {
       if (f2 !== 2) return;
-      eachLen(buf, s2, e2, (f3) => {
+      eachField(buf, s2, e2, (f3) => {
         if (f3 === 2) count += 1;
       });
     });
@@ -126,44 +133,11 @@ function anyValue(buf, start, end) {
 function keyValue(buf, start, end, into) {
   let key = '';
   let value = '';
-  eachLen(buf, start, end, (f, s, e) => {
+  eachField(buf, start, end, (f, s, e) => {
     if (f === 1) key = buf.toString('utf8', s, e);
     else if (f === 2) value = anyValue(buf, s, e);
   });
   into[key] = value;
-}
-
-/** Scalar fields of a data point message: { field: value } for the fixed64/double/varint ones asked for. */
-function scalars(buf, start, end, onLen) {
-  const out = {};
-  const pos = { i: start };
-  while (pos.i < end) {
-    const tag = varint(buf, pos);
-    const field = Math.floor(tag / 8);
-    switch (tag & 7) {
-      case 0:
-        out[field] = varint(buf, pos);
-        break;
-      case 1:
-        out[field] = pos.i;
-        pos.i += 8;
-        break;
-      case 2: {
-        const len = varint(buf, pos);
-        if (pos.i + len > end) throw new Error('length past the end of the message');
-        onLen(field, pos.i, pos.i + len);
-        pos.i += len;
-        break;
-      }
-      case 5:
-        pos.i += 4;
-        break;
-      default:
-        throw new Error(`unsupported wire type ${tag & 7}`);
-    }
-  }
-  if (pos.i !== end) throw new Error('message overran its length');
-  return out;
 }
 
 /**
@@ -174,34 +148,34 @@ function scalars(buf, start, end, onLen) {
  * number, or a histogram's count).
  */
 export function walkMetrics(buf, visit) {
-  eachLen(buf, 0, buf.length, (f1, s1, e1) => {
+  eachField(buf, 0, buf.length, (f1, s1, e1) => {
     if (f1 !== 1) return;
-    eachLen(buf, s1, e1, (f2, s2, e2) => {
+    eachField(buf, s1, e1, (f2, s2, e2) => {
       if (f2 !== 2) return;
       let scope = '';
-      eachLen(buf, s2, e2, (f3, s3, e3) => {
+      eachField(buf, s2, e2, (f3, s3, e3) => {
         if (f3 === 1) {
-          eachLen(buf, s3, e3, (f, s, e) => {
+          eachField(buf, s3, e3, (f, s, e) => {
             if (f === 1) scope = buf.toString('utf8', s, e);
           });
           return;
         }
         if (f3 !== 2) return;
         let name = '';
-        eachLen(buf, s3, e3, (f4, s4, e4) => {
+        eachField(buf, s3, e3, (f4, s4, e4) => {
           if (f4 === 1) name = buf.toString('utf8', s4, e4);
           const kind = METRIC_KINDS[f4];
           if (!kind) return;
           // The data's own fields: points (1), temporality (2), monotonic (3); points are visited
           // after the scalars are known, so they are collected first.
           const pointRanges = [];
-          const data = scalars(buf, s4, e4, (f, s, e) => {
+          const data = eachField(buf, s4, e4, (f, s, e) => {
             if (f === 1) pointRanges.push(s, e);
           });
           for (let k = 0; k < pointRanges.length; k += 2) {
             const attributes = {};
             const attrField = kind === 'histogram' ? 9 : kind === 'exponentialHistogram' ? 1 : kind === 'summary' ? 7 : 7;
-            const p = scalars(buf, pointRanges[k], pointRanges[k + 1], (f, s, e) => {
+            const p = eachField(buf, pointRanges[k], pointRanges[k + 1], (f, s, e) => {
               if (f === attrField) keyValue(buf, s, e, attributes);
             });
             let value;

@@ -7,11 +7,8 @@ import { DedupStage, SourceWindows } from './dedup/stage.js';
 import { EventDeduplicator } from './dedup/window.js';
 import { Journal } from './durability/journal.js';
 import { DurableStage } from './durability/stage.js';
-import { announceExporters, countingDiscards, createExporters, type Exporters, isPull, metricTemporality } from './export/exporters.js';
-import { ExportHealth } from './export/health.js';
-import { beforeDeadline, MetricsExport } from './export/metrics-export.js';
+import { announceExporters, createExporters, type Exporters } from './export/exporters.js';
 import { PrometheusMetricsEndpoint } from './export/prometheus-reader.js';
-import { RecordExport } from './export/records.js';
 import { createHttpApp } from './http/app.js';
 import { type HttpServer, listen } from './http/server.js';
 import { createInspectPage, type Inspector } from './inspect/index.js';
@@ -21,13 +18,10 @@ import { CallBudget, type PlannedUse } from './mist-api/budget.js';
 import type { MistClient } from './mist-api/client.js';
 import { createMistClient } from './mist-api/create.js';
 import { observeMistApi } from './mist-api/telemetry.js';
-import { Processor } from './processing/processor.js';
+import { createProcessingStages } from './processing-stages.js';
 import { renderPrometheus } from './self/prometheus.js';
-import { createSelfTelemetry, observeSelfState } from './self/telemetry.js';
-import { SessionTracker } from './sessions/tracker.js';
-import { createMetricRecorder, EventTimeGauges, MAX_SERIES } from './signals/metrics.js';
-import { buildResource, createEmitters, createMeters, DrivenMetricReader } from './signals/providers.js';
-import { observeSubjectMetrics, SubjectMetrics } from './signals/subject-metrics.js';
+import { observeSelfState } from './self/telemetry.js';
+import { DrivenMetricReader } from './signals/providers.js';
 import type { BatchConsumer, Source } from './sources/contract.js';
 import { sleSettings } from './sources/sle/settings.js';
 import { SleSource } from './sources/sle/source.js';
@@ -67,61 +61,12 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   const journal = new Journal({ ...config.durability, log });
   const exporters = parts.exporters ?? createExporters(resolveOtlp(config.otlp), config.exporters);
 
-  const resource = buildResource(config.resource);
+  // export ← signals ← processing; the self-telemetry reader serves GET /metrics.
   const selfReader = new DrivenMetricReader();
-  const gauges = new EventTimeGauges();
-  const temporality = metricTemporality(exporters);
-  const subjects = new SubjectMetrics({ temporality });
-  const meters = createMeters(resource, {
-    readerOptions: {
-      aggregationTemporalitySelector: temporality,
-      metricProducers: [gauges, subjects],
-      cardinalitySelector: () => MAX_SERIES,
-    },
-    extraReaders: [selfReader],
-  });
-  const health = new ExportHealth(log);
-  const telemetry = createSelfTelemetry(meters.selfMeter);
-  const exportTelemetry = countingDiscards(exporters, telemetry);
-
-  // export ← signals
-  const records = new RecordExport(exporters, config.export, health, exportTelemetry, log);
-  const emitters = createEmitters(resource, records);
-  const recorder = createMetricRecorder(meters.meter, mappings.metrics, gauges, subjects);
-  const metricsExport = isPull(exporters.metrics)
-    ? await PrometheusMetricsEndpoint.start(
-        exporters.metrics,
-        meters.metricReader,
-        () => recorder.flush(),
-        (delivered) => gauges.collected(delivered),
-        health,
-        exportTelemetry,
-        log,
-      )
-    : new MetricsExport(
-        exporters.metrics,
-        meters.metricReader,
-        () => recorder.flush(),
-        (delivered) => gauges.collected(delivered),
-        { intervalMs: config.export.metricsIntervalMs, maxPointsPerRequest: config.export.maxMetricPointsPerRequest },
-        health,
-        exportTelemetry,
-        log,
-      );
-
-  // processing
-  const sessions = config.sessions.enabled ? new SessionTracker(emitters.spans, config.sessions, log) : undefined;
+  const stages = await createProcessingStages({ config, mappings, exporters, log, extraReaders: [selfReader] });
+  const { processor, sessions, records, metricsExport, health, telemetry, selfMeter } = stages;
   const sessionSweep = sessions && setInterval(() => sessions.sweep(false), config.sessions.sweepIntervalMs);
   sessionSweep?.unref();
-  const processor = new Processor({
-    mapper: mappings.engine,
-    logs: emitters.logs,
-    metrics: recorder,
-    metricsContributed: (ack) => metricsExport.contributed(ack),
-    sessions,
-    unmapped: (batch, count) => telemetry.events(batch.kind, 0, 0, count),
-    log,
-  });
 
   // The inspector page, when on: told by the sources what arrives and by processing what it became.
   const page = createInspectPage(config.inspect);
@@ -140,7 +85,7 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
     ...(page && { watch: (batch, journaled) => page.fromJournal(batch, journaled.body, journaled.afterRestart) }),
   });
   const dedup = new DedupStage(windows, durability);
-  observeSelfState(meters.selfMeter, {
+  observeSelfState(selfMeter, {
     journalDeliveries: () => journal.count,
     journalBytes: () => journal.bytes,
     journalHealth: () => journal.healthReport(),
@@ -148,7 +93,6 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
     dedupEntries: () => windows.size,
     exportFailingSeconds: (signal) => health.failingSeconds(signal),
   });
-  observeSubjectMetrics(meters.selfMeter, subjects);
   const webhook = config.webhook.enabled
     ? new WebhookSource({
         path: config.server.path,
@@ -166,11 +110,11 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
       })
     : undefined;
   // Mist's REST API: one client and one hourly call budget for the process, planned as a whole.
-  const mist = mistApi(config, meters.selfMeter, log);
+  const mist = mistApi(config, selfMeter, log);
   const stream = mist && streamSource(config, mist.client, processor, page?.inspector, log);
-  if (stream) observeStreamCounters(meters.selfMeter, stream.source.client.counters);
+  if (stream) observeStreamCounters(selfMeter, stream.source.client.counters);
   const sle = mist && sleSource(config, mist, stream?.plans ?? [], processor, () => health.snapshot().metrics.ok, log);
-  if (sle) observeSle(meters.selfMeter, sle);
+  if (sle) observeSle(selfMeter, sle);
   mist?.budget.validate([...(stream?.plans ?? []), ...(sle?.plans() ?? [])]);
   const sources: Source[] = [...(webhook ? [webhook] : []), ...(stream ? [stream.source] : []), ...(sle ? [sle] : [])];
 
@@ -222,15 +166,7 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
         page?.close();
         await server.close(deadline);
         await durability.stopReplay();
-        // Mapping has stopped: session spans that can be completed now are queued before the flush.
-        sessions?.sweep(true);
-        const [recordsFlushed, metricsFlushed] = await Promise.all([records.flush(deadline), metricsExport.flush(deadline)]);
-        const flushed = recordsFlushed && metricsFlushed;
-        const unexported = records.stop();
-        await Promise.all([
-          metricsExport.shutdown(deadline),
-          beforeDeadline(Promise.allSettled([meters.shutdown(), exporters.logs.shutdown(), exporters.traces.shutdown()]), deadline, undefined),
-        ]);
+        const { flushed, unexported } = await stages.stop(deadline);
         const kept = await durability.close();
         if (kept > 0 && journal.durable) {
           log.warn('deliveries not exported yet stay in the journal and are exported at the next start', {

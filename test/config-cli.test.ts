@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { once } from 'node:events';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postDelivery } from './support/mist-client.js';
 import type { OtlpReceiver } from './support/otlp-receiver.js';
+import { outcomeOf } from './support/run-cli.js';
 import { runBridgeProcess, spawnBridge } from './support/spawn-bridge.js';
 import { useReceiver } from './support/use-receiver.js';
 
@@ -26,14 +26,10 @@ const base = { MIST_BRIDGE_ALLOW_UNSIGNED: 'true' };
 
 async function run(env: Record<string, string>, args: string[] = []) {
   const child = runBridgeProcess({ ...base, ...env }, args);
-  let err = '';
-  child.stdout!.resume();
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
   // A bridge that starts after all would listen until killed; the tests below expect an exit.
   const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  const [code] = (await once(child, 'exit')) as [number | null];
+  const { code, stderr: err } = await outcomeOf(child);
   clearTimeout(timer);
-  if (!child.stderr!.readableEnded) await once(child.stderr!, 'end');
   return { code, lines: err.split('\n').filter((l) => l !== ''), err };
 }
 

@@ -2,24 +2,20 @@
  * OTEL_METRICS_EXPORTER, OTEL_LOGS_EXPORTER and OTEL_TRACES_EXPORTER through the real CLI: where
  * each signal goes, what the journal keeps meanwhile, what start-up says, what is counted.
  */
-import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config/load.js';
 import { postDelivery } from './support/mist-client.js';
 import type { OtlpReceiver } from './support/otlp-receiver.js';
-import { runBridgeProcess, type SpawnedBridge, spawnBridge } from './support/spawn-bridge.js';
+import { runCli } from './support/run-cli.js';
+import { type SpawnedBridge, spawnBridge } from './support/spawn-bridge.js';
+import { useTempDirs } from './support/temp-dirs.js';
 import { useReceiver } from './support/use-receiver.js';
 
 let receiver: OtlpReceiver;
 useReceiver((r) => (receiver = r));
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+// Before the afterEach below, so the bridge stops before its directory goes.
+const tempDir = useTempDirs('mist-exporters-');
 
 let bridge: SpawnedBridge | undefined;
 let stdout = '';
@@ -47,8 +43,7 @@ const DELIVERY = {
 };
 
 async function start(env: Record<string, string>): Promise<SpawnedBridge> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'mist-exporters-'));
-  dirs.push(dataDir);
+  const dataDir = tempDir();
   bridge = await spawnBridge({
     MIST_BRIDGE_ALLOW_UNSIGNED: 'true',
     MIST_BRIDGE_DATA_DIR: dataDir,
@@ -174,10 +169,7 @@ describe('an exporter the bridge does not have', () => {
   });
 
   it('stops the real CLI at start-up with one line and exit 1', async () => {
-    const child = runBridgeProcess({ MIST_BRIDGE_ALLOW_UNSIGNED: 'true', OTEL_METRICS_EXPORTER: 'jaeger' });
-    let err = '';
-    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-    const [code] = (await once(child, 'exit')) as [number | null];
+    const { code, stderr: err } = await runCli([], { MIST_BRIDGE_ALLOW_UNSIGNED: 'true', OTEL_METRICS_EXPORTER: 'jaeger' });
     expect(code).toBe(1);
     expect(err.trim()).toMatch(
       /^mist-otel-bridge: OTEL_METRICS_EXPORTER \(exporters\.metrics\): "jaeger" is not an exporter the bridge has; use otlp, prometheus, console or none$/,

@@ -1,13 +1,13 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MappingError } from '../src/mapping/loader.js';
 import { packagePath } from '../src/package-root.js';
 import { startTestBridge } from './support/bridge-harness.js';
 import { useMemoryOtlp } from './support/memory-otlp.js';
 import { postDelivery } from './support/mist-client.js';
 import { decodeOtlpJson, type ReceivedLog, type ReceivedPoint, startOtlpReceiver } from './support/otlp-receiver.js';
+import { useTempDirs } from './support/temp-dirs.js';
 
 /**
  * Mapping files end to end: a real bridge, what it exports. What each built-in file makes of its
@@ -26,10 +26,7 @@ const webhookFixtures = readdirSync(testdata)
   .filter((name) => fixture(name).source === undefined);
 
 const memory = useMemoryOtlp();
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = useTempDirs('mist-e2e-mappings-');
 
 const points = (name: string, where: (p: ReceivedPoint) => boolean = () => true) => memory.points.filter((p) => p.name === name && where(p));
 
@@ -169,8 +166,7 @@ describe('built-in mappings through a running bridge', () => {
 
 describe('custom mapping files', () => {
   it('adds a topic from the mappings directory, its metric reaching the backend with its unit', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mist-e2e-mappings-'));
-    dirs.push(dir);
+    const dir = tempDir();
     writeFileSync(
       join(dir, 'door-sensors.yaml'),
       `topic: door-sensors
@@ -206,8 +202,7 @@ metrics:
   });
 
   it('stops start-up on a bad file, naming the file, the path inside it and the problem', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mist-e2e-bad-mappings-'));
-    dirs.push(dir);
+    const dir = tempDir();
     writeFileSync(
       join(dir, 'alarms.yaml'),
       'topic: alarms\ndescription: mine\nlog: false\nmetrics:\n  - { name: mist.x.count, instrument: counter, description: x }\n',

@@ -1,24 +1,16 @@
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { damageWalFrame, middlePageOf, overwriteHeader, overwritePage, truncateToHalf } from '../../test/support/journal-damage.js';
+import { useTempDirs } from '../../test/support/temp-dirs.js';
 import type { Logger } from '../log/logger.js';
 import { Journal, JournalUnavailableError } from './journal.js';
 import { indexCells, PageFile, readRecord } from './page-scan.js';
 import { migrate, SQL } from './sql.js';
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'salvage-test-'));
-  dirs.push(d);
-  return d;
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = useTempDirs('salvage-test-');
 
 /** A logger that keeps what it was told. */
 function recordingLog() {

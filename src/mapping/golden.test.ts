@@ -48,7 +48,7 @@ const fromNs = BigInt(Date.now()) * 1_000_000n;
 async function exported(fixture: Fixture): Promise<MemoryOtlp> {
   const memory = new MemoryOtlp();
   const receivedNs = BigInt(fixture.receivedNs);
-  const stages = startStages({ memory, startNs: receivedNs, sessions: false });
+  const stages = await startStages({ memory, startNs: receivedNs, sessions: false });
   const source = fixture.source ?? 'webhook';
   const kind = fixture.kind ?? fixture.topic!;
   const context = fixture.context === undefined ? {} : { context: fixture.context };

@@ -2,13 +2,13 @@
  * The inspector page through restarts of the real bridge process, and what the page says of
  * deliveries the journal holds (kept while the backend is down, mapped later or after a restart).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { postDelivery } from '../support/mist-client.js';
 import type { OtlpReceiver } from '../support/otlp-receiver.js';
+import { useTempDirs } from '../support/temp-dirs.js';
 import { useReceiver } from '../support/use-receiver.js';
 import { entriesShown, openInspector, type PageDocument, type PageNode, useChromium } from './browser.js';
 import { hasChromium, SKIP_REASON } from './chromium.js';
@@ -42,11 +42,11 @@ describe.skipIf(!hasChromium)(
   hasChromium ? 'the inspector page through bridge restarts, in Chromium' : `the inspector page through restarts (${SKIP_REASON})`,
   () => {
     const chromium = useChromium();
+    // Before the afterEach below, so the bridges stop before their directories go.
+    const tempDir = useTempDirs('mist-bridge-inspect-');
     const running: InspectedBridge[] = [];
-    const dirs: string[] = [];
     afterEach(async () => {
       await Promise.all(running.splice(0).map((b) => b.stop()));
-      for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
     });
 
     async function bridge(env: Record<string, string>, options: { port?: number; args?: string[] } = {}): Promise<InspectedBridge> {
@@ -108,8 +108,7 @@ describe.skipIf(!hasChromium)(
     });
 
     it('says when a delivery waits in the journal, and shows what it became once mapped from it, after the backlog drains or a restart', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'mist-bridge-inspect-'));
-      dirs.push(dir);
+      const dir = tempDir();
       const config = join(dir, 'bridge.yaml');
       // One record waiting for export is a full backlog: the next delivery stays in the journal.
       writeFileSync(

@@ -47,6 +47,33 @@ describe('pagination', () => {
       [1, 2, 3].map((page) => ({ sle: 'wan', start: '1700000400', end: '1700001000', limit: '100', page: String(page) })),
     );
   });
+
+  it("follows a body's `next` link while it stays on the API, and refuses one that leaves it", async () => {
+    // Endpoints that page by cursor answer a path to ask next instead of a page number.
+    const asked: string[] = [];
+    let leave = false;
+    const server = createServer((req, res) => {
+      asked.push(req.url!);
+      const cursor = new URL(req.url!, 'http://x').searchParams.get('cursor');
+      const next = cursor === null ? (leave ? 'http://elsewhere.example/api/v1/x' : '/api/v1/orgs/o/insights/sites-sle?cursor=c2&limit=1') : null;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ results: [{ site_id: cursor ?? 'first' }], next, start: 10, end: 20, limit: 1, page: cursor === null ? 1 : 2, total: 2 }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const c = createMistClient({ token: 't0k3n', baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }, new CallBudget());
+      const sle = await c.sitesSle('o', 'wifi', 10, 20);
+      expect(sle).toEqual({ start: 10, end: 20, limit: 1, total: 2, results: [{ site_id: 'first' }, { site_id: 'c2' }] });
+      expect(asked).toEqual([
+        '/api/v1/orgs/o/insights/sites-sle?sle=wifi&start=10&end=20&limit=100&page=1',
+        '/api/v1/orgs/o/insights/sites-sle?cursor=c2&limit=1',
+      ]);
+      leave = true;
+      await expect(c.sitesSle('o', 'wifi', 10, 20)).rejects.toThrow(/"next" points outside the API: http:\/\/elsewhere\.example/);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
 });
 
 describe('failures', () => {

@@ -6,7 +6,8 @@ import { createLogger } from '../../src/log/logger.js';
 import { postDelivery } from '../support/mist-client.js';
 import type { OtlpReceiver } from '../support/otlp-receiver.js';
 import { useReceiver } from '../support/use-receiver.js';
-import { range, receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
+import { keepPosting, range, receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
+import { servedSamples } from './metric-samples.js';
 
 // The exporters' own retries stop at this timeout, so every failed attempt comes back to the
 // bridge's queue: the faults below are the bridge's to handle, not the exporter's.
@@ -42,30 +43,7 @@ async function start(exportOverrides: Record<string, unknown> = {}): Promise<Run
 
 /** One series of /metrics, named with its labels sorted and without the scope's (`name{a="x",b="y"}`). */
 async function metric(bridge: Bridge, series: string): Promise<number | undefined> {
-  const text = await (await fetch(bridge.address.url + '/metrics')).text();
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) continue;
-    const labels = (m[2] ?? '')
-      .split(/,(?=[a-z_]+=")/)
-      .filter((l) => l !== '' && !l.startsWith('otel_scope_'))
-      .sort();
-    if (`${m[1]}${labels.length ? `{${labels.join(',')}}` : ''}` === series) return Number(m[3]);
-  }
-  return undefined;
-}
-
-/** Posts 5-event deliveries every `everyMs` until `ms` have passed; resolves with every acknowledged number. */
-async function keepPosting(webhook: string, topic: string, ms: number, everyMs = 50): Promise<number[]> {
-  const acked: number[] = [];
-  const deadline = Date.now() + ms;
-  for (let n = 0; Date.now() < deadline; n += 5) {
-    const res = await postDelivery(webhook, numbered(topic, n, 5));
-    expect(res.status).toBe(200);
-    acked.push(...range(n, 5));
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  return acked;
+  return (await servedSamples(bridge.address.url)).get(series);
 }
 
 const exportWarnings = (run: Run) => run.lines.filter((l) => /^export (failing|still failing)/.test(l.msg));

@@ -5,10 +5,11 @@ import { numbered } from '../../mist-payloads/webhook.mjs';
 import { damageWalFrame, middlePageOf, overwriteHeader, overwritePage, truncateToHalf } from '../support/journal-damage.js';
 import { postDelivery } from '../support/mist-client.js';
 import type { OtlpReceiver } from '../support/otlp-receiver.js';
-import { runBridgeProcess, type SpawnedBridge, spawnBridge } from '../support/spawn-bridge.js';
+import { runCli } from '../support/run-cli.js';
+import { type SpawnedBridge, spawnBridge } from '../support/spawn-bridge.js';
 import { useReceiver } from '../support/use-receiver.js';
-import { receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
-import { metricSamples } from './metric-samples.js';
+import { journaledBridgeEnv, receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
+import { servedSamples } from './metric-samples.js';
 
 let receiver: OtlpReceiver;
 useReceiver((r) => (receiver = r));
@@ -28,19 +29,8 @@ afterEach(async () => {
   removeTempDirs();
 });
 
-function env(dataDir: string): Record<string, string> {
-  return {
-    MIST_WEBHOOK_SECRET: SECRET,
-    MIST_BRIDGE_DATA_DIR: dataDir,
-    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-    OTEL_EXPORTER_OTLP_TIMEOUT: '1000',
-    OTEL_BLRP_SCHEDULE_DELAY: '20',
-    OTEL_METRIC_EXPORT_INTERVAL: '200',
-  };
-}
-
 async function start(dataDir: string, args: string[] = []): Promise<SpawnedBridge> {
-  const bridge = await spawnBridge(env(dataDir), args);
+  const bridge = await spawnBridge(journaledBridgeEnv(receiver, dataDir, SECRET), args);
   bridges.push(bridge);
   return bridge;
 }
@@ -74,8 +64,6 @@ async function journalOfOldDeliveries(topic: string): Promise<string> {
   receiver.failWith(null);
   return dir;
 }
-
-const metrics = async (bridge: SpawnedBridge) => metricSamples(await (await fetch(bridge.url + '/metrics')).text());
 
 describe('a damaged journal file at start-up', () => {
   it.each([
@@ -117,14 +105,14 @@ describe('a damaged journal file at start-up', () => {
 
       // Everything left in the journal is exported or given up on (counted) in the end.
       for (let tries = 0; ; tries++) {
-        const m = await metrics(bridge);
+        const m = await servedSamples(bridge.url);
         if (m.get('mist_bridge_journal_deliveries{}') === 0 && acked.every((k) => exportedDeliveries(topic).has(k))) break;
         expect(tries, 'the journal never drained').toBeLessThan(150);
         await new Promise((r) => setTimeout(r, 100));
       }
       await new Promise((r) => setTimeout(r, 300));
       const exported = exportedDeliveries(topic);
-      const m = await metrics(bridge);
+      const m = await servedSamples(bridge.url);
       const oldExported = [...exported].filter((k) => k < OLD);
       const unreadable = m.get('mist_bridge_journal_salvaged_total{outcome="unreadable"}') ?? 0;
       const undecodable = m.get('mist_bridge_dropped_total{reason="undecodable_journal_row",what="delivery"}') ?? 0;
@@ -205,29 +193,21 @@ describe('mist-otel-bridge journal salvage FILE', () => {
     overwriteHeader(damaged);
     const target = tempDataDir();
 
-    const run = async (dataDir: string) => {
-      const child = runBridgeProcess(env(dataDir), ['journal', 'salvage', damaged]);
-      let out = '';
-      let err = '';
-      child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-      child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-      const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
-      return { code, out, err };
-    };
+    const run = (dataDir: string) => runCli(['journal', 'salvage', damaged], journaledBridgeEnv(receiver, dataDir, SECRET));
 
     // Not into the journal of a running bridge.
     const running = await start(target);
     const refused = await run(target);
     expect(refused.code).toBe(1);
-    expect(refused.err).toMatch(/locked by another running bridge \(stop the bridge before salvaging into its journal\)/);
+    expect(refused.stderr).toMatch(/locked by another running bridge \(stop the bridge before salvaging into its journal\)/);
     running.child.kill('SIGTERM');
     expect((await running.exit()).code).toBe(0);
 
     const done = await run(target);
-    expect(done.err).toBe('');
+    expect(done.stderr).toBe('');
     expect(done.code).toBe(0);
-    expect(done.out).toMatch(new RegExp(`^salvaged ${OLD} rows from .*journal\\.sqlite into .*journal\\.sqlite \\(read from its raw pages\\)$`, 'm'));
-    expect(done.out).toMatch(/^unreadable: 0 rows/m);
+    expect(done.stdout).toMatch(new RegExp(`^salvaged ${OLD} rows from .*journal\\.sqlite into .*journal\\.sqlite \\(read from its raw pages\\)$`, 'm'));
+    expect(done.stdout).toMatch(/^unreadable: 0 rows/m);
 
     const bridge = await start(target);
     await receiver.waitFor(() => exportedDeliveries(topic).size === OLD, 20_000);

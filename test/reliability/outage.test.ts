@@ -4,7 +4,7 @@ import { startTestBridge } from '../support/bridge-harness.js';
 import { postDelivery } from '../support/mist-client.js';
 import type { OtlpReceiver } from '../support/otlp-receiver.js';
 import { useReceiver } from '../support/use-receiver.js';
-import { postAll, range, receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
+import { keepPosting, postAll, range, receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
 
 // The exporters' own retries stop at this timeout, so a failed export comes back to the bridge's
 // queue (which retries with its short test backoff) instead of sleeping in the exporter.
@@ -44,14 +44,7 @@ describe('a backend outage while webhooks keep arriving', () => {
     try {
       if (mode === 'refused') await receiver.stop();
       else receiver.failWith(503);
-      const acked: number[] = [];
-      const deadline = Date.now() + 3000;
-      for (let n = 0; Date.now() < deadline; n += 5) {
-        const res = await postDelivery(bridge.webhook, numbered(topic, n, 5));
-        expect(res.status).toBe(200);
-        acked.push(...range(n, 5));
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      const acked = await keepPosting(bridge.webhook, topic, 3000, 20);
       expect(receivedNumbers(receiver, topic)).toEqual([]);
       expect(bridge.journal.count).toBeGreaterThan(0);
       expect(bridge.durability.spilled).toBe(true);
@@ -81,14 +74,7 @@ describe('a backend outage while webhooks keep arriving', () => {
     });
     try {
       await receiver.stop();
-      const acked: number[] = [];
-      const deadline = Date.now() + 60_000;
-      for (let n = 0; Date.now() < deadline; n += 5) {
-        const res = await postDelivery(bridge.webhook, numbered(topic, n, 5));
-        expect(res.status).toBe(200);
-        acked.push(...range(n, 5));
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      const acked = await keepPosting(bridge.webhook, topic, 60_000);
       expect(receivedNumbers(receiver, topic)).toEqual([]);
       await receiver.restart();
       await receiver.waitFor(() => receivedNumbers(receiver, topic).length >= acked.length, 60_000);

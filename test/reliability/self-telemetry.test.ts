@@ -7,6 +7,7 @@ import { startTestBridge } from '../support/bridge-harness.js';
 import { postDelivery } from '../support/mist-client.js';
 import { type OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver.js';
 import { removeTempDirs, tempDataDir } from './helpers.js';
+import { metricSamples, servedSamples } from './metric-samples.js';
 
 let receiver: OtlpReceiver;
 beforeAll(async () => {
@@ -19,22 +20,6 @@ afterAll(async () => {
   await receiver.close();
   removeTempDirs();
 });
-
-/** Prometheus text → "name{labels}" → value, labels without the scope ones, sorted. */
-function samples(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) continue;
-    const labels = (m[2] ?? '')
-      .split(/,(?=[a-z_]+=")/)
-      .filter((l) => l !== '' && !l.startsWith('otel_scope_'))
-      .sort()
-      .join(',');
-    out.set(`${m[1]}{${labels}}`, Number(m[3]));
-  }
-  return out;
-}
 
 describe('self-telemetry', () => {
   it('is served at GET /metrics in Prometheus text format and exported over OTLP under its own scope', async () => {
@@ -57,7 +42,7 @@ describe('self-telemetry', () => {
       expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
       const text = await res.text();
       expect(text).toContain('# TYPE mist_bridge_deliveries_total counter');
-      const s = samples(text);
+      const s = metricSamples(text);
       expect(s.get('mist_bridge_deliveries_total{http_response_status_code="200"}')).toBe(3);
       expect(s.get('mist_bridge_deliveries_total{http_response_status_code="401"}')).toBe(2);
       expect(s.get('mist_bridge_deliveries_total{http_response_status_code="400"}')).toBe(1);
@@ -117,7 +102,7 @@ describe('self-telemetry', () => {
       const mismatch = async () => {
         const self = receiver.points.filter((p) => p.scope.name === 'mist-otel-bridge.self');
         const shapes = new Map<string, OtlpMetricShape>(self.map((p) => [p.name, { name: p.name, unit: p.unit, kind: p.kind, monotonic: p.monotonic }]));
-        const served = [...samples(await (await fetch(bridge.address.url + '/metrics')).text()).keys()].filter((k) => !k.startsWith('target_info'));
+        const served = [...(await servedSamples(bridge.address.url)).keys()].filter((k) => !k.startsWith('target_info'));
         const servedNames = new Set(served.map((k) => k.slice(0, k.indexOf('{'))));
         const expectedNames = new Set([...shapes.values()].flatMap(prometheusSeriesNames));
         const servedLabels = new Set(served.flatMap((k) => [...k.matchAll(/([a-z_]+)="/g)].map((m) => m[1]!)));
@@ -137,12 +122,11 @@ describe('self-telemetry', () => {
     try {
       receiver.failWith(503);
       await postDelivery(bridge.webhook, { topic: 'self-fail', events: [{ n: 1 }] });
-      const failures = async () =>
-        samples(await (await fetch(bridge.address.url + '/metrics')).text()).get('mist_bridge_export_failures_total{signal="logs"}') ?? 0;
+      const failures = async () => (await servedSamples(bridge.address.url)).get('mist_bridge_export_failures_total{signal="logs"}') ?? 0;
       const deadline = Date.now() + 10_000;
       while ((await failures()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect(await failures()).toBeGreaterThan(0);
-      expect(samples(await (await fetch(bridge.address.url + '/metrics')).text()).get('mist_bridge_journal_deliveries{}')).toBe(1);
+      expect((await servedSamples(bridge.address.url)).get('mist_bridge_journal_deliveries{}')).toBe(1);
       receiver.failWith(null);
       await receiver.waitFor(() => receiver.logs.some((l) => l.attributes['mist.topic'] === 'self-fail'));
     } finally {
@@ -169,8 +153,7 @@ describe('self-telemetry', () => {
     try {
       receiver.failWith(400);
       await postDelivery(webhook, { topic: 'self-drop', events: [{ n: 1 }] });
-      const dropped = async () =>
-        samples(await (await fetch(bridge.address.url + '/metrics')).text()).get('mist_bridge_dropped_total{reason="rejected_by_backend",what="logs"}') ?? 0;
+      const dropped = async () => (await servedSamples(bridge.address.url)).get('mist_bridge_dropped_total{reason="rejected_by_backend",what="logs"}') ?? 0;
       const deadline = Date.now() + 10_000;
       while ((await dropped()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect(await dropped()).toBe(1);

@@ -25,7 +25,7 @@ const sinceNs = BigInt(Date.now()) * 1_000_000n;
 
 async function exported(story: Story): Promise<MemoryOtlp> {
   const memory = new MemoryOtlp();
-  const stages = startStages({ memory, startNs: BigInt(story.receivedNs), sessions: true });
+  const stages = await startStages({ memory, startNs: BigInt(story.receivedNs), sessions: true });
   for (const step of story.steps) {
     if ('waitMs' in step) stages.advance(step.waitMs);
     else stages.process({ source: 'webhook', kind: step.deliver.topic, events: step.deliver.events });

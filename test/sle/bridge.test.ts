@@ -5,8 +5,7 @@
  * learns the bucket it expects from the calls the bridge made, and a poller that has been away
  * for an hour is one whose state file (its real format) says so.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newestBucket } from '../../src/sources/sle/buckets.js';
@@ -14,7 +13,9 @@ import { SLE_STATE_FILE } from '../../src/sources/sle/state.js';
 import { type Family, SITE_SLE_METRICS, SLE_CLASSIFIERS, SLE_METRICS, sleValue } from '../support/mist-rest/fixtures.js';
 import { type MistRest, type RecordedCall, startMistRest } from '../support/mist-rest/server.js';
 import type { OtlpReceiver, ReceivedPoint } from '../support/otlp-receiver.js';
-import { runBridgeProcess, type SpawnedBridge, spawnBridge } from '../support/spawn-bridge.js';
+import { runCli } from '../support/run-cli.js';
+import { type SpawnedBridge, spawnBridge } from '../support/spawn-bridge.js';
+import { useTempDirs } from '../support/temp-dirs.js';
 import { useReceiver } from '../support/use-receiver.js';
 
 let receiver: OtlpReceiver;
@@ -25,9 +26,10 @@ const FAMILIES: Family[] = ['wifi', 'wired', 'wan'];
 const nameOf = (key: string) => `mist.site.sle.${key.replace(/-/g, '_')}`;
 const ALL = FAMILIES.flatMap((f) => SLE_METRICS[f].map((key) => ({ family: f, key, name: nameOf(key) })));
 
+// Before the afterEach below, so the bridges stop before their directories go.
+const dataDir = useTempDirs('sle-bridge-');
 let rest: MistRest | undefined;
 const bridges: SpawnedBridge[] = [];
-const dirs: string[] = [];
 afterEach(async () => {
   for (const b of bridges.splice(0)) {
     if (b.child.exitCode === null && b.child.signalCode === null) b.child.kill('SIGTERM');
@@ -35,14 +37,7 @@ afterEach(async () => {
   }
   await rest?.close();
   rest = undefined;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-function dataDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sle-bridge-'));
-  dirs.push(dir);
-  return dir;
-}
 
 async function standIn(): Promise<MistRest> {
   rest = await startMistRest({ token: TOKEN });
@@ -273,15 +268,12 @@ describe('SLE classifiers', () => {
 describe('the SLE poller at start-up', () => {
   it("refuses a configuration whose Mist API users together need more than the process's share, with the arithmetic", async () => {
     // The stream's site listing alone fits (2,490 ≤ 2,500); with the poller's 18 it does not.
-    const child = runBridgeProcess({
+    const { code, stderr: err } = await runCli([], {
       MIST_BRIDGE_WEBHOOK: 'false',
       MIST_API_TOKEN: TOKEN,
       MIST_WS_URL: 'ws://127.0.0.1:9/api-ws/v1/stream',
       MIST_STREAM_SITES_REFRESH_MS: '1446',
     });
-    let err = '';
-    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-    const code = await new Promise((resolve) => child.once('exit', resolve));
     expect(code).toBe(1);
     expect(err).toBe(
       [

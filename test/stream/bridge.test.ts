@@ -8,6 +8,7 @@ import { apBasic, apFull, wirelessClient } from '../../mist-payloads/stream.mjs'
 import { type MistRest, startMistRest } from '../support/mist-rest/server.js';
 import { MistWsStandIn } from '../support/mist-ws/stand-in.js';
 import type { OtlpReceiver } from '../support/otlp-receiver.js';
+import { runCli } from '../support/run-cli.js';
 import { type SpawnedBridge, spawnBridge } from '../support/spawn-bridge.js';
 import { useReceiver } from '../support/use-receiver.js';
 
@@ -116,17 +117,13 @@ describe('the stream source in a running bridge', () => {
 
 describe('the stream source at start-up', () => {
   it("refuses a site refresh that would need more of the token's hourly calls than its share, with the arithmetic", async () => {
-    const { runBridgeProcess } = await import('../support/spawn-bridge.js');
-    const child = runBridgeProcess({
+    const { code, stderr: err } = await runCli([], {
       MIST_BRIDGE_WEBHOOK: 'false',
       MIST_BRIDGE_SLE: 'false',
       MIST_API_TOKEN: TOKEN,
       MIST_WS_URL: 'ws://127.0.0.1:9/api-ws/v1/stream',
       MIST_STREAM_SITES_REFRESH_MS: '500',
     });
-    let err = '';
-    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-    const code = await new Promise((resolve) => child.once('exit', resolve));
     expect(code).toBe(1);
     expect(err).toMatch(/^mist-otel-bridge: the planned Mist API use needs 7,200 calls per hour, more than the 2,500/);
     expect(err).toContain('stream site discovery: 7,200');

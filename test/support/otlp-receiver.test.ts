@@ -86,6 +86,24 @@ describe('startOtlpReceiver', () => {
   });
 });
 
+/** A log record's body and attributes of every kind OTLP's AnyValue carries: what is sent must come back. */
+const LOG_BODY = {
+  message: 'AP went offline',
+  details: { reason: 'power', retries: [1, 2.5, 'three', false], deep: { deeper: { ok: true } } },
+};
+const LOG_ATTRIBUTES = {
+  'mist.site.id': '978c48e6-6ef6-11e6-8bbf-02e208b2d34f',
+  'mist.count': 3,
+  'mist.ratio': 0.25,
+  'mist.ok': true,
+  'mist.zero': 0,
+  'mist.false': false,
+  'mist.empty': '',
+  'mist.negative': -42,
+  'mist.tags': ['a', 'b'],
+  'mist.map': { ap: { mac: '5c5b35000001', port: 1 } },
+};
+
 describe.each(VARIANTS)('logs via $protocol (gzip: $gzip)', (v) => {
   it(`round-trips a log record exactly (${label(v)})`, async () => {
     const exporter = logExporter(receiver, v);
@@ -102,22 +120,8 @@ describe.each(VARIANTS)('logs via $protocol (gzip: $gzip)', (v) => {
       severityNumber: SeverityNumber.WARN,
       severityText: 'WARN',
       eventName: 'mist.alarm',
-      body: {
-        message: 'AP went offline',
-        details: { reason: 'power', retries: [1, 2.5, 'three', false], deep: { deeper: { ok: true } } },
-      },
-      attributes: {
-        'mist.site.id': '978c48e6-6ef6-11e6-8bbf-02e208b2d34f',
-        'mist.count': 3,
-        'mist.ratio': 0.25,
-        'mist.ok': true,
-        'mist.zero': 0,
-        'mist.false': false,
-        'mist.empty': '',
-        'mist.negative': -42,
-        'mist.tags': ['a', 'b'],
-        'mist.map': { ap: { mac: '5c5b35000001', port: 1 } },
-      },
+      body: LOG_BODY,
+      attributes: LOG_ATTRIBUTES,
       context: trace.setSpanContext(ROOT_CONTEXT, spanContext),
     });
     // SimpleLogRecordProcessor.forceFlush() does not wait for the HTTP export it started
@@ -133,22 +137,8 @@ describe.each(VARIANTS)('logs via $protocol (gzip: $gzip)', (v) => {
       severityNumber: 13,
       severityText: 'WARN',
       eventName: 'mist.alarm',
-      body: {
-        message: 'AP went offline',
-        details: { reason: 'power', retries: [1, 2.5, 'three', false], deep: { deeper: { ok: true } } },
-      },
-      attributes: {
-        'mist.site.id': '978c48e6-6ef6-11e6-8bbf-02e208b2d34f',
-        'mist.count': 3,
-        'mist.ratio': 0.25,
-        'mist.ok': true,
-        'mist.zero': 0,
-        'mist.false': false,
-        'mist.empty': '',
-        'mist.negative': -42,
-        'mist.tags': ['a', 'b'],
-        'mist.map': { ap: { mac: '5c5b35000001', port: 1 } },
-      },
+      body: LOG_BODY,
+      attributes: LOG_ATTRIBUTES,
       traceId: TRACE_ID,
       spanId: SPAN_ID,
       flags: 1,

@@ -1,27 +1,16 @@
 import { BatchAck } from '../../acks/ack.js';
 import type { Logger } from '../../log/logger.js';
-import type { SitesSle } from '../../mist-api/client.js';
+import type { MistClient, SitesSle } from '../../mist-api/client.js';
 import type { Clock } from '../../mist-api/clock.js';
 import { MistApiError } from '../../mist-api/errors.js';
-import { SLE_FAMILIES, type SleFamily, type SleMetrics, type SleSummaryTrend } from '../../mist-api/types.js';
+import { SLE_FAMILIES, type SleFamily, type SleSummaryTrend } from '../../mist-api/types.js';
 import type { Batch, BatchConsumer, Receipt } from '../contract.js';
 import { newestBucket, SLE_BUCKET_SECONDS, SLE_SETTLE_SECONDS } from './buckets.js';
 import { SITE_METRICS_REFRESH_MS, type SleScale } from './plan.js';
 import type { SleState, SleTrack } from './state.js';
 
 /** The calls of Mist's API the poller makes (the shared MistClient). */
-export interface SleApi {
-  sitesSle(orgId: string, family: SleFamily, start: number, end: number, signal?: AbortSignal): Promise<SitesSle>;
-  sleMetrics(siteId: string, scope: { kind: string; id: string }, signal?: AbortSignal): Promise<SleMetrics>;
-  sleSummaryTrend(
-    siteId: string,
-    scope: { kind: string; id: string },
-    metric: string,
-    start: number,
-    end: number,
-    signal?: AbortSignal,
-  ): Promise<SleSummaryTrend>;
-}
+export type SleApi = Pick<MistClient, 'sitesSle' | 'sleMetrics' | 'sleSummaryTrend'>;
 
 export interface SlePollerOptions {
   api: SleApi;
