@@ -61,6 +61,21 @@ describe.each(files)('dashboard %s', (file) => {
     expect(new Set(ids).size, 'panel ids are unique').toBe(ids.length);
   });
 
+  it("lays its panels out on Grafana's 24-column grid without overlap", () => {
+    const cells = new Map<string, string>();
+    for (const p of d.panels as (Panel & { gridPos: { x: number; y: number; w: number; h: number } })[]) {
+      const { x, y, w, h } = p.gridPos;
+      expect(x >= 0 && w > 0 && x + w <= 24 && y >= 0 && h > 0, `${p.title}: ${JSON.stringify(p.gridPos)}`).toBe(true);
+      for (let col = x; col < x + w; col++) {
+        for (let row = y; row < y + h; row++) {
+          const at = `${col},${row}`;
+          expect(cells.get(at), `${p.title} overlaps ${cells.get(at)}`).toBeUndefined();
+          cells.set(at, p.title);
+        }
+      }
+    }
+  });
+
   it('points every query at a data source variable of its type', () => {
     for (const p of allPanels(d.panels)) {
       for (const t of p.targets ?? []) {

@@ -57,6 +57,8 @@ interface Outcome {
   error?: string;
 }
 const outcomes: Outcome[] = [];
+/** What each "Failing now" stat read at each moment, for the summary. */
+const readings: string[] = [];
 
 /** The query as Grafana sends it with every variable on "All" (or its text) and the interval variables set. */
 function withVariables(d: Dashboard, text: string): string {
@@ -283,6 +285,7 @@ suite(PROMETHEUS ? 'a real Prometheus scraping the bridge' : 'a real Prometheus 
         `PromQL through a real Prometheus (${PROMETHEUS}): ${outcomes.filter((o) => o.samples > 0 && !o.error).length}/${outcomes.length} with data\n${lines.join('\n')}`,
       );
     }
+    if (readings.length > 0) console.info(`"Failing now" stats (dashboard, title, moment, value, colour):\n${readings.join('\n')}`);
   });
 
   it("stores the stream, the webhook metrics and the bridge's own figures under the names the dashboards use", async () => {
@@ -363,6 +366,12 @@ suite(PROMETHEUS ? 'a real Prometheus scraping the bridge' : 'a real Prometheus 
     });
 
     const valueAt = async (panel: StatPanel, at: number): Promise<number> => {
+      const value = await read(panel, at);
+      const moment = Object.entries(moments).find(([, t]) => t === at)![0];
+      readings.push(`${file}\t${panel.title}\t${moment}\t${value}\t${colourOf(panel, value)}`);
+      return value;
+    };
+    const read = async (panel: StatPanel, at: number): Promise<number> => {
       const text = withVariables(d, panel.targets![0]!.expr!);
       const answer = await query('/query', { query: text, time: String(at) });
       expect(answer.status, `${text}: ${answer.error ?? ''}`).toBe('success');
