@@ -9,9 +9,10 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { allPanels, dashboardFiles, datasourceType, type Panel, queriesOf, readDashboard } from './dashboards.js';
-import { type Emitted, emittedByFixtures, emittedInTrouble, RESOURCE_LABELS, STREAM_METRICS, withSeries } from './emitted.js';
+import { type Emitted, emittedByFixtures, emittedInTrouble, type PrometheusSeries, RESOURCE_LABELS, STREAM_METRICS, withSeries } from './emitted.js';
 import { prometheusLabelName } from './prometheus-names.js';
 import { logRefs, promRefs, traceRefs } from './queries.js';
+import { FAILURE_COUNTERS } from './trouble.js';
 
 const files = dashboardFiles();
 
@@ -31,9 +32,13 @@ function flattenedKeys(attributes: Record<string, unknown>, prefix = ''): string
   );
 }
 
+let healthy: Emitted;
+let inTrouble: Map<string, PrometheusSeries>;
 let emitted: Emitted;
 beforeAll(async () => {
-  emitted = withSeries(await emittedByFixtures(), await emittedInTrouble());
+  healthy = await emittedByFixtures();
+  inTrouble = await emittedInTrouble();
+  emitted = withSeries(healthy, inTrouble);
 }, 120_000);
 
 describe('the fixture run', () => {
@@ -41,6 +46,13 @@ describe('the fixture run', () => {
     expect(emitted.series.size).toBeGreaterThan(0);
     expect(emitted.logs.length).toBeGreaterThan(0);
     expect(emitted.spans.length).toBeGreaterThan(0);
+  });
+
+  it('has none of the counters of failures, which the bridge in trouble exports, all of them', () => {
+    for (const name of FAILURE_COUNTERS) {
+      expect(healthy.series.has(name), name).toBe(false);
+      expect(inTrouble.has(name), name).toBe(true);
+    }
   });
 
   it("includes the stream's device and client statistics, and the site SLEs", () => {

@@ -26,6 +26,14 @@ import { type MistRest, startMistRest } from '../support/mist-rest/server.js';
 import { MistWsStandIn } from '../support/mist-ws/stand-in.js';
 import { type OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver.js';
 
+/** The bridge's counters of failures: a healthy bridge has none of these series, a troubled one has them all. */
+export const FAILURE_COUNTERS = [
+  'mist_bridge_dropped_total',
+  'mist_bridge_signature_failures_total',
+  'mist_bridge_export_failures_total',
+  'mist_bridge_export_timeouts_total',
+];
+
 export const TROUBLE_SECRET = 'trouble-secret';
 /** The export timeout the slow backend outlasts. */
 const EXPORT_TIMEOUT_MS = 1000;
