@@ -14,7 +14,8 @@
  * the stream down) and scraped as a third target. Every counter of failure the Bridge panels query
  * then has real series, and each "Failing now" stat is read at three moments, its colour taken
  * from its own thresholds as Grafana takes it: its base colour while only the healthy bridge runs,
- * another once the trouble it is for has begun.
+ * another once the trouble it is for has begun, and again the base colour for a range that starts
+ * after a counter stopped.
  *
  * Skipped, saying so, where no prometheus binary is installed.
  */
@@ -371,8 +372,10 @@ suite(PROMETHEUS ? 'a real Prometheus scraping the bridge' : 'a real Prometheus 
       readings.push(`${file}\t${panel.title}\t${moment}\t${value}\t${colourOf(panel, value)}`);
       return value;
     };
-    const read = async (panel: StatPanel, at: number): Promise<number> => {
-      const text = withVariables(d, panel.targets![0]!.expr!);
+    /** `range`: the time range's length, as Grafana sets $__range (the test's default otherwise). */
+    const read = async (panel: StatPanel, at: number, range?: string): Promise<number> => {
+      const expr = panel.targets![0]!.expr!;
+      const text = withVariables(d, range === undefined ? expr : expr.replaceAll('$__range', range));
       const answer = await query('/query', { query: text, time: String(at) });
       expect(answer.status, `${text}: ${answer.error ?? ''}`).toBe('success');
       const result = (answer.data as { result: { value: [number, string] }[] }).result;
@@ -399,6 +402,17 @@ suite(PROMETHEUS ? 'a real Prometheus scraping the bridge' : 'a real Prometheus 
         }
         const value = await valueAt(panel, moments[shown]);
         expect(colourOf(panel, value), `${panel.title} = ${value} once its trouble (${shown}) has begun`).not.toBe(base);
+      },
+    );
+
+    // Counts that stopped before the range began are not in it: the stats go back to green.
+    it.each(['Drops (range)', 'Deliveries refused (range)', 'Signature failures (range)'])(
+      '%s: its base colour again for a range that begins after its trouble stopped counting',
+      async (title) => {
+        const panel = stats.find((p) => p.title === title)!;
+        const range = `${Math.floor(moments['stream down'] - moments.trouble)}s`;
+        const value = await read(panel, moments['stream down'], range);
+        expect(colourOf(panel, value), `${title} = ${value} over the last ${range}`).toBe(panel.fieldConfig.defaults.thresholds.steps[0]!.color);
       },
     );
   });
