@@ -88,6 +88,7 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   observeSelfState(selfMeter, {
     journalDeliveries: () => journal.count,
     journalBytes: () => journal.bytes,
+    journalLimitBytes: () => config.durability.maxBytes,
     journalHealth: () => journal.healthReport(),
     queuedRecords: (signal) => records.queued(signal),
     dedupEntries: () => windows.size,

@@ -20,6 +20,8 @@ export interface SelfTelemetry {
 export interface SelfGauges {
   journalDeliveries(): number;
   journalBytes(): number;
+  /** The most the journal may hold (durability.maxBytes). */
+  journalLimitBytes(): number;
   journalHealth(): JournalHealth;
   queuedRecords(signal: 'logs' | 'traces'): number;
   dedupEntries(): number;
@@ -126,6 +128,12 @@ export function observeSelfState(meter: Meter, state: SelfGauges): void {
       unit: 'By',
     })
     .addCallback((r) => r.observe(state.journalBytes()));
+  meter
+    .createObservableGauge('mist.bridge.journal.limit', {
+      description: 'Bytes the durable journal may hold (durability.maxBytes); when full, deliveries are answered 503',
+      unit: 'By',
+    })
+    .addCallback((r) => r.observe(state.journalLimitBytes()));
   meter
     .createObservableCounter('mist.bridge.journal.write.errors', {
       description: 'Journal writes that failed (a full disk, an I/O error), by operation: append, release, checkpoint',

@@ -102,6 +102,13 @@ export class SubjectAggregates {
     return this.subjects.size;
   }
 
+  /** Groups of the metric with the most, counted against the budget (the overflow group aside). */
+  get fullestMetric(): number {
+    let most = 0;
+    for (const metric of this.metrics.values()) most = Math.max(most, metric.groups.size);
+    return most;
+  }
+
   record(o: MetricOutput, now: bigint): void {
     const metric = this.metrics.get(o.name);
     if (metric === undefined || o.subject === undefined) return;

@@ -271,4 +271,28 @@ describe('self-telemetry of what is held', () => {
     await subjects.collect();
     expect(await held()).toEqual([0, 0]);
   });
+
+  it('reports the series of the fullest metric against the budget per metric, aggregates included', async () => {
+    const { subjects, recorder, subject, point, advance } = setup({ maxSeries: 3 });
+    const selfReader = new DrivenMetricReader();
+    const selfProvider = new sdkMetrics.MeterProvider({ readers: [selfReader] });
+    observeSubjectMetrics(selfProvider.getMeter('self'), subjects);
+    const perMetric = async () => {
+      const { resourceMetrics } = await selfReader.collect();
+      const value = (name: string) => resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === name)!.dataPoints[0]!.value;
+      return { max: value('mist.bridge.subject.series.per_metric.max'), limit: value('mist.bridge.subject.series.per_metric.limit') };
+    };
+    expect(await perMetric()).toEqual({ max: 0, limit: 3 });
+    // Two clients of two sites: two groups of one aggregate, more than any device metric has.
+    recorder.record([point('d.cpu', 0.1, T0, subject('ap1'))]);
+    recorder.record([point('c.count', 1, T0, subject('c1', 300n * S, { 'mist.site_id': 's1' }))]);
+    recorder.record([point('c.count', 1, T0, subject('c2', 300n * S, { 'mist.site_id': 's2' }))]);
+    expect(await perMetric()).toEqual({ max: 2, limit: 3 });
+    // Five APs: three series and the overflow series, which is not counted.
+    recorder.record(['ap2', 'ap3', 'ap4', 'ap5'].map((k, i) => point('d.cpu', i, T0 + BigInt(i), subject(k))));
+    expect(await perMetric()).toEqual({ max: 3, limit: 3 });
+    advance(TTL);
+    await subjects.collect();
+    expect(await perMetric()).toEqual({ max: 0, limit: 3 });
+  });
 });

@@ -99,6 +99,13 @@ export class SubjectSeries {
     return n;
   }
 
+  /** Series of the metric with the most, counted against the budget (the overflow series aside). */
+  get fullestMetric(): number {
+    let most = 0;
+    for (const metric of this.metrics.values()) most = Math.max(most, metric.count);
+    return most;
+  }
+
   record(o: MetricOutput, now: bigint): void {
     let set: Map<string, Series> | undefined;
     if (o.subject !== undefined && o.subject === this.lastSubject) set = this.lastSeries!;

@@ -56,6 +56,8 @@ describe('self-telemetry', () => {
       expect(s.get('mist_bridge_export_queued{signal="logs"}')).toBe(0);
       expect(s.has('mist_bridge_journal_deliveries{}')).toBe(true);
       expect(s.has('mist_bridge_journal_size_bytes{}')).toBe(true);
+      expect(s.get('mist_bridge_journal_limit_bytes{}')).toBe(1073741824);
+      expect(s.get('mist_bridge_subject_series_per_metric_limit{}')).toBe(10_000);
       expect(text).toContain('# TYPE mist_bridge_export_duration_seconds histogram');
       expect(s.get('mist_bridge_journal_writable{}')).toBe(1);
       expect(s.get('mist_bridge_journal_write_errors_total{operation="append"}')).toBe(0);
@@ -83,6 +85,7 @@ describe('self-telemetry', () => {
           'mist.bridge.export.duration',
           'mist.bridge.journal.deliveries',
           'mist.bridge.journal.size',
+          'mist.bridge.journal.limit',
           'mist.bridge.journal.write.errors',
           'mist.bridge.journal.writable',
           'mist.bridge.journal.salvaged',
@@ -92,6 +95,8 @@ describe('self-telemetry', () => {
           'mist.bridge.dedup.entries',
           'mist.bridge.subject.series',
           'mist.bridge.subject.clients',
+          'mist.bridge.subject.series.per_metric.max',
+          'mist.bridge.subject.series.per_metric.limit',
         ]),
       );
 

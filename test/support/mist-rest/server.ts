@@ -22,7 +22,7 @@ import { defaultTopics, ERRORS, type Family, SITE_SLE_METRICS, SLE_CLASSIFIERS, 
  *   `GET /sites/:site/sle/site/:site/metrics` and
  *   `GET /sites/:site/sle/site/:site/metric/:metric/summary-trend`, with values from `sleValue`.
  * - faults: `fail({...})` answers matching calls with a status (429, 403, 5xx…) `times` times, or
- *   never answers (`hang`).
+ *   never answers (`hang`), or closes the connection without an answer (`reset`).
  *
  * Every call is recorded in `calls`. Use: `const mist = await startMistRest(); … MIST_API_URL=mist.url,
  * MIST_API_TOKEN=mist.token … await mist.close()`.
@@ -61,6 +61,8 @@ export interface Fault {
   times?: number;
   /** Accept the call and never answer. */
   hang?: boolean;
+  /** Close the connection without an answer (the client sees a network error). */
+  reset?: boolean;
 }
 
 export interface StoredWebhook {
@@ -355,6 +357,7 @@ export async function startMistRest(options: MistRestOptions = {}): Promise<Mist
       if (fault) {
         fault.left--;
         if (fault.hang) return;
+        if (fault.reset) return void req.socket.destroy();
         const status = fault.status ?? 500;
         const documented =
           status === 401
