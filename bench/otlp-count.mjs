@@ -9,6 +9,19 @@
 // shares the machine with the bridge under test. receiver.mjs cross-checks this count against
 // protobufjs on a sample of requests.
 
+/** An int64 varint exactly: a negative number is its two's complement over 64 bits, past a double's precision. */
+function int64Varint(buf, pos) {
+  let value = 0n;
+  let shift = 0n;
+  for (;;) {
+    if (pos.i >= buf.length) throw new Error('truncated varint');
+    const b = buf[pos.i++];
+    value |= BigInt(b & 0x7f) << shift;
+    if (b < 0x80) return Number(BigInt.asIntN(64, value));
+    shift += 7n;
+  }
+}
+
 function varint(buf, pos) {
   let value = 0;
   let shift = 1;
@@ -114,11 +127,8 @@ function anyValue(buf, start, end) {
     const field = Math.floor(tag / 8);
     const wire = tag & 7;
     if (field === 2 && wire === 0) value = varint(buf, pos) !== 0;
-    else if (field === 3 && wire === 0) {
-      const v = varint(buf, pos);
-      // int64 as a varint: a negative number is its two's complement over 64 bits.
-      value = v >= 2 ** 63 ? v - 2 ** 64 : v;
-    } else if (field === 4 && wire === 1) {
+    else if (field === 3 && wire === 0) value = int64Varint(buf, pos);
+    else if (field === 4 && wire === 1) {
       value = buf.readDoubleLE(pos.i);
       pos.i += 8;
     } else if (wire === 2) {
