@@ -41,7 +41,10 @@ if (process.argv[2] === 'serve') {
 } else {
   const ROUNDS = Number(process.env.ROUNDS ?? 3);
   const AMOUNT = Number(process.env.AMOUNT ?? 40_000);
-  const body = JSON.stringify({ topic: 'alarms', events: [{ id: 'a-1', org_id: 'o', site_id: 's', type: 'device_down', timestamp: 1700000000, text: 'x'.repeat(300) }] });
+  const body = JSON.stringify({
+    topic: 'alarms',
+    events: [{ id: 'a-1', org_id: 'o', site_id: 's', type: 'device_down', timestamp: 1700000000, text: 'x'.repeat(300) }],
+  });
   const signature = sign(body, SECRET);
   for (let round = 0; round < ROUNDS; round++) {
     const child = fork(fileURLToPath(import.meta.url), ['serve']);

@@ -9,6 +9,19 @@
 // shares the machine with the bridge under test. receiver.mjs cross-checks this count against
 // protobufjs on a sample of requests.
 
+/** An int64 varint exactly: a negative number is its two's complement over 64 bits, past a double's precision. */
+function int64Varint(buf, pos) {
+  let value = 0n;
+  let shift = 0n;
+  for (;;) {
+    if (pos.i >= buf.length) throw new Error('truncated varint');
+    const b = buf[pos.i++];
+    value |= BigInt(b & 0x7f) << shift;
+    if (b < 0x80) return Number(BigInt.asIntN(64, value));
+    shift += 7n;
+  }
+}
+
 function varint(buf, pos) {
   let value = 0;
   let shift = 1;
@@ -21,23 +34,29 @@ function varint(buf, pos) {
   }
 }
 
-/** Calls `onField(field, start, end)` for each length-delimited field of buf[start, end). */
-function eachLen(buf, start, end, onField) {
+/**
+ * Walks the fields of the message buf[start, end): calls `onLen(field, start, end)` for each
+ * length-delimited one, and returns { field: value } of the varint ones and { field: position }
+ * of the 64-bit ones (the last of each field).
+ */
+function eachField(buf, start, end, onLen) {
+  const scalars = {};
   const pos = { i: start };
   while (pos.i < end) {
     const tag = varint(buf, pos);
     const field = Math.floor(tag / 8);
     switch (tag & 7) {
       case 0:
-        varint(buf, pos);
+        scalars[field] = varint(buf, pos);
         break;
       case 1:
+        scalars[field] = pos.i;
         pos.i += 8;
         break;
       case 2: {
         const len = varint(buf, pos);
         if (pos.i + len > end) throw new Error('length past the end of the message');
-        onField(field, pos.i, pos.i + len);
+        onLen(field, pos.i, pos.i + len);
         pos.i += len;
         break;
       }
@@ -49,16 +68,17 @@ function eachLen(buf, start, end, onField) {
     }
   }
   if (pos.i !== end) throw new Error('message overran its length');
+  return scalars;
 }
 
 /** Log records in a protobuf ExportLogsServiceRequest, or spans in an ExportTraceServiceRequest. */
 export function countProtobuf(buf) {
   let count = 0;
-  eachLen(buf, 0, buf.length, (f1, s1, e1) => {
+  eachField(buf, 0, buf.length, (f1, s1, e1) => {
     if (f1 !== 1) return;
-    eachLen(buf, s1, e1, (f2, s2, e2) => {
+    eachField(buf, s1, e1, (f2, s2, e2) => {
       if (f2 !== 2) return;
-      eachLen(buf, s2, e2, (f3) => {
+      eachField(buf, s2, e2, (f3) => {
         if (f3 === 2) count += 1;
       });
     });
@@ -107,11 +127,8 @@ function anyValue(buf, start, end) {
     const field = Math.floor(tag / 8);
     const wire = tag & 7;
     if (field === 2 && wire === 0) value = varint(buf, pos) !== 0;
-    else if (field === 3 && wire === 0) {
-      const v = varint(buf, pos);
-      // int64 as a varint: a negative number is its two's complement over 64 bits.
-      value = v >= 2 ** 63 ? v - 2 ** 64 : v;
-    } else if (field === 4 && wire === 1) {
+    else if (field === 3 && wire === 0) value = int64Varint(buf, pos);
+    else if (field === 4 && wire === 1) {
       value = buf.readDoubleLE(pos.i);
       pos.i += 8;
     } else if (wire === 2) {
@@ -126,44 +143,11 @@ function anyValue(buf, start, end) {
 function keyValue(buf, start, end, into) {
   let key = '';
   let value = '';
-  eachLen(buf, start, end, (f, s, e) => {
+  eachField(buf, start, end, (f, s, e) => {
     if (f === 1) key = buf.toString('utf8', s, e);
     else if (f === 2) value = anyValue(buf, s, e);
   });
   into[key] = value;
-}
-
-/** Scalar fields of a data point message: { field: value } for the fixed64/double/varint ones asked for. */
-function scalars(buf, start, end, onLen) {
-  const out = {};
-  const pos = { i: start };
-  while (pos.i < end) {
-    const tag = varint(buf, pos);
-    const field = Math.floor(tag / 8);
-    switch (tag & 7) {
-      case 0:
-        out[field] = varint(buf, pos);
-        break;
-      case 1:
-        out[field] = pos.i;
-        pos.i += 8;
-        break;
-      case 2: {
-        const len = varint(buf, pos);
-        if (pos.i + len > end) throw new Error('length past the end of the message');
-        onLen(field, pos.i, pos.i + len);
-        pos.i += len;
-        break;
-      }
-      case 5:
-        pos.i += 4;
-        break;
-      default:
-        throw new Error(`unsupported wire type ${tag & 7}`);
-    }
-  }
-  if (pos.i !== end) throw new Error('message overran its length');
-  return out;
 }
 
 /**
@@ -174,38 +158,39 @@ function scalars(buf, start, end, onLen) {
  * number, or a histogram's count).
  */
 export function walkMetrics(buf, visit) {
-  eachLen(buf, 0, buf.length, (f1, s1, e1) => {
+  eachField(buf, 0, buf.length, (f1, s1, e1) => {
     if (f1 !== 1) return;
-    eachLen(buf, s1, e1, (f2, s2, e2) => {
+    eachField(buf, s1, e1, (f2, s2, e2) => {
       if (f2 !== 2) return;
       let scope = '';
-      eachLen(buf, s2, e2, (f3, s3, e3) => {
+      eachField(buf, s2, e2, (f3, s3, e3) => {
         if (f3 === 1) {
-          eachLen(buf, s3, e3, (f, s, e) => {
+          eachField(buf, s3, e3, (f, s, e) => {
             if (f === 1) scope = buf.toString('utf8', s, e);
           });
           return;
         }
         if (f3 !== 2) return;
         let name = '';
-        eachLen(buf, s3, e3, (f4, s4, e4) => {
+        eachField(buf, s3, e3, (f4, s4, e4) => {
           if (f4 === 1) name = buf.toString('utf8', s4, e4);
           const kind = METRIC_KINDS[f4];
           if (!kind) return;
           // The data's own fields: points (1), temporality (2), monotonic (3); points are visited
           // after the scalars are known, so they are collected first.
           const pointRanges = [];
-          const data = scalars(buf, s4, e4, (f, s, e) => {
+          const data = eachField(buf, s4, e4, (f, s, e) => {
             if (f === 1) pointRanges.push(s, e);
           });
           for (let k = 0; k < pointRanges.length; k += 2) {
             const attributes = {};
             const attrField = kind === 'histogram' ? 9 : kind === 'exponentialHistogram' ? 1 : kind === 'summary' ? 7 : 7;
-            const p = scalars(buf, pointRanges[k], pointRanges[k + 1], (f, s, e) => {
+            const p = eachField(buf, pointRanges[k], pointRanges[k + 1], (f, s, e) => {
               if (f === attrField) keyValue(buf, s, e, attributes);
             });
             let value;
-            if (kind === 'gauge' || kind === 'sum') value = p[4] !== undefined ? buf.readDoubleLE(p[4]) : p[6] !== undefined ? Number(buf.readBigInt64LE(p[6])) : 0;
+            if (kind === 'gauge' || kind === 'sum')
+              value = p[4] !== undefined ? buf.readDoubleLE(p[4]) : p[6] !== undefined ? Number(buf.readBigInt64LE(p[6])) : 0;
             else value = p[4] !== undefined ? Number(fixed64(buf, p[4])) : 0;
             visit({
               scope,
@@ -227,7 +212,20 @@ export function walkMetrics(buf, visit) {
 
 /** The same points from a decoded request (OTLP/JSON, or protobufjs's toObject). */
 export function metricPointsOf(doc, visit) {
-  const scalar = (v) => (v?.stringValue ?? v?.boolValue ?? (v?.intValue !== undefined ? Number(v.intValue) : v?.doubleValue !== undefined ? Number(v.doubleValue) : v?.arrayValue ? '[array]' : v?.kvlistValue ? '[kvlist]' : v?.bytesValue !== undefined ? '[bytes]' : ''));
+  const scalar = (v) =>
+    v?.stringValue ??
+    v?.boolValue ??
+    (v?.intValue !== undefined
+      ? Number(v.intValue)
+      : v?.doubleValue !== undefined
+        ? Number(v.doubleValue)
+        : v?.arrayValue
+          ? '[array]'
+          : v?.kvlistValue
+            ? '[kvlist]'
+            : v?.bytesValue !== undefined
+              ? '[bytes]'
+              : '');
   for (const r of doc.resourceMetrics ?? []) {
     for (const s of r.scopeMetrics ?? []) {
       for (const m of s.metrics ?? []) {

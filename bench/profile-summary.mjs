@@ -74,7 +74,9 @@ export function summarizeProfile(profile, top = 25) {
   return {
     busyMs: total / 1000,
     idleMs: idle / 1000,
-    self: sorted(self).slice(0, top).map(([k, us]) => [k, us / 1000, (100 * us) / total]),
+    self: sorted(self)
+      .slice(0, top)
+      .map(([k, us]) => [k, us / 1000, (100 * us) / total]),
     areas: sorted(areas).map(([k, us]) => [k, us / 1000, (100 * us) / total]),
     inclusive: sorted(inclusive).map(([k, us]) => [k, us / 1000, (100 * us) / total]),
     inclusiveFunctions: sorted(inclusiveFn)

@@ -234,7 +234,8 @@ function samePoints(a, b) {
   for (let i = 0; i < a.length; i++) {
     const x = a[i];
     const y = b[i];
-    if (x.name !== y.name || x.kind !== y.kind || x.value !== y.value || x.start !== y.start || x.time !== y.time || seriesKey(x) !== seriesKey(y)) return false;
+    if (x.name !== y.name || x.kind !== y.kind || x.value !== y.value || x.start !== y.start || x.time !== y.time || seriesKey(x) !== seriesKey(y))
+      return false;
   }
   return true;
 }
@@ -307,7 +308,13 @@ process.on('message', (msg) => {
     process.send({
       type: 'stats',
       id: msg.id,
-      stats: { ...stats, metricExports, collections: { ...collections, lastAt: lastCollection?.at ?? 0 }, metricTotals: metricTotals(), cpuMs: (cpu.user + cpu.system) / 1000 },
+      stats: {
+        ...stats,
+        metricExports,
+        collections: { ...collections, lastAt: lastCollection?.at ?? 0 },
+        metricTotals: metricTotals(),
+        cpuMs: (cpu.user + cpu.system) / 1000,
+      },
     });
   }
 });

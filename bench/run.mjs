@@ -30,17 +30,18 @@
 // DIR/Dockerfile), --bridge-node=PATH (the node that runs the bridge; default this one),
 // --stream-scale=X (the stream scenario's organisation times X), --otlp-max-body-mib=N (the
 // receiver refuses larger bodies with 400, as the OpenTelemetry Collector does past 20 MiB).
-import autocannon from 'autocannon';
+
 import { execFileSync, fork, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
 import { deliveries, MIXES } from '../mist-payloads/webhook.mjs';
 import { cpuMs, machineCpuMs, ownCpuMs, watchMemory } from './proc.mjs';
-import { summarizeProfile, formatSummary } from './profile-summary.mjs';
+import { formatSummary, summarizeProfile } from './profile-summary.mjs';
 import { streamScenario } from './stream.mjs';
 import { checkWrk, findWrk, runWrk, wrkVersion } from './wrk.mjs';
 
@@ -103,8 +104,10 @@ function usage(message) {
 }
 if (!LOADS) usage(`--load=${opt.load}: wrk, autocannon or both`);
 if (LOADS.includes('wrk') && !WRK_BIN) usage('--load: wrk is not on PATH (Debian: apt-get install wrk)');
-if (LOADS.includes('wrk') && !(WRK_THREADS >= 1 && CONNECTIONS % WRK_THREADS === 0)) usage('--connections must be a multiple of --wrk-threads (wrk spreads them evenly)');
-for (const s of SCENARIOS) if (s !== 'stream' && !WEBHOOK_SCENARIOS.includes(s)) usage(`--scenarios: unknown scenario ${s} (${[...WEBHOOK_SCENARIOS, 'stream'].join(', ')})`);
+if (LOADS.includes('wrk') && !(WRK_THREADS >= 1 && CONNECTIONS % WRK_THREADS === 0))
+  usage('--connections must be a multiple of --wrk-threads (wrk spreads them evenly)');
+for (const s of SCENARIOS)
+  if (s !== 'stream' && !WEBHOOK_SCENARIOS.includes(s)) usage(`--scenarios: unknown scenario ${s} (${[...WEBHOOK_SCENARIOS, 'stream'].join(', ')})`);
 if (!(STREAM_SCALE > 0)) usage('--stream-scale must be more than 0');
 if (!(OTLP_MAX_BODY_MIB >= 0)) usage('--otlp-max-body-mib must be 0 (no limit) or more');
 
@@ -328,7 +331,10 @@ class Bridge {
     const res = await fetch(`${this.url}/metrics`);
     const text = await res.text();
     const series = [...text.matchAll(/^mist_bridge_deliveries_total\{([^}]*)\} (\S+)$/gm)];
-    if (!res.ok || series.length === 0) throw new Error(`the bridge's /metrics (${res.status}) has no mist_bridge_deliveries_total: the zero-loss check with wrk needs it (or use --load=autocannon)`);
+    if (!res.ok || series.length === 0)
+      throw new Error(
+        `the bridge's /metrics (${res.status}) has no mist_bridge_deliveries_total: the zero-loss check with wrk needs it (or use --load=autocannon)`,
+      );
     return series.filter(([, labels]) => /http_response_status_code="2\d\d"/.test(labels)).reduce((n, [, , v]) => n + Number(v), 0);
   }
   async stop() {
@@ -383,9 +389,8 @@ async function autocannonLoad(url, list, { seconds, rate, connections = CONNECTI
     },
   }));
   const result = await new Promise((resolve, reject) =>
-    autocannon(
-      { url, connections, duration: seconds, ...(rate ? { overallRate: rate } : {}), requests, timeout: 10 },
-      (err, r) => (err ? reject(err) : resolve(r)),
+    autocannon({ url, connections, duration: seconds, ...(rate ? { overallRate: rate } : {}), requests, timeout: 10 }, (err, r) =>
+      err ? reject(err) : resolve(r),
     ),
   );
   const cpu = process.cpuUsage(cpu0);
@@ -488,7 +493,7 @@ class Ledger {
   add(round) {
     if (round.expect) this.exact = addExpect(this.exact, round.expect);
     if (round.built) {
-      round.built.forEach((n, i) => (this.built[i] += n));
+      for (const [i, n] of round.built.entries()) this.built[i] += n;
       this.ok += round.ok;
     }
   }
@@ -496,7 +501,8 @@ class Ledger {
     const built = this.built.reduce((a, b) => a + b, 0);
     if (built === 0) return { ...this.exact, unattributed: 0 };
     const acked = await bridge.acknowledged();
-    if (acked > built || acked < this.ok) throw new Error(`the bridge counts ${acked} deliveries acknowledged; wrk built ${built} and saw ${this.ok} answered 2xx`);
+    if (acked > built || acked < this.ok)
+      throw new Error(`the bridge counts ${acked} deliveries acknowledged; wrk built ${built} and saw ${this.ok} answered 2xx`);
     const wrk = { min: tallyAtLeast(this.built, built - acked, this.yields), max: tally(this.built, this.yields) };
     return { ...addExpect(this.exact, wrk), unattributed: built - acked };
   }
@@ -566,7 +572,16 @@ async function calibrate(receiver, kinds) {
 
 /** Events of a list that no check covers: kinds that yield neither log records nor counts. */
 function unchecked(list, calibration) {
-  return [...new Set(list.filter((d) => { const y = calibration.get(d); return y.logs === 0 && Object.keys(y.counters).length === 0; }).map((d) => d.topic))];
+  return [
+    ...new Set(
+      list
+        .filter((d) => {
+          const y = calibration.get(d);
+          return y.logs === 0 && Object.keys(y.counters).length === 0;
+        })
+        .map((d) => d.topic),
+    ),
+  ];
 }
 
 // ------------------------------------------------------------------ scenarios
@@ -584,7 +599,14 @@ function summarizeRounds(rounds) {
     p99: Math.max(...rounds.map((r) => r.p99)),
     drainMs: Math.max(...rounds.map((r) => r.drainMs ?? 0)),
     loadCpuPct: (100 * rounds.reduce((a, r) => a + r.loadCpuMs, 0)) / 1000 / rounds.reduce((a, r) => a + r.seconds, 0),
-    non2xx: rounds.reduce((a, r) => a + Object.entries(r.statuses).filter(([c]) => !c.startsWith('2')).reduce((s, [, n]) => s + n, 0), 0),
+    non2xx: rounds.reduce(
+      (a, r) =>
+        a +
+        Object.entries(r.statuses)
+          .filter(([c]) => !c.startsWith('2'))
+          .reduce((s, [, n]) => s + n, 0),
+      0,
+    ),
     errors: rounds.reduce((a, r) => a + r.errors + r.timeouts, 0),
     // CPU time of the server per delivery it acknowledged: less sensitive than rates to what
     // else the machine is running.
@@ -627,7 +649,9 @@ async function throughput(ctx, name, list, loadName) {
   const { receiver, floor, calibration } = ctx;
   const load = GENERATORS[loadName];
   const yields = list.map((d) => calibration.get(d));
-  log(`${name} (${loadName}): ${list.length} delivery kinds, ${(list.reduce((a, d) => a + d.events, 0) / list.length).toFixed(1)} events per delivery on average`);
+  log(
+    `${name} (${loadName}): ${list.length} delivery kinds, ${(list.reduce((a, d) => a + d.events, 0) / list.length).toFixed(1)} events per delivery on average`,
+  );
   const bridge = await Bridge.start(receiver, { label: `${name}-${loadName}`, profile: opt.profile });
   const base = await receiver.stats();
   const mem = watchMemory(bridge.pid);
@@ -671,7 +695,9 @@ async function throughput(ctx, name, list, loadName) {
     bridgeRounds.push(b);
     cpu.bridgeMs += b.cpuMs;
     const unattributed = b.unattributed ? `; ${b.unattributed} deliveries wrk built not acknowledged so far` : '';
-    log(`${name} (${loadName}) round ${i + 1}: floor ${(f.ok / f.seconds).toFixed(0)} req/s, bridge ${(b.ok / (b.seconds + b.drainMs / 1000)).toFixed(0)} req/s (export caught up ${b.waitMs} ms after the round, ${b.drainMs} ms of CPU charged${unattributed})`);
+    log(
+      `${name} (${loadName}) round ${i + 1}: floor ${(f.ok / f.seconds).toFixed(0)} req/s, bridge ${(b.ok / (b.seconds + b.drainMs / 1000)).toFixed(0)} req/s (export caught up ${b.waitMs} ms after the round, ${b.drainMs} ms of CPU charged${unattributed})`,
+    );
   }
   const peakKiB = mem.stop();
   const check = await verify(receiver, bridge, base, await ledger.expect(bridge));
@@ -724,10 +750,13 @@ async function outage(ctx, list) {
     log(`outage: receiver answers 503 for ${OUTAGE.down} s`);
     receiver.fail(503);
   }, OUTAGE.before * 1000);
-  const up = setTimeout(() => {
-    log('outage: receiver back');
-    receiver.fail(0);
-  }, (OUTAGE.before + OUTAGE.down) * 1000);
+  const up = setTimeout(
+    () => {
+      log('outage: receiver back');
+      receiver.fail(0);
+    },
+    (OUTAGE.before + OUTAGE.down) * 1000,
+  );
   let r;
   const meter = cpuMeter(bridge.pid);
   try {
@@ -791,13 +820,44 @@ const n2 = (x) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(2));
 
 function table(results) {
   const rows = [
-    ['scenario', 'load', 'server', 'deliveries/s', 'events/s', 'p50 ms', 'p99 ms', 'CPU %', 'CPU µs/delivery', 'main thread µs/delivery', 'peak RSS MiB', 'load CPU %', 'bridge/floor', 'zero loss'],
+    [
+      'scenario',
+      'load',
+      'server',
+      'deliveries/s',
+      'events/s',
+      'p50 ms',
+      'p99 ms',
+      'CPU %',
+      'CPU µs/delivery',
+      'main thread µs/delivery',
+      'peak RSS MiB',
+      'load CPU %',
+      'bridge/floor',
+      'zero loss',
+    ],
   ];
   const LEFT = 3;
   for (const r of results) {
     // Each generator's own resolution: autocannon's is the millisecond, wrk's the microsecond.
     const ms = r.load === 'wrk' ? n2 : n1;
-    if (r.floor) rows.push([r.name, r.load, 'floor', n0(r.floor.rps), n0(r.floor.eps), ms(r.floor.p50), ms(r.floor.p99), n0(r.floor.cpuPct), n0(r.floor.cpuUs), n0(r.floor.mainCpuUs), '', n0(r.floor.loadCpuPct), '', '']);
+    if (r.floor)
+      rows.push([
+        r.name,
+        r.load,
+        'floor',
+        n0(r.floor.rps),
+        n0(r.floor.eps),
+        ms(r.floor.p50),
+        ms(r.floor.p99),
+        n0(r.floor.cpuPct),
+        n0(r.floor.cpuUs),
+        n0(r.floor.mainCpuUs),
+        '',
+        n0(r.floor.loadCpuPct),
+        '',
+        '',
+      ]);
     const b = r.bridge;
     const loss = r.check.pass ? 'PASS' : 'FAIL';
     rows.push([
@@ -837,8 +897,42 @@ function streamTable(r) {
   const a = r.realtime;
   const b = r.fullspeed;
   const rows = [
-    ['scenario', 'phase', 'messages/s', 'device messages/s', 'CPU %', 'main thread %', 'CPU µs/message', 'main thread µs/message', 'points/collection', 'points/s', 'OTLP request MiB', 'collect + export ms', 'median RSS MiB', 'peak RSS MiB', 'stand-in CPU %', 'checks'],
-    [r.name, 'realtime', n0(a.mps), n0(a.dps), n1(a.cpuPct), n1(a.mainPct), n0(a.cpuUs), n0(a.mainCpuUs), n0(a.points), n0(a.pointsPerSecond), n1(a.bytes / 2 ** 20), n0(a.exportMs), n0(a.medianMiB), n0(a.peakMiB), n1(a.serverPct), r.check.pass ? 'PASS' : 'FAIL'],
+    [
+      'scenario',
+      'phase',
+      'messages/s',
+      'device messages/s',
+      'CPU %',
+      'main thread %',
+      'CPU µs/message',
+      'main thread µs/message',
+      'points/collection',
+      'points/s',
+      'OTLP request MiB',
+      'collect + export ms',
+      'median RSS MiB',
+      'peak RSS MiB',
+      'stand-in CPU %',
+      'checks',
+    ],
+    [
+      r.name,
+      'realtime',
+      n0(a.mps),
+      n0(a.dps),
+      n1(a.cpuPct),
+      n1(a.mainPct),
+      n0(a.cpuUs),
+      n0(a.mainCpuUs),
+      n0(a.points),
+      n0(a.pointsPerSecond),
+      n1(a.bytes / 2 ** 20),
+      n0(a.exportMs),
+      n0(a.medianMiB),
+      n0(a.peakMiB),
+      n1(a.serverPct),
+      r.check.pass ? 'PASS' : 'FAIL',
+    ],
     ['', 'full speed', n0(b.mps), n0(b.dps), n0(b.cpuPct), n0(b.mainPct), n1(b.cpuUs), n1(b.mainCpuUs), '', '', '', '', '', n0(b.peakMiB), n0(b.serverPct), ''],
   ];
   return formatRows(rows, 2);
@@ -851,24 +945,50 @@ function targets(results, stream) {
   // The floor, and so the ratio, depends on the load generator: say which, when both ran.
   const loadOf = (r) => (LOADS.length > 1 ? `, ${r.load}` : '');
   for (const single of results.filter((r) => r.name === 'single')) {
-    lines.push([`single-event deliveries ≥ 50% of the floor, all exported${loadOf(single)}`, `${(100 * single.bridge.ratio).toFixed(0)}%, ${single.check.pass ? 'all exported' : 'LOSS'}`, mark(single.bridge.ratio >= 0.5 && single.check.pass)]);
+    lines.push([
+      `single-event deliveries ≥ 50% of the floor, all exported${loadOf(single)}`,
+      `${(100 * single.bridge.ratio).toFixed(0)}%, ${single.check.pass ? 'all exported' : 'LOSS'}`,
+      mark(single.bridge.ratio >= 0.5 && single.check.pass),
+    ]);
   }
   for (const batch of results.filter((r) => r.name.startsWith('batch50'))) {
-    lines.push([`50-event deliveries ≥ 100,000 events/s exported (${batch.name.slice('batch50-'.length)}${loadOf(batch)})`, `${n0(batch.bridge.eps)} events/s`, mark(batch.bridge.eps >= 100_000 && batch.check.pass)]);
+    lines.push([
+      `50-event deliveries ≥ 100,000 events/s exported (${batch.name.slice('batch50-'.length)}${loadOf(batch)})`,
+      `${n0(batch.bridge.eps)} events/s`,
+      mark(batch.bridge.eps >= 100_000 && batch.check.pass),
+    ]);
   }
   const rate = by('mix @');
-  if (rate) lines.push([`p99 < 20 ms at ${RATE} req/s`, `p99 ${n1(rate.bridge.p99)} ms at ${n0(rate.bridge.rps)} req/s`, mark(rate.bridge.p99 < 20 && rate.check.pass && rate.bridge.rps >= RATE * 0.97)]);
+  if (rate)
+    lines.push([
+      `p99 < 20 ms at ${RATE} req/s`,
+      `p99 ${n1(rate.bridge.p99)} ms at ${n0(rate.bridge.rps)} req/s`,
+      mark(rate.bridge.p99 < 20 && rate.check.pass && rate.bridge.rps >= RATE * 0.97),
+    ]);
   const out = by('outage');
   if (results.length) {
     const peak = Math.max(...results.map((r) => r.bridge.peakMiB ?? 0));
     lines.push(['peak RSS < 300 MiB throughout' + (out ? ', outage included' : ''), `${n0(peak)} MiB`, mark(peak < 300)]);
   }
-  if (out) lines.push(['outage: everything acknowledged exported after', `${out.check.pass ? 'PASS' : 'FAIL'}; ${n0(out.bridge.refused)} deliveries refused with 503; caught up ${n1(out.bridge.recoveryMs / 1000)} s after the load`, mark(out.check.pass)]);
+  if (out)
+    lines.push([
+      'outage: everything acknowledged exported after',
+      `${out.check.pass ? 'PASS' : 'FAIL'}; ${n0(out.bridge.refused)} deliveries refused with 503; caught up ${n1(out.bridge.recoveryMs / 1000)} s after the load`,
+      mark(out.check.pass),
+    ]);
   if (stream) {
     const f = stream.fullspeed;
     const org = `${n0(stream.sizes.clients)}-client org${STREAM_SCALE === 1 ? '' : ` (--stream-scale=${STREAM_SCALE})`}`;
-    lines.push(['stream: ≥ 20,000 device messages/s at full speed on one core', `${n0(f.dps)} device messages/s (bridge CPU ${n0(f.cpuPct)}%, its main thread ${n0(f.mainPct)}%)${stream.check.pass ? '' : ', CHECK FAILED'}`, mark(f.dps >= 20_000 && stream.check.pass)]);
-    lines.push([`stream: peak RSS < 300 MiB for the ${org}`, `${n0(stream.peakMiB)} MiB (realtime ${n0(stream.realtime.peakMiB)}, full speed ${n0(f.peakMiB)})`, mark(STREAM_SCALE === 1 ? stream.peakMiB < 300 : undefined)]);
+    lines.push([
+      'stream: ≥ 20,000 device messages/s at full speed on one core',
+      `${n0(f.dps)} device messages/s (bridge CPU ${n0(f.cpuPct)}%, its main thread ${n0(f.mainPct)}%)${stream.check.pass ? '' : ', CHECK FAILED'}`,
+      mark(f.dps >= 20_000 && stream.check.pass),
+    ]);
+    lines.push([
+      `stream: peak RSS < 300 MiB for the ${org}`,
+      `${n0(stream.peakMiB)} MiB (realtime ${n0(stream.realtime.peakMiB)}, full speed ${n0(f.peakMiB)})`,
+      mark(STREAM_SCALE === 1 ? stream.peakMiB < 300 : undefined),
+    ]);
   }
   return lines;
 }
@@ -891,12 +1011,13 @@ function checkDetails(results, calibration, lists) {
 /** Which generator drove which scenarios. */
 function loadDescription(info) {
   const parts = [];
-  if (LOADS.includes('wrk')) parts.push(`${info.wrk} (${WRK_THREADS} threads; deliveries built and signed by bench/wrk-deliveries.lua) for the throughput scenarios`);
+  if (LOADS.includes('wrk'))
+    parts.push(`${info.wrk} (${WRK_THREADS} threads; deliveries built and signed by bench/wrk-deliveries.lua) for the throughput scenarios`);
   parts.push(`autocannon ${LOADS.includes('autocannon') ? 'for every scenario' : 'for the fixed-rate ones'}`);
   return parts.join(', and ');
 }
 
-function writeReport(info, results, tbl, streamTbl, targetLines, receiverCpu, details) {
+function writeReport(info, tbl, streamTbl, targetLines, receiverCpu, details) {
   const file = join(ROOT, 'BENCHMARKS.md');
   const START = '<!-- bench:results:start -->';
   const END = '<!-- bench:results:end -->';
@@ -909,8 +1030,16 @@ function writeReport(info, results, tbl, streamTbl, targetLines, receiverCpu, de
     `Run: ${info.date}, commit ${info.commit}${info.harnessCommit ? ` (measured by the harness of ${info.harnessCommit})` : ''}${loaded}.`,
     `Machine: ${info.cores} cores (${info.cpu}), ${info.memGiB.toFixed(1)} GiB memory, Node ${info.node}, Linux ${os.release()}.`,
     `Bridge: \`node ${[...PRODUCTION_FLAGS, opt['bridge-flags']].filter(Boolean).join(' ')} dist/src/main.js\` (the image's CMD) on Node ${info.bridgeNode}, NODE_ENV=production, journal in a temporary directory, duplicate suppression off.`,
-    ...(tbl ? [`Load: ${loadDescription(info)}; ${CONNECTIONS} connections, ${ROUNDS} alternating round(s) of ${SECONDS} s per server after a ${WARMUP_SECONDS} s warm-up.`] : []),
-    ...(streamTbl ? [`Stream: the organisation replayed over a WebSocket by bench/stream-server.mjs (see "The stream scenario" above)${STREAM_SCALE === 1 ? '' : `, scaled by ${STREAM_SCALE}`}${OTLP_MAX_BODY_MIB ? `; the receiver refusing bodies over ${OTLP_MAX_BODY_MIB} MiB` : ''}.`] : []),
+    ...(tbl
+      ? [
+          `Load: ${loadDescription(info)}; ${CONNECTIONS} connections, ${ROUNDS} alternating round(s) of ${SECONDS} s per server after a ${WARMUP_SECONDS} s warm-up.`,
+        ]
+      : []),
+    ...(streamTbl
+      ? [
+          `Stream: the organisation replayed over a WebSocket by bench/stream-server.mjs (see "The stream scenario" above)${STREAM_SCALE === 1 ? '' : `, scaled by ${STREAM_SCALE}`}${OTLP_MAX_BODY_MIB ? `; the receiver refusing bodies over ${OTLP_MAX_BODY_MIB} MiB` : ''}.`,
+        ]
+      : []),
     `Export: OTLP ${opt.protocol} to a counting receiver in its own process (its CPU for the whole run: ${n1(receiverCpu / 1000)} s).`,
     ...(tbl ? ['', tbl.md] : []),
     ...(streamTbl ? ['', streamTbl.md] : []),
@@ -1014,7 +1143,9 @@ async function main() {
     process.stdout.write(`\n${details}\n`);
     mkdirSync(join(ROOT, '.bench'), { recursive: true });
     writeFileSync(join(ROOT, '.bench', 'last-run.txt'), `${[tbl?.text, streamTbl?.text].filter(Boolean).join('\n\n')}\n\n${details}\n`);
-    process.stdout.write(`\nreceiver CPU for the whole run: ${n1(receiverCpu / 1000)} s; other work on the machine: ${Math.max(0, 100 * info.othersBefore).toFixed(0)}% before, ${Math.max(0, 100 * info.othersDuring).toFixed(0)}% during the run\n`);
+    process.stdout.write(
+      `\nreceiver CPU for the whole run: ${n1(receiverCpu / 1000)} s; other work on the machine: ${Math.max(0, 100 * info.othersBefore).toFixed(0)}% before, ${Math.max(0, 100 * info.othersDuring).toFixed(0)}% during the run\n`,
+    );
 
     let profileText;
     if (opt.profile) {
@@ -1025,7 +1156,7 @@ async function main() {
       profileText = parts.join('\n\n');
       process.stdout.write(`\n${profileText}\n`);
     }
-    if (!opt['no-write'] && !opt.profile && !opt.quick) writeReport(info, results, tbl, streamTbl, targetLines, receiverCpu, details);
+    if (!opt['no-write'] && !opt.profile && !opt.quick) writeReport(info, tbl, streamTbl, targetLines, receiverCpu, details);
     const allPass = results.every((r) => r.check.pass) && (stream?.check.pass ?? true);
     process.stdout.write(`\n${allPass ? 'PASS' : 'FAIL'}: zero loss in every scenario\n`);
     process.exitCode = allPass ? 0 : 1;

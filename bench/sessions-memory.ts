@@ -16,13 +16,14 @@
 // The heap is measured after a forced GC at each stage: events pending (inside the settle time);
 // sessions open (children exported, waiting for the disconnect); sessions ended (roots exported,
 // remembered for retainEndedMs). Exported spans go to a sink that drops them.
+
+import { delivery } from '../mist-payloads/webhook.mjs';
 import { BatchAck } from '../src/acks/ack.js';
-import { decodeEnvelope } from '../src/sources/webhook/envelope.js';
 import { createLogger } from '../src/log/logger.js';
 import { loadMappings } from '../src/mapping/loader.js';
-import { SessionTracker, type SessionLimits } from '../src/sessions/tracker.js';
+import { type SessionLimits, SessionTracker } from '../src/sessions/tracker.js';
 import { buildResource, createEmitters } from '../src/signals/providers.js';
-import { delivery } from '../mist-payloads/webhook.mjs';
+import { decodeEnvelope } from '../src/sources/webhook/envelope.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
@@ -40,7 +41,14 @@ function heapBytes(): number {
 function tracker(maxSessions: number) {
   const signals = createEmitters(buildResource(), { logs: () => {}, spans: () => {} });
   const clock = { now: 1_763_712_000_000 };
-  const limits: SessionLimits = { maxSessions, maxAgeMs: 86_400_000, settleMs: SETTLE_MS, stitchWindowMs: 60_000, retainEndedMs: 3_600_000, maxPendingFacts: 10 * N };
+  const limits: SessionLimits = {
+    maxSessions,
+    maxAgeMs: 86_400_000,
+    settleMs: SETTLE_MS,
+    stitchWindowMs: 60_000,
+    retainEndedMs: 3_600_000,
+    maxPendingFacts: 10 * N,
+  };
   const t = new SessionTracker(signals.spans, limits, createLogger('error'), () => clock.now);
   let facts = 0;
   // One acknowledgement per delivery, as the journal gives each; a delivery's events come together.
@@ -103,7 +111,20 @@ function story(i: number) {
     cert_issuer: '/DC=com/DC=example/CN=Example-CA',
     timestamp: t * 1000 + ms,
   });
-  const session = { ...base, ap, ap_name: `ap-${i % 400}`, band: '5', bssid: ap, ssid: 'Corp', wlan_id: WLAN, rssi: -60, connect: t, connect_float: t + 0.402, site_name: 'HQ', version: 2 };
+  const session = {
+    ...base,
+    ap,
+    ap_name: `ap-${i % 400}`,
+    band: '5',
+    bssid: ap,
+    ssid: 'Corp',
+    wlan_id: WLAN,
+    rssi: -60,
+    connect: t,
+    connect_float: t + 0.402,
+    site_name: 'HQ',
+    version: 2,
+  };
   const open: [string, unknown][] = [
     ['nac-events', nac('NAC_SERVER_CERT_VALIDATION_SUCCESS', 301)],
     ['nac-events', nac('NAC_CLIENT_CERT_CHECK_SUCCESS', 304)],
@@ -113,7 +134,16 @@ function story(i: number) {
   ];
   const end: [string, unknown] = [
     'client-sessions',
-    { ...session, client_family: 'Mac', client_os: 'macOS 14', disconnect: t + 3600, disconnect_float: t + 3600.5, duration: 3600.1, termination_reason: 1, timestamp: t + 3600 },
+    {
+      ...session,
+      client_family: 'Mac',
+      client_os: 'macOS 14',
+      disconnect: t + 3600,
+      disconnect_float: t + 3600.5,
+      duration: 3600.1,
+      termination_reason: 1,
+      timestamp: t + 3600,
+    },
   ];
   return { open, end };
 }

@@ -3,11 +3,12 @@
 // journal's schema and pragmas (WAL, synchronous=NORMAL, no automatic checkpoint): group commits
 // of 650-byte bodies in IMMEDIATE transactions, the catch-up's ordered reads of 64 rows, and the
 // release's range deletes. Prints CPU µs per row for each step and driver, best of 3 runs.
-import Database from 'better-sqlite3';
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import Database from 'better-sqlite3';
 
 const PER_COMMIT = Number(process.argv[2] ?? 16);
 const ROWS = 96_000;

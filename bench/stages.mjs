@@ -14,14 +14,14 @@
 // ProtobufTraceSerializer, per span.
 import { ProtobufLogsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { BatchAck, NO_ACK } from '../dist/src/acks/ack.js';
-import { decodeEnvelope } from '../dist/src/sources/webhook/envelope.js';
 import { createLogsSerializer } from '../dist/src/export/logs-serializer.js';
 import { createSpansSerializer } from '../dist/src/export/spans-serializer.js';
 import { loadMappings } from '../dist/src/mapping/loader.js';
-import { createMetricRecorder, EventTimeGauges } from '../dist/src/signals/metrics.js';
-import { SubjectMetrics } from '../dist/src/signals/subject-metrics.js';
-import { buildResource, createEmitters, createMeters } from '../dist/src/signals/providers.js';
 import { SessionTracker } from '../dist/src/sessions/tracker.js';
+import { createMetricRecorder, EventTimeGauges } from '../dist/src/signals/metrics.js';
+import { buildResource, createEmitters, createMeters } from '../dist/src/signals/providers.js';
+import { SubjectMetrics } from '../dist/src/signals/subject-metrics.js';
+import { decodeEnvelope } from '../dist/src/sources/webhook/envelope.js';
 import { delivery, TOPICS } from '../mist-payloads/webhook.mjs';
 
 const EVENTS_PER_DELIVERY = 50;
@@ -39,6 +39,19 @@ function best(fn) {
     min = Math.min(min, t.user + t.system);
   }
   return min;
+}
+
+/** CPU of serializing `items` in export batches, by the bridge's serializer and the SDK's, and the bytes the bridge's made. */
+function serializeCosts(items, serializer, sdkSerializer) {
+  let bytes = 0;
+  const serialize = best(() => {
+    bytes = 0;
+    for (let i = 0; i < items.length; i += BATCH) bytes += serializer.serializeRequest(items.slice(i, i + BATCH)).length;
+  });
+  const sdkSerialize = best(() => {
+    for (let i = 0; i < items.length; i += BATCH) sdkSerializer.serializeRequest(items.slice(i, i + BATCH));
+  });
+  return { bytes, serialize, sdkSerialize };
 }
 
 const topics = process.argv.slice(2).length ? process.argv.slice(2) : ['location', 'client-sessions', 'nac-events', 'device-events', 'alarms'];
@@ -72,15 +85,7 @@ for (const topic of topics) {
     for (const m of mapped) if (m.metrics.length) recorder.record(m.metrics);
     recorder.flush();
   });
-  let bytes = 0;
-  const serializer = createLogsSerializer();
-  const serialize = best(() => {
-    bytes = 0;
-    for (let i = 0; i < records.length; i += BATCH) bytes += serializer.serializeRequest(records.slice(i, i + BATCH)).length;
-  });
-  const sdkSerialize = best(() => {
-    for (let i = 0; i < records.length; i += BATCH) ProtobufLogsSerializer.serializeRequest(records.slice(i, i + BATCH));
-  });
+  const { bytes, serialize, sdkSerialize } = serializeCosts(records, createLogsSerializer(), ProtobufLogsSerializer);
   const perEvent = (us) => us / events;
   rows.push({
     topic,
@@ -95,7 +100,6 @@ for (const topic of topics) {
     'total µs': perEvent(decode + map + logs + metrics + serialize).toFixed(2),
     'OTLP bytes/event': (bytes / events).toFixed(0),
   });
-  await signals.shutdown();
 }
 console.table(rows);
 console.log(`per event, best of ${PASSES} passes over ${DELIVERIES} deliveries of ${EVENTS_PER_DELIVERY} events; serialize in batches of ${BATCH}`);
@@ -117,15 +121,7 @@ console.log(`per event, best of ${PASSES} passes over ${DELIVERIES} deliveries o
     }
   }
   tracker.sweep(true);
-  let bytes = 0;
-  const serializer = createSpansSerializer();
-  const serialize = best(() => {
-    bytes = 0;
-    for (let i = 0; i < spans.length; i += BATCH) bytes += serializer.serializeRequest(spans.slice(i, i + BATCH)).length;
-  });
-  const sdkSerialize = best(() => {
-    for (let i = 0; i < spans.length; i += BATCH) ProtobufTraceSerializer.serializeRequest(spans.slice(i, i + BATCH));
-  });
+  const { bytes, serialize, sdkSerialize } = serializeCosts(spans, createSpansSerializer(), ProtobufTraceSerializer);
   console.table([
     {
       spans: spans.length,
@@ -135,5 +131,4 @@ console.log(`per event, best of ${PASSES} passes over ${DELIVERIES} deliveries o
     },
   ]);
   console.log(`session spans of ${DELIVERIES / 2} deliveries each of client-join, client-sessions, nac-events; best of ${PASSES} passes; batches of ${BATCH}`);
-  await signals.shutdown();
 }

@@ -98,11 +98,34 @@ export function createOrg({ aps, switches, gateways, clients, sites }) {
       power_constrained: false,
       env_stat: { cpu_temp: 53, ambient_temp: 43, humidity: 9, attitude: 0, pressure: 968, accel_x: -0.09, accel_y: 0, accel_z: -1.02, vcore_voltage: 0 },
       ip_stat: { ip: '192.168.95.3', netmask: '255.255.255.0', gateway: '192.168.95.1', dns: ['8.8.8.8'], ips: { vlan1: '192.168.95.3/24' } },
-      ble_stat: { beacon_enabled: true, beacon_rate: 4, major: 894, minors: [9328, 9329], power: 8, rx_bytes: 158_500_843, rx_pkts: 3_549_163, tx_bytes: 509_640, tx_pkts: 85_411, tx_resets: 0, uuid: 'af010e2b-f829-4975-b49e-2e896ed1d627' },
+      ble_stat: {
+        beacon_enabled: true,
+        beacon_rate: 4,
+        major: 894,
+        minors: [9328, 9329],
+        power: 8,
+        rx_bytes: 158_500_843,
+        rx_pkts: 3_549_163,
+        tx_bytes: 509_640,
+        tx_pkts: 85_411,
+        tx_resets: 0,
+        uuid: 'af010e2b-f829-4975-b49e-2e896ed1d627',
+      },
       lldp_stat: { chassis_id: 'd0:07:ca:f5:21:00', port_id: 'ge-0/0/4', system_name: 'idf-switch', power_allocated: 0, power_draw: 0 },
       radio_stat: { band_24: radio('band_24', i * 3, 6), band_5: radio('band_5', i * 3 + 1, 36), band_6: radio('band_6', i * 3 + 2, 37) },
       port_stat: {
-        eth0: { up: true, speed: 1000, full_duplex: true, tx_bytes: 1_283_744_961 + grow, rx_bytes: 1_284_143_195 + grow, tx_pkts: 3_990_463 + round, rx_pkts: 5_199_816 + round, rx_errors: 0, rx_peak_bps: 17_585, tx_peak_bps: 26_484 },
+        eth0: {
+          up: true,
+          speed: 1000,
+          full_duplex: true,
+          tx_bytes: 1_283_744_961 + grow,
+          rx_bytes: 1_284_143_195 + grow,
+          tx_pkts: 3_990_463 + round,
+          rx_pkts: 5_199_816 + round,
+          rx_errors: 0,
+          rx_peak_bps: 17_585,
+          tx_peak_bps: 26_484,
+        },
         eth1: { up: false, speed: 0, full_duplex: false, tx_bytes: 0, rx_bytes: 0, tx_pkts: 0, rx_pkts: 0, rx_errors: 0 },
       },
       auto_upgrade_stat: { lastcheck: t - 1000 },
@@ -129,7 +152,15 @@ export function createOrg({ aps, switches, gateways, clients, sites }) {
     const counted = fresh ? round : 0;
     const if_stat = {};
     for (let p = 0; p < 48; p++) {
-      if_stat[`ge-0/0/${p}.0`] = { port_id: `ge-0/0/${p}`, up: p % 5 !== 0, port_usage: 'lan', tx_pkts: 19_758 + p + counted * 100, rx_pkts: 2_570 + p + counted * 50, tx_bytes: 0, rx_bytes: 0 };
+      if_stat[`ge-0/0/${p}.0`] = {
+        port_id: `ge-0/0/${p}`,
+        up: p % 5 !== 0,
+        port_usage: 'lan',
+        tx_pkts: 19_758 + p + counted * 100,
+        rx_pkts: 2_570 + p + counted * 50,
+        tx_bytes: 0,
+        rx_bytes: 0,
+      };
     }
     return {
       mac: switchMac(i),
@@ -180,7 +211,9 @@ export function createOrg({ aps, switches, gateways, clients, sites }) {
     }
     const dhcpd_stat = {};
     for (const n of ['corp', 'guest', 'iot', 'mgmt', 'voice', 'byod']) dhcpd_stat[n] = { num_ips: 200, num_leased: 10 + (i % 50) };
-    const spu = (sessions) => [{ spu_cpu: 4, spu_current_session: sessions, spu_max_session: 65_536, spu_memory: 38, spu_pending_session: 0, spu_uptime: 600_000, spu_valid_session: 0 }];
+    const spu = (sessions) => [
+      { spu_cpu: 4, spu_current_session: sessions, spu_max_session: 65_536, spu_memory: 38, spu_pending_session: 0, spu_uptime: 600_000, spu_valid_session: 0 },
+    ];
     return {
       mac: gatewayMac(i),
       name: `gw-${i}`,
@@ -199,8 +232,23 @@ export function createOrg({ aps, switches, gateways, clients, sites }) {
       spu2_stat: spu(15),
       dhcpd_stat,
       if_stat,
-      module_stat: [{ mac: gatewayMac(i), model: 'SRX320', temperatures: [{ name: 'Routing Engine', celsius: 47, status: 'ok' }, { name: 'Routing Engine CPU', celsius: 64, status: 'ok' }] }],
-      cluster_config: { configuration: 'active-passive', operational: 'active-passive', status: 'Green', primary_node_health: 'Healthy', secondary_node_health: 'Healthy' },
+      module_stat: [
+        {
+          mac: gatewayMac(i),
+          model: 'SRX320',
+          temperatures: [
+            { name: 'Routing Engine', celsius: 47, status: 'ok' },
+            { name: 'Routing Engine CPU', celsius: 64, status: 'ok' },
+          ],
+        },
+      ],
+      cluster_config: {
+        configuration: 'active-passive',
+        operational: 'active-passive',
+        status: 'Green',
+        primary_node_health: 'Healthy',
+        secondary_node_health: 'Healthy',
+      },
     };
   }
 

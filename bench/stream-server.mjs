@@ -54,7 +54,11 @@ function rest(req, res) {
     const all = Array.from({ length: org.sizes.sites }, (_, i) => ({ id: org.siteOf(i), name: `site ${i}`, org_id: ORG_ID }));
     const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 100) || 100, 1), 1000);
     const page = Math.max(Number(url.searchParams.get('page') ?? 1) || 1, 1);
-    return json(res, 200, all.slice((page - 1) * limit, page * limit), { 'X-Page-Limit': String(limit), 'X-Page-Page': String(page), 'X-Page-Total': String(all.length) });
+    return json(res, 200, all.slice((page - 1) * limit, page * limit), {
+      'X-Page-Limit': String(limit),
+      'X-Page-Page': String(page),
+      'X-Page-Total': String(all.length),
+    });
   }
   return json(res, 404, { detail: 'Not found.' });
 }

@@ -96,7 +96,8 @@ async function scrape(bridge) {
   if (!res.ok) throw new Error(`the bridge's /metrics answered ${res.status}`);
   const sum = (re, filter = () => true) => [...text.matchAll(re)].filter((m) => filter(m[1])).reduce((n, m) => n + Number(m[2]), 0);
   const messages = (kind) => sum(/^mist_bridge_stream_messages_total\{([^}]*)\} (\S+)$/gm, (labels) => labels.includes(`mist_stream_kind="${kind}"`));
-  const metricsExport = (what) => sum(new RegExp(`^mist_bridge_export_duration_seconds_${what}\\{([^}]*)\\} (\\S+)$`, 'gm'), (labels) => labels.includes('signal="metrics"'));
+  const metricsExport = (what) =>
+    sum(new RegExp(`^mist_bridge_export_duration_seconds_${what}\\{([^}]*)\\} (\\S+)$`, 'gm'), (labels) => labels.includes('signal="metrics"'));
   return {
     devices: messages('stats/devices'),
     clients: messages('stats/clients'),
@@ -111,7 +112,15 @@ async function scrape(bridge) {
 /** A moment of the bridge's life: time, its CPU (process and main thread), its counts, the receiver's collections, the stand-in's CPU. */
 async function mark(bridge, receiver, server) {
   const [counts, stats] = await Promise.all([scrape(bridge), receiver.stats()]);
-  return { at: performance.now(), wall: Date.now(), cpuMs: cpuMs(bridge.pid), mainCpuMs: cpuMs(bridge.pid, { mainThread: true }), serverCpuMs: cpuMs(server.pid), ...counts, collections: stats.collections };
+  return {
+    at: performance.now(),
+    wall: Date.now(),
+    cpuMs: cpuMs(bridge.pid),
+    mainCpuMs: cpuMs(bridge.pid, { mainThread: true }),
+    serverCpuMs: cpuMs(server.pid),
+    ...counts,
+    collections: stats.collections,
+  };
 }
 
 async function until(what, predicate, timeoutMs, everyMs = 100) {
@@ -204,7 +213,9 @@ async function calibrate(server, receiver, startBridge, log) {
       if (!Object.values(perDevice).some((t) => t[type])) throw new Error(`stream calibration: a ${type} yields no series`);
     }
     for (const m of CLIENT_COUNTS) if (!perGroup[m]) throw new Error(`stream calibration: no ${m} point per client group`);
-    log(`stream calibration: ${Object.keys(perDevice).length} device metrics, ${Object.keys(perGroup).length} client metrics; series per device: ${['ap', 'switch', 'gateway'].map((t) => `${t} ${Object.values(perDevice).reduce((n, m) => n + (m[t] ?? 0), 0)}`).join(', ')}`);
+    log(
+      `stream calibration: ${Object.keys(perDevice).length} device metrics, ${Object.keys(perGroup).length} client metrics; series per device: ${['ap', 'switch', 'gateway'].map((t) => `${t} ${Object.values(perDevice).reduce((n, m) => n + (m[t] ?? 0), 0)}`).join(', ')}`,
+    );
     return { perDevice, perGroup };
   } finally {
     await bridge.stop();
@@ -261,7 +272,11 @@ function checkCollection(label, digest, org, expected) {
     const got = digest.metrics[metric] ?? { points: 0, overflow: 0 };
     if (e.overBudget) {
       over.push(metric);
-      if (got.points !== SERIES_BUDGET || got.overflow !== 1) check(false, `${metric}: ${got.points} series and ${got.overflow} overflow series, where ${e.total} series are over the budget of ${SERIES_BUDGET} (expected ${SERIES_BUDGET} and 1)`);
+      if (got.points !== SERIES_BUDGET || got.overflow !== 1)
+        check(
+          false,
+          `${metric}: ${got.points} series and ${got.overflow} overflow series, where ${e.total} series are over the budget of ${SERIES_BUDGET} (expected ${SERIES_BUDGET} and 1)`,
+        );
       continue;
     }
     within.push(metric);
@@ -270,11 +285,30 @@ function checkCollection(label, digest, org, expected) {
       const hist = digest.byType[metric]?.[type] ?? {};
       ok &&= Object.keys(hist).length === 1 && hist[per] === expected.countByType[type];
     }
-    if (!ok) check(false, `${metric}: ${got.points} series (${got.overflow} overflow), expected ${e.total}${e.byType ? ` (${Object.entries(e.byType).map(([t, n]) => `${n} per ${t}`).join(', ')}); points per device: ${JSON.stringify(digest.byType[metric] ?? {})}` : ''}`);
+    if (!ok)
+      check(
+        false,
+        `${metric}: ${got.points} series (${got.overflow} overflow), expected ${e.total}${
+          e.byType
+            ? ` (${Object.entries(e.byType)
+                .map(([t, n]) => `${n} per ${t}`)
+                .join(', ')}); points per device: ${JSON.stringify(digest.byType[metric] ?? {})}`
+            : ''
+        }`,
+      );
   }
   const unexpected = Object.keys(digest.metrics).filter((m) => !expected.metrics[m]);
   if (unexpected.length) check(false, `metrics the calibration did not yield: ${unexpected.join(', ')}`);
-  if (pass) check(true, `${within.length} metrics with every series of every device or client group (${Object.values(expected.metrics).filter((e) => !e.overBudget).reduce((n, e) => n + e.total, 0).toLocaleString('en-US')} series); ${over.length} over the budget with ${SERIES_BUDGET.toLocaleString('en-US')} series and an overflow series each (${over.join(', ')})`);
+  if (pass)
+    check(
+      true,
+      `${within.length} metrics with every series of every device or client group (${Object.values(expected.metrics)
+        .filter((e) => !e.overBudget)
+        .reduce((n, e) => n + e.total, 0)
+        .toLocaleString(
+          'en-US',
+        )} series); ${over.length} over the budget with ${SERIES_BUDGET.toLocaleString('en-US')} series and an overflow series each (${over.join(', ')})`,
+    );
   for (const metric of CLIENT_COUNTS) {
     const values = digest.clients[metric] ?? {};
     const bad = Object.entries(org.clientGroups).filter(([key, n]) => values[key] !== n);
@@ -282,7 +316,12 @@ function checkCollection(label, digest, org, expected) {
     check(
       bad.length === 0 && extraGroups.length === 0,
       `${metric}: ${Object.keys(org.clientGroups).length - bad.length} of ${Object.keys(org.clientGroups).length} site/SSID/band groups hold exactly their simulated clients` +
-        (bad.length ? `; wrong: ${bad.slice(0, 3).map(([k, n]) => `${k} ${values[k] ?? 'absent'} (expected ${n})`).join(', ')}` : '') +
+        (bad.length
+          ? `; wrong: ${bad
+              .slice(0, 3)
+              .map(([k, n]) => `${k} ${values[k] ?? 'absent'} (expected ${n})`)
+              .join(', ')}`
+          : '') +
         (extraGroups.length ? `; ${extraGroups.length} groups not simulated` : ''),
     );
   }
@@ -310,7 +349,9 @@ export async function streamScenario({ receiver, startBridge, quick, profile, sc
     const org = await server.call({ type: 'org', sizes });
     const expected = expectation(org, calibration);
     if (maxBodyMiB > 0) receiver.limit(maxBodyMiB * 2 ** 20);
-    log(`stream: ${sizes.aps} APs, ${sizes.switches} switches, ${sizes.gateways} gateways, ${sizes.clients} clients on ${sizes.sites} sites; ${org.devicesPerRound} device messages every 25 s, ${sizes.clients} client messages every 60 s`);
+    log(
+      `stream: ${sizes.aps} APs, ${sizes.switches} switches, ${sizes.gateways} gateways, ${sizes.clients} clients on ${sizes.sites} sites; ${org.devicesPerRound} device messages every 25 s, ${sizes.clients} client messages every 60 s`,
+    );
     bridge = await startBridge({ label: 'stream', extraEnv: streamEnv(server), profile });
     const warnings = bridge.warnings;
     await subscribed(server, sizes.sites);
@@ -352,7 +393,9 @@ export async function streamScenario({ receiver, startBridge, quick, profile, sc
       // (less a margin for this loop's polling).
       const exportMs = m.exports > previous.exports ? (1000 * (m.exportSeconds - previous.exportSeconds)) / (m.exports - previous.exports) : 0;
       const whole = wholeAt !== undefined && m.wall - exportMs - 2000 >= wholeAt;
-      log(`stream realtime: collection ${marks.length} after ${((m.at - started.at) / 1000).toFixed(0)} s: ${m.collections.lastPoints.toLocaleString('en-US')} points, ${(m.collections.lastBytes / 2 ** 20).toFixed(1)} MiB${whole ? '' : ' (taken before the whole organisation had reported)'}`);
+      log(
+        `stream realtime: collection ${marks.length} after ${((m.at - started.at) / 1000).toFixed(0)} s: ${m.collections.lastPoints.toLocaleString('en-US')} points, ${(m.collections.lastBytes / 2 ** 20).toFixed(1)} MiB${whole ? '' : ' (taken before the whole organisation had reported)'}`,
+      );
       if (whole && m.at - started.at >= minRealtimeSeconds * 1000) {
         end = m;
         break;
@@ -370,13 +413,17 @@ export async function streamScenario({ receiver, startBridge, quick, profile, sc
     if (end !== marks.at(-1)) {
       pass = false;
       const refused = (await receiver.stats()).tooLarge - receiverStart.tooLarge;
-      lines.push(`FAIL realtime: no collection of the whole organisation arrived (${marks.length} collections in ${((end.at - started.at) / 1000).toFixed(0)} s${wholeAt === undefined ? '; the bridge never read a whole round' : ''}${refused ? `; the receiver refused ${refused} requests over ${maxBodyMiB} MiB` : ''})`);
+      lines.push(
+        `FAIL realtime: no collection of the whole organisation arrived (${marks.length} collections in ${((end.at - started.at) / 1000).toFixed(0)} s${wholeAt === undefined ? '; the bridge never read a whole round' : ''}${refused ? `; the receiver refused ${refused} requests over ${maxBodyMiB} MiB` : ''})`,
+      );
     }
     const { collection: lastA } = await receiver.collection();
     const a = checkCollection('realtime, last collection', lastA?.at > started.wall ? lastA : undefined, org, expected);
     pass &&= a.pass;
     lines.push(...a.lines);
-    log(`stream realtime: ${realtime.mps.toFixed(0)} messages/s, CPU ${realtime.cpuPct.toFixed(1)} %, ${realtime.cpuUs.toFixed(0)} µs per message (sent ${sentA.devices} device and ${sentA.clients} client messages)`);
+    log(
+      `stream realtime: ${realtime.mps.toFixed(0)} messages/s, CPU ${realtime.cpuPct.toFixed(1)} %, ${realtime.cpuUs.toFixed(0)} µs per message (sent ${sentA.devices} device and ${sentA.clients} client messages)`,
+    );
 
     // (b) fullspeed, right after a collection: the next one is a whole interval away.
     resetPeak(bridge.pid);
@@ -389,15 +436,26 @@ export async function streamScenario({ receiver, startBridge, quick, profile, sc
     const sentB = await pumping;
     const full = { ...between(b0, b1), peakMiB: memB.stop() / 1024 };
     if (full.collections > 0) lines.push(`note fullspeed: ${full.collections} collection(s) fell in the measured seconds`);
-    log(`stream fullspeed: ${full.dps.toFixed(0)} device messages/s, CPU ${full.cpuPct.toFixed(0)} %, ${full.cpuUs.toFixed(1)} µs per message (main thread ${full.mainCpuUs.toFixed(1)}); ${sentB.devices} sent`);
+    log(
+      `stream fullspeed: ${full.dps.toFixed(0)} device messages/s, CPU ${full.cpuPct.toFixed(0)} %, ${full.cpuUs.toFixed(1)} µs per message (main thread ${full.mainCpuUs.toFixed(1)}); ${sentB.devices} sent`,
+    );
 
     // Nothing lost on the way: every message sent was counted by the bridge, none undecodable.
     const sent = (await server.call({ type: 'stats' })).sent;
-    const counted = await until('the bridge to read every message sent', async () => {
-      const c = await scrape(bridge);
-      return c.devices + c.clients >= sent.devices + sent.clients ? c : undefined;
-    }, 60_000);
-    const okCounts = counted.devices === sent.devices && counted.clients === sent.clients && sent.unsubscribed === 0 && counted.parseFailures === 0 && counted.subscriptionFailures === 0;
+    const counted = await until(
+      'the bridge to read every message sent',
+      async () => {
+        const c = await scrape(bridge);
+        return c.devices + c.clients >= sent.devices + sent.clients ? c : undefined;
+      },
+      60_000,
+    );
+    const okCounts =
+      counted.devices === sent.devices &&
+      counted.clients === sent.clients &&
+      sent.unsubscribed === 0 &&
+      counted.parseFailures === 0 &&
+      counted.subscriptionFailures === 0;
     pass &&= okCounts;
     lines.push(
       `${okCounts ? 'ok  ' : 'FAIL'} messages: ${sent.devices} device and ${sent.clients} client messages sent, ${counted.devices} and ${counted.clients} received by the bridge` +
@@ -417,8 +475,10 @@ export async function streamScenario({ receiver, startBridge, quick, profile, sc
     pass &&= final.pass;
     lines.push(...final.lines);
     const receiverOk = stats.mismatches === receiverStart.mismatches && stats.bad === receiverStart.bad;
-    if (!receiverOk) lines.push(`FAIL receiver: ${stats.mismatches - receiverStart.mismatches} count mismatches, ${stats.bad - receiverStart.bad} undecodable exports`);
-    if (stats.tooLarge > receiverStart.tooLarge) lines.push(`FAIL receiver: ${stats.tooLarge - receiverStart.tooLarge} requests refused as larger than ${maxBodyMiB} MiB (the collector's limit)`);
+    if (!receiverOk)
+      lines.push(`FAIL receiver: ${stats.mismatches - receiverStart.mismatches} count mismatches, ${stats.bad - receiverStart.bad} undecodable exports`);
+    if (stats.tooLarge > receiverStart.tooLarge)
+      lines.push(`FAIL receiver: ${stats.tooLarge - receiverStart.tooLarge} requests refused as larger than ${maxBodyMiB} MiB (the collector's limit)`);
     pass &&= receiverOk && stats.tooLarge === receiverStart.tooLarge;
     return {
       name: 'stream',

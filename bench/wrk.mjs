@@ -36,7 +36,10 @@ export function findWrk() {
 /** `wrk 4.1.0 [epoll]`, as wrk -v says it (first line). */
 export function wrkVersion(bin) {
   const out = spawnSync(bin, ['-v'], { encoding: 'utf8' });
-  return (out.stdout || out.stderr || '').split('\n')[0].replace(/\s+Copyright.*$/, '').trim();
+  return (out.stdout || out.stderr || '')
+    .split('\n')[0]
+    .replace(/\s+Copyright.*$/, '')
+    .trim();
 }
 
 /** A Lua string literal holding `buf` byte for byte. */
@@ -58,7 +61,9 @@ function planSource(list, { secret, path, host }) {
     `  secret = ${luaString(Buffer.from(secret))},`,
     `  path = ${luaString(Buffer.from(path))},`,
     `  host = ${luaString(Buffer.from(host))},`,
-    `  population = { ${Object.entries(POPULATION).map(([k, v]) => `${k} = ${v}`).join(', ')} },`,
+    `  population = { ${Object.entries(POPULATION)
+      .map(([k, v]) => `${k} = ${v}`)
+      .join(', ')} },`,
     `  kinds = {\n    ${kinds.map(kindSource).join(',\n    ')}\n  },`,
     `  order = { ${list.map((d) => kinds.indexOf(d) + 1).join(', ')} },`,
     '}',
@@ -81,7 +86,19 @@ let runs = 0;
 export async function runWrk({ bin, url, path, list, secret, seconds, connections, threads, planFile, env = {} }) {
   const { host } = new URL(url);
   writeFileSync(planFile, planSource(list, { secret, path, host }));
-  const args = ['-t', String(threads), '-c', String(connections), '-d', `${Math.max(1, Math.round(seconds))}s`, '--timeout', '10s', '-s', SCRIPT, `${url}${path}`];
+  const args = [
+    '-t',
+    String(threads),
+    '-c',
+    String(connections),
+    '-d',
+    `${Math.max(1, Math.round(seconds))}s`,
+    '--timeout',
+    '10s',
+    '-s',
+    SCRIPT,
+    `${url}${path}`,
+  ];
   const child = spawn(bin, args, {
     env: {
       ...process.env,
@@ -171,12 +188,14 @@ export async function checkWrk({ bin, deliveries, secret, path, planFile }) {
     return mine.equals(body);
   };
   const skip = [0, 1, 2].find((o) => sameButTime(expected[o], got[0].body));
-  if (skip === undefined) throw new Error(`wrk check: the first body wrk sent is none mist-payloads/webhook.mjs would have built:\n${got[0].body.toString().slice(0, 400)}`);
+  if (skip === undefined)
+    throw new Error(`wrk check: the first body wrk sent is none mist-payloads/webhook.mjs would have built:\n${got[0].body.toString().slice(0, 400)}`);
   got.forEach((g, j) => {
     const e = expected[j + skip];
     const what = `wrk check, request ${j + 1} (${e.d.topic} x${e.d.events})`;
     if (g.method !== 'POST' || g.url !== path) throw new Error(`${what}: ${g.method} ${g.url}`);
-    if (g.headers['content-type'] !== 'application/json' || g.headers['user-agent'] !== 'Mist-webhook') throw new Error(`${what}: headers ${JSON.stringify(g.headers)}`);
+    if (g.headers['content-type'] !== 'application/json' || g.headers['user-agent'] !== 'Mist-webhook')
+      throw new Error(`${what}: headers ${JSON.stringify(g.headers)}`);
     if (!sameButTime(e, g.body)) throw new Error(`${what}: the body differs from mist-payloads/webhook.mjs's`);
     if (g.headers['x-mist-signature-v2'] !== sign(g.body, secret)) throw new Error(`${what}: wrong signature`);
     for (const s of e.d.slots) {

@@ -80,12 +80,27 @@ export function wirelessClient({ mac = 'aa0000000001', time = 1_700_000_000, ...
 /**
  * A switch's message. Fresh ones carry `_time` and real if_stat counters; cached ones (more
  * frequent) no `_time`, a `_ttl` of 600 and if_stat counters frozen at an older snapshot.
+ * `ports` are its interfaces (by default ge-0/0/11, with `txPkts`/`rxPkts`, and ge-0/0/1, down).
  */
-export function switchStats({ mac = 'd0dd49000002', time, fresh, uptime, txPkts, rxPkts, idle = 80 }) {
+export function switchStats({
+  mac = 'd0dd49000002',
+  name = 'sw-idf-2',
+  time,
+  fresh,
+  uptime,
+  txPkts,
+  rxPkts,
+  idle = 80,
+  poeDraw = 212.5,
+  ports = [
+    { id: 'ge-0/0/11', up: true, txPkts, rxPkts },
+    { id: 'ge-0/0/1', up: false, txPkts: 3669, rxPkts: 3500 },
+  ],
+}) {
   return {
     mac,
-    name: 'sw-idf-2',
-    hostname: 'sw-idf-2',
+    name,
+    hostname: name,
     type: 'switch',
     model: 'EX4100-48P',
     version: '23.4R2-S4.11',
@@ -100,42 +115,60 @@ export function switchStats({ mac = 'd0dd49000002', time, fresh, uptime, txPkts,
         fpc_idx: 0,
         model: 'EX4100-48P',
         vc_role: 'master',
-        poe: { max_power: 740, power_draw: 212.5 },
+        poe: { max_power: 740, power_draw: poeDraw },
         temperatures: [
           { name: 'CPU', celsius: 52, status: 'ok' },
           { name: 'PSU 0', celsius: 39, status: 'ok' },
         ],
       },
     ],
-    if_stat: {
-      'ge-0/0/11.0': { port_id: 'ge-0/0/11', up: true, port_usage: 'lan', tx_pkts: txPkts, rx_pkts: rxPkts, tx_bytes: 0, rx_bytes: 0 },
-      'ge-0/0/1.0': { port_id: 'ge-0/0/1', up: false, port_usage: 'lan', tx_pkts: 3669, rx_pkts: 3500, tx_bytes: 0, rx_bytes: 0 },
-    },
+    // Switches count packets per port, not bytes: their byte counters read 0 on the stream.
+    if_stat: Object.fromEntries(
+      ports.map((p) => [`${p.id}.0`, { port_id: p.id, up: p.up, port_usage: 'lan', tx_pkts: p.txPkts, rx_pkts: p.rxPkts, tx_bytes: 0, rx_bytes: 0 }]),
+    ),
   };
 }
 
-/** A gateway (an HA pair: cpu2/memory2/spu2 are node 1) with one WAN and one LAN interface. */
-export function gatewayStats({ mac = '4c9614000003', time, uptime = 600_000, wanRx = 412_000_000_000 }) {
+/**
+ * A gateway with one WAN and one LAN interface; by default an HA pair (cpu2/memory2/spu2 are
+ * node 1). `wan` and `lan` are the interfaces' counters.
+ */
+export function gatewayStats({
+  mac = '4c9614000003',
+  name = 'gw-branch',
+  time,
+  uptime = 600_000,
+  ha = true,
+  idle = 70,
+  sessions = 1210,
+  leased = 57,
+  wanRx = 412_000_000_000,
+  wan = { txBytes: 88_000_000_000, rxBytes: wanRx, txPkts: 90_000_000, rxPkts: 310_000_000 },
+  lan = { txBytes: 1000, rxBytes: 2000, txPkts: 10, rxPkts: 20 },
+}) {
+  const counters = (c) => ({ tx_bytes: c.txBytes, rx_bytes: c.rxBytes, tx_pkts: c.txPkts, rx_pkts: c.rxPkts });
   return {
     mac,
-    name: 'gw-branch',
+    name,
     type: 'gateway',
     model: 'SRX320',
-    is_ha: true,
+    ...(ha && { is_ha: true }),
     uptime,
     last_seen: time,
     _time: time + 0.5,
     _ttl: 190,
-    cpu_stat: { idle: 70, user: 20, system: 10, interrupt: 0 },
-    cpu2_stat: { idle: 90, user: 6, system: 4, interrupt: 0 },
+    cpu_stat: { idle, user: 100 - idle - 10, system: 10, interrupt: 0 },
     memory_stat: { usage: 61 },
-    memory2_stat: { usage: 44 },
-    spu_stat: [{ spu_cpu: 4, spu_current_session: 1210, spu_max_session: 65536, spu_memory: 38 }],
-    spu2_stat: [{ spu_cpu: 1, spu_current_session: 15, spu_max_session: 65536, spu_memory: 30 }],
-    dhcpd_stat: { corp: { num_ips: 200, num_leased: 57 } },
+    spu_stat: [{ spu_cpu: 4, spu_current_session: sessions, spu_max_session: 65536, spu_memory: 38 }],
+    ...(ha && {
+      cpu2_stat: { idle: 90, user: 6, system: 4, interrupt: 0 },
+      memory2_stat: { usage: 44 },
+      spu2_stat: [{ spu_cpu: 1, spu_current_session: 15, spu_max_session: 65536, spu_memory: 30 }],
+    }),
+    dhcpd_stat: { corp: { num_ips: 200, num_leased: leased } },
     if_stat: {
-      'ge-0/0/0.0': { port_id: 'ge-0/0/0', up: true, port_usage: 'wan', wan_name: 'internet', tx_bytes: 88_000_000_000, rx_bytes: wanRx, tx_pkts: 90_000_000, rx_pkts: 310_000_000 },
-      'ge-0/0/4.100': { port_id: 'ge-0/0/4', up: true, port_usage: 'lan', tx_bytes: 1000, rx_bytes: 2000, tx_pkts: 10, rx_pkts: 20 },
+      'ge-0/0/0.0': { port_id: 'ge-0/0/0', up: true, port_usage: 'wan', wan_name: 'internet', ...counters(wan) },
+      'ge-0/0/4.100': { port_id: 'ge-0/0/4', up: true, port_usage: 'lan', ...counters(lan) },
     },
   };
 }

@@ -60,7 +60,7 @@ function writeDec(buf, at, width, value) {
 function fill(buf, at, kind, seq, nowMs, salt) {
   switch (kind) {
     case 'mac':
-      writeHex(buf, at, 12, CLIENT_OUI + ((seq % CLIENTS) * 2654435761) % 2 ** 24);
+      writeHex(buf, at, 12, CLIENT_OUI + (((seq % CLIENTS) * 2654435761) % 2 ** 24));
       return;
     case 'apmac':
       writeHex(buf, at, 12, DEVICE_OUI + (seq % DEVICES) * 16);
@@ -273,9 +273,7 @@ export const TOPICS = {
     details: { action: 'test_replace_cable', category: 'layer_1', status: i % 2 ? 'open' : 'resolved', symptom: 'bad_cable' },
     group: 'marvis',
     id: S('uuid'),
-    impacted_entities: [
-      { entity_mac: S('apmac'), entity_name: 'sw-idf-2', entity_type: 'switch', port_id: 'ge-0/0/19' },
-    ],
+    impacted_entities: [{ entity_mac: S('apmac'), entity_name: 'sw-idf-2', entity_type: 'switch', port_id: 'ge-0/0/19' }],
     last_seen: '2025-04-01T16:58:27',
     org_id: ORG,
     org_name: 'Example Corp',
@@ -476,7 +474,24 @@ export function clientSession({ client, ap, connectMs, disconnectMs, ip, hostnam
     connect_float: withMs(connectMs),
   };
   return [
-    { topic: 'nac-events', events: [eventOf('nac-events', { ...where, ap: ap.mac, type: 'NAC_CLIENT_PERMIT', bssid: association.bssid, ssid: association.ssid, username: `${hostname}@example.com`, timestamp: connectMs - 750 }, connectMs)] },
+    {
+      topic: 'nac-events',
+      events: [
+        eventOf(
+          'nac-events',
+          {
+            ...where,
+            ap: ap.mac,
+            type: 'NAC_CLIENT_PERMIT',
+            bssid: association.bssid,
+            ssid: association.ssid,
+            username: `${hostname}@example.com`,
+            timestamp: connectMs - 750,
+          },
+          connectMs,
+        ),
+      ],
+    },
     { topic: 'client-join', events: [eventOf('client-join', { ...association, rssi: -55, timestamp: seconds(connectMs) }, connectMs)] },
     { topic: 'client-info', events: [eventOf('client-info', { ...where, ip, hostname, timestamp: seconds(connectMs) + 2 }, connectMs)] },
     {
@@ -503,7 +518,18 @@ export function clientSession({ client, ap, connectMs, disconnectMs, ip, hostnam
 
 /** A client refused by NAC at `atMs`, never associated: one nac-events delivery. */
 export function denial({ client, ap, atMs, org = ORG }) {
-  const fields = { org_id: org, site_id: ap.site.id, mac: client, ap: ap.mac, bssid: `${ap.mac.slice(0, 10)}11`, type: 'NAC_CLIENT_DENY', auth_type: 'mab', nacrule_matched: 'false', text: 'Client access denied by NAC rule', timestamp: atMs };
+  const fields = {
+    org_id: org,
+    site_id: ap.site.id,
+    mac: client,
+    ap: ap.mac,
+    bssid: `${ap.mac.slice(0, 10)}11`,
+    type: 'NAC_CLIENT_DENY',
+    auth_type: 'mab',
+    nacrule_matched: 'false',
+    text: 'Client access denied by NAC rule',
+    timestamp: atMs,
+  };
   return { topic: 'nac-events', events: [eventOf('nac-events', fields, atMs)] };
 }
 

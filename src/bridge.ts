@@ -1,3 +1,4 @@
+import type { Meter } from '@opentelemetry/api';
 import type { Hono } from 'hono';
 import type { BridgeConfig } from './config/schema.js';
 import { resolveOtlp } from './config/sections/otlp.js';
@@ -6,31 +7,27 @@ import { DedupStage, SourceWindows } from './dedup/stage.js';
 import { EventDeduplicator } from './dedup/window.js';
 import { Journal } from './durability/journal.js';
 import { DurableStage } from './durability/stage.js';
-import { announceExporters, countingDiscards, createExporters, isPull, metricTemporality, type Exporters } from './export/exporters.js';
-import { ExportHealth } from './export/health.js';
-import { MetricsExport, beforeDeadline } from './export/metrics-export.js';
+import { announceExporters, createExporters, type Exporters } from './export/exporters.js';
 import { PrometheusMetricsEndpoint } from './export/prometheus-reader.js';
-import { RecordExport } from './export/records.js';
 import { createHttpApp } from './http/app.js';
-import { listen, type HttpServer } from './http/server.js';
+import { type HttpServer, listen } from './http/server.js';
 import { createInspectPage, type Inspector } from './inspect/index.js';
 import { createLogger, type Logger } from './log/logger.js';
+import { loadMappings } from './mapping/loader.js';
 import { CallBudget, type PlannedUse } from './mist-api/budget.js';
 import type { MistClient } from './mist-api/client.js';
 import { createMistClient } from './mist-api/create.js';
-import { loadMappings } from './mapping/loader.js';
-import { Processor } from './processing/processor.js';
+import { observeMistApi } from './mist-api/telemetry.js';
+import { createProcessingStages } from './processing-stages.js';
 import { renderPrometheus } from './self/prometheus.js';
-import { createSelfTelemetry, observeSelfState } from './self/telemetry.js';
-import { SessionTracker } from './sessions/tracker.js';
-import { createMetricRecorder, EventTimeGauges, MAX_SERIES } from './signals/metrics.js';
-import { observeSubjectMetrics, SubjectMetrics } from './signals/subject-metrics.js';
-import { buildResource, createEmitters, createMeters, DrivenMetricReader } from './signals/providers.js';
+import { observeSelfState } from './self/telemetry.js';
+import { DrivenMetricReader } from './signals/providers.js';
 import type { BatchConsumer, Source } from './sources/contract.js';
 import { sleSettings } from './sources/sle/settings.js';
 import { SleSource } from './sources/sle/source.js';
 import { SleState } from './sources/sle/state.js';
-import { streamSettings, type StreamSettings } from './sources/stream/config.js';
+import { observeSle } from './sources/sle/telemetry.js';
+import { type StreamSettings, streamSettings } from './sources/stream/config.js';
 import { StreamSource } from './sources/stream/source.js';
 import { observeStreamCounters } from './sources/stream/telemetry.js';
 import { ENVELOPE_CODEC } from './sources/webhook/codec.js';
@@ -64,45 +61,12 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   const journal = new Journal({ ...config.durability, log });
   const exporters = parts.exporters ?? createExporters(resolveOtlp(config.otlp), config.exporters);
 
-  const resource = buildResource(config.resource);
+  // export ← signals ← processing; the self-telemetry reader serves GET /metrics.
   const selfReader = new DrivenMetricReader();
-  const gauges = new EventTimeGauges();
-  const temporality = metricTemporality(exporters);
-  const subjects = new SubjectMetrics({ temporality });
-  const meters = createMeters(resource, {
-    readerOptions: {
-      aggregationTemporalitySelector: temporality,
-      // Pushed, the subjects' points go out a part at a time (MetricsExport); a scrape takes them whole.
-      metricProducers: isPull(exporters.metrics) ? [gauges, subjects] : [gauges],
-      cardinalitySelector: () => MAX_SERIES,
-    },
-    extraReaders: [selfReader],
-  });
-  const health = new ExportHealth(log);
-  const telemetry = createSelfTelemetry(meters.selfMeter);
-  const exportTelemetry = countingDiscards(exporters, telemetry);
-
-  // export ← signals
-  const records = new RecordExport(exporters, config.export, health, exportTelemetry, log);
-  const emitters = createEmitters(resource, records);
-  const recorder = createMetricRecorder(meters.meter, mappings.metrics, gauges, subjects);
-  const metricsExport = isPull(exporters.metrics)
-    ? await PrometheusMetricsEndpoint.start(exporters.metrics, meters.metricReader, () => recorder.flush(), (delivered) => gauges.collected(delivered), health, exportTelemetry, log)
-    : new MetricsExport(exporters.metrics, meters.metricReader, [subjects], () => recorder.flush(), (delivered) => gauges.collected(delivered), { intervalMs: config.export.metricsIntervalMs, maxPointsPerRequest: config.export.maxMetricPointsPerRequest }, health, exportTelemetry, log);
-
-  // processing
-  const sessions = config.sessions.enabled ? new SessionTracker(emitters.spans, config.sessions, log) : undefined;
+  const stages = await createProcessingStages({ config, mappings, exporters, log, extraReaders: [selfReader] });
+  const { processor, sessions, records, metricsExport, health, telemetry, selfMeter } = stages;
   const sessionSweep = sessions && setInterval(() => sessions.sweep(false), config.sessions.sweepIntervalMs);
   sessionSweep?.unref();
-  const processor = new Processor({
-    mapper: mappings.engine,
-    logs: emitters.logs,
-    metrics: recorder,
-    metricsContributed: (ack) => metricsExport.contributed(ack),
-    sessions,
-    unmapped: (batch, count) => telemetry.events(batch.kind, 0, 0, count),
-    log,
-  });
 
   // The inspector page, when on: told by the sources what arrives and by processing what it became.
   const page = createInspectPage(config.inspect);
@@ -121,15 +85,15 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
     ...(page && { watch: (batch, journaled) => page.fromJournal(batch, journaled.body, journaled.afterRestart) }),
   });
   const dedup = new DedupStage(windows, durability);
-  observeSelfState(meters.selfMeter, {
+  observeSelfState(selfMeter, {
     journalDeliveries: () => journal.count,
     journalBytes: () => journal.bytes,
+    journalLimitBytes: () => config.durability.maxBytes,
     journalHealth: () => journal.healthReport(),
     queuedRecords: (signal) => records.queued(signal),
     dedupEntries: () => windows.size,
     exportFailingSeconds: (signal) => health.failingSeconds(signal),
   });
-  observeSubjectMetrics(meters.selfMeter, subjects);
   const webhook = config.webhook.enabled
     ? new WebhookSource({
         path: config.server.path,
@@ -147,10 +111,11 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
       })
     : undefined;
   // Mist's REST API: one client and one hourly call budget for the process, planned as a whole.
-  const mist = mistApi(config, log);
+  const mist = mistApi(config, selfMeter, log);
   const stream = mist && streamSource(config, mist.client, processor, page?.inspector, log);
-  if (stream) observeStreamCounters(meters.selfMeter, stream.source.client.counters);
+  if (stream) observeStreamCounters(selfMeter, stream.source.client.counters);
   const sle = mist && sleSource(config, mist, stream?.plans ?? [], processor, () => health.snapshot().metrics.ok, log);
+  if (sle) observeSle(selfMeter, sle);
   mist?.budget.validate([...(stream?.plans ?? []), ...(sle?.plans() ?? [])]);
   const sources: Source[] = [...(webhook ? [webhook] : []), ...(stream ? [stream.source] : []), ...(sle ? [sle] : [])];
 
@@ -202,18 +167,14 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
         page?.close();
         await server.close(deadline);
         await durability.stopReplay();
-        // Mapping has stopped: session spans that can be completed now are queued before the flush.
-        sessions?.sweep(true);
-        const [recordsFlushed, metricsFlushed] = await Promise.all([records.flush(deadline), metricsExport.flush(deadline)]);
-        const flushed = recordsFlushed && metricsFlushed;
-        const unexported = records.stop();
-        await Promise.all([
-          metricsExport.shutdown(deadline),
-          beforeDeadline(Promise.allSettled([meters.shutdown(), exporters.logs.shutdown(), exporters.traces.shutdown()]), deadline, undefined),
-        ]);
+        const { flushed, unexported } = await stages.stop(deadline);
         const kept = await durability.close();
         if (kept > 0 && journal.durable) {
-          log.warn('deliveries not exported yet stay in the journal and are exported at the next start', { deliveries: kept, records: unexported, file: journal.file });
+          log.warn('deliveries not exported yet stay in the journal and are exported at the next start', {
+            deliveries: kept,
+            records: unexported,
+            file: journal.file,
+          });
         } else if (kept > 0) {
           telemetry.dropped('delivery', 'not_exported_at_shutdown', kept);
           log.error('deliveries not exported are lost: durability.dir is not set', { deliveries: kept });
@@ -227,14 +188,16 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
 }
 
 /** The process's Mist API client and call budget, when a token is set. */
-function mistApi(config: BridgeConfig, log: Logger): { client: MistClient; budget: CallBudget } | undefined {
+function mistApi(config: BridgeConfig, meter: Meter, log: Logger): { client: MistClient; budget: CallBudget } | undefined {
   if (config.mist.apiToken === null) return undefined;
   const budget = new CallBudget({
     share: config.mist.budgetShare,
-    onWait: (until) => log.warn("Mist API calls wait for the next hour: this process has used its share of the token's calls", { until: new Date(until).toISOString() }),
+    onWait: (until) =>
+      log.warn("Mist API calls wait for the next hour: this process has used its share of the token's calls", { until: new Date(until).toISOString() }),
   });
   const client = createMistClient({ token: config.mist.apiToken, baseUrl: config.mist.apiUrl }, budget, {
     onRetry: (notice) => log.warn('Mist API call retried', { ...notice }),
+    onAnswer: observeMistApi(meter, budget),
   });
   return { client, budget };
 }
@@ -243,7 +206,13 @@ function mistApi(config: BridgeConfig, log: Logger): { client: MistClient; budge
  * The WebSocket stream source, when it is on (a Mist API token, and not MIST_BRIDGE_STREAM=false),
  * with the calls its site listing plans.
  */
-function streamSource(config: BridgeConfig, api: MistClient, next: BatchConsumer, inspector: Inspector | undefined, log: Logger): { source: StreamSource; plans: PlannedUse[] } | undefined {
+function streamSource(
+  config: BridgeConfig,
+  api: MistClient,
+  next: BatchConsumer,
+  inspector: Inspector | undefined,
+  log: Logger,
+): { source: StreamSource; plans: PlannedUse[] } | undefined {
   const settings = streamSettings(config);
   if (!settings.enabled || settings.token === null) return undefined;
   return { source: new StreamSource({ settings, api, next, ...(inspector && { inspector }), log }), plans: [streamPlan(settings)] };

@@ -1,15 +1,16 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from './config/load.js';
-import { startBridge } from './bridge.js';
+import { type Bridge, startBridge } from './bridge.js';
 import { checkHealth } from './cli/healthcheck.js';
-import { journalCommand, JOURNAL_USAGE } from './durability/journal-command.js';
+import { ConfigError, loadConfig } from './config/load.js';
+import type { BridgeConfig } from './config/schema.js';
 import { JournalOpenError } from './durability/journal.js';
-import { BudgetError } from './mist-api/budget.js';
-import { MistConfigError } from './mist-api/errors.js';
+import { JOURNAL_USAGE, journalCommand } from './durability/journal-command.js';
 import { createLogger } from './log/logger.js';
 import { checkMappings } from './mapping/check.js';
 import { MappingError } from './mapping/loader.js';
+import { BudgetError } from './mist-api/budget.js';
+import { MistConfigError } from './mist-api/errors.js';
 
 const USAGE = `usage: mist-otel-bridge [start] [--config FILE]
        mist-otel-bridge check-mappings [DIR] [--config FILE]   validate mapping files (DIR: your mappings directory)
@@ -44,7 +45,7 @@ async function main(): Promise<number> {
     return 2;
   }
 
-  let config;
+  let config: BridgeConfig;
   try {
     // check-mappings, healthcheck and journal start nothing, so they need no webhook secret.
     const overrides =
@@ -89,7 +90,7 @@ async function main(): Promise<number> {
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
   });
-  let bridge;
+  let bridge: Bridge;
   try {
     bridge = await startBridge(config, log);
   } catch (err) {

@@ -26,6 +26,4 @@ export function packagePath(...parts: string[]): string {
   return join(root, ...parts);
 }
 
-export const packageVersion: string = (
-  JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }
-).version;
+export const packageVersion: string = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;

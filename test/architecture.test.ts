@@ -64,7 +64,8 @@ describe('the code base', () => {
     for (const file of files(SRC).filter((f) => stages.includes(unit(f)))) {
       const text = readFileSync(file, 'utf8');
       for (const m of text.matchAll(IMPORT)) {
-        if (resolve(dirname(file), m[1]!).startsWith(join(SRC, 'sources') + '/') && !m[1]!.endsWith('/contract.js')) offenders.push(`${relative(SRC, file)} imports ${m[1]}`);
+        if (resolve(dirname(file), m[1]!).startsWith(join(SRC, 'sources') + '/') && !m[1]!.endsWith('/contract.js'))
+          offenders.push(`${relative(SRC, file)} imports ${m[1]}`);
       }
       const code = text.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
       if (/\bEnvelope\b|decodeEnvelope/.test(code)) offenders.push(`${relative(SRC, file)} names the webhook envelope`);

@@ -1,14 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { once } from 'node:events';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postDelivery } from './support/mist-client.js';
+import type { OtlpReceiver } from './support/otlp-receiver.js';
+import { outcomeOf } from './support/run-cli.js';
 import { runBridgeProcess, spawnBridge } from './support/spawn-bridge.js';
 import { useReceiver } from './support/use-receiver.js';
-import type { OtlpReceiver } from './support/otlp-receiver.js';
 
 /**
  * Configuration that cannot work, through the real CLI: exit code 1 and one line on stderr per
@@ -26,14 +26,10 @@ const base = { MIST_BRIDGE_ALLOW_UNSIGNED: 'true' };
 
 async function run(env: Record<string, string>, args: string[] = []) {
   const child = runBridgeProcess({ ...base, ...env }, args);
-  let err = '';
-  child.stdout!.resume();
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
   // A bridge that starts after all would listen until killed; the tests below expect an exit.
   const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  const [code] = (await once(child, 'exit')) as [number | null];
+  const { code, stderr: err } = await outcomeOf(child);
   clearTimeout(timer);
-  if (!child.stderr!.readableEnded) await once(child.stderr!, 'end');
   return { code, lines: err.split('\n').filter((l) => l !== ''), err };
 }
 
@@ -54,22 +50,42 @@ describe('the bridge refuses to start, in one line naming the variable', () => {
       { OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4419' },
       /^mist-otel-bridge: OTEL_EXPORTER_OTLP_ENDPOINT \(otlp\.endpoint\): "localhost:4419" has no http:\/\/ or https:\/\/ scheme: write http:\/\/localhost:4419/,
     ],
-    ['an endpoint that is not a URL', { OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }, /^mist-otel-bridge: OTEL_EXPORTER_OTLP_ENDPOINT \(otlp\.endpoint\): "not a url" has no http:\/\/ or https:\/\/ scheme/],
+    [
+      'an endpoint that is not a URL',
+      { OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' },
+      /^mist-otel-bridge: OTEL_EXPORTER_OTLP_ENDPOINT \(otlp\.endpoint\): "not a url" has no http:\/\/ or https:\/\/ scheme/,
+    ],
     [
       'a per-signal endpoint without a scheme',
       { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'collector:4318/v1/traces' },
       /^mist-otel-bridge: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT \(otlp\.traces\.endpoint\): .* has no http:\/\/ or https:\/\/ scheme/,
     ],
-    ['gRPC', { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, /^mist-otel-bridge: OTEL_EXPORTER_OTLP_PROTOCOL \(otlp\.protocol\): grpc is not supported: use http\/protobuf \(the default\) or http\/json/],
-    ['a timeout that is not a number', { OTEL_EXPORTER_OTLP_TIMEOUT: '10s' }, /^mist-otel-bridge: OTEL_EXPORTER_OTLP_TIMEOUT \(otlp\.timeoutMs\): expected an integer, got "10s"$/],
+    [
+      'gRPC',
+      { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' },
+      /^mist-otel-bridge: OTEL_EXPORTER_OTLP_PROTOCOL \(otlp\.protocol\): grpc is not supported: use http\/protobuf \(the default\) or http\/json/,
+    ],
+    [
+      'a timeout that is not a number',
+      { OTEL_EXPORTER_OTLP_TIMEOUT: '10s' },
+      /^mist-otel-bridge: OTEL_EXPORTER_OTLP_TIMEOUT \(otlp\.timeoutMs\): expected an integer, got "10s"$/,
+    ],
     ['a zero timeout', { OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: '0' }, /^mist-otel-bridge: OTEL_EXPORTER_OTLP_LOGS_TIMEOUT \(otlp\.logs\.timeoutMs\): Too small/],
-    ['an unknown compression', { OTEL_EXPORTER_OTLP_COMPRESSION: 'brotli' }, /^mist-otel-bridge: OTEL_EXPORTER_OTLP_COMPRESSION \(otlp\.compression\): "brotli" is not supported: use none or gzip$/],
+    [
+      'an unknown compression',
+      { OTEL_EXPORTER_OTLP_COMPRESSION: 'brotli' },
+      /^mist-otel-bridge: OTEL_EXPORTER_OTLP_COMPRESSION \(otlp\.compression\): "brotli" is not supported: use none or gzip$/,
+    ],
     [
       'resource attributes that do not parse',
       { OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=lab,broken' },
       /^mist-otel-bridge: OTEL_RESOURCE_ATTRIBUTES \(resource\.attributes\): entry 2 "broken": expected key=value/,
     ],
-    ['a host that does not resolve', { MIST_BRIDGE_HOST: 'no-such-host.invalid' }, /^mist-otel-bridge: MIST_BRIDGE_HOST \(server\.host\): "no-such-host\.invalid" does not resolve to an address \((ENOTFOUND|EAI_AGAIN)\)$/],
+    [
+      'a host that does not resolve',
+      { MIST_BRIDGE_HOST: 'no-such-host.invalid' },
+      /^mist-otel-bridge: MIST_BRIDGE_HOST \(server\.host\): "no-such-host\.invalid" does not resolve to an address \((ENOTFOUND|EAI_AGAIN)\)$/,
+    ],
   ])('%s', async (_, env, line) => {
     await refused(env, line);
   });
@@ -85,12 +101,18 @@ describe('the bridge refuses to start, in one line naming the variable', () => {
   it('a data directory that is a file', async () => {
     const file = join(dir, 'not-a-dir');
     writeFileSync(file, 'x');
-    await refused({ MIST_BRIDGE_DATA_DIR: join(file, 'journal') }, new RegExp(`^mist-otel-bridge: MIST_BRIDGE_DATA_DIR \\(durability\\.dir\\): ${file} is a file, not a directory$`));
+    await refused(
+      { MIST_BRIDGE_DATA_DIR: join(file, 'journal') },
+      new RegExp(`^mist-otel-bridge: MIST_BRIDGE_DATA_DIR \\(durability\\.dir\\): ${file} is a file, not a directory$`),
+    );
   });
 
   it('a data directory on /proc, at once (Node used to spin at 100% CPU there, deaf to SIGTERM)', async () => {
     const started = Date.now();
-    await refused({ MIST_BRIDGE_DATA_DIR: '/proc/mist-otel-bridge' }, /^mist-otel-bridge: MIST_BRIDGE_DATA_DIR \(durability\.dir\): \/proc\/mist-otel-bridge is on \/proc \(procfs\), which cannot hold the journal/);
+    await refused(
+      { MIST_BRIDGE_DATA_DIR: '/proc/mist-otel-bridge' },
+      /^mist-otel-bridge: MIST_BRIDGE_DATA_DIR \(durability\.dir\): \/proc\/mist-otel-bridge is on \/proc \(procfs\), which cannot hold the journal/,
+    );
     expect(Date.now() - started).toBeLessThan(20_000);
   });
 
@@ -108,7 +130,10 @@ describe('the bridge refuses to start, in one line naming the variable', () => {
     } else {
       chmodSync(ro, 0o500);
     }
-    await refused({ MIST_BRIDGE_DATA_DIR: join(ro, 'journal') }, /^mist-otel-bridge: MIST_BRIDGE_DATA_DIR \(durability\.dir\): cannot create .*read-only\/journal \((EROFS|EACCES)\)$/);
+    await refused(
+      { MIST_BRIDGE_DATA_DIR: join(ro, 'journal') },
+      /^mist-otel-bridge: MIST_BRIDGE_DATA_DIR \(durability\.dir\): cannot create .*read-only\/journal \((EROFS|EACCES)\)$/,
+    );
     await refused({ MIST_BRIDGE_DATA_DIR: ro }, /^mist-otel-bridge: MIST_BRIDGE_DATA_DIR \(durability\.dir\): .*read-only is not writable \((EROFS|EACCES)\)$/);
   }, 60_000);
 
@@ -117,7 +142,10 @@ describe('the bridge refuses to start, in one line naming the variable', () => {
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const port = (taken.address() as { port: number }).port;
     try {
-      await refused({ MIST_BRIDGE_PORT: String(port) }, new RegExp(`^mist-otel-bridge: MIST_BRIDGE_PORT \\(server\\.port\\): port ${port} on 127\\.0\\.0\\.1 is already in use by another process$`));
+      await refused(
+        { MIST_BRIDGE_PORT: String(port) },
+        new RegExp(`^mist-otel-bridge: MIST_BRIDGE_PORT \\(server\\.port\\): port ${port} on 127\\.0\\.0\\.1 is already in use by another process$`),
+      );
     } finally {
       taken.close();
     }
@@ -126,14 +154,28 @@ describe('the bridge refuses to start, in one line naming the variable', () => {
   it('blames the variable, not the --config file beside it; a file value with its line and column', async () => {
     const ports = join(dir, 'ports.yaml');
     writeFileSync(ports, 'server:\n  port: 5000\n');
-    await refused({ MIST_BRIDGE_PORT: 'eighty' }, /^mist-otel-bridge: MIST_BRIDGE_PORT \(server\.port\): expected an integer, got "eighty"$/, ['--config', ports]);
+    await refused({ MIST_BRIDGE_PORT: 'eighty' }, /^mist-otel-bridge: MIST_BRIDGE_PORT \(server\.port\): expected an integer, got "eighty"$/, [
+      '--config',
+      ports,
+    ]);
     const config = join(dir, 'retries.yaml');
     writeFileSync(config, 'server:\n  port: 5000\nexport:\n  retryMaxMs: 100\n');
-    await refused({}, new RegExp(`^mist-otel-bridge: ${config}:4:15: export\\.retryInitialMs \\(500\\) is longer than export\\.retryMaxMs \\(100\\); the first retry delay cannot exceed the longest$`), ['--config', config]);
+    await refused(
+      {},
+      new RegExp(
+        `^mist-otel-bridge: ${config}:4:15: export\\.retryInitialMs \\(500\\) is longer than export\\.retryMaxMs \\(100\\); the first retry delay cannot exceed the longest$`,
+      ),
+      ['--config', config],
+    );
   }, 60_000);
 
   it('every problem at once, one line each', async () => {
-    const { code, lines, err } = await run({ MIST_BRIDGE_PORT: 'eighty', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', MIST_BRIDGE_LOG_LEVEL: 'loud', OTEL_RESOURCE_ATTRIBUTES: '=x' });
+    const { code, lines, err } = await run({
+      MIST_BRIDGE_PORT: 'eighty',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+      MIST_BRIDGE_LOG_LEVEL: 'loud',
+      OTEL_RESOURCE_ATTRIBUTES: '=x',
+    });
     expect(code).toBe(1);
     expect(err).not.toMatch(/\n\s+at /);
     expect(lines).toEqual([

@@ -2,24 +2,20 @@
  * OTEL_METRICS_EXPORTER, OTEL_LOGS_EXPORTER and OTEL_TRACES_EXPORTER through the real CLI: where
  * each signal goes, what the journal keeps meanwhile, what start-up says, what is counted.
  */
-import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config/load.js';
 import { postDelivery } from './support/mist-client.js';
 import type { OtlpReceiver } from './support/otlp-receiver.js';
-import { runBridgeProcess, spawnBridge, type SpawnedBridge } from './support/spawn-bridge.js';
+import { runCli } from './support/run-cli.js';
+import { type SpawnedBridge, spawnBridge } from './support/spawn-bridge.js';
+import { useTempDirs } from './support/temp-dirs.js';
 import { useReceiver } from './support/use-receiver.js';
 
 let receiver: OtlpReceiver;
 useReceiver((r) => (receiver = r));
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+// Before the afterEach below, so the bridge stops before its directory goes.
+const tempDir = useTempDirs('mist-exporters-');
 
 let bridge: SpawnedBridge | undefined;
 let stdout = '';
@@ -47,8 +43,7 @@ const DELIVERY = {
 };
 
 async function start(env: Record<string, string>): Promise<SpawnedBridge> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'mist-exporters-'));
-  dirs.push(dataDir);
+  const dataDir = tempDir();
   bridge = await spawnBridge({
     MIST_BRIDGE_ALLOW_UNSIGNED: 'true',
     MIST_BRIDGE_DATA_DIR: dataDir,
@@ -126,7 +121,10 @@ describe('OTEL_*_EXPORTER=none', () => {
     expect((await postDelivery(b.url + '/mist/webhook', DELIVERY)).status).toBe(200);
     await until(async () => {
       const text = await selfMetrics(b);
-      return (sample(text, 'mist_bridge_dropped_total', { what: 'logs', reason: 'exporter_none' }) ?? 0) >= 1 && (sample(text, 'mist_bridge_dropped_total', { what: 'metrics', reason: 'exporter_none' }) ?? 0) >= 1;
+      return (
+        (sample(text, 'mist_bridge_dropped_total', { what: 'logs', reason: 'exporter_none' }) ?? 0) >= 1 &&
+        (sample(text, 'mist_bridge_dropped_total', { what: 'metrics', reason: 'exporter_none' }) ?? 0) >= 1
+      );
     });
     // Released from the journal as if exported (the journal lets go of rows a moment later).
     await until(async () => sample(await selfMetrics(b), 'mist_bridge_journal_deliveries') === 0);
@@ -158,7 +156,10 @@ describe('an exporter the bridge does not have', () => {
   };
 
   it.each<[Record<string, string>, RegExp]>([
-    [{ OTEL_METRICS_EXPORTER: 'zipkin' }, /^OTEL_METRICS_EXPORTER \(exporters\.metrics\): "zipkin" is not an exporter the bridge has; use otlp, prometheus, console or none$/],
+    [
+      { OTEL_METRICS_EXPORTER: 'zipkin' },
+      /^OTEL_METRICS_EXPORTER \(exporters\.metrics\): "zipkin" is not an exporter the bridge has; use otlp, prometheus, console or none$/,
+    ],
     [{ OTEL_LOGS_EXPORTER: 'prometheus' }, /^OTEL_LOGS_EXPORTER \(exporters\.logs\): prometheus exports metrics only; for logs use otlp, console or none$/],
     [{ OTEL_TRACES_EXPORTER: 'otlp,console' }, /^OTEL_TRACES_EXPORTER \(exporters\.traces\): "otlp,console": one exporter per signal/],
     [{ OTEL_TRACES_EXPORTER: 'logging' }, /^OTEL_TRACES_EXPORTER \(exporters\.traces\): "logging" is the old name of console/],
@@ -168,15 +169,18 @@ describe('an exporter the bridge does not have', () => {
   });
 
   it('stops the real CLI at start-up with one line and exit 1', async () => {
-    const child = runBridgeProcess({ MIST_BRIDGE_ALLOW_UNSIGNED: 'true', OTEL_METRICS_EXPORTER: 'jaeger' });
-    let err = '';
-    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-    const [code] = (await once(child, 'exit')) as [number | null];
+    const { code, stderr: err } = await runCli([], { MIST_BRIDGE_ALLOW_UNSIGNED: 'true', OTEL_METRICS_EXPORTER: 'jaeger' });
     expect(code).toBe(1);
-    expect(err.trim()).toMatch(/^mist-otel-bridge: OTEL_METRICS_EXPORTER \(exporters\.metrics\): "jaeger" is not an exporter the bridge has; use otlp, prometheus, console or none$/);
+    expect(err.trim()).toMatch(
+      /^mist-otel-bridge: OTEL_METRICS_EXPORTER \(exporters\.metrics\): "jaeger" is not an exporter the bridge has; use otlp, prometheus, console or none$/,
+    );
   });
 
   it('an empty variable is unset: the default, otlp', () => {
-    expect(loadConfig({ env: { MIST_BRIDGE_ALLOW_UNSIGNED: 'true', OTEL_METRICS_EXPORTER: ' ', OTEL_LOGS_EXPORTER: '' } }).exporters).toMatchObject({ metrics: 'otlp', logs: 'otlp', traces: 'otlp' });
+    expect(loadConfig({ env: { MIST_BRIDGE_ALLOW_UNSIGNED: 'true', OTEL_METRICS_EXPORTER: ' ', OTEL_LOGS_EXPORTER: '' } }).exporters).toMatchObject({
+      metrics: 'otlp',
+      logs: 'otlp',
+      traces: 'otlp',
+    });
   });
 });

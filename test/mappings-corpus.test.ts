@@ -1,13 +1,13 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeEnvelope } from '../src/sources/webhook/envelope.js';
-import { nowNs } from '../src/mapping/time.js';
 import { loadMappings } from '../src/mapping/loader.js';
+import { nowNs } from '../src/mapping/time.js';
 import { packagePath } from '../src/package-root.js';
+import { decodeEnvelope } from '../src/sources/webhook/envelope.js';
 import { startTestBridge } from './support/bridge-harness.js';
-import { postDelivery } from './support/mist-client.js';
 import { useMemoryOtlp } from './support/memory-otlp.js';
+import { postDelivery } from './support/mist-client.js';
 
 /**
  * Every public Mist body in ../shared/mist-corpus (real captures, Mist's const examples, spec
@@ -22,7 +22,11 @@ if (!present) console.warn(`mappings corpus test skipped: ${corpus} not found`);
 const files = present
   ? readdirSync(corpus, { withFileTypes: true })
       .filter((d) => d.isDirectory())
-      .flatMap((d) => readdirSync(join(corpus, d.name)).filter((f) => f.endsWith('.json')).map((f) => join(d.name, f)))
+      .flatMap((d) =>
+        readdirSync(join(corpus, d.name))
+          .filter((f) => f.endsWith('.json'))
+          .map((f) => join(d.name, f)),
+      )
       .sort()
   : [];
 
@@ -31,7 +35,7 @@ const MAX_NS = BigInt(Date.UTC(2100, 0, 1)) * 1_000_000n;
 
 function assertNoNaN(value: unknown, where: string): void {
   if (typeof value === 'number') expect(Number.isFinite(value), where).toBe(true);
-  else if (Array.isArray(value)) value.forEach((v, i) => assertNoNaN(v, `${where}[${i}]`));
+  else if (Array.isArray(value)) for (const [i, v] of value.entries()) assertNoNaN(v, `${where}[${i}]`);
   else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) assertNoNaN(v, `${where}.${k}`);
 }
 
@@ -56,7 +60,10 @@ describe.skipIf(!present)('the Mist corpus through the mappings', () => {
       }
       for (const m of out.metrics) expect(Number.isFinite(m.value), `${where}: ${m.name}`).toBe(true);
       assertNoNaN(out.metrics, where);
-      assertNoNaN(out.logs.map((l) => l.attributes), where);
+      assertNoNaN(
+        out.logs.map((l) => l.attributes),
+        where,
+      );
     }
   });
 });

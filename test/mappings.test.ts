@@ -1,13 +1,13 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MappingError } from '../src/mapping/loader.js';
 import { packagePath } from '../src/package-root.js';
 import { startTestBridge } from './support/bridge-harness.js';
 import { useMemoryOtlp } from './support/memory-otlp.js';
 import { postDelivery } from './support/mist-client.js';
-import { decodeOtlpJson, startOtlpReceiver, type ReceivedLog, type ReceivedPoint } from './support/otlp-receiver.js';
+import { decodeOtlpJson, type ReceivedLog, type ReceivedPoint, startOtlpReceiver } from './support/otlp-receiver.js';
+import { useTempDirs } from './support/temp-dirs.js';
 
 /**
  * Mapping files end to end: a real bridge, what it exports. What each built-in file makes of its
@@ -18,17 +18,15 @@ import { decodeOtlpJson, startOtlpReceiver, type ReceivedLog, type ReceivedPoint
 const ORG = 'e2e00000-0000-4000-8000-00000000000a';
 const SITE = 'e2e00000-0000-4000-8000-00000000000b';
 const testdata = packagePath('src', 'mapping', 'testdata');
-const fixture = (name: string) => JSON.parse(readFileSync(join(testdata, `${name}.input.json`), 'utf8')) as { source?: string; topic: string; events: unknown[] };
+const fixture = (name: string) =>
+  JSON.parse(readFileSync(join(testdata, `${name}.input.json`), 'utf8')) as { source?: string; topic: string; events: unknown[] };
 const webhookFixtures = readdirSync(testdata)
   .filter((f) => f.endsWith('.input.json'))
   .map((f) => f.slice(0, -'.input.json'.length))
   .filter((name) => fixture(name).source === undefined);
 
 const memory = useMemoryOtlp();
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = useTempDirs('mist-e2e-mappings-');
 
 const points = (name: string, where: (p: ReceivedPoint) => boolean = () => true) => memory.points.filter((p) => p.name === name && where(p));
 
@@ -68,7 +66,10 @@ describe('built-in mappings through a running bridge', () => {
   it('keeps a state gauge current between events and a sample gauge at its measurement time, collection after collection', async () => {
     const bridge = await startTestBridge(memory);
     try {
-      const updowns = { topic: 'device-updowns', events: [{ org_id: ORG, site_id: SITE, ap: '5c5b35e2e001', ap_name: 'ap-e2e', type: 'AP_DISCONNECTED', timestamp: 1750000120.5 }] };
+      const updowns = {
+        topic: 'device-updowns',
+        events: [{ org_id: ORG, site_id: SITE, ap: '5c5b35e2e001', ap_name: 'ap-e2e', type: 'AP_DISCONNECTED', timestamp: 1750000120.5 }],
+      };
       const latency = { topic: 'client-latency', events: [{ org_id: ORG, site_id: SITE, avg_dhcp: 0.0125, timestamp: 1750000200.654321 }] };
       for (const body of [updowns, latency]) expect((await postDelivery(bridge.webhook, body)).status).toBe(200);
       await memory.waitFor(() => points('mist.device.up').length > 0 && points('mist.client.latency.dhcp.avg').length > 0);
@@ -88,7 +89,10 @@ describe('built-in mappings through a running bridge', () => {
     const receiver = await startOtlpReceiver();
     const bridge = await startTestBridge(receiver, { env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' } });
     try {
-      const body = { topic: 'minis-reachability', events: [{ site_id: SITE, probe_name: 'gw', avg_latency: 12.5, loss_percentage: '2.5', timestamp: 1750000400.000001 }] };
+      const body = {
+        topic: 'minis-reachability',
+        events: [{ site_id: SITE, probe_name: 'gw', avg_latency: 12.5, loss_percentage: '2.5', timestamp: 1750000400.000001 }],
+      };
       expect((await postDelivery(bridge.webhook, body)).status).toBe(200);
       const received = (name: string) => receiver.points.filter((p) => p.name === name);
       await receiver.waitFor(() => received('mist.minis.reachability.loss').length > 0);
@@ -107,13 +111,30 @@ describe('built-in mappings through a running bridge', () => {
       const events = Array.from({ length: 250 }, (_, i) => {
         switch (i % 5) {
           case 0: // 13-digit milliseconds, "true"/"false" strings
-            return { org_id: ORG, site_id: SITE, type: i % 2 ? 'NAC_CLIENT_DENY' : 'NAC_CLIENT_PERMIT', mac: `a0b1c200${i}`, random_mac: 'true', nacrule_matched: 'false', client_type: 'WIRELESS', timestamp: 1750000000000 + i };
+            return {
+              org_id: ORG,
+              site_id: SITE,
+              type: i % 2 ? 'NAC_CLIENT_DENY' : 'NAC_CLIENT_PERMIT',
+              mac: `a0b1c200${i}`,
+              random_mac: 'true',
+              nacrule_matched: 'false',
+              client_type: 'WIRELESS',
+              timestamp: 1750000000000 + i,
+            };
           case 1: // numeric-string seconds
             return { org_id: ORG, type: 'ME_SERVICE_STOPPED', mxedge_id: `edge-${i}`, timestamp: `1750000000.${String(i).padStart(6, '0')}` };
           case 2: // zone-less ISO only in a field the topic does not use for time; no timestamp at all
             return { org_id: ORG, site_id: SITE, type: 'AP_CONFIGURED', ev_type: 'notice', last_seen: '2025-06-05T04:00:00', n: i };
           case 3: // undeclared fields, nested and mixed-type
-            return { org_id: ORG, site_id: SITE, type: 'SW_PORT_DOWN', ev_type: 'WARN', extra: { list: [1, 'two', { three: true }] }, version: i, timestamp: 1750000000 + i };
+            return {
+              org_id: ORG,
+              site_id: SITE,
+              type: 'SW_PORT_DOWN',
+              ev_type: 'WARN',
+              extra: { list: [1, 'two', { three: true }] },
+              version: i,
+              timestamp: 1750000000 + i,
+            };
           default: // not an object at all
             return i;
         }
@@ -145,8 +166,7 @@ describe('built-in mappings through a running bridge', () => {
 
 describe('custom mapping files', () => {
   it('adds a topic from the mappings directory, its metric reaching the backend with its unit', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mist-e2e-mappings-'));
-    dirs.push(dir);
+    const dir = tempDir();
     writeFileSync(
       join(dir, 'door-sensors.yaml'),
       `topic: door-sensors
@@ -158,20 +178,35 @@ metrics:
     );
     const bridge = await startTestBridge(memory, { env: { MIST_BRIDGE_MAPPINGS_DIR: dir } });
     try {
-      const res = await postDelivery(bridge.webhook, { topic: 'door-sensors', events: [{ door: 'north', state: 'FORCED', text: 'north door forced', battery_pct: '87', timestamp: 1750000300 }] });
+      const res = await postDelivery(bridge.webhook, {
+        topic: 'door-sensors',
+        events: [{ door: 'north', state: 'FORCED', text: 'north door forced', battery_pct: '87', timestamp: 1750000300 }],
+      });
       expect(res.status).toBe(200);
       await memory.waitFor(() => memory.logs.length === 1 && points('mist.door.battery').length > 0);
-      expect(memory.logs[0]).toMatchObject({ eventName: 'mist.door.event', severityText: 'ERROR', body: 'north door forced', timeUnixNano: 1750000300_000000000n });
-      expect(points('mist.door.battery')[0]).toMatchObject({ unit: '1', value: 0.87, attributes: { 'mist.door': 'north' }, timeUnixNano: 1750000300_000000000n });
+      expect(memory.logs[0]).toMatchObject({
+        eventName: 'mist.door.event',
+        severityText: 'ERROR',
+        body: 'north door forced',
+        timeUnixNano: 1750000300_000000000n,
+      });
+      expect(points('mist.door.battery')[0]).toMatchObject({
+        unit: '1',
+        value: 0.87,
+        attributes: { 'mist.door': 'north' },
+        timeUnixNano: 1750000300_000000000n,
+      });
     } finally {
       await bridge.stop();
     }
   });
 
   it('stops start-up on a bad file, naming the file, the path inside it and the problem', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mist-e2e-bad-mappings-'));
-    dirs.push(dir);
-    writeFileSync(join(dir, 'alarms.yaml'), 'topic: alarms\ndescription: mine\nlog: false\nmetrics:\n  - { name: mist.x.count, instrument: counter, description: x }\n');
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'alarms.yaml'),
+      'topic: alarms\ndescription: mine\nlog: false\nmetrics:\n  - { name: mist.x.count, instrument: counter, description: x }\n',
+    );
     const started = startTestBridge(memory, { env: { MIST_BRIDGE_MAPPINGS_DIR: dir } });
     await expect(started).rejects.toThrow(MappingError);
     await expect(started).rejects.toThrow(/alarms\.yaml:5:\d+: metrics\[0\]\.unit: /);

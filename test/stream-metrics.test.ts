@@ -7,9 +7,10 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { apBasic, apFull, gatewayStats, switchStats, wirelessClient } from '../mist-payloads/stream.mjs';
 import { createLogger } from '../src/log/logger.js';
 import { loadMappings } from '../src/mapping/loader.js';
 import { packagePath } from '../src/package-root.js';
@@ -18,9 +19,8 @@ import { buildResource, DrivenMetricReader, SCOPE_NAME } from '../src/signals/pr
 import { SubjectMetrics } from '../src/signals/subject-metrics.js';
 import { StreamClient } from '../src/sources/stream/client.js';
 import { loadStreamSettings } from '../src/sources/stream/config.js';
-import { apBasic, apFull, gatewayStats, switchStats, wirelessClient } from '../mist-payloads/stream.mjs';
-import { MistWsStandIn } from './support/mist-ws/stand-in.js';
 import { useMemoryOtlp } from './support/memory-otlp.js';
+import { MistWsStandIn } from './support/mist-ws/stand-in.js';
 import type { ReceivedPoint } from './support/otlp-receiver.js';
 
 const S = 1_000_000_000n;
@@ -99,7 +99,9 @@ describe('device statistics', () => {
     let points = await m.collect();
 
     // One uptime series (the latest report's), with the identity the full message gave.
-    expect(named(points, 'mist.device.uptime').map((p) => [p.kind, p.unit, p.timeUnixNano, p.value, p.attributes])).toEqual([['gauge', 's', ns(T + 0.25), 86_400, AP_IDENTITY]]);
+    expect(named(points, 'mist.device.uptime').map((p) => [p.kind, p.unit, p.timeUnixNano, p.value, p.attributes])).toEqual([
+      ['gauge', 's', ns(T + 0.25), 86_400, AP_IDENTITY],
+    ]);
     for (const p of points) expect(p.attributes, p.name).toMatchObject(AP_IDENTITY);
 
     expect(one(points, 'mist.device.cpu.utilization')).toMatchObject({ kind: 'gauge', unit: '1', value: 0.05, timeUnixNano: ns(T + 0.25) });
@@ -152,7 +154,9 @@ describe('device statistics', () => {
       ['ge-0/0/11.0', 1, ns(T + 20.347)],
       ['ge-0/0/1.0', 0, ns(T + 20.347)],
     ]);
-    expect(named(points, 'mist.device.temperature').map((p) => [p.attributes['mist.fpc'], p.attributes['mist.sensor'], p.value, p.unit, p.timeUnixNano])).toEqual([
+    expect(
+      named(points, 'mist.device.temperature').map((p) => [p.attributes['mist.fpc'], p.attributes['mist.sensor'], p.value, p.unit, p.timeUnixNano]),
+    ).toEqual([
       [0, 'CPU', 52, 'Cel', ns(T + 30)],
       [0, 'PSU 0', 39, 'Cel', ns(T + 30)],
     ]);
@@ -273,7 +277,13 @@ describe('wireless clients', () => {
     }
     const rssi = one(points, 'mist.client.rssi', { 'mist.ssid': 'corp', 'mist.band': '5' });
     const corp5 = groups.get('corp/5')!;
-    expect(rssi).toMatchObject({ kind: 'histogram', unit: 'dBm', temporality: 'cumulative', count: corp5.length, explicitBounds: [-90, -85, -80, -75, -70, -67, -65, -60, -55, -50, -40] });
+    expect(rssi).toMatchObject({
+      kind: 'histogram',
+      unit: 'dBm',
+      temporality: 'cumulative',
+      count: corp5.length,
+      explicitBounds: [-90, -85, -80, -75, -70, -67, -65, -60, -55, -50, -40],
+    });
     expect(rssi.sum).toBe(corp5.reduce((n, c) => n + c.rssi, 0));
     expect(rssi.bucketCounts!.reduce((n, b) => n + b, 0)).toBe(corp5.length);
     expect(rssi.bucketCounts![0]).toBe(0); // nobody at or below -90 dBm
@@ -292,7 +302,10 @@ describe('wireless clients', () => {
     m.advance(60);
     const second = clientsOf(600, T + 60, (i) => (i === 0 ? { uptime: 5, tx_bytes: 300 } : { uptime: 3_660, tx_bytes: 1_001_000 + i }));
     for (const c of second) m.deliver('stats/clients', c);
-    m.deliver('stats/clients', wirelessClient({ mac: 'bb0000000001', hostname: 'newcomer', time: T + 60, ssid: 'corp', band: '5', uptime: 10, tx_bytes: 4_000 }));
+    m.deliver(
+      'stats/clients',
+      wirelessClient({ mac: 'bb0000000001', hostname: 'newcomer', time: T + 60, ssid: 'corp', band: '5', uptime: 10, tx_bytes: 4_000 }),
+    );
     points = await m.collect();
     expect(traffic()).toBe(599 * 1_000 + 300 + 4_000);
     expect(named(points, 'mist.client.count').reduce((n, p) => n + p.value!, 0)).toBe(601);
@@ -400,7 +413,14 @@ describe.skipIf(!present)('the Mist API corpus stats documents through mapping a
     m.advance(60);
     const points = [...(await m.collect()), ...(await m.collect())];
     const names = new Set(points.map((p) => p.name));
-    for (const name of ['mist.device.uptime', 'mist.device.cpu.utilization', 'mist.device.radio.utilization', 'mist.device.network.packets', 'mist.client.count', 'mist.client.rssi']) {
+    for (const name of [
+      'mist.device.uptime',
+      'mist.device.cpu.utilization',
+      'mist.device.radio.utilization',
+      'mist.device.network.packets',
+      'mist.client.count',
+      'mist.client.rssi',
+    ]) {
       expect(names, name).toContain(name);
     }
     const min = BigInt(Date.UTC(2015, 0, 1)) * 1_000_000n;

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ORG_TOPICS, SITE_ONLY_TOPICS } from './support/mist-rest/fixtures.js';
-import { startMistRest, type MistRest } from './support/mist-rest/server.js';
-import { runCli, type CliRun } from './support/run-cli.js';
-import { spawnBridge } from './support/spawn-bridge.js';
+import { type MistRest, startMistRest } from './support/mist-rest/server.js';
 import type { OtlpReceiver } from './support/otlp-receiver.js';
+import { type CliRun, runCli } from './support/run-cli.js';
+import { spawnBridge } from './support/spawn-bridge.js';
 import { useReceiver } from './support/use-receiver.js';
 
 /**
@@ -45,7 +45,15 @@ describe('webhook setup', () => {
 
     const [hook] = mist.webhooks();
     expect(mist.webhooks()).toHaveLength(1);
-    expect(hook).toMatchObject({ name: 'mist-otel-bridge', url: URL_, type: 'http-post', enabled: true, secret: SECRET, verify_cert: true, org_id: mist.orgId });
+    expect(hook).toMatchObject({
+      name: 'mist-otel-bridge',
+      url: URL_,
+      type: 'http-post',
+      enabled: true,
+      secret: SECRET,
+      verify_cert: true,
+      org_id: mist.orgId,
+    });
     expect(hook!.site_id).toBeUndefined();
     expect([...hook!.topics].sort()).toEqual([...ORG_TOPICS].sort());
     // The topics only a site webhook can take are named, with how to set them up.
@@ -71,7 +79,9 @@ describe('webhook setup', () => {
     const put = mist.calls.filter((c) => c.method === 'PUT');
     expect(put).toHaveLength(1);
     expect(put[0]!.path).toBe(`/orgs/${mist.orgId}/webhooks/${before!.id}`);
-    expect(mist.webhooks()).toEqual([expect.objectContaining({ id: before!.id, url: 'https://other.example.com/mist/webhook', verify_cert: false, secret: SECRET })]);
+    expect(mist.webhooks()).toEqual([
+      expect.objectContaining({ id: before!.id, url: 'https://other.example.com/mist/webhook', verify_cert: false, secret: SECRET }),
+    ]);
   });
 
   it('generates a strong secret when none is given, prints it once, and keeps it on the next run', async () => {
@@ -111,7 +121,9 @@ describe('webhook setup', () => {
   });
 
   it('takes --topics, sent as Mist spells them, and refuses a topic Mist does not offer', async () => {
-    const ok = await webhook(['setup', '--url', URL_, '--topics', 'device_updowns,alarms', '--topics', 'site_sle', '--site', 'HQ'], { MIST_WEBHOOK_SECRET: SECRET });
+    const ok = await webhook(['setup', '--url', URL_, '--topics', 'device_updowns,alarms', '--topics', 'site_sle', '--site', 'HQ'], {
+      MIST_WEBHOOK_SECRET: SECRET,
+    });
     expect(ok.code, ok.stderr).toBe(0);
     expect(mist.webhooks().map((w) => w.topics)).toEqual([['device-updowns', 'alarms'], ['site-sle']]);
 
@@ -150,7 +162,9 @@ describe('the org to work on', () => {
     tokens.push(mist.token);
     const ambiguous = await webhook(['list']);
     expect(ambiguous.code).toBe(2);
-    expect(ambiguous.stderr).toContain('the API token has privileges on 2 orgs; give --org <org id> or set MIST_ORG_ID to one of:\n  org-a  Org A\n  org-b  Org B');
+    expect(ambiguous.stderr).toContain(
+      'the API token has privileges on 2 orgs; give --org <org id> or set MIST_ORG_ID to one of:\n  org-a  Org A\n  org-b  Org B',
+    );
 
     const byEnv = await webhook(['list', '--json'], { MIST_ORG_ID: 'org-b' });
     expect(byEnv.code, byEnv.stderr).toBe(0);
@@ -174,7 +188,12 @@ describe("Mist's refusals reach the user verbatim, with exit codes", () => {
     expect(run.stderr).toContain('Mist answered 403 to GET /api/v1/orgs/someone-elses-org/webhooks: You do not have permission to perform this action.');
     expect(JSON.parse(run.stdout)).toEqual({
       ok: false,
-      error: { kind: 'denied', exit_code: 3, status: 403, message: 'Mist answered 403 to GET /api/v1/orgs/someone-elses-org/webhooks: You do not have permission to perform this action.' },
+      error: {
+        kind: 'denied',
+        exit_code: 3,
+        status: 403,
+        message: 'Mist answered 403 to GET /api/v1/orgs/someone-elses-org/webhooks: You do not have permission to perform this action.',
+      },
     });
   });
 
@@ -182,7 +201,9 @@ describe("Mist's refusals reach the user verbatim, with exit codes", () => {
     mist.fail({ path: '/const/webhook_topics', status: 429, times: 1 });
     const run = await webhook(['setup', '--url', URL_], { MIST_WEBHOOK_SECRET: SECRET });
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toMatch(/Mist answered 429 to GET \/api\/v1\/const\/webhook_topics: Too Many Request\. The API Token used for the request reached the 5000 API Calls per hour threshold; waiting \d s before trying again/);
+    expect(run.stderr).toMatch(
+      /Mist answered 429 to GET \/api\/v1\/const\/webhook_topics: Too Many Request\. The API Token used for the request reached the 5000 API Calls per hour threshold; waiting \d s before trying again/,
+    );
     expect(mist.calls.filter((c) => c.path === '/const/webhook_topics').map((c) => c.status)).toEqual([429, 200]);
     expect(mist.webhooks()).toHaveLength(1);
   });
@@ -206,7 +227,16 @@ describe('webhook list, ping and delete', () => {
     expect(run.stdout).not.toContain(SECRET);
     const doc = JSON.parse(run.stdout);
     expect(doc.webhooks).toHaveLength(2);
-    expect(doc.webhooks[0]).toMatchObject({ scope: 'org', scope_id: mist.orgId, name: 'mist-otel-bridge', url: URL_, enabled: true, verify_cert: true, secret: 'set', type: 'http-post' });
+    expect(doc.webhooks[0]).toMatchObject({
+      scope: 'org',
+      scope_id: mist.orgId,
+      name: 'mist-otel-bridge',
+      url: URL_,
+      enabled: true,
+      verify_cert: true,
+      secret: 'set',
+      type: 'http-post',
+    });
     expect(doc.webhooks[1]).toMatchObject({ scope: 'site', site_name: 'HQ', secret: 'set', topics: expect.arrayContaining(['site-sle']) });
 
     const human = await webhook(['list', '--all-sites']);

@@ -22,7 +22,7 @@
 //   DEMO_INTERVAL_SECONDS  seconds between rounds of statistics (default 15)
 import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
-import { WebSocketServer, WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { ORG, SITES } from './demo-org.mjs';
 import { DemoNetwork, SLE_METRICS, sleRow } from './mist-stats.mjs';
 
@@ -36,7 +36,9 @@ function json(res, status, body, headers = {}) {
 
 const refuse = (socket, status, detail) => {
   const body = JSON.stringify({ detail });
-  socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Not Found'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Not Found'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 };
 
 /**
@@ -61,7 +63,11 @@ export async function startMistStandIn({ token, host = '127.0.0.1', port = 0, in
       const limit = Math.max(1, Math.min(1000, Number(url.searchParams.get('limit') ?? 100) || 100));
       const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1);
       const sites = SITES.map((s) => ({ id: s.id, name: s.name, org_id: ORG.id, timezone: 'Europe/London', country_code: 'GB' }));
-      return json(res, 200, sites.slice((page - 1) * limit, page * limit), { 'x-page-limit': String(limit), 'x-page-page': String(page), 'x-page-total': String(sites.length) });
+      return json(res, 200, sites.slice((page - 1) * limit, page * limit), {
+        'x-page-limit': String(limit),
+        'x-page-page': String(page),
+        'x-page-total': String(sites.length),
+      });
     }
     if (url.pathname === `/api/v1/orgs/${ORG.id}/insights/sites-sle`) {
       const family = url.searchParams.get('sle') ?? '';

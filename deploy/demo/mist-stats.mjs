@@ -1,10 +1,10 @@
-// Device and client statistics of the demo organisation, shaped like the documents Mist streams
-// on /sites/{site_id}/stats/devices and /sites/{site_id}/stats/clients (field names and units of
-// Mist's stats schemas: uptime s, *_bytes/*_pkts counts since boot or connection, util_* and
-// cpu_util percent, noise_floor/power dBm, memory KiB, PoE W). Values are made up but move as a
-// network's do: counters grow at steady rates with some noise, CPU and utilisation wander, clients
-// roam between APs. Plain Node, no dependencies; used by the demo stand-in (mist-stand-in.mjs)
-// and by the tests that feed a bridge the stream.
+// Device and client statistics of the demo organisation, as Mist streams them on
+// /sites/{site_id}/stats/devices and /sites/{site_id}/stats/clients: the documents are the
+// project's generator's (mist-payloads/stream.mjs), with values that move as a network's do:
+// counters grow at steady rates with some noise, CPU and utilisation wander, clients roam between
+// APs. Plain Node, no dependencies; used by the demo stand-in (mist-stand-in.mjs) and by the tests
+// that feed a bridge the stream.
+import { apBasic, apFull, gatewayStats, switchStats, wirelessClient } from '../../mist-payloads/stream.mjs';
 import { APS, GATEWAYS, SITES, SSIDS, SWITCHES } from './demo-org.mjs';
 
 const BANDS = [
@@ -33,6 +33,14 @@ export class DemoNetwork {
     this.lastMs = start;
     // A count since boot (or connection) at roughly its steady rate, so the first report is plausible.
     const since = (fromMs, perSecond) => Math.round(((start - fromMs) / 1000) * perSecond * 0.9);
+    // An interface's or a client's counters, with the rates per second `advance` grows them by.
+    const traffic = (fromMs, rates) => ({
+      rates,
+      txBytes: since(fromMs, rates.txBytes),
+      rxBytes: since(fromMs, rates.rxBytes),
+      txPkts: since(fromMs, rates.txPkts),
+      rxPkts: since(fromMs, rates.rxPkts),
+    });
     // Devices booted days ago (the gateways longest), so uptimes look like a running network.
     this.aps = APS.map((ap, i) => ({
       ...ap,
@@ -42,8 +50,14 @@ export class DemoNetwork {
       radioOffset: i,
     }));
     for (const ap of this.aps) {
-      ap.radios = BANDS.map((b, j) => ({ ...b, channel: b.channels[(ap.radioOffset + j) % b.channels.length], util: 15 + 10 * j + 3 * ap.radioOffset, txBytes: since(ap.bootMs, 800_000), rxBytes: since(ap.bootMs, 300_000) }));
-      ap.eth0 = { txBytes: since(ap.bootMs, 1_200_000), rxBytes: since(ap.bootMs, 3_800_000), txPkts: since(ap.bootMs, 1_100), rxPkts: since(ap.bootMs, 2_900) };
+      ap.radios = BANDS.map((b, j) => ({
+        ...b,
+        channel: b.channels[(ap.radioOffset + j) % b.channels.length],
+        util: 15 + 10 * j + 3 * ap.radioOffset,
+        txBytes: since(ap.bootMs, 800_000),
+        rxBytes: since(ap.bootMs, 300_000),
+      }));
+      ap.eth0 = traffic(ap.bootMs, { txBytes: 1_200_000, rxBytes: 3_800_000, txPkts: 1_100, rxPkts: 2_900 });
     }
     this.switches = SWITCHES.map((sw, i) => ({
       ...sw,
@@ -51,7 +65,14 @@ export class DemoNetwork {
       idle: 82,
       poeDraw: 140 + 40 * i,
     }));
-    for (const sw of this.switches) sw.ports = [1, 2, 3, 4, 5, 6].map((n) => ({ name: `ge-0/0/${n}.0`, up: n !== 6, txPkts: since(sw.bootMs, 1_000 * n), rxPkts: since(sw.bootMs, 1_500) }));
+    for (const sw of this.switches)
+      sw.ports = [1, 2, 3, 4, 5, 6].map((n) => ({
+        id: `ge-0/0/${n}`,
+        up: n !== 6,
+        txRate: 1_000 * n,
+        txPkts: since(sw.bootMs, 1_000 * n),
+        rxPkts: since(sw.bootMs, 1_500),
+      }));
     this.gateways = GATEWAYS.map((gw, i) => ({
       ...gw,
       bootMs: start - (45 + i) * 86_400_000,
@@ -59,8 +80,8 @@ export class DemoNetwork {
       sessions: 900 + 300 * i,
     }));
     for (const gw of this.gateways) {
-      gw.wan = { txBytes: since(gw.bootMs, 2_500_000), rxBytes: since(gw.bootMs, 9_000_000), txPkts: since(gw.bootMs, 3_000), rxPkts: since(gw.bootMs, 7_000) };
-      gw.lan = { txBytes: since(gw.bootMs, 8_600_000), rxBytes: since(gw.bootMs, 2_400_000), txPkts: since(gw.bootMs, 6_500), rxPkts: since(gw.bootMs, 2_800) };
+      gw.wan = traffic(gw.bootMs, { txBytes: 2_500_000, rxBytes: 9_000_000, txPkts: 3_000, rxPkts: 7_000 });
+      gw.lan = traffic(gw.bootMs, { txBytes: 8_600_000, rxBytes: 2_400_000, txPkts: 6_500, rxPkts: 2_800 });
     }
     this.clients = SITES.flatMap((site, s) =>
       Array.from({ length: CLIENTS_PER_SITE }, (_, n) => ({
@@ -74,7 +95,7 @@ export class DemoNetwork {
         band: n % 5 === 4 ? BANDS[0] : n % 5 === 3 ? BANDS[2] : BANDS[1],
       })),
     );
-    for (const c of this.clients) Object.assign(c, { txBytes: since(c.connectedMs, 150_000), rxBytes: since(c.connectedMs, 40_000), txPkts: since(c.connectedMs, 120), rxPkts: since(c.connectedMs, 60) });
+    for (const c of this.clients) c.traffic = traffic(c.connectedMs, { txBytes: 150_000, rxBytes: 40_000, txPkts: 120, rxPkts: 60 });
   }
 
   /** Moves every counter and reading on to now; called before each round of messages. */
@@ -84,6 +105,9 @@ export class DemoNetwork {
     this.lastMs = now;
     const r = this.random;
     const grow = (bytesPerSecond) => Math.round(bytesPerSecond * seconds * (0.6 + 0.8 * r()));
+    const growTraffic = (t) => {
+      for (const key of ['txBytes', 'rxBytes', 'txPkts', 'rxPkts']) t[key] += grow(t.rates[key]);
+    };
     for (const ap of this.aps) {
       ap.cpu = wander(r, ap.cpu, 2, 40, 4);
       ap.memUsedKb = Math.round(wander(r, ap.memUsedKb, 300_000, 700_000, 15_000));
@@ -92,38 +116,26 @@ export class DemoNetwork {
         radio.txBytes += grow(radio.band === '5' ? 2_500_000 : 600_000);
         radio.rxBytes += grow(radio.band === '5' ? 900_000 : 200_000);
       }
-      ap.eth0.txBytes += grow(1_200_000);
-      ap.eth0.rxBytes += grow(3_800_000);
-      ap.eth0.txPkts += grow(1_100);
-      ap.eth0.rxPkts += grow(2_900);
+      growTraffic(ap.eth0);
     }
     for (const sw of this.switches) {
       sw.idle = wander(r, sw.idle, 55, 95, 5);
       sw.poeDraw = wander(r, sw.poeDraw, 90, 320, 12);
       for (const p of sw.ports) {
         if (!p.up) continue;
-        p.txPkts += grow(1_000 * Number(p.name.split('/')[2].split('.')[0]));
+        p.txPkts += grow(p.txRate);
         p.rxPkts += grow(1_500);
       }
     }
     for (const gw of this.gateways) {
       gw.idle = wander(r, gw.idle, 40, 92, 6);
       gw.sessions = Math.round(wander(r, gw.sessions, 300, 4_000, 150));
-      gw.wan.rxBytes += grow(9_000_000);
-      gw.wan.txBytes += grow(2_500_000);
-      gw.wan.rxPkts += grow(7_000);
-      gw.wan.txPkts += grow(3_000);
-      gw.lan.rxBytes += grow(2_400_000);
-      gw.lan.txBytes += grow(8_600_000);
-      gw.lan.rxPkts += grow(2_800);
-      gw.lan.txPkts += grow(6_500);
+      growTraffic(gw.wan);
+      growTraffic(gw.lan);
     }
     for (const c of this.clients) {
       c.rssi = Math.round(wander(r, c.rssi, -82, -42, 3));
-      c.txBytes += grow(150_000);
-      c.rxBytes += grow(40_000);
-      c.txPkts += grow(120);
-      c.rxPkts += grow(60);
+      growTraffic(c.traffic);
       // Now and then a client roams to another AP of its site.
       if (r() < 0.05) c.ap = APS.filter((a) => a.site === c.site)[Math.floor(r() * 3)];
     }
@@ -132,96 +144,72 @@ export class DemoNetwork {
   /** The documents of one round on /sites/{siteId}/stats/devices: each AP (basic, then full), switch and gateway. */
   deviceStats(siteId) {
     const now = this.lastMs;
-    const t = now / 1000;
+    const time = now / 1000;
     const out = [];
     for (const ap of this.aps.filter((a) => a.site.id === siteId)) {
       const uptime = Math.floor((now - ap.bootMs) / 1000);
       const clients = this.clients.filter((c) => c.ap.mac === ap.mac);
-      out.push({ mac: ap.mac, uptime, last_seen: Math.floor(t), version: '0.14.29313', _time: round(t + 0.01, 3), ip_stat: { ip: '10.20.0.21', netmask: '255.255.255.0', gateway: '10.20.0.1' } });
-      out.push({
-        mac: ap.mac,
-        name: ap.name,
-        type: 'ap',
-        model: 'AP45',
-        version: '0.14.29313',
-        uptime,
-        last_seen: Math.floor(t),
-        _time: round(t + 0.25, 3),
-        _ttl: 300,
-        num_clients: clients.length,
-        cpu_util: Math.round(ap.cpu),
-        mem_total_kb: 1_000_000,
-        mem_used_kb: ap.memUsedKb,
-        env_stat: { cpu_temp: 52, ambient_temp: 31 },
-        radio_stat: Object.fromEntries(
-          ap.radios.map((radio) => [
-            radio.key,
-            {
-              channel: radio.channel,
-              bandwidth: radio.bandwidth,
-              power: radio.power,
-              noise_floor: radio.noise + Math.round(this.random() * 4),
-              num_clients: clients.filter((c) => c.band.key === radio.key).length,
-              util_all: Math.round(radio.util),
-              tx_bytes: radio.txBytes,
-              rx_bytes: radio.rxBytes,
+      out.push(apBasic({ mac: ap.mac, time, uptime }));
+      out.push(
+        apFull({
+          mac: ap.mac,
+          name: ap.name,
+          time,
+          uptime,
+          num_clients: clients.length,
+          cpu_util: Math.round(ap.cpu),
+          mem_used_kb: ap.memUsedKb,
+          env_stat: { cpu_temp: 52, ambient_temp: 31 },
+          radio_stat: Object.fromEntries(
+            ap.radios.map((radio) => [
+              radio.key,
+              {
+                channel: radio.channel,
+                bandwidth: radio.bandwidth,
+                power: radio.power,
+                noise_floor: radio.noise + Math.round(this.random() * 4),
+                num_clients: clients.filter((c) => c.band.key === radio.key).length,
+                util_all: Math.round(radio.util),
+                tx_bytes: radio.txBytes,
+                rx_bytes: radio.rxBytes,
+              },
+            ]),
+          ),
+          port_stat: {
+            eth0: {
+              up: true,
+              speed: 2500,
+              full_duplex: true,
+              tx_bytes: ap.eth0.txBytes,
+              rx_bytes: ap.eth0.rxBytes,
+              tx_pkts: ap.eth0.txPkts,
+              rx_pkts: ap.eth0.rxPkts,
             },
-          ]),
-        ),
-        port_stat: { eth0: { up: true, speed: 2500, full_duplex: true, tx_bytes: ap.eth0.txBytes, rx_bytes: ap.eth0.rxBytes, tx_pkts: ap.eth0.txPkts, rx_pkts: ap.eth0.rxPkts } },
-      });
+          },
+        }),
+      );
     }
     for (const sw of this.switches.filter((s) => s.site.id === siteId)) {
-      const idle = Math.round(sw.idle);
-      out.push({
-        mac: sw.mac,
-        name: sw.name,
-        hostname: sw.name,
-        type: 'switch',
-        model: 'EX4100-48P',
-        version: '23.4R2-S4.11',
-        uptime: Math.floor((now - sw.bootMs) / 1000),
-        last_seen: Math.floor(t),
-        _time: round(t + 0.35, 3),
-        _ttl: 190,
-        cpu_stat: { idle, user: Math.max(0, 100 - idle - 5), system: 4, interrupt: 1, load_avg: [0.5, 0.4, 0.3] },
-        memory_stat: { usage: 47 },
-        clients_stats: { total: { num_wired_clients: 23, num_aps: [3] } },
-        module_stat: [
-          {
-            fpc_idx: 0,
-            model: 'EX4100-48P',
-            vc_role: 'master',
-            poe: { max_power: 740, power_draw: round(sw.poeDraw) },
-            temperatures: [{ name: 'CPU', celsius: 49, status: 'ok' }],
-          },
-        ],
-        if_stat: Object.fromEntries(
-          sw.ports.map((p) => [p.name, { port_id: p.name.replace(/\.0$/, ''), up: p.up, port_usage: 'lan', tx_pkts: p.txPkts, rx_pkts: p.rxPkts, tx_bytes: 0, rx_bytes: 0 }]),
-        ),
-      });
+      const uptime = Math.floor((now - sw.bootMs) / 1000);
+      out.push(switchStats({ mac: sw.mac, name: sw.name, time, fresh: true, uptime, idle: Math.round(sw.idle), poeDraw: round(sw.poeDraw), ports: sw.ports }));
     }
     for (const gw of this.gateways.filter((g) => g.site.id === siteId)) {
-      const idle = Math.round(gw.idle);
-      out.push({
-        mac: gw.mac,
-        name: gw.name,
-        type: 'gateway',
-        model: 'SRX320',
-        version: '23.4R2-S3.9',
-        uptime: Math.floor((now - gw.bootMs) / 1000),
-        last_seen: Math.floor(t),
-        _time: round(t + 0.5, 3),
-        _ttl: 190,
-        cpu_stat: { idle, user: Math.max(0, 100 - idle - 8), system: 8, interrupt: 0 },
-        memory_stat: { usage: 58 },
-        spu_stat: [{ spu_cpu: Math.round(100 - idle) / 2, spu_current_session: gw.sessions, spu_max_session: 65_536, spu_memory: 38 }],
-        dhcpd_stat: { corp: { num_ips: 200, num_leased: 40 + (gw.sessions % 60) } },
-        if_stat: {
-          'ge-0/0/0.0': { port_id: 'ge-0/0/0', up: true, port_usage: 'wan', wan_name: 'internet', tx_bytes: gw.wan.txBytes, rx_bytes: gw.wan.rxBytes, tx_pkts: gw.wan.txPkts, rx_pkts: gw.wan.rxPkts },
-          'ge-0/0/4.100': { port_id: 'ge-0/0/4', up: true, port_usage: 'lan', tx_bytes: gw.lan.txBytes, rx_bytes: gw.lan.rxBytes, tx_pkts: gw.lan.txPkts, rx_pkts: gw.lan.rxPkts },
-        },
-      });
+      const uptime = Math.floor((now - gw.bootMs) / 1000);
+      const leased = 40 + (gw.sessions % 60);
+      out.push(
+        gatewayStats({
+          mac: gw.mac,
+          name: gw.name,
+          time,
+          uptime,
+          ha: false,
+          idle: Math.round(gw.idle),
+          sessions: gw.sessions,
+          leased,
+          wan: gw.wan,
+          lan: gw.lan,
+        }),
+      );
     }
     return out;
   }
@@ -229,29 +217,28 @@ export class DemoNetwork {
   /** The documents of one round on /sites/{siteId}/stats/clients: one per wireless client. */
   clientStats(siteId) {
     const now = this.lastMs;
-    const t = now / 1000;
     return this.clients
       .filter((c) => c.site.id === siteId)
-      .map((c) => ({
-        mac: c.mac,
-        ap_mac: c.ap.mac,
-        ssid: c.ssid,
-        wlan_id: c.wlanId,
-        band: c.band.band,
-        channel: this.aps.find((a) => a.mac === c.ap.mac).radios.find((r) => r.key === c.band.key).channel,
-        rssi: c.rssi,
-        snr: Math.max(5, c.rssi + 95),
-        tx_rate: c.band.band === '24' ? 144.4 : 866.7,
-        rx_rate: c.band.band === '24' ? 130 : 780,
-        tx_bytes: c.txBytes,
-        rx_bytes: c.rxBytes,
-        tx_pkts: c.txPkts,
-        rx_pkts: c.rxPkts,
-        uptime: Math.floor((now - c.connectedMs) / 1000),
-        last_seen: Math.floor(t),
-        _time: round(t + 0.5, 3),
-        _ttl: 300,
-      }));
+      .map((c) =>
+        wirelessClient({
+          mac: c.mac,
+          time: now / 1000,
+          ap_mac: c.ap.mac,
+          ssid: c.ssid,
+          wlan_id: c.wlanId,
+          band: c.band.band,
+          channel: this.aps.find((a) => a.mac === c.ap.mac).radios.find((r) => r.key === c.band.key).channel,
+          rssi: c.rssi,
+          snr: Math.max(5, c.rssi + 95),
+          tx_rate: c.band.band === '24' ? 144.4 : 866.7,
+          rx_rate: c.band.band === '24' ? 130 : 780,
+          tx_bytes: c.traffic.txBytes,
+          rx_bytes: c.traffic.rxBytes,
+          tx_pkts: c.traffic.txPkts,
+          rx_pkts: c.traffic.rxPkts,
+          uptime: Math.floor((now - c.connectedMs) / 1000),
+        }),
+      );
   }
 }
 
@@ -268,12 +255,16 @@ export const SLE_METRICS = {
  * gives the same values (a hash of site, metric and bucket), as a finished bucket does at Mist.
  */
 export function sleRow(siteId, family, start) {
-  const row = { site_id: siteId, num_clients: CLIENTS_PER_SITE, ...(family === 'wifi' ? { num_aps: 3 } : family === 'wired' ? { num_switches: 1 } : { num_gateways: 1 }) };
+  const row = {
+    site_id: siteId,
+    num_clients: CLIENTS_PER_SITE,
+    ...(family === 'wifi' ? { num_aps: 3 } : family === 'wired' ? { num_switches: 1 } : { num_gateways: 1 }),
+  };
   for (const metric of SLE_METRICS[family]) {
     let h = 2166136261;
     for (const c of `${siteId}|${metric}|${start}`) h = Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0;
     const bad = h % 10 === 0;
-    row[metric] = round((bad ? 0.6 : 0.9) + ((h >>> 8) % 1000) / 1000 * (bad ? 0.25 : 0.099), 3);
+    row[metric] = round((bad ? 0.6 : 0.9) + (((h >>> 8) % 1000) / 1000) * (bad ? 0.25 : 0.099), 3);
   }
   return row;
 }

@@ -20,7 +20,7 @@ const secret = process.env.MIST_WEBHOOK_SECRET;
 const intervalMs = Number(process.env.DEMO_INTERVAL_SECONDS ?? 30) * 1000;
 const rounds = process.env.DEMO_ROUNDS === undefined ? Infinity : Number(process.env.DEMO_ROUNDS);
 if (!secret) {
-  console.error('send-deliveries: set MIST_WEBHOOK_SECRET to the bridge\'s webhook secret');
+  console.error("send-deliveries: set MIST_WEBHOOK_SECRET to the bridge's webhook secret");
   process.exit(2);
 }
 
@@ -46,23 +46,40 @@ function deliveries(nowS, round) {
   const where = (site) => ({ site_id: site.id, site_name: site.name });
   out.push({
     topic: 'device-updowns',
-    events: [event('device-updowns', { ...where(flapping.site), ap: flapping.mac, ap_name: flapping.name, type: Math.random() < 0.5 ? 'AP_DISCONNECTED' : 'AP_CONNECTED', timestamp: nowS })],
+    events: [
+      event('device-updowns', {
+        ...where(flapping.site),
+        ap: flapping.mac,
+        ap_name: flapping.name,
+        type: Math.random() < 0.5 ? 'AP_DISCONNECTED' : 'AP_CONNECTED',
+        timestamp: nowS,
+      }),
+    ],
   });
   const [type, severity, group] = pick(ALARMS);
   const site = pick(SITES);
   const status = Math.random() < 0.7 ? 'open' : 'resolved';
   out.push({
     topic: 'alarms',
-    events: [event('alarms', { ...where(site), type, severity, group, status, details: { status }, count: 1 + Math.floor(Math.random() * 3), timestamp: nowS })],
+    events: [
+      event('alarms', { ...where(site), type, severity, group, status, details: { status }, count: 1 + Math.floor(Math.random() * 3), timestamp: nowS }),
+    ],
   });
   out.push({
     topic: 'client-latency',
     events: SITES.map((s) =>
       event('client-latency', {
-        site_id: s.id, timestamp: nowS - 60,
-        avg_dhcp: round3(0.01 + Math.random() * 0.03), min_dhcp: 0.004, max_dhcp: round3(0.05 + Math.random() * 0.2),
-        avg_dns: round3(0.01 + Math.random() * 0.04), min_dns: 0.002, max_dns: round3(0.06 + Math.random() * 0.3),
-        avg_auth: round3(0.1 + Math.random() * 0.3), min_auth: 0.05, max_auth: round3(0.4 + Math.random() * 0.8),
+        site_id: s.id,
+        timestamp: nowS - 60,
+        avg_dhcp: round3(0.01 + Math.random() * 0.03),
+        min_dhcp: 0.004,
+        max_dhcp: round3(0.05 + Math.random() * 0.2),
+        avg_dns: round3(0.01 + Math.random() * 0.04),
+        min_dns: 0.002,
+        max_dns: round3(0.06 + Math.random() * 0.3),
+        avg_auth: round3(0.1 + Math.random() * 0.3),
+        min_auth: 0.05,
+        max_auth: round3(0.4 + Math.random() * 0.8),
       }),
     ),
   });
@@ -70,12 +87,21 @@ function deliveries(nowS, round) {
   out.push({
     topic: 'site-sle',
     events: SITES.map((s) => ({
-      org_id: ORG, site_id: s.id, timestamp: nowS,
-      sle: { 'ap-availability': round3(0.97 + Math.random() * 0.03), 'successful-connect': round3((Math.random() < 0.2 ? 0.7 : 0.9) + Math.random() * 0.09), 'time-to-connect': round3(0.8 + Math.random() * 0.19) },
+      org_id: ORG,
+      site_id: s.id,
+      timestamp: nowS,
+      sle: {
+        'ap-availability': round3(0.97 + Math.random() * 0.03),
+        'successful-connect': round3((Math.random() < 0.2 ? 0.7 : 0.9) + Math.random() * 0.09),
+        'time-to-connect': round3(0.8 + Math.random() * 0.19),
+      },
     })),
   });
   if (round === 1 || Math.random() < 0.3) {
-    out.push({ topic: 'audits', events: [event('audits', { ...where(site), admin_name: 'Demo Admin', message: `Update WLAN "Corp-WiFi" on ${site.name}`, timestamp: nowS })] });
+    out.push({
+      topic: 'audits',
+      events: [event('audits', { ...where(site), admin_name: 'Demo Admin', message: `Update WLAN "Corp-WiFi" on ${site.name}`, timestamp: nowS })],
+    });
   }
 
   // One client's whole session (authenticate → join → IP → disconnect), and one denied client.
@@ -83,7 +109,18 @@ function deliveries(nowS, round) {
   const connectMs = (nowS - 120 - Math.floor(Math.random() * 600)) * 1000 + 250;
   const ip = `10.20.${Math.floor(Math.random() * 250)}.${2 + Math.floor(Math.random() * 250)}`;
   const ap = pick(APS);
-  out.push(...clientSession({ client, ap, connectMs, disconnectMs: nowS * 1000 + 500, ip, hostname: `laptop-${client.slice(-4)}`, terminationReason: round % 4 === 0 ? 2 : 1, org: ORG }));
+  out.push(
+    ...clientSession({
+      client,
+      ap,
+      connectMs,
+      disconnectMs: nowS * 1000 + 500,
+      ip,
+      hostname: `laptop-${client.slice(-4)}`,
+      terminationReason: round % 4 === 0 ? 2 : 1,
+      org: ORG,
+    }),
+  );
   out.push(denial({ client: mac(), ap, atMs: nowS * 1000 - 5000, org: ORG }));
   return out;
 }

@@ -1,6 +1,6 @@
-import { canonicalTopic } from '../sources/webhook/topic.js';
 import { loadMappings } from '../mapping/loader.js';
 import { DEFAULT_TOPIC } from '../mapping/schema.js';
+import { canonicalTopic } from '../sources/webhook/topic.js';
 
 /**
  * The topics the bridge maps, read from its built-in mapping files so a new mapping file is

@@ -1,5 +1,5 @@
-import { canonicalTopic } from '../sources/webhook/topic.js';
 import type { WebhookTopic } from '../mist-api/types.js';
+import { canonicalTopic } from '../sources/webhook/topic.js';
 
 export interface TopicSplit {
   /** Mist's spelling of each topic an org webhook may take. */

@@ -44,10 +44,9 @@ export interface WebhookArgs {
 
 export const DEFAULT_WEBHOOK_NAME = 'mist-otel-bridge';
 
-export function parseWebhookArgs(argv: string[]): WebhookArgs {
-  let parsed;
+function parseOptions(argv: string[]) {
   try {
-    parsed = parseArgs({
+    return parseArgs({
       args: argv,
       allowPositionals: true,
       options: {
@@ -65,7 +64,10 @@ export function parseWebhookArgs(argv: string[]): WebhookArgs {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const { values, positionals } = parsed;
+}
+
+export function parseWebhookArgs(argv: string[]): WebhookArgs {
+  const { values, positionals } = parseOptions(argv);
   const help = values.help === true;
   const [command, target, ...extra] = positionals;
   const base = {
@@ -87,10 +89,14 @@ export function parseWebhookArgs(argv: string[]): WebhookArgs {
     if (target !== undefined) throw new UsageError(`unexpected argument "${target}"`);
   } else if (target === undefined && !help) throw new UsageError(`webhook ${command} needs the webhook's name or id`);
 
-  const topics = values.topics?.flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean);
+  const topics = values.topics
+    ?.flatMap((t) => t.split(','))
+    .map((t) => t.trim())
+    .filter(Boolean);
   if (values.topics && topics!.length === 0) throw new UsageError('--topics is empty');
   if (command === 'setup' && !help) {
-    if (values.url === undefined) throw new UsageError('webhook setup needs --url, the public URL Mist posts to (e.g. https://bridge.example.com/mist/webhook)');
+    if (values.url === undefined)
+      throw new UsageError('webhook setup needs --url, the public URL Mist posts to (e.g. https://bridge.example.com/mist/webhook)');
   }
   return {
     ...base,

@@ -1,7 +1,7 @@
 import { CallBudget } from '../mist-api/budget.js';
 import type { MistClient } from '../mist-api/client.js';
 import { createMistClient } from '../mist-api/create.js';
-import { resolveOrg, type ResolvedOrg } from '../mist-api/org.js';
+import { type ResolvedOrg, resolveOrg } from '../mist-api/org.js';
 import { readMistApiSettings } from '../mist-api/settings.js';
 import type { Site, WebhookScope } from '../mist-api/types.js';
 import { UsageError } from './exit-codes.js';
@@ -35,7 +35,10 @@ export function siteScope(site: Site): NamedScope {
 
 export async function openContext(env: NodeJS.ProcessEnv, args: { org?: string; sites: string[]; allSites: boolean }, out: Output): Promise<WebhookContext> {
   const settings = readMistApiSettings(env);
-  const budget = new CallBudget({ share: settings.budgetShare, onWait: (until) => out.progress(`this process used its share of Mist's API calls for the hour; waiting until ${new Date(until).toISOString()}`) });
+  const budget = new CallBudget({
+    share: settings.budgetShare,
+    onWait: (until) => out.progress(`this process used its share of Mist's API calls for the hour; waiting until ${new Date(until).toISOString()}`),
+  });
   const client = createMistClient(settings, budget, {
     onRetry: (n) => out.progress(`${n.reason}; ${n.delayMs !== undefined ? `waiting ${Math.ceil(n.delayMs / 1000)} s before trying again` : 'trying again'}`),
   });
@@ -54,7 +57,8 @@ async function pickSites(client: MistClient, orgId: string, wanted: string[], al
     const byName = sites.filter((s) => s.name === w);
     if (byId) picked.push(byId);
     else if (byName.length === 1) picked.push(byName[0]!);
-    else if (byName.length > 1) throw new UsageError(`${byName.length} sites of org ${orgId} are named "${w}"; give its id: ${byName.map((s) => s.id).join(', ')}`);
+    else if (byName.length > 1)
+      throw new UsageError(`${byName.length} sites of org ${orgId} are named "${w}"; give its id: ${byName.map((s) => s.id).join(', ')}`);
     else throw new UsageError(`org ${orgId} has no site with id or name "${w}" (it has ${sites.length} sites)`);
   }
   return [...new Map(picked.map((s) => [s.id, s])).values()];

@@ -1,7 +1,7 @@
 import type { Webhook } from '../mist-api/types.js';
 import { NotFoundError } from './exit-codes.js';
-import { plural, type Output } from './output.js';
-import { orgScope, siteScope, type NamedScope, type WebhookContext } from './webhook-context.js';
+import { type Output, plural } from './output.js';
+import { type NamedScope, orgScope, siteScope, type WebhookContext } from './webhook-context.js';
 
 export interface ListedWebhook {
   scope: 'org' | 'site';
@@ -65,8 +65,12 @@ async function matching(ctx: WebhookContext, target: string): Promise<{ where: N
   const byId = found.filter((f) => f.hook.id === target);
   const hits = byId.length > 0 ? byId : found.filter((f) => f.hook.name === target);
   if (hits.length === 0) {
-    const where = scopes(ctx).map((s) => s.label).join(', ');
-    throw new NotFoundError(`no webhook named or with id "${target}" in ${where}${ctx.sites.length === 0 ? ' (site webhooks are searched with --site or --all-sites)' : ''}`);
+    const where = scopes(ctx)
+      .map((s) => s.label)
+      .join(', ');
+    throw new NotFoundError(
+      `no webhook named or with id "${target}" in ${where}${ctx.sites.length === 0 ? ' (site webhooks are searched with --site or --all-sites)' : ''}`,
+    );
   }
   return hits;
 }

@@ -11,7 +11,10 @@ export interface SecretChoice {
  * with one, and the first is the one to give it.
  */
 export function secretFromEnv(raw: string | undefined): string | undefined {
-  const first = raw?.split(',').map((s) => s.trim()).find((s) => s.length > 0);
+  const first = raw
+    ?.split(',')
+    .map((s) => s.trim())
+    .find((s) => s.length > 0);
   return first;
 }
 

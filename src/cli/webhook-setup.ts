@@ -2,9 +2,9 @@ import type { MistClient } from '../mist-api/client.js';
 import type { Webhook, WebhookInput } from '../mist-api/types.js';
 import { bridgeTopics } from './bridge-topics.js';
 import { UsageError } from './exit-codes.js';
-import { plural, type Output } from './output.js';
+import { type Output, plural } from './output.js';
 import { sameTopics, splitTopics } from './topic-split.js';
-import { orgScope, siteScope, type NamedScope, type WebhookContext } from './webhook-context.js';
+import { type NamedScope, orgScope, siteScope, type WebhookContext } from './webhook-context.js';
 import { generateSecret, secretFromEnv } from './webhook-secret.js';
 
 export interface SetupRequest {
@@ -69,12 +69,17 @@ function checkUrl(raw: string, out: Output): string {
 export async function setupWebhooks(ctx: WebhookContext, req: SetupRequest, env: NodeJS.ProcessEnv, out: Output): Promise<Record<string, unknown>> {
   const url = checkUrl(req.url, out);
   const verifyCert = !req.insecure;
-  if (req.insecure) out.warn('--insecure: Mist will not verify the bridge\'s certificate (verify_cert false)');
+  if (req.insecure) out.warn("--insecure: Mist will not verify the bridge's certificate (verify_cert false)");
 
   const offered = await ctx.client.webhookTopics();
   const split = splitTopics(req.topics ?? bridgeTopics(), offered);
   if (req.topics && split.notOffered.length > 0) {
-    throw new UsageError(`Mist offers no topic ${split.notOffered.map((t) => `"${t}"`).join(', ')}; it offers: ${offered.filter((t) => !t.internal).map((t) => t.key).join(', ')}`);
+    throw new UsageError(
+      `Mist offers no topic ${split.notOffered.map((t) => `"${t}"`).join(', ')}; it offers: ${offered
+        .filter((t) => !t.internal)
+        .map((t) => t.key)
+        .join(', ')}`,
+    );
   }
   if (split.notOffered.length > 0) out.warn(`the bridge maps topics Mist does not offer here, left out: ${split.notOffered.join(', ')}`);
 
@@ -91,7 +96,7 @@ export async function setupWebhooks(ctx: WebhookContext, req: SetupRequest, env:
   const existing: Webhook[][] = [];
   for (const plan of plans) {
     const named = (await ctx.client.webhooks(plan.where.scope)).filter((w) => w.name === req.name);
-    named.forEach((w) => secrets.adopt(w));
+    for (const w of named) secrets.adopt(w);
     existing.push(named);
   }
   const results: SetupResult[] = [];
@@ -131,16 +136,34 @@ interface Desired {
   topics: string[];
 }
 
-async function ensureWebhook(client: MistClient, where: NamedScope, name: string, want: Desired, existing: Webhook[], secrets: SecretSource, out: Output): Promise<SetupResult> {
+async function ensureWebhook(
+  client: MistClient,
+  where: NamedScope,
+  name: string,
+  want: Desired,
+  existing: Webhook[],
+  secrets: SecretSource,
+  out: Output,
+): Promise<SetupResult> {
   const [current, ...others] = existing;
   if (others.length > 0) {
-    out.warn(`${where.label} has ${existing.length} webhooks named "${name}"; updating ${current!.id}, leaving ${others.map((w) => w.id).join(', ')} (remove them with: webhook delete <id>)`);
+    out.warn(
+      `${where.label} has ${existing.length} webhooks named "${name}"; updating ${current!.id}, leaving ${others.map((w) => w.id).join(', ')} (remove them with: webhook delete <id>)`,
+    );
   }
   let hook: Webhook;
   let action: SetupResult['action'];
   let changed: string[] = [];
   if (!current) {
-    const input: WebhookInput = { name, type: 'http-post', url: want.url, enabled: true, topics: want.topics, secret: secrets.get(), verify_cert: want.verifyCert };
+    const input: WebhookInput = {
+      name,
+      type: 'http-post',
+      url: want.url,
+      enabled: true,
+      topics: want.topics,
+      secret: secrets.get(),
+      verify_cert: want.verifyCert,
+    };
     hook = await client.createWebhook(where.scope, input);
     action = 'created';
   } else {

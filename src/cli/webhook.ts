@@ -1,5 +1,5 @@
 import { redact } from '../mist-api/errors.js';
-import { errorKind, EXIT, exitCodeOf, type ExitCode } from './exit-codes.js';
+import { EXIT, type ExitCode, errorKind, exitCodeOf } from './exit-codes.js';
 import { Output } from './output.js';
 import { parseWebhookArgs, WEBHOOK_USAGE, type WebhookArgs } from './webhook-args.js';
 import { openContext } from './webhook-context.js';

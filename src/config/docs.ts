@@ -106,7 +106,8 @@ export function brace(names: readonly string[]): string {
   let pre = 0;
   while (names.every((n) => n[pre] === names[0]![pre]) && pre < names[0]!.length) pre++;
   let post = 0;
-  while (post < names[0]!.length - pre && names.every((n) => n.length - post - 1 >= pre && n[n.length - post - 1] === names[0]![names[0]!.length - post - 1])) post++;
+  while (post < names[0]!.length - pre && names.every((n) => n.length - post - 1 >= pre && n[n.length - post - 1] === names[0]![names[0]!.length - post - 1]))
+    post++;
   // Cut at a separator so the braces hold whole words.
   const head = names[0]!.slice(0, pre);
   const cutPre = Math.max(head.lastIndexOf('.'), head.lastIndexOf('_')) + 1;

@@ -1,5 +1,5 @@
 import { configSchema } from './schema.js';
-import { describeSchema, settingsOf, type EnvParser } from './setting.js';
+import { describeSchema, type EnvParser, settingsOf } from './setting.js';
 
 /**
  * Environment variables that overlay the configuration, derived from the `env` of every key in

@@ -118,7 +118,11 @@ describe('loadConfig', () => {
       OTEL_SERVICE_NAME: ['mist-lab', 'resource.serviceName', 'mist-lab'],
       OTEL_RESOURCE_ATTRIBUTES: ['deployment.environment=lab,team=net%20ops', 'resource.attributes', { 'deployment.environment': 'lab', team: 'net ops' }],
     };
-    for (const [signal, name] of [['logs', 'LOGS'], ['metrics', 'METRICS'], ['traces', 'TRACES']] as const) {
+    for (const [signal, name] of [
+      ['logs', 'LOGS'],
+      ['metrics', 'METRICS'],
+      ['traces', 'TRACES'],
+    ] as const) {
       cases[`OTEL_EXPORTER_OTLP_${name}_ENDPOINT`] = [`http://${signal}.example/in`, `otlp.${signal}.endpoint`, `http://${signal}.example/in`];
       cases[`OTEL_EXPORTER_OTLP_${name}_PROTOCOL`] = ['http/protobuf', `otlp.${signal}.protocol`, 'http/protobuf'];
       cases[`OTEL_EXPORTER_OTLP_${name}_HEADERS`] = [`x-${signal}=1`, `otlp.${signal}.headers`, { [`x-${signal}`]: '1' }];
@@ -148,7 +152,9 @@ describe('loadConfig', () => {
   });
 
   it('takes an empty OTEL_* variable as unset, as the specification says', () => {
-    const c = loadConfig({ env: { ...signed, OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TIMEOUT: ' ', OTEL_EXPORTER_OTLP_HEADERS: '', OTEL_SERVICE_NAME: '' } });
+    const c = loadConfig({
+      env: { ...signed, OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TIMEOUT: ' ', OTEL_EXPORTER_OTLP_HEADERS: '', OTEL_SERVICE_NAME: '' },
+    });
     expect(c.otlp).toMatchObject({ endpoint: 'http://localhost:4318', timeoutMs: 10000, headers: {} });
     expect(c.resource.serviceName).toBeNull();
   });
@@ -163,7 +169,9 @@ describe('loadConfig', () => {
       new ConfigError('MIST_BRIDGE_PORT (server.port): expected an integer, got "eighty"'),
     );
     expect(() => loadConfig({ env: { ...signed, MIST_BRIDGE_ALLOW_UNSIGNED: 'maybe' } })).toThrow(/MIST_BRIDGE_ALLOW_UNSIGNED.*true or false/);
-    expect(problems(() => loadConfig({ env: { ...signed, MIST_BRIDGE_PORT: '70000' } }))).toEqual(['MIST_BRIDGE_PORT (server.port): Too big: expected number to be <=65535']);
+    expect(problems(() => loadConfig({ env: { ...signed, MIST_BRIDGE_PORT: '70000' } }))).toEqual([
+      'MIST_BRIDGE_PORT (server.port): Too big: expected number to be <=65535',
+    ]);
   });
 
   it('blames an environment variable, not the --config file beside it', () => {
@@ -190,7 +198,13 @@ describe('loadConfig', () => {
     const found = problems(() =>
       loadConfig({
         file,
-        env: { ...signed, MIST_BRIDGE_PORT: 'eighty', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_COMPRESSION: 'br', OTEL_RESOURCE_ATTRIBUTES: 'a=1,b' },
+        env: {
+          ...signed,
+          MIST_BRIDGE_PORT: 'eighty',
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+          OTEL_EXPORTER_OTLP_COMPRESSION: 'br',
+          OTEL_RESOURCE_ATTRIBUTES: 'a=1,b',
+        },
       }),
     );
     expect(found).toEqual([
@@ -213,20 +227,36 @@ describe('loadConfig', () => {
     ]);
     // Reported on the key the user set, where it was set.
     const file = tempFile('durability:\n  dir: null\nserver:\n  shutdownTimeoutMs: 2000\n');
-    expect(problems(() => loadConfig({ file, env: signed }))).toEqual([expect.stringMatching(new RegExp(`^${file}:4:22: server\\.shutdownTimeoutMs \\(2000 ms\\) is shorter than one OTLP export attempt \\(otlp\\.timeoutMs, OTEL_EXPORTER_OTLP_TIMEOUT: 10000 ms\\)`))]);
+    expect(problems(() => loadConfig({ file, env: signed }))).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^${file}:4:22: server\\.shutdownTimeoutMs \\(2000 ms\\) is shorter than one OTLP export attempt \\(otlp\\.timeoutMs, OTEL_EXPORTER_OTLP_TIMEOUT: 10000 ms\\)`,
+        ),
+      ),
+    ]);
     expect(loadConfig({ env: { ...memory, OTEL_EXPORTER_OTLP_TIMEOUT: '10000' } }).server.shutdownTimeoutMs).toBe(10000);
     // With a journal, what a short stop leaves is exported at the next start: allowed.
-    expect(loadConfig({ env: { ...signed, OTEL_EXPORTER_OTLP_TIMEOUT: '30000' }, overrides: { server: { shutdownTimeoutMs: 300 } } }).server.shutdownTimeoutMs).toBe(300);
+    expect(
+      loadConfig({ env: { ...signed, OTEL_EXPORTER_OTLP_TIMEOUT: '30000' }, overrides: { server: { shutdownTimeoutMs: 300 } } }).server.shutdownTimeoutMs,
+    ).toBe(300);
   });
 
   it('never echoes a secret in an error', () => {
-    const found = problems(() => loadConfig({ env: { ...signed, OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%zzTOPSECRET,x-api-key', OTEL_EXPORTER_OTLP_LOGS_HEADERS: 'TOPSECRET2' } }));
+    const found = problems(() =>
+      loadConfig({
+        env: { ...signed, OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%zzTOPSECRET,x-api-key', OTEL_EXPORTER_OTLP_LOGS_HEADERS: 'TOPSECRET2' },
+      }),
+    );
     expect(found).toEqual([
       'OTEL_EXPORTER_OTLP_HEADERS (otlp.headers): header "authorization": the value is not valid percent-encoding (a literal "%" is %25)',
       'OTEL_EXPORTER_OTLP_LOGS_HEADERS (otlp.logs.headers): entry 1 has no "=" (expected name=value, comma-separated)',
     ]);
     expect(found.join('\n')).not.toMatch(/TOPSECRET/);
-    const endpoints = problems(() => loadConfig({ env: { ...signed, OTEL_EXPORTER_OTLP_ENDPOINT: 'user:TOPSECRET@collector:4318', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'collector/v1/logs?token=TOPSECRET' } }));
+    const endpoints = problems(() =>
+      loadConfig({
+        env: { ...signed, OTEL_EXPORTER_OTLP_ENDPOINT: 'user:TOPSECRET@collector:4318', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'collector/v1/logs?token=TOPSECRET' },
+      }),
+    );
     expect(endpoints).toEqual([
       'OTEL_EXPORTER_OTLP_ENDPOINT (otlp.endpoint): the URL has no http:// or https:// scheme (expected http://host:port or https://host)',
       'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT (otlp.logs.endpoint): the URL has no http:// or https:// scheme (expected http://host:port or https://host)',
@@ -239,6 +269,8 @@ describe('loadConfig', () => {
   it('reports an unreadable or non-YAML file in one line', () => {
     expect(problems(() => loadConfig({ file: '/nonexistent/x.yaml', env: signed }))).toEqual(['cannot read config file /nonexistent/x.yaml: ENOENT']);
     const broken = tempFile('server: [unclosed');
-    expect(problems(() => loadConfig({ file: broken, env: signed }))).toEqual([expect.stringMatching(new RegExp(`^${broken}:1:\\d+: not valid YAML: [^\\n]+$`))]);
+    expect(problems(() => loadConfig({ file: broken, env: signed }))).toEqual([
+      expect.stringMatching(new RegExp(`^${broken}:1:\\d+: not valid YAML: [^\\n]+$`)),
+    ]);
   });
 });

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { type Document, isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
-import { envOverlay, ENV_VARIABLES } from './env.js';
-import { configSchema, type BridgeConfig } from './schema.js';
+import { ENV_VARIABLES, envOverlay } from './env.js';
+import { type BridgeConfig, configSchema } from './schema.js';
 import { describeSchema, type SectionEntry } from './setting.js';
 
 /**

@@ -14,7 +14,11 @@ describe('the OTLP exporter settings', () => {
     expect(targets({}).logs.url).toBe('http://localhost:4318/v1/logs');
     expect(targets({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example:4318/' }).metrics.url).toBe('https://otlp.example:4318/v1/metrics');
     expect(targets({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://gw.example/otlp' }).traces.url).toBe('https://gw.example/otlp/v1/traces');
-    const t = targets({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://base:4318', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://logs.example/ingest', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://traces.example:4318' });
+    const t = targets({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://base:4318',
+      OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://logs.example/ingest',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://traces.example:4318',
+    });
     expect([t.logs.url, t.metrics.url, t.traces.url]).toEqual(['http://logs.example/ingest', 'http://base:4318/v1/metrics', 'http://traces.example:4318/']);
   });
 
@@ -29,15 +33,31 @@ describe('the OTLP exporter settings', () => {
       OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Basic dXNlcjpwYXNz==, x-tenant = a%20b ',
       OTEL_EXPORTER_OTLP_LOGS_HEADERS: 'x-tenant=logs,x-extra=1',
     });
-    expect(t.logs).toMatchObject({ protocol: 'http/json', compression: 'gzip', timeoutMs: 4000, headers: { authorization: 'Basic dXNlcjpwYXNz==', 'x-tenant': 'logs', 'x-extra': '1' } });
-    expect(t.metrics).toMatchObject({ protocol: 'http/protobuf', compression: 'gzip', timeoutMs: 3000, headers: { authorization: 'Basic dXNlcjpwYXNz==', 'x-tenant': 'a b' }, temporality: 'cumulative' });
+    expect(t.logs).toMatchObject({
+      protocol: 'http/json',
+      compression: 'gzip',
+      timeoutMs: 4000,
+      headers: { authorization: 'Basic dXNlcjpwYXNz==', 'x-tenant': 'logs', 'x-extra': '1' },
+    });
+    expect(t.metrics).toMatchObject({
+      protocol: 'http/protobuf',
+      compression: 'gzip',
+      timeoutMs: 3000,
+      headers: { authorization: 'Basic dXNlcjpwYXNz==', 'x-tenant': 'a b' },
+      temporality: 'cumulative',
+    });
     expect(t.traces).toMatchObject({ protocol: 'http/json', compression: 'none', timeoutMs: 3000 });
   });
 
   it('can be given in a --config file as well (overrides here), with the same checks', () => {
-    const c = loadConfig({ env: signed, overrides: { otlp: { endpoint: 'http://collector:4318', headers: { 'x-key': 'v' }, traces: { protocol: 'http/json' } } } });
+    const c = loadConfig({
+      env: signed,
+      overrides: { otlp: { endpoint: 'http://collector:4318', headers: { 'x-key': 'v' }, traces: { protocol: 'http/json' } } },
+    });
     expect(resolveOtlp(c.otlp).traces).toMatchObject({ url: 'http://collector:4318/v1/traces', protocol: 'http/json', headers: { 'x-key': 'v' } });
-    expect(() => loadConfig({ env: signed, overrides: { otlp: { headers: { 'bad name': 'v' } } } })).toThrow(/otlp\.headers\.bad name: .*not a valid HTTP header name/);
+    expect(() => loadConfig({ env: signed, overrides: { otlp: { headers: { 'bad name': 'v' } } } })).toThrow(
+      /otlp\.headers\.bad name: .*not a valid HTTP header name/,
+    );
   });
 });
 
@@ -75,12 +95,19 @@ describe('OTEL_RESOURCE_ATTRIBUTES', () => {
   it('is read as the SDK reads it when it is valid', () => {
     const text = fc.stringMatching(/^[ -~]{0,20}$/);
     fc.assert(
-      fc.property(fc.dictionary(text.filter((k) => k.trim() !== ''), text, { minKeys: 1, maxKeys: 5 }), (attributes) => {
-        const raw = Object.entries(attributes)
-          .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
-          .join(',');
-        expect(parseResourceAttributes(raw)).toEqual(sdk._parseResourceAttributes(raw));
-      }),
+      fc.property(
+        fc.dictionary(
+          text.filter((k) => k.trim() !== ''),
+          text,
+          { minKeys: 1, maxKeys: 5 },
+        ),
+        (attributes) => {
+          const raw = Object.entries(attributes)
+            .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+            .join(',');
+          expect(parseResourceAttributes(raw)).toEqual(sdk._parseResourceAttributes(raw));
+        },
+      ),
     );
   });
 

@@ -1,22 +1,22 @@
 import { z } from 'zod';
 import { deriveStreamUrl } from '../mist-api/clouds.js';
-import { withRules } from './setting.js';
 import { dedup } from './sections/dedup.js';
-import { inspect } from './sections/inspect.js';
-import { mist } from './sections/mist.js';
-import { sle } from './sections/sle.js';
-import { stream } from './sections/stream.js';
-import { webhook } from './sections/webhook.js';
 import { durability } from './sections/durability.js';
 import { exportSection } from './sections/export.js';
 import { exporters } from './sections/exporters.js';
+import { inspect } from './sections/inspect.js';
 import { log } from './sections/log.js';
 import { mappings } from './sections/mappings.js';
+import { mist } from './sections/mist.js';
 import { OTLP_SIGNALS, otlp, timeoutKey } from './sections/otlp.js';
 import { resource } from './sections/resource.js';
 import { security } from './sections/security.js';
 import { server } from './sections/server.js';
 import { sessions } from './sections/sessions.js';
+import { sle } from './sections/sle.js';
+import { stream } from './sections/stream.js';
+import { webhook } from './sections/webhook.js';
+import { withRules } from './setting.js';
 
 /**
  * The whole configuration: one section per concern, each declared in src/config/sections/.
@@ -88,7 +88,7 @@ export const configSchema = withRules(sections, [
     keys: ['server.shutdownTimeoutMs', 'otlp', 'durability.dir'],
     check: (c) => {
       if (c.durability.dir !== null) return undefined;
-      const longest = OTLP_SIGNALS.reduce((a, b) => (c.otlp[b].timeoutMs ?? c.otlp.timeoutMs) > (c.otlp[a].timeoutMs ?? c.otlp.timeoutMs) ? b : a);
+      const longest = OTLP_SIGNALS.reduce((a, b) => ((c.otlp[b].timeoutMs ?? c.otlp.timeoutMs) > (c.otlp[a].timeoutMs ?? c.otlp.timeoutMs) ? b : a));
       const timeout = c.otlp[longest].timeoutMs ?? c.otlp.timeoutMs;
       if (c.server.shutdownTimeoutMs >= timeout) return undefined;
       const { key, env } = timeoutKey(c.otlp, longest);

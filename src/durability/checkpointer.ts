@@ -1,7 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import type { CheckpointerData, CheckpointerReport } from './checkpointer-thread.js';
 import { startThread } from './threads.js';
-import type { Synchronous } from './sql.js';
 
 export interface CheckpointerEvents {
   /** A checkpoint failed (`code`: SQLite's), or succeeded again after failures (`undefined`). */

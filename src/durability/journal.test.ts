@@ -1,19 +1,11 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDirs } from '../../test/support/temp-dirs.js';
 import type { Logger } from '../log/logger.js';
 import { Journal, JournalFullError, JournalOpenError, type JournalOptions } from './journal.js';
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'journal-test-'));
-  dirs.push(d);
-  return d;
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = useTempDirs('journal-test-');
 
 const body = (s: string) => Buffer.from(s);
 const quiet: Logger = { error() {}, warn() {}, info() {}, debug() {} };

@@ -1,14 +1,14 @@
-import Database from 'better-sqlite3';
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
 import type { Logger } from '../log/logger.js';
 import { Checkpointer } from './checkpointer.js';
-import { copySalvageable, readPastWalDamage, restorePastWalDamage, type PastWalDamage, type SalvageReport } from './salvage.js';
-import { describeFault, faultOf, sqliteCode } from './sqlite-fault.js';
+import { copySalvageable, type PastWalDamage, readPastWalDamage, restorePastWalDamage, type SalvageReport } from './salvage.js';
 import { connect, migrate, ROW_OVERHEAD_BYTES, SIGNALS, SQL, type Synchronous, type Watermarks } from './sql.js';
-import { WriteHealth, type JournalWrite } from './write-health.js';
-import { CommitWorker, type CommitBatch } from './writer.js';
+import { describeFault, faultOf, sqliteCode } from './sqlite-fault.js';
+import { type JournalWrite, WriteHealth } from './write-health.js';
+import { type CommitBatch, CommitWorker } from './writer.js';
 
 export type { SalvageReport } from './salvage.js';
 export type { Watermarks } from './sql.js';
@@ -610,7 +610,7 @@ export class Journal {
     this.rows += batch.length;
     this.highest = Math.max(this.highest, seqs[seqs.length - 1] ?? 0);
     this.health.succeeded('append');
-    batch.forEach((p, i) => p.resolve(seqs[i]!));
+    for (const [i, p] of batch.entries()) p.resolve(seqs[i]!);
   }
 
   private failed(batch: PendingAppend[], err: Error): void {

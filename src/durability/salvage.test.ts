@@ -1,24 +1,16 @@
-import Database from 'better-sqlite3';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { damageWalFrame, middlePageOf, overwriteHeader, overwritePage, truncateToHalf } from '../../test/support/journal-damage.js';
+import { useTempDirs } from '../../test/support/temp-dirs.js';
 import type { Logger } from '../log/logger.js';
 import { Journal, JournalUnavailableError } from './journal.js';
 import { indexCells, PageFile, readRecord } from './page-scan.js';
 import { migrate, SQL } from './sql.js';
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'salvage-test-'));
-  dirs.push(d);
-  return d;
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = useTempDirs('salvage-test-');
 
 /** A logger that keeps what it was told. */
 function recordingLog() {
@@ -77,7 +69,11 @@ describe('reading journal pages without SQLite', () => {
         const found = [...deliveries.entries()].sort(([a], [b]) => a - b).map(([seq, ref]) => [seq, readRecord(pages, ref)]);
         pages.close();
         const db = new Database(join(dir, 'journal.sqlite'), { readonly: true });
-        const rows = db.prepare('SELECT seq, source, codec, received_ns, bytes, body FROM deliveries ORDER BY seq').safeIntegers(true).raw().all() as unknown[][];
+        const rows = db
+          .prepare('SELECT seq, source, codec, received_ns, bytes, body FROM deliveries ORDER BY seq')
+          .safeIntegers(true)
+          .raw()
+          .all() as unknown[][];
         db.close();
         expect(found).toEqual(rows.map(([seq, ...rest]) => [Number(seq), [null, ...rest]]));
       }),
@@ -104,7 +100,11 @@ describe('a damaged journal file', () => {
       level: 'error',
       fields: { during: 'open', error: expect.stringMatching(/SQLITE_NOTADB/) },
     });
-    expect(lines.find((l) => l.msg.startsWith('every row of the damaged journal file'))?.fields).toMatchObject({ salvaged: 30, unreadable: 0, method: 'pages' });
+    expect(lines.find((l) => l.msg.startsWith('every row of the damaged journal file'))?.fields).toMatchObject({
+      salvaged: 30,
+      unreadable: 0,
+      method: 'pages',
+    });
     // New rows continue after the old seqs.
     expect(await j.append(entry(99))).toBeGreaterThan(seqs[39]!);
     await j.close();

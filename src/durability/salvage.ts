@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
-import { indexCells, inspectWal, PageFile, readRecord, type CellRef, type CellIndex, type WalDamage } from './page-scan.js';
+import { type CellIndex, type CellRef, indexCells, inspectWal, PageFile, readRecord, type WalDamage } from './page-scan.js';
+import { ROW_OVERHEAD_BYTES, raiseSequence, SIGNALS, SQL, type Watermarks } from './sql.js';
 import { describeFault } from './sqlite-fault.js';
-import { raiseSequence, ROW_OVERHEAD_BYTES, SIGNALS, SQL, type Watermarks } from './sql.js';
 
 /** A journal row read back from a damaged file. */
 export interface SalvagedRow {
@@ -82,7 +82,8 @@ export function* readSalvageable(file: string): Generator<SalvagedRow, SalvageRe
         alreadyExported += 1;
         continue;
       }
-      const row = (fromSqlite.has(seq) && view ? readViaSqlite(view, seq, problem) : undefined) ?? readViaPages(pages, cells?.deliveries.get(seq), seq, problem);
+      const row =
+        (fromSqlite.has(seq) && view ? readViaSqlite(view, seq, problem) : undefined) ?? readViaPages(pages, cells?.deliveries.get(seq), seq, problem);
       if (row) {
         salvaged += 1;
         yield row;

@@ -1,17 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDirs } from '../../test/support/temp-dirs.js';
 import type { Logger } from '../log/logger.js';
 import type { Batch, BatchConsumer, Receipt } from '../sources/contract.js';
 import { ENVELOPE_CODEC } from '../sources/webhook/codec.js';
 import { Journal } from './journal.js';
 import { DurableStage } from './stage.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = useTempDirs('stage-test-');
 
 const quiet: Logger = { error() {}, warn() {}, info() {}, debug() {} };
 
@@ -54,8 +49,7 @@ describe('DurableStage', () => {
   // catch-up can read and hand on a row whose own delivery has not heard back yet. Each delivery
   // must still be handed on once, in journal order.
   it('hands every delivery on once, in order, when a catch-up ends while commits are in flight', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'stage-test-'));
-    dirs.push(dir);
+    const dir = tempDir();
     const journal = new Journal({ dir, maxBytes: 1 << 30, synchronous: 'normal', log: quiet });
     // Nothing is exported, so every row stays to be compared with what was handed on.
     const { handed, next } = recordingConsumer(false);
@@ -87,8 +81,7 @@ describe('DurableStage', () => {
   });
 
   it('replays rows by their source and codec: one it has no codec for is dropped and counted, the rest handed on in order', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'stage-test-'));
-    dirs.push(dir);
+    const dir = tempDir();
     const journal = new Journal({ dir, maxBytes: 1 << 30, synchronous: 'normal', log: quiet });
     const envelope = (i: number) => Buffer.from(JSON.stringify({ topic: 't', events: [{ i }] }));
     await journal.append({ source: 'webhook', codec: 'mist-envelope', receivedNs: 1n, body: envelope(1) });
@@ -110,8 +103,7 @@ describe('DurableStage', () => {
   });
 
   it('keeps a row until every signal of its acknowledgement is settled, and stores how far each got', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'stage-test-'));
-    dirs.push(dir);
+    const dir = tempDir();
     const journal = new Journal({ dir, maxBytes: 1 << 30, synchronous: 'normal', log: quiet });
     const held: NonNullable<Batch['ack']>[] = [];
     const next: BatchConsumer = {

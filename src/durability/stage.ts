@@ -1,7 +1,7 @@
-import { BatchAck, type AckSignal } from '../acks/ack.js';
+import { type AckSignal, BatchAck } from '../acks/ack.js';
 import type { Logger } from '../log/logger.js';
 import type { Batch, BatchConsumer, BatchObserver, Codec, Receipt, Refusal } from '../sources/contract.js';
-import { JournalFullError, JournalUnavailableError, type Journal, type JournalRow, type Watermarks } from './journal.js';
+import { type Journal, JournalFullError, type JournalRow, JournalUnavailableError, type Watermarks } from './journal.js';
 
 /** What the durable stage reports about itself (src/self). */
 export interface DurabilityTelemetry {
@@ -161,7 +161,8 @@ export class DurableStage implements BatchConsumer {
     }
     // Past the cursor: a catch-up that read the committed row before this reply came back from
     // the writer thread has handed it on already.
-    if (this.spilling || this.stopped || seq <= this.cursor) return { status: 'accepted', events: batch.events.length, duplicates: 0, failedEvents: 0, deferred: true };
+    if (this.spilling || this.stopped || seq <= this.cursor)
+      return { status: 'accepted', events: batch.events.length, duplicates: 0, failedEvents: 0, deferred: true };
     return this.handOn(seq, batch, undefined);
   }
 

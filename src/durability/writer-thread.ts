@@ -1,7 +1,7 @@
-import type Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
-import { sqliteCode } from './sqlite-fault.js';
+import type Database from 'better-sqlite3';
 import { connect, SQL, type Synchronous } from './sql.js';
+import { sqliteCode } from './sqlite-fault.js';
 
 /** The writer thread's side of CommitWorker (writer.ts). */
 

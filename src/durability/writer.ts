@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
-import { startThread } from './threads.js';
 import type { Synchronous } from './sql.js';
+import { startThread } from './threads.js';
 import type { CommitBatch, WriterData, WriterReply, WriterRequest } from './writer-thread.js';
 
 export type { CommitBatch } from './writer-thread.js';

@@ -42,7 +42,10 @@ describe('BatchQueue', () => {
     const q = new BatchQueue<number, string>(
       async (batch) => (++calls === 1 && batch.length > 1 ? { ok: false, malformed: true } : batch.includes(2) ? { ok: false, malformed: true } : { ok: true }),
       { ...options, maxBatchSize: 4 },
-      { exported: (_items, held) => settled.push(...held.map((h) => `exported ${h}`)), dropped: (_items, held) => settled.push(...held.map((h) => `dropped ${h}`)) },
+      {
+        exported: (_items, held) => settled.push(...held.map((h) => `exported ${h}`)),
+        dropped: (_items, held) => settled.push(...held.map((h) => `dropped ${h}`)),
+      },
     );
     for (const n of [1, 2, 3]) q.add(n, `b${n}`);
     expect(await q.flush(Date.now() + 5000)).toBe(true);

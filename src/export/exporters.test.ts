@@ -1,16 +1,13 @@
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { LoggerProvider, type ReadableLogRecord, type ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
-import { AggregationTemporality, InstrumentType, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { ConsoleLogRecordExporter, LoggerProvider, type ReadableLogRecord, type ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
+import { AggregationTemporality, ConsoleMetricExporter, InstrumentType, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { ConsoleSpanExporter, InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOtlpReceiver, type OtlpReceiver } from '../../test/support/otlp-receiver.js';
-import type { OtlpExportConfig, OtlpTarget } from '../config/sections/otlp.js';
-import { ConsoleLogRecordExporter } from '@opentelemetry/sdk-logs';
-import { ConsoleMetricExporter } from '@opentelemetry/sdk-metrics';
-import { ConsoleSpanExporter } from '@opentelemetry/sdk-trace';
+import { type OtlpReceiver, startOtlpReceiver } from '../../test/support/otlp-receiver.js';
 import { exporters as exportersSection } from '../config/sections/exporters.js';
-import { createExporters, isPull, metricTemporality, type Exporters } from './exporters.js';
+import type { OtlpExportConfig, OtlpTarget } from '../config/sections/otlp.js';
+import { createExporters, type Exporters, isPull, metricTemporality } from './exporters.js';
 
 let receiver: OtlpReceiver;
 beforeAll(async () => {
@@ -73,30 +70,33 @@ function target(signal: string, overrides: Partial<OtlpTarget> = {}): OtlpTarget
 }
 
 describe('createExporters', () => {
-  it.each(['http/protobuf', 'http/json'] as const)('sends each signal over %s where its configuration says, with its headers and compression', async (protocol) => {
-    const tag = `exp-${protocol.replace('/', '-')}`;
-    const otlp: OtlpExportConfig = {
-      logs: target('logs', { protocol, headers: { 'x-api-key': 'k-logs' }, compression: 'gzip' }),
-      metrics: { ...target('metrics', { protocol, headers: { 'x-api-key': 'k-metrics' } }), temporality: 'cumulative' },
-      traces: target('traces', { protocol, headers: { 'x-api-key': 'k-traces' }, compression: 'gzip' }),
-    };
-    const exporters = createExporters(otlp);
-    expect(exporters.protocols).toEqual({ logs: protocol, metrics: protocol, traces: protocol });
-    const before = receiver.requests.length;
-    await exportAll(exporters, tag);
+  it.each(['http/protobuf', 'http/json'] as const)(
+    'sends each signal over %s where its configuration says, with its headers and compression',
+    async (protocol) => {
+      const tag = `exp-${protocol.replace('/', '-')}`;
+      const otlp: OtlpExportConfig = {
+        logs: target('logs', { protocol, headers: { 'x-api-key': 'k-logs' }, compression: 'gzip' }),
+        metrics: { ...target('metrics', { protocol, headers: { 'x-api-key': 'k-metrics' } }), temporality: 'cumulative' },
+        traces: target('traces', { protocol, headers: { 'x-api-key': 'k-traces' }, compression: 'gzip' }),
+      };
+      const exporters = createExporters(otlp);
+      expect(exporters.protocols).toEqual({ logs: protocol, metrics: protocol, traces: protocol });
+      const before = receiver.requests.length;
+      await exportAll(exporters, tag);
 
-    expect(receiver.logs.filter((l) => l.body === tag)).toHaveLength(1);
-    expect(receiver.spans.filter((s) => s.name === tag)).toHaveLength(1);
-    expect(receiver.points.filter((p) => p.name === tag.replace(/-/g, '_')).map((p) => p.value)).toEqual([3]);
-    const requests = receiver.requests.slice(before);
-    const type = protocol === 'http/json' ? 'application/json' : 'application/x-protobuf';
-    for (const signal of ['logs', 'metrics', 'traces'] as const) {
-      const r = requests.find((q) => q.signal === signal)!;
-      expect(r.headers['x-api-key'], signal).toBe(`k-${signal}`);
-      expect(r.contentType.startsWith(type), signal).toBe(true);
-      expect(r.contentEncoding, signal).toBe(signal === 'metrics' ? undefined : 'gzip');
-    }
-  });
+      expect(receiver.logs.filter((l) => l.body === tag)).toHaveLength(1);
+      expect(receiver.spans.filter((s) => s.name === tag)).toHaveLength(1);
+      expect(receiver.points.filter((p) => p.name === tag.replace(/-/g, '_')).map((p) => p.value)).toEqual([3]);
+      const requests = receiver.requests.slice(before);
+      const type = protocol === 'http/json' ? 'application/json' : 'application/x-protobuf';
+      for (const signal of ['logs', 'metrics', 'traces'] as const) {
+        const r = requests.find((q) => q.signal === signal)!;
+        expect(r.headers['x-api-key'], signal).toBe(`k-${signal}`);
+        expect(r.contentType.startsWith(type), signal).toBe(true);
+        expect(r.contentEncoding, signal).toBe(signal === 'metrics' ? undefined : 'gzip');
+      }
+    },
+  );
 
   it('reads nothing from the environment', async () => {
     const tag = 'exp-env-ignored';
@@ -153,7 +153,10 @@ describe('createExporters', () => {
   });
 
   it('pushes no metrics with prometheus: it says where they are served, always cumulative', () => {
-    const exporters = createExporters(otlpConfig('delta'), exportersSection.parse({ metrics: 'prometheus', prometheusHost: '127.0.0.1', prometheusPort: 9999 }));
+    const exporters = createExporters(
+      otlpConfig('delta'),
+      exportersSection.parse({ metrics: 'prometheus', prometheusHost: '127.0.0.1', prometheusPort: 9999 }),
+    );
     expect(exporters.metrics).toEqual({ kind: 'prometheus', host: '127.0.0.1', port: 9999 });
     // Prometheus takes only cumulative counts, whatever the OTLP temporality preference says.
     expect(metricTemporality(exporters)(InstrumentType.COUNTER)).toBe(AggregationTemporality.CUMULATIVE);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { AggregationTemporalityPreference, OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
@@ -6,16 +7,21 @@ import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-
 import { CompressionAlgorithm, OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate, type OTLPExporterNodeConfigBase } from '@opentelemetry/otlp-exporter-base/node-http';
 import { LogsExporterMetricsHelper, TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { ConsoleLogRecordExporter, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { AggregationTemporality, ConsoleMetricExporter, type AggregationTemporalitySelector, type PushMetricExporter, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  type AggregationTemporalitySelector,
+  ConsoleMetricExporter,
+  type PushMetricExporter,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
 import { ConsoleSpanExporter, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
-import { exporters as exportersSection, type ExporterSelection } from '../config/sections/exporters.js';
+import { type ExporterSelection, exporters as exportersSection } from '../config/sections/exporters.js';
 import type { OtlpExportConfig, OtlpProtocol, OtlpTarget } from '../config/sections/otlp.js';
 import type { Logger } from '../log/logger.js';
-import type { ExportTelemetry } from './records.js';
 import { createLogsSerializer } from './logs-serializer.js';
 import { PatientExporter } from './patience.js';
+import type { ExportTelemetry } from './records.js';
 import { createSpansSerializer } from './spans-serializer.js';
 
 export type { OtlpProtocol };
@@ -176,7 +182,8 @@ const SIGNAL_OF = { logs: 'logs', traces: 'traces', metrics: 'metrics' } as cons
 export function countingDiscards(exporters: Exporters, telemetry: ExportTelemetry): ExportTelemetry {
   const discarded = (signal: keyof typeof SIGNAL_OF) => exporters.selection[signal] === 'none';
   return {
-    exported: (signal, records, ms) => (discarded(SIGNAL_OF[signal]) ? telemetry.dropped(signal, 'exporter_none', records) : telemetry.exported(signal, records, ms)),
+    exported: (signal, records, ms) =>
+      discarded(SIGNAL_OF[signal]) ? telemetry.dropped(signal, 'exporter_none', records) : telemetry.exported(signal, records, ms),
     exportFailed: (signal, records) => telemetry.exportFailed(signal, records),
     exportTimedOut: (signal, records) => telemetry.exportTimedOut(signal, records),
     dropped: (what, reason, count) => telemetry.dropped(what, reason, count),
@@ -190,7 +197,10 @@ export function announceExporters(exporters: Exporters, log: Logger, scrapeUrl: 
   for (const signal of ['logs', 'metrics', 'traces'] as const) {
     const chosen = exporters.selection[signal];
     if (chosen === 'none') {
-      log.warn(`${variable[signal]}=none: ${what[signal]} are dropped on purpose, never exported`, { signal, counted: `mist.bridge.dropped{what="${signal}",reason="exporter_none"}` });
+      log.warn(`${variable[signal]}=none: ${what[signal]} are dropped on purpose, never exported`, {
+        signal,
+        counted: `mist.bridge.dropped{what="${signal}",reason="exporter_none"}`,
+      });
     } else if (chosen === 'console') {
       log.info(`${variable[signal]}=console: ${what[signal]} are written to stdout`, { signal });
     }

@@ -108,6 +108,7 @@ function hint(error: Error | undefined): string | undefined {
   if (status === 404 || status === 405) return 'nothing takes OTLP at this URL: check OTEL_EXPORTER_OTLP_ENDPOINT (the base URL; /v1/logs etc. are appended)';
   if (code === 'ECONNREFUSED') return 'nothing listens at the OTLP endpoint: is the collector running?';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'the OTLP endpoint host does not resolve';
-  if (error?.message === 'Request timed out') return 'the backend answers slower than the export timeout: the retry waits twice as long (a backend that took the request gets it twice)';
+  if (error?.message === 'Request timed out')
+    return 'the backend answers slower than the export timeout: the retry waits twice as long (a backend that took the request gets it twice)';
   return undefined;
 }

@@ -1,4 +1,4 @@
-import { context, trace, TraceFlags, SeverityNumber, type Attributes } from '@opentelemetry/api';
+import { type Attributes, context, SeverityNumber, TraceFlags, trace } from '@opentelemetry/api';
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, type ReadableLogRecord, type ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
@@ -26,6 +26,7 @@ function records(emit: (logger: ReturnType<LoggerProvider['getLogger']>, other: 
 function attributes(i: number): Attributes {
   const nested = Object.create(null) as Attributes;
   nested['status'] = i % 2 ? 'open' : 'resolved';
+  // biome-ignore lint/suspicious/noProto: the point: an attribute named __proto__ is data, serialised like any other
   nested['__proto__'] = 'plain data';
   return {
     'mist.mac': `ac3eb1${String(i).padStart(6, '0')}`,

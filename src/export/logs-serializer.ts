@@ -1,17 +1,10 @@
 import { SeverityNumber } from '@opentelemetry/api';
-import { ProtobufLogsSerializer, type IExportLogsServiceResponse, type ISerializer } from '@opentelemetry/otlp-transformer';
 import type { InstrumentationScope } from '@opentelemetry/core';
+import { type IExportLogsServiceResponse, type ISerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { onePassRequest } from './protobuf-batch.js';
-import {
-  writeAnyValue,
-  writeAttributes,
-  writeHrTimeAsFixed64,
-  writeInstrumentationScope,
-  writeResource,
-  hexToBinary,
-} from './protobuf-fields.js';
+import { hexToBinary, writeAnyValue, writeAttributes, writeHrTimeAsFixed64, writeInstrumentationScope, writeResource } from './protobuf-fields.js';
 import type { BufferProtobufWriter } from './protobuf-writer.js';
 
 /**

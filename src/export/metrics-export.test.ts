@@ -1,8 +1,8 @@
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import { ValueType } from '@opentelemetry/api';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
-import { BatchAck, type AckSignal } from '../acks/ack.js';
+import { type AckSignal, BatchAck } from '../acks/ack.js';
 import { createLogger } from '../log/logger.js';
 import { DrivenMetricReader } from '../signals/providers.js';
 import type { PartedProducer } from '../signals/series-common.js';
@@ -24,7 +24,8 @@ function exporter(answers: ExportResult[] = [], events: string[] = []) {
   return { push, requests };
 }
 
-const points = (r: sdkMetrics.ResourceMetrics) => r.scopeMetrics.flatMap((s) => s.metrics.flatMap((m) => m.dataPoints.map((p) => `${m.descriptor.name}/${String(p.attributes.n)}`)));
+const points = (r: sdkMetrics.ResourceMetrics) =>
+  r.scopeMetrics.flatMap((s) => s.metrics.flatMap((m) => m.dataPoints.map((p) => `${m.descriptor.name}/${String(p.attributes.n)}`)));
 
 /**
  * A parted producer of pieces of metric `mist.p` of the sizes given (points numbered from 0),
@@ -39,8 +40,16 @@ function parted(sizes: number[], events: string[]): PartedProducer {
       try {
         for (const [i, size] of sizes.entries()) {
           events.push(`part ${i}`);
-          const dataPoints = Array.from({ length: size }, () => ({ startTime: [0, 0], endTime: [1, 0], attributes: { n: n++ }, value: 1 }) as sdkMetrics.DataPoint<number>);
-          yield { scope, metrics: [{ descriptor, aggregationTemporality: sdkMetrics.AggregationTemporality.CUMULATIVE, dataPointType: sdkMetrics.DataPointType.GAUGE, dataPoints }] };
+          const dataPoints = Array.from(
+            { length: size },
+            () => ({ startTime: [0, 0], endTime: [1, 0], attributes: { n: n++ }, value: 1 }) as sdkMetrics.DataPoint<number>,
+          );
+          yield {
+            scope,
+            metrics: [
+              { descriptor, aggregationTemporality: sdkMetrics.AggregationTemporality.CUMULATIVE, dataPointType: sdkMetrics.DataPointType.GAUGE, dataPoints },
+            ],
+          };
         }
       } finally {
         events.push('closed');
@@ -63,20 +72,35 @@ function setup(answers: ExportResult[] = [], producers: PartedProducer[] = [], e
   const log = createLogger('error', () => {});
   const settled: AckSignal[] = [];
   const ack = new BatchAck({ settled: (s) => void settled.push(s) });
-  const metrics = new MetricsExport(push, reader, producers, () => {}, () => {}, { intervalMs: 3_600_000, maxPointsPerRequest: 10 }, new ExportHealth(log), telemetry, log);
+  const metrics = new MetricsExport(
+    push,
+    reader,
+    producers,
+    () => {},
+    () => {},
+    { intervalMs: 3_600_000, maxPointsPerRequest: 10 },
+    new ExportHealth(log),
+    telemetry,
+    log,
+  );
   metrics.contributed(ack);
   ack.seal();
   return { metrics, requests, settled, dropped };
 }
 
-const failed = (status?: number): ExportResult => ({ code: ExportResultCode.FAILED, error: Object.assign(new Error('refused'), status ? { code: status } : {}) });
+const failed = (status?: number): ExportResult => ({
+  code: ExportResultCode.FAILED,
+  error: Object.assign(new Error('refused'), status ? { code: status } : {}),
+});
 
 describe('MetricsExport', () => {
   it('sends a collection larger than maxPointsPerRequest in several requests, every point once, and settles its batches once all are taken', async () => {
     const { metrics, requests, settled } = setup();
     expect(await metrics.export()).toBe(true);
     expect(requests.map((r) => points(r).length)).toEqual([10, 10, 5]);
-    expect(requests.flatMap(points).sort()).toEqual([...Array.from({ length: 15 }, (_, n) => `mist.a/${n}`), ...Array.from({ length: 10 }, (_, n) => `mist.b/${n}`)].sort());
+    expect(requests.flatMap(points).sort()).toEqual(
+      [...Array.from({ length: 15 }, (_, n) => `mist.a/${n}`), ...Array.from({ length: 10 }, (_, n) => `mist.b/${n}`)].sort(),
+    );
     expect(settled).toContain('metrics');
     await metrics.shutdown(Date.now() + 1000);
   });
@@ -109,8 +133,13 @@ describe('MetricsExport', () => {
     // Each request takes the parts it needs to fill up (request 2: the reader's last 5, part 0, 1 of part 1).
     expect(events).toEqual(['request 0', 'request 1', 'part 0', 'part 1', 'request 2', 'part 2', 'part 3', 'request 3', 'closed', 'request 4']);
     // The pieces of mist.p in one request are one metric.
-    expect(requests[2]!.scopeMetrics.flatMap((s) => s.metrics.map((m) => `${s.scope.name}/${m.descriptor.name}/${m.dataPoints.length}`))).toEqual(['test/mist.b/5', 'parted/mist.p/5']);
-    expect(requests[3]!.scopeMetrics.flatMap((s) => s.metrics.map((m) => `${s.scope.name}/${m.descriptor.name}/${m.dataPoints.length}`))).toEqual(['parted/mist.p/10']);
+    expect(requests[2]!.scopeMetrics.flatMap((s) => s.metrics.map((m) => `${s.scope.name}/${m.descriptor.name}/${m.dataPoints.length}`))).toEqual([
+      'test/mist.b/5',
+      'parted/mist.p/5',
+    ]);
+    expect(requests[3]!.scopeMetrics.flatMap((s) => s.metrics.map((m) => `${s.scope.name}/${m.descriptor.name}/${m.dataPoints.length}`))).toEqual([
+      'parted/mist.p/10',
+    ]);
     expect(requests.flatMap(points).filter((p) => p.startsWith('mist.p/'))).toEqual(Array.from({ length: 16 }, (_, n) => `mist.p/${n}`));
     expect(settled).toContain('metrics');
     await metrics.shutdown(Date.now() + 1000);
@@ -118,7 +147,11 @@ describe('MetricsExport', () => {
 
   it("gives a parted producer's collection up when a request is not taken, making no further part", async () => {
     const events: string[] = [];
-    const { metrics, requests, settled } = setup([{ code: ExportResultCode.SUCCESS }, { code: ExportResultCode.SUCCESS }, failed(503)], [parted([4, 4, 4, 4], events)], events);
+    const { metrics, requests, settled } = setup(
+      [{ code: ExportResultCode.SUCCESS }, { code: ExportResultCode.SUCCESS }, failed(503)],
+      [parted([4, 4, 4, 4], events)],
+      events,
+    );
     expect(await metrics.export()).toBe(false);
     expect(requests).toHaveLength(3);
     expect(events).toEqual(['request 0', 'request 1', 'part 0', 'part 1', 'request 2', 'closed']);
@@ -127,9 +160,13 @@ describe('MetricsExport', () => {
   });
 
   it('holds the batches when a parted producer fails partway, and covers them with the next collection', async () => {
+    const broken = (): never => {
+      throw new Error('producer broke');
+    };
     const failing: PartedProducer = {
       *collectParts() {
-        throw new Error('producer broke');
+        // Broken before its first part.
+        yield* [broken()];
       },
     };
     const { metrics, settled } = setup([], [failing]);

@@ -1,12 +1,12 @@
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { MetricData, MetricDescriptor, MetricReader, PushMetricExporter, ResourceMetrics, ScopeMetrics } from '@opentelemetry/sdk-metrics';
-import { NO_ACK, type Ack } from '../acks/ack.js';
+import { type Ack, NO_ACK } from '../acks/ack.js';
 import type { Logger } from '../log/logger.js';
 import type { PartedProducer } from '../signals/series-common.js';
 import type { ExportHealth } from './health.js';
 import { timedOut } from './patience.js';
-import { outcome, type ExportTelemetry } from './records.js';
+import { type ExportTelemetry, outcome } from './records.js';
 
 export interface MetricsExportOptions {
   intervalMs: number;

@@ -45,7 +45,8 @@ export class PatientExporter<T> implements OneShotExporter<T> {
     const started = performance.now();
     this.variant(timeoutMs).export(items, (result) => {
       if (timedOut(result.error)) this.timeoutMs = Math.min(MAX_TIMEOUT_MS, Math.max(this.timeoutMs, timeoutMs * 2));
-      else if (result.error === undefined) this.timeoutMs = Math.min(MAX_TIMEOUT_MS, Math.max(this.baseTimeoutMs, Math.ceil((performance.now() - started) * 2)));
+      else if (result.error === undefined)
+        this.timeoutMs = Math.min(MAX_TIMEOUT_MS, Math.max(this.baseTimeoutMs, Math.ceil((performance.now() - started) * 2)));
       resultCallback(result);
     });
   }

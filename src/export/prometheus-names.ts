@@ -75,7 +75,10 @@ const tokens = (s: string): string[] => s.split(/[^a-zA-Z0-9:]+/).filter((t) => 
 
 /** Invalid characters to `_`, runs of `_` collapsed, a leading `_` dropped. */
 function cleanUnit(unit: string): string {
-  return unit.replace(/[^a-zA-Z0-9:]/g, '_').replace(/__+/g, '_').replace(/^_/, '');
+  return unit
+    .replace(/[^a-zA-Z0-9:]/g, '_')
+    .replace(/__+/g, '_')
+    .replace(/^_/, '');
 }
 
 function unitSuffixes(unit: string): { main: string; per: string } {

@@ -1,6 +1,6 @@
 import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BatchAck, type AckSignal } from '../acks/ack.js';
+import { type AckSignal, BatchAck } from '../acks/ack.js';
 import { createLogger } from '../log/logger.js';
 import { DrivenMetricReader } from '../signals/providers.js';
 import { ExportHealth } from './health.js';
@@ -22,7 +22,16 @@ function setup() {
     exported,
     flushes: () => flushes,
     afterExports: () => afterExports,
-    start: () => PrometheusMetricsEndpoint.start({ host: '127.0.0.1', port: 0 }, reader, () => void flushes++, (d) => void afterExports.push(d), new ExportHealth(log), telemetry, log),
+    start: () =>
+      PrometheusMetricsEndpoint.start(
+        { host: '127.0.0.1', port: 0 },
+        reader,
+        () => void flushes++,
+        (d) => void afterExports.push(d),
+        new ExportHealth(log),
+        telemetry,
+        log,
+      ),
   };
 }
 
@@ -88,7 +97,17 @@ describe('PrometheusMetricsEndpoint', () => {
     const t = setup();
     endpoint = await t.start();
     const port = Number(new URL(endpoint.url).port);
-    await expect(PrometheusMetricsEndpoint.start({ host: '127.0.0.1', port }, new DrivenMetricReader(), () => {}, () => {}, new ExportHealth(log), t as never, log)).rejects.toThrow(
+    await expect(
+      PrometheusMetricsEndpoint.start(
+        { host: '127.0.0.1', port },
+        new DrivenMetricReader(),
+        () => {},
+        () => {},
+        new ExportHealth(log),
+        t as never,
+        log,
+      ),
+    ).rejects.toThrow(
       /^OTEL_EXPORTER_PROMETHEUS_PORT, OTEL_EXPORTER_PROMETHEUS_HOST \(exporters\.prometheusPort, exporters\.prometheusHost\): cannot serve metrics for scraping on 127\.0\.0\.1:\d+: the port is already in use/,
     );
   });

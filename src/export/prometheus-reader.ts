@@ -4,8 +4,8 @@ import type { MetricReader } from '@opentelemetry/sdk-metrics';
 import type { Ack } from '../acks/ack.js';
 import { ConfigError } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
-import { prometheusText } from './prometheus-text.js';
 import type { ExportHealth } from './health.js';
+import { prometheusText } from './prometheus-text.js';
 import type { ExportTelemetry } from './records.js';
 
 export interface PrometheusEndpointOptions {
@@ -69,12 +69,28 @@ export class PrometheusMetricsEndpoint {
       });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      const why = e.code === 'EADDRINUSE' ? 'the port is already in use by another process' : e.code === 'EACCES' ? 'not allowed (ports below 1024 need privileges)' : (e.code ?? e.message);
-      throw new ConfigError(`OTEL_EXPORTER_PROMETHEUS_PORT, OTEL_EXPORTER_PROMETHEUS_HOST (exporters.prometheusPort, exporters.prometheusHost): cannot serve metrics for scraping on ${options.host}:${options.port}: ${why}`);
+      const why =
+        e.code === 'EADDRINUSE'
+          ? 'the port is already in use by another process'
+          : e.code === 'EACCES'
+            ? 'not allowed (ports below 1024 need privileges)'
+            : (e.code ?? e.message);
+      throw new ConfigError(
+        `OTEL_EXPORTER_PROMETHEUS_PORT, OTEL_EXPORTER_PROMETHEUS_HOST (exporters.prometheusPort, exporters.prometheusHost): cannot serve metrics for scraping on ${options.host}:${options.port}: ${why}`,
+      );
     }
     const { port } = server.address() as AddressInfo;
     const host = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
-    return new PrometheusMetricsEndpoint(server, `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`, reader, beforeCollect, afterExport, health, telemetry, log);
+    return new PrometheusMetricsEndpoint(
+      server,
+      `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`,
+      reader,
+      beforeCollect,
+      afterExport,
+      health,
+      telemetry,
+      log,
+    );
   }
 
   /** A batch's metric contribution was recorded: `ack` is held until a scrape carrying it has been answered. */

@@ -1,6 +1,6 @@
 import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { prometheusLabelName, prometheusMetricName, prometheusUnitName, type OtlpMetricShape } from './prometheus-names.js';
+import { type OtlpMetricShape, prometheusLabelName, prometheusMetricName, prometheusUnitName } from './prometheus-names.js';
 
 const serializer = new PrometheusSerializer('', false);
 

@@ -1,6 +1,6 @@
 import type { AnyValue, Attributes, HrTime } from '@opentelemetry/api';
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
-import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { type Resource, resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -14,7 +14,9 @@ import { createLogsSerializer } from './logs-serializer.js';
 const RESOURCE = resourceFromAttributes({ 'service.name': 'mist-ai' });
 const SCOPE = { name: 'mist-otel-bridge', version: '1.2.3' };
 
-function record(fields: Partial<{ attributes: Attributes; body: AnyValue; hrTime: HrTime; resource: Resource; scope: ReadableLogRecord['instrumentationScope'] }>): ReadableLogRecord {
+function record(
+  fields: Partial<{ attributes: Attributes; body: AnyValue; hrTime: HrTime; resource: Resource; scope: ReadableLogRecord['instrumentationScope'] }>,
+): ReadableLogRecord {
   return {
     hrTime: fields.hrTime ?? [1_763_000_000, 5],
     hrTimeObserved: [1_763_000_001, 7],
@@ -57,13 +59,11 @@ const anyValue: fc.Arbitrary<AnyValue> = fc.letrec<{ value: AnyValue }>((tie) =>
 })).value;
 /** Maps of every shape the serializers meet: plain, null-prototype, with inherited enumerable
  * keys (which are not attributes), with integer-like keys (which enumerate first). */
-const attributes = fc
-  .tuple(fc.dictionary(key, anyValue, { maxKeys: 30 }), fc.constantFrom('plain', 'null', 'inherited'))
-  .map(([entries, shape]) => {
-    const target: Attributes =
-      shape === 'plain' ? {} : shape === 'null' ? (Object.create(null) as Attributes) : (Object.create({ inherited: 'not an attribute' }) as Attributes);
-    return Object.assign(target, entries);
-  });
+const attributes = fc.tuple(fc.dictionary(key, anyValue, { maxKeys: 30 }), fc.constantFrom('plain', 'null', 'inherited')).map(([entries, shape]) => {
+  const target: Attributes =
+    shape === 'plain' ? {} : shape === 'null' ? (Object.create(null) as Attributes) : (Object.create({ inherited: 'not an attribute' }) as Attributes);
+  return Object.assign(target, entries);
+});
 
 describe('protobuf-fields', () => {
   it('writes attributes (any AnyValue, nested) as the SDK does, keys cached or not', () => {

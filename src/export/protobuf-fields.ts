@@ -1,4 +1,4 @@
-import type { Attributes, HrTime, AnyValue } from '@opentelemetry/api';
+import type { AnyValue, Attributes, HrTime } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import { BufferProtobufWriter } from './protobuf-writer.js';

@@ -80,15 +80,51 @@ const number = fc.oneof(
 );
 
 const op: fc.Arbitrary<Op> = fc.oneof(
-  fc.tuple(fc.integer({ min: 1, max: 2 ** 28 - 1 }), fc.constantFrom(0, 1, 2, 5)).map(([f, t]): Op => (w) => w.writeTag(f, t)),
-  number.map((v): Op => (w) => w.writeVarint(v)),
-  fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }).map((v): Op => (w) => w.writeSint32(v)),
-  number.map((v): Op => (w) => w.writeSfixed64(v)),
-  number.map((v): Op => (w) => w.writeFixed32(v)),
-  fc.tuple(number, number).map(([l, h]): Op => (w) => w.writeFixed64(l, h)),
-  fc.double().map((v): Op => (w) => w.writeDouble(v)),
-  fc.uint8Array({ maxLength: 300 }).map((b): Op => (w) => w.writeBytes(b)),
-  text.map((s): Op => (w) => w.writeString(s)),
+  fc.tuple(fc.integer({ min: 1, max: 2 ** 28 - 1 }), fc.constantFrom(0, 1, 2, 5)).map(
+    ([f, t]): Op =>
+      (w) =>
+        w.writeTag(f, t),
+  ),
+  number.map(
+    (v): Op =>
+      (w) =>
+        w.writeVarint(v),
+  ),
+  fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }).map(
+    (v): Op =>
+      (w) =>
+        w.writeSint32(v),
+  ),
+  number.map(
+    (v): Op =>
+      (w) =>
+        w.writeSfixed64(v),
+  ),
+  number.map(
+    (v): Op =>
+      (w) =>
+        w.writeFixed32(v),
+  ),
+  fc.tuple(number, number).map(
+    ([l, h]): Op =>
+      (w) =>
+        w.writeFixed64(l, h),
+  ),
+  fc.double().map(
+    (v): Op =>
+      (w) =>
+        w.writeDouble(v),
+  ),
+  fc.uint8Array({ maxLength: 300 }).map(
+    (b): Op =>
+      (w) =>
+        w.writeBytes(b),
+  ),
+  text.map(
+    (s): Op =>
+      (w) =>
+        w.writeString(s),
+  ),
 );
 /** Nested length-delimited messages, so every size of length prefix (and shift) occurs. */
 const ops: fc.Arbitrary<Op[]> = fc.letrec<{ ops: Op[] }>((tie) => ({
@@ -96,12 +132,15 @@ const ops: fc.Arbitrary<Op[]> = fc.letrec<{ ops: Op[] }>((tie) => ({
     fc.oneof(
       { depthSize: 'small', withCrossShrink: true },
       op,
-      tie('ops').map((inner): Op => (w) => {
-        const start = w.startLengthDelimited();
-        const startPos = w.pos;
-        for (const o of inner) o(w);
-        w.finishLengthDelimited(start, w.pos - startPos);
-      }),
+      tie('ops').map(
+        (inner): Op =>
+          (w) => {
+            const start = w.startLengthDelimited();
+            const startPos = w.pos;
+            for (const o of inner) o(w);
+            w.finishLengthDelimited(start, w.pos - startPos);
+          },
+      ),
     ),
     { maxLength: 12 },
   ),

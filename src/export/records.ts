@@ -1,11 +1,11 @@
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { Ack } from '../acks/ack.js';
 import type { Logger } from '../log/logger.js';
 import { BatchQueue, type ExportOutcome } from './batch-queue.js';
 import type { Exporters } from './exporters.js';
-import { httpStatus, type ExportHealth, type ExportSignal } from './health.js';
+import { type ExportHealth, type ExportSignal, httpStatus } from './health.js';
 import { timedOut } from './patience.js';
 
 /** What the export stages report about themselves (src/self). */

@@ -1,7 +1,7 @@
-import { context, createTraceState, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Link } from '@opentelemetry/api';
+import { type Attributes, context, createTraceState, type Link, SpanKind, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { TracerProvider, type ReadableSpan, type SpanLimits } from '@opentelemetry/sdk-trace';
+import { type ReadableSpan, type SpanLimits, TracerProvider } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
 import { createSpansSerializer } from './spans-serializer.js';
 
@@ -79,19 +79,30 @@ function story(tracers: Tracer[], n: number): void {
   for (let i = 0; i < n; i++) {
     const tracer = tracers[i % tracers.length]!;
     const start: [number, number] = [1_763_000_000 + i, (i * 7919) % 1_000_000_000];
-    const root = tracer.startSpan(`client session ${text(i)}`, { kind: kinds[i % kinds.length], startTime: start, attributes: attributes(i) }, i % 4 === 0 ? remoteParent : undefined);
+    const root = tracer.startSpan(
+      `client session ${text(i)}`,
+      { kind: kinds[i % kinds.length], startTime: start, attributes: attributes(i) },
+      i % 4 === 0 ? remoteParent : undefined,
+    );
     const links: Link[] =
       i % 3 === 0
         ? []
         : [
             { context: root.spanContext() },
             {
-              context: { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.NONE, isRemote: i % 2 === 0, traceState: createTraceState('k=v') },
+              context: {
+                traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+                spanId: '00f067aa0ba902b7',
+                traceFlags: TraceFlags.NONE,
+                isRemote: i % 2 === 0,
+                traceState: createTraceState('k=v'),
+              },
               attributes: { 'link.reason': text(i + 3), 'link.n': i },
             },
           ];
     const child = tracer.startSpan(text(i + 1), { links, startTime: [start[0], start[1] + 1] }, trace.setSpan(context.active(), root));
-    for (let e = 0; e < i % 6; e++) child.addEvent(`roam ${text(i + e)}`, e % 2 ? { 'mist.ap': `5c5b35${e}`, 'mist.rssi': -60 - e, note: text(e) } : undefined, [start[0] + e, 999_999_999]);
+    for (let e = 0; e < i % 6; e++)
+      child.addEvent(`roam ${text(i + e)}`, e % 2 ? { 'mist.ap': `5c5b35${e}`, 'mist.rssi': -60 - e, note: text(e) } : undefined, [start[0] + e, 999_999_999]);
     if (i % 5 === 1) child.setStatus({ code: SpanStatusCode.ERROR, message: text(i + 2) });
     if (i % 5 === 2) child.setStatus({ code: SpanStatusCode.ERROR });
     if (i % 5 === 3) child.setStatus({ code: SpanStatusCode.OK });
@@ -114,7 +125,12 @@ describe('createSpansSerializer', () => {
       ...spans({ 'service.name': 'mist-ai', source: 'juniper-mist', 'host.ids': ['a', 'b'] }, undefined, {}, (t) => story(t, 120)),
       ...spans({ 'service.name': 'mist-ai', 'site.name': 'Zürich 東京' }, 'https://opentelemetry.io/schemas/1.29.0', {}, (t) => story(t, 40)),
       // Limits low enough that attributes, events and links are dropped (and counted).
-      ...spans({ 'service.name': 'limited' }, undefined, { attributeCountLimit: 4, eventCountLimit: 2, linkCountLimit: 1, attributeValueLengthLimit: 10 }, (t) => story(t, 30)),
+      ...spans(
+        { 'service.name': 'limited' },
+        undefined,
+        { attributeCountLimit: 4, eventCountLimit: 2, linkCountLimit: 1, attributeValueLengthLimit: 10 },
+        (t) => story(t, 30),
+      ),
     ];
     for (const dropped of ['droppedAttributesCount', 'droppedEventsCount', 'droppedLinksCount'] as const) {
       expect(batch.some((s) => s[dropped] > 0)).toBe(true);

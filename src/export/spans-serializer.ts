@@ -1,16 +1,10 @@
 import type { Link, SpanContext, SpanStatus } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
-import { ProtobufTraceSerializer, type IExportTraceServiceResponse, type ISerializer } from '@opentelemetry/otlp-transformer';
+import { type IExportTraceServiceResponse, type ISerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
 import { onePassRequest } from './protobuf-batch.js';
-import {
-  writeAttributes,
-  writeHrTimeAsFixed64,
-  writeInstrumentationScope,
-  writeResource,
-  hexToBinary,
-} from './protobuf-fields.js';
+import { hexToBinary, writeAttributes, writeHrTimeAsFixed64, writeInstrumentationScope, writeResource } from './protobuf-fields.js';
 import type { BufferProtobufWriter } from './protobuf-writer.js';
 
 /**

@@ -1,7 +1,7 @@
-import { serve, type ServerType } from '@hono/node-server';
-import type { Hono } from 'hono';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type ServerType, serve } from '@hono/node-server';
+import type { Hono } from 'hono';
 import { closeSilentSockets } from './silent-sockets.js';
 
 export interface HttpServerOptions {

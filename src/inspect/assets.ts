@@ -8,6 +8,7 @@
  * Keep the script free of backquotes and dollar-brace: it sits in a template literal.
  */
 
+// biome-ignore lint/complexity/noUselessStringRaw: the page's code stays as the browser runs it, a backslash added later included
 export const PAGE_SCRIPT = String.raw`'use strict';
 (() => {
   const base = document.body.dataset.base;
@@ -358,6 +359,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
 })();
 `;
 
+// biome-ignore lint/complexity/noUselessStringRaw: as PAGE_SCRIPT
 export const PAGE_STYLE = String.raw`:root {
   color-scheme: light dark;
   --bg: #f4f6f8;

@@ -82,7 +82,17 @@ describe('the inspector feed', () => {
     inspection.finish({ status: 200, duplicates: 1 });
     expect(told).toBe(1);
     const entry = feed.get(1)!;
-    expect(entry).toMatchObject({ id: 1, topic: 'ping', status: 200, duplicates: 1, events: 2, sender: '192.0.2.7', refused: null, deferred: false, fromJournal: null });
+    expect(entry).toMatchObject({
+      id: 1,
+      topic: 'ping',
+      status: 200,
+      duplicates: 1,
+      events: 2,
+      sender: '192.0.2.7',
+      refused: null,
+      deferred: false,
+      fromJournal: null,
+    });
     expect(entry.became).toEqual([
       { label: 'test', logs: [{ severity: 'INFO', body: 'webhook test from test' }], metrics: [], sessions: [], omitted: 0 },
       { label: 'X', error: 'boom', logs: [], metrics: [], sessions: [], omitted: 0 },
@@ -111,7 +121,8 @@ describe('the inspector feed', () => {
     const body = new Uint8Array(20_000).fill(0x61);
     const inspection = feed.begin({ source: 'webhook', topic: 'x'.repeat(1000), events: 5000, body });
     const metrics = Array.from({ length: 80 }, (_, i) => ({ name: `m${i}`, value: i, attributes: { long: 'v'.repeat(5000) } }));
-    for (let i = 0; i < 5000; i++) inspection.event({ type: 'T', mac: String(i) }, { logs: [{ severityText: 'INFO', body: 'b'.repeat(10_000) }], metrics, trace: [] });
+    for (let i = 0; i < 5000; i++)
+      inspection.event({ type: 'T', mac: String(i) }, { logs: [{ severityText: 'INFO', body: 'b'.repeat(10_000) }], metrics, trace: [] });
     inspection.finish({ status: 200 });
     const entry = feed.get(1)!;
     expect(entry.body).toEqual({ text: 'a'.repeat(16_384), bytes: 20_000, truncated: true });
@@ -171,8 +182,28 @@ describe('the inspector feed', () => {
     const device = { attributes: { 'mist.device_name': 'ap-lobby', 'mist.site_id': 's1' } };
     const other = { attributes: { 'mist.device_name': 'ap-hall', 'mist.site_id': 's1' } };
     const inspection = feed.begin({ source: 'stream', topic: '/sites/s1/stats/devices' });
-    inspection.event({ mac: 'a' }, { logs: [], metrics: [{ name: 'cpu', value: 0.05, attributes: {}, subject: device }, { name: 'radio', value: 0.3, attributes: { 'mist.band': '5' }, subject: device }], trace: [] });
-    inspection.event({ mac: 'b' }, { logs: [], metrics: [{ name: 'cpu', value: 0.1, attributes: {}, subject: device }, { name: 'cpu', value: 0.2, attributes: { 'mist.band': '5' }, subject: other }], trace: [] });
+    inspection.event(
+      { mac: 'a' },
+      {
+        logs: [],
+        metrics: [
+          { name: 'cpu', value: 0.05, attributes: {}, subject: device },
+          { name: 'radio', value: 0.3, attributes: { 'mist.band': '5' }, subject: device },
+        ],
+        trace: [],
+      },
+    );
+    inspection.event(
+      { mac: 'b' },
+      {
+        logs: [],
+        metrics: [
+          { name: 'cpu', value: 0.1, attributes: {}, subject: device },
+          { name: 'cpu', value: 0.2, attributes: { 'mist.band': '5' }, subject: other },
+        ],
+        trace: [],
+      },
+    );
     inspection.finish();
     const [shared, mixed] = feed.get(1)!.became;
     expect(shared!.common).toEqual({ 'mist.device_name': 'ap-lobby', 'mist.site_id': 's1' });

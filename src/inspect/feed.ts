@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { bodyView, cut, eventView, failedEventView, SHORT_TEXT, type Became, type BodyView, type EventView } from './views.js';
+import { type Became, type BodyView, bodyView, cut, type EventView, eventView, failedEventView, SHORT_TEXT } from './views.js';
 
 /**
  * What the inspector page shows: the last N deliveries and stream messages, each with what its

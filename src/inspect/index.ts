@@ -1,11 +1,11 @@
 import type { Hono } from 'hono';
 import { createInspectApp, INSPECT_PATH } from './app.js';
-import { resolveToken, startLine, type InspectConfig } from './config.js';
+import { type InspectConfig, resolveToken, startLine } from './config.js';
 import { InspectFeed, type Inspection, type Inspector } from './feed.js';
 
-export type { Arrival, Inspection, Inspector, InspectEntry, InspectSource, Outcome, SignatureCheck } from './feed.js';
-export type { Became } from './views.js';
 export type { InspectConfig } from './config.js';
+export type { Arrival, InspectEntry, Inspection, Inspector, InspectSource, Outcome, SignatureCheck } from './feed.js';
+export type { Became } from './views.js';
 
 /** The inspector, built whole: what the bridge hands its sources and mounts on its port. */
 export interface InspectPage {

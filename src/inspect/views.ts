@@ -8,7 +8,12 @@
 export interface Became {
   logs: readonly { severityText: string; body: unknown }[];
   /** A stream point's attributes are its own and its subject's (a device's name, site…). */
-  metrics: readonly { name: string; value: number; attributes: Readonly<Record<string, unknown>>; subject?: { attributes: Readonly<Record<string, unknown>> } }[];
+  metrics: readonly {
+    name: string;
+    value: number;
+    attributes: Readonly<Record<string, unknown>>;
+    subject?: { attributes: Readonly<Record<string, unknown>> };
+  }[];
   /** Session facts: what the event told the session tracer. */
   trace: readonly { role: string; values: Readonly<Record<string, unknown>> }[];
 }
@@ -142,4 +147,3 @@ export function bodyView(body: Uint8Array | string, maxBytes: number): BodyView 
   const truncated = body.byteLength > maxBytes;
   return { text: decoder.decode(truncated ? body.subarray(0, maxBytes) : body), bytes: body.byteLength, truncated };
 }
-

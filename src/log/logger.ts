@@ -55,11 +55,7 @@ function render(level: Level, msg: string, fields: Record<string, unknown> | und
  * level says how many were suppressed. Whatever anyone sends, the log then grows by a bounded
  * amount per kind and interval, and the first lines of a burst still say what happened.
  */
-export function createLogger(
-  level: Level,
-  write: (line: string) => void = (l) => process.stderr.write(l),
-  options: LoggerOptions = {},
-): Logger {
+export function createLogger(level: Level, write: (line: string) => void = (l) => process.stderr.write(l), options: LoggerOptions = {}): Logger {
   const max = ORDER[level];
   const linesPerKind = options.linesPerKind ?? DEFAULT_LINES_PER_KIND;
   const intervalMs = options.intervalMs ?? DEFAULT_LOG_INTERVAL_MS;

@@ -1,5 +1,6 @@
 // C0 and C1 controls and the two Unicode line separators: JSON escapes the controls, but a reader
 // of the raw text (or a log shipper splitting on U+2028) should still see one line per entry.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this expression's purpose
 const LINE_BREAKING = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
 /** How many characters of a value a sender controls are kept in a log field. */

@@ -1,5 +1,5 @@
-import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { pointAttributes } from './attributes.js';
 import { compileMapping } from './compile.js';
 import { loadMappings } from './loader.js';
@@ -57,7 +57,13 @@ log: { event_name: mist.t, severity: { default: INFO, rules: [{ when: { field: m
 metrics:
   - { name: mist.t.ok, instrument: gauge, unit: "1", description: d, value: matched, attributes: { mist.m: { field: matched, map: { "true": true, "false": false } } } }
 `);
-    for (const [matched, number, level] of [[true, 1, 'WARN'], ['true', 1, 'WARN'], ['TRUE', 1, 'WARN'], [false, 0, 'INFO'], ['false', 0, 'INFO']] as const) {
+    for (const [matched, number, level] of [
+      [true, 1, 'WARN'],
+      ['true', 1, 'WARN'],
+      ['TRUE', 1, 'WARN'],
+      [false, 0, 'INFO'],
+      ['false', 0, 'INFO'],
+    ] as const) {
       const out = t.map('t', { matched }, RECEIVED);
       expect(out.logs[0]!.severityText).toBe(level);
       expect(out.metrics[1]).toMatchObject({ value: number, attributes: { 'mist.m': number === 1 } });
@@ -70,19 +76,30 @@ description: d
 log: false
 metrics: [{ name: mist.t.v, instrument: gauge, unit: s, description: d, value: v, scale: 0.001 }]
 `);
-    const values = ['12.5', 12.5, ' 7 ', 'n/a', '', null, {}, [], Number.NaN, Infinity].map((v) => t.map('t', { v }, RECEIVED).metrics.slice(1).map((m) => m.value));
+    const values = ['12.5', 12.5, ' 7 ', 'n/a', '', null, {}, [], Number.NaN, Infinity].map((v) =>
+      t
+        .map('t', { v }, RECEIVED)
+        .metrics.slice(1)
+        .map((m) => m.value),
+    );
     expect(values).toEqual([[0.0125], [0.0125], [0.007], [], [], [], [], [], [], []]);
   });
 
   it('compares enums in any case (device-events ev_type NOTICE / notice / Warn)', () => {
-    const sev = (ev_type: string) => engine.map('webhook', 'device-events', { type: 'AP_CONFIGURED', ev_type, timestamp: 1750000000 }, RECEIVED).logs[0]!.severityText;
+    const sev = (ev_type: string) =>
+      engine.map('webhook', 'device-events', { type: 'AP_CONFIGURED', ev_type, timestamp: 1750000000 }, RECEIVED).logs[0]!.severityText;
     expect([sev('NOTICE'), sev('notice'), sev('WARN'), sev('Warning')]).toEqual(['INFO', 'INFO', 'WARN', 'WARN']);
     const counter = engine.map('webhook', 'device-events', { type: 'AP_CONFIGURED', ev_type: 'NOTICE' }, RECEIVED).metrics[0]!;
     expect(counter.attributes['mist.severity']).toBe('notice');
   });
 
   it('keeps fields the schema does not declare, structured, in the log attributes', () => {
-    const log = engine.map('webhook', 'alarms', { type: 'x', severity: 'warn', impacted_entities: [{ entity_mac: 'aa', port_id: 'ge-0/0/1' }], email_content: { Status: 'open' }, timestamp: 1750000000 }, RECEIVED).logs[0]!;
+    const log = engine.map(
+      'webhook',
+      'alarms',
+      { type: 'x', severity: 'warn', impacted_entities: [{ entity_mac: 'aa', port_id: 'ge-0/0/1' }], email_content: { Status: 'open' }, timestamp: 1750000000 },
+      RECEIVED,
+    ).logs[0]!;
     expect(log.attributes['mist.impacted_entities']).toEqual([{ entity_mac: 'aa', port_id: 'ge-0/0/1' }]);
     expect(log.attributes['mist.email_content']).toEqual({ Status: 'open' });
     expect(log.attributes['event.name']).toBe('mist.alarm');
@@ -95,7 +112,12 @@ metrics: [{ name: mist.t.v, instrument: gauge, unit: s, description: d, value: v
 
   it('reads a key containing dots (mxedge-events "sys_info.usage") and the nested form alike', () => {
     const flat = engine.map('webhook', 'mxedge-events', { type: 'ME_RESOURCE_USAGE', 'sys_info.usage': { severity: 'critical', resource: 'cpu' } }, RECEIVED);
-    const nested = engine.map('webhook', 'mxedge-events', { type: 'ME_RESOURCE_USAGE', sys_info: { usage: { severity: 'critical', resource: 'cpu' } } }, RECEIVED);
+    const nested = engine.map(
+      'webhook',
+      'mxedge-events',
+      { type: 'ME_RESOURCE_USAGE', sys_info: { usage: { severity: 'critical', resource: 'cpu' } } },
+      RECEIVED,
+    );
     expect([flat.logs[0]!.severityText, nested.logs[0]!.severityText]).toEqual(['ERROR', 'ERROR']);
     expect(flat.metrics[0]!.attributes['mist.severity']).toBe('critical');
   });
@@ -112,7 +134,8 @@ log: { event_name: mist.t, body: [constructor.name, __proto__.x, text] }
 
 describe('metrics', () => {
   it('records one point per element with `each`, reading the event with $. and the element time', () => {
-    const out = engine.map('webhook', 
+    const out = engine.map(
+      'webhook',
       'occupancy-alerts',
       {
         site_id: 'site-1',
@@ -126,8 +149,18 @@ describe('metrics', () => {
     );
     const occupancy = out.metrics.filter((m) => m.name === 'mist.zone.occupancy');
     expect(occupancy).toEqual([
-      { name: 'mist.zone.occupancy', value: 5, timeNs: 1_750_000_001_000_000_000n, attributes: { 'mist.site_id': 'site-1', 'mist.zone_id': 'z1', 'mist.zone_name': 'A' } },
-      { name: 'mist.zone.occupancy', value: 2, timeNs: 1_750_000_002_000_000_000n, attributes: { 'mist.site_id': 'site-1', 'mist.zone_id': 'z2', 'mist.zone_name': 'B' } },
+      {
+        name: 'mist.zone.occupancy',
+        value: 5,
+        timeNs: 1_750_000_001_000_000_000n,
+        attributes: { 'mist.site_id': 'site-1', 'mist.zone_id': 'z1', 'mist.zone_name': 'A' },
+      },
+      {
+        name: 'mist.zone.occupancy',
+        value: 2,
+        timeNs: 1_750_000_002_000_000_000n,
+        attributes: { 'mist.site_id': 'site-1', 'mist.zone_id': 'z2', 'mist.zone_name': 'B' },
+      },
     ]);
     expect(out.logs[0]!.severityText).toBe('WARN');
   });
@@ -166,7 +199,13 @@ trace:
 `);
     const event = { mac: 'aa', connect_float: 1750000000.25, site_id: 's', tags: ['x', null], timestamp: 1750000001 };
     expect(single.map('client-join', event, RECEIVED).trace).toEqual([
-      { topic: 'client-join', role: 'join', timeNs: 1_750_000_001_000_000_000n, values: { client_mac: 'aa', connect: 1750000000.25 }, attributes: { 'mist.site_id': 's', 'mist.tags': ['x'] } },
+      {
+        topic: 'client-join',
+        role: 'join',
+        timeNs: 1_750_000_001_000_000_000n,
+        values: { client_mac: 'aa', connect: 1750000000.25 },
+        attributes: { 'mist.site_id': 's', 'mist.tags': ['x'] },
+      },
     ]);
 
     const list = compile(`topic: nac-events
@@ -176,7 +215,9 @@ trace:
   - { role: auth, when: { field: type, matches: "PERMIT|DENY" }, values: { client_mac: mac } }
   - { role: ip, when: { field: type, equals: NAC_CLIENT_IP_ASSIGNED }, values: { ip: client_ip } }
 `);
-    expect(list.map('nac-events', { type: 'NAC_CLIENT_DENY', mac: 'bb' }, RECEIVED).trace.map((c) => [c.role, c.values, c.timeNs])).toEqual([['auth', { client_mac: 'bb' }, RECEIVED]]);
+    expect(list.map('nac-events', { type: 'NAC_CLIENT_DENY', mac: 'bb' }, RECEIVED).trace.map((c) => [c.role, c.values, c.timeNs])).toEqual([
+      ['auth', { client_mac: 'bb' }, RECEIVED],
+    ]);
     expect(list.map('nac-events', { type: 'nac_client_ip_assigned', client_ip: '10.0.0.2' }, RECEIVED).trace.map((c) => c.role)).toEqual(['ip']);
   });
 });
@@ -225,7 +266,16 @@ metrics:
 `);
     const event = {
       radio_stat: { band_24: { util_all: 31 }, band_5: { util_all: 12 }, band_6: { util_all: 99, disabled: true }, band_60: { util_all: 1 } },
-      module_stat: [{ fpc_idx: 2, temperatures: [{ name: 'CPU', celsius: 52 }, { name: 'PSU', celsius: 39 }] }, { temperatures: [{ name: 'CPU', celsius: 49 }] }],
+      module_stat: [
+        {
+          fpc_idx: 2,
+          temperatures: [
+            { name: 'CPU', celsius: 52 },
+            { name: 'PSU', celsius: 39 },
+          ],
+        },
+        { temperatures: [{ name: 'CPU', celsius: 49 }] },
+      ],
       if_stat: { 'ge-0/0/1.0': { up: true }, 'ge-0/0/2.0': { up: false } },
       _time: 1750000000,
     };
@@ -303,7 +353,10 @@ metrics:
     const S = 1_000_000_000n;
     const map = (event: Record<string, unknown>, receivedNs = RECEIVED) => t.map('stats/devices', event, receivedNs, SITE).metrics;
     const basicFirst = map({ mac: 'ap1', uptime: 10, _time: 1750000000 });
-    expect(basicFirst[0]).toMatchObject({ attributes: {}, subject: { key: 'ap1', ttlNs: 600n * S, attributes: { 'mist.device_mac': 'ap1', 'mist.site_id': 'site-from-channel' } } });
+    expect(basicFirst[0]).toMatchObject({
+      attributes: {},
+      subject: { key: 'ap1', ttlNs: 600n * S, attributes: { 'mist.device_mac': 'ap1', 'mist.site_id': 'site-from-channel' } },
+    });
     const full = map({ mac: 'ap1', name: 'lobby', type: 'ap', uptime: 11, radio_stat: { band_5: { util_all: 3 } }, _time: 1750000001 });
     const lobby = { 'mist.device_mac': 'ap1', 'mist.device_name': 'lobby', 'mist.device_type': 'ap', 'mist.site_id': 'site-from-channel' };
     expect(full.map((m) => [m.name, pointAttributes(m)])).toEqual([
@@ -321,8 +374,14 @@ metrics:
     expect(basic.map((m) => [m.name, pointAttributes(m)])).toEqual([['mist.t.uptime', lobby]]);
     expect(basic[0]!.subject!.attributes).toBe(full[0]!.subject!.attributes);
     // Another device is another subject; past its TTL a subject is forgotten.
-    expect(pointAttributes(map({ mac: 'ap2', uptime: 1, _time: 1750000030 }, RECEIVED + 30n * S)[0]!)).toEqual({ 'mist.device_mac': 'ap2', 'mist.site_id': 'site-from-channel' });
-    expect(pointAttributes(map({ mac: 'ap1', uptime: 700, _time: 1750000700 }, RECEIVED + 700n * S)[0]!)).toEqual({ 'mist.device_mac': 'ap1', 'mist.site_id': 'site-from-channel' });
+    expect(pointAttributes(map({ mac: 'ap2', uptime: 1, _time: 1750000030 }, RECEIVED + 30n * S)[0]!)).toEqual({
+      'mist.device_mac': 'ap2',
+      'mist.site_id': 'site-from-channel',
+    });
+    expect(pointAttributes(map({ mac: 'ap1', uptime: 700, _time: 1750000700 }, RECEIVED + 700n * S)[0]!)).toEqual({
+      'mist.device_mac': 'ap1',
+      'mist.site_id': 'site-from-channel',
+    });
     // An event without the subject's key has no metrics: they would belong to no one.
     expect(map({ name: 'no-mac', uptime: 5 })).toEqual([]);
   });

@@ -1,9 +1,19 @@
-import { SeverityNumber, type AnyValue, type Attributes } from '@opentelemetry/api';
-import { toEpochNs } from './time.js';
+import { type AnyValue, type Attributes, SeverityNumber } from '@opentelemetry/api';
 import { ATTRIBUTE_PREFIX, eventAttributes, toAnyValue } from './attributes.js';
-import { compileAlternatives, compileFieldRef, eventScope, isPresent, parseTemplate, toNumber, toText, type Getter, type Scope } from './fields.js';
-import { DEFAULT_SUBJECT_TTL_S, WEBHOOK, type ConditionSpec, type LogSpec, type MappingFile, type MetricSpec, type SubjectSpec, type TraceSpec, type ValueSpec } from './schema.js';
-import { SubjectMemory, type Scalar } from './subjects.js';
+import { compileAlternatives, compileFieldRef, eventScope, type Getter, isPresent, parseTemplate, type Scope, toNumber, toText } from './fields.js';
+import {
+  type ConditionSpec,
+  DEFAULT_SUBJECT_TTL_S,
+  type LogSpec,
+  type MappingFile,
+  type MetricSpec,
+  type SubjectSpec,
+  type TraceSpec,
+  type ValueSpec,
+  WEBHOOK,
+} from './schema.js';
+import { type Scalar, SubjectMemory } from './subjects.js';
+import { toEpochNs } from './time.js';
 import type { LogOutput, MetricAttributes, MetricOutput, Subject, TraceContribution } from './types.js';
 
 /**
@@ -270,11 +280,18 @@ function compileMetric(spec: MetricSpec, withSubject: boolean): PointEmitter {
   // order. Short (it is hashed for every point), and the same for one series whichever entry made it.
   if (withSubject) entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const attributes = entries.map(([n, v]) => ({ name: n, get: compileValue(v) }));
-  const shape = withSubject ? `${shapeNumber(name, entries.map(([n]) => n))}` : '';
+  const shape = withSubject
+    ? `${shapeNumber(
+        name,
+        entries.map(([n]) => n),
+      )}`
+    : '';
   // Attributes that are all constants ({ value: receive }) are made once: one object and one key
   // for every point (many subjects' series hold them).
   const constant = withSubject && attributes.length > 0 && entries.every(([, v]) => typeof v === 'object' && !Array.isArray(v) && v.value !== undefined);
-  const constantAttributes = constant ? Object.freeze(Object.fromEntries(entries.map(([n, v]) => [n, (v as { value: string | number | boolean }).value]))) : undefined;
+  const constantAttributes = constant
+    ? Object.freeze(Object.fromEntries(entries.map(([n, v]) => [n, (v as { value: string | number | boolean }).value])))
+    : undefined;
   const constantKey = constant ? shape + entries.map(([, v]) => `\u0001${(v as { value: unknown }).value as string}`).join('') : undefined;
 
   // The own attributes of a subject's series, by series key: the same interfaces and bands recur

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileAlternatives, compileFieldRef, eventScope, FieldRefError, parseFieldRef, toNumber, type Scope } from './fields.js';
+import { compileAlternatives, compileFieldRef, eventScope, FieldRefError, parseFieldRef, type Scope, toNumber } from './fields.js';
 
 describe('field references', () => {
   it('parses dotted paths, indexes, bracketed keys with dots and $.', () => {
@@ -17,7 +17,21 @@ describe('field references', () => {
   });
 
   it('rejects malformed references with the reason', () => {
-    for (const bad of ['', 'a..b', 'a.', '["open', 'a["b"]x', 'a b"c', '$keys', '$key.x', '$context', '$context.a.b', '$parent.$.x', '$parent.$context.x', '$foo.bar']) {
+    for (const bad of [
+      '',
+      'a..b',
+      'a.',
+      '["open',
+      'a["b"]x',
+      'a b"c',
+      '$keys',
+      '$key.x',
+      '$context',
+      '$context.a.b',
+      '$parent.$.x',
+      '$parent.$context.x',
+      '$foo.bar',
+    ]) {
       expect(() => parseFieldRef(bad), bad).toThrow(FieldRefError);
     }
     expect(() => parseFieldRef('$foo.bar')).toThrow(/unknown reference "\$foo".*\$key/);
@@ -58,6 +72,18 @@ describe('field references', () => {
   });
 
   it('turns numbers, numeric strings and booleans into numbers, anything else into nothing', () => {
-    expect([5, '5.5', ' -3 ', true, 'FALSE', 'x', '', null, Number.NaN, {}, '1e3'].map(toNumber)).toEqual([5, 5.5, -3, 1, 0, undefined, undefined, undefined, undefined, undefined, 1000]);
+    expect([5, '5.5', ' -3 ', true, 'FALSE', 'x', '', null, Number.NaN, {}, '1e3'].map(toNumber)).toEqual([
+      5,
+      5.5,
+      -3,
+      1,
+      0,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      1000,
+    ]);
   });
 });

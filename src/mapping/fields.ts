@@ -71,7 +71,9 @@ export function parseFieldRef(ref: string): FieldRef {
     text = text.slice('$context.'.length);
   } else if (text.startsWith('$')) {
     const word = /^\$[^.[]*/.exec(text)![0];
-    throw new FieldRefError(`unknown reference "${word}" in "${ref}": use $.field, $context.name, $key or $parent.${up > 0 ? ' ($. and $context. not after $parent.)' : ''}`);
+    throw new FieldRefError(
+      `unknown reference "${word}" in "${ref}": use $.field, $context.name, $key or $parent.${up > 0 ? ' ($. and $context. not after $parent.)' : ''}`,
+    );
   }
   if (text === '') throw new FieldRefError(`empty field reference "${ref}"`);
   const segments: string[] = [];
@@ -156,7 +158,7 @@ function stepOf(segment: string): Step {
   return (value) => {
     if (typeof value !== 'object' || value === null) return undefined;
     if (Array.isArray(value)) return index >= 0 ? value[index] : undefined;
-    if (inherited && !Object.prototype.hasOwnProperty.call(value, segment)) return undefined;
+    if (inherited && !Object.hasOwn(value, segment)) return undefined;
     return (value as Record<string, unknown>)[segment];
   };
 }

@@ -2,10 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { SELF_SCOPE_NAME } from '../signals/providers.js';
 import { MemoryOtlp } from '../../test/support/memory-otlp.js';
 import { expectGolden, normalise, render, VOLATILE_RESOURCE_ATTRIBUTES } from '../../test/support/otlp-golden.js';
 import { startStages } from '../../test/support/processing-stages.js';
+import { SELF_SCOPE_NAME } from '../signals/providers.js';
 import { loadMappings } from './loader.js';
 import { routeKey } from './schema.js';
 
@@ -48,7 +48,7 @@ const fromNs = BigInt(Date.now()) * 1_000_000n;
 async function exported(fixture: Fixture): Promise<MemoryOtlp> {
   const memory = new MemoryOtlp();
   const receivedNs = BigInt(fixture.receivedNs);
-  const stages = startStages({ memory, startNs: receivedNs, sessions: false });
+  const stages = await startStages({ memory, startNs: receivedNs, sessions: false });
   const source = fixture.source ?? 'webhook';
   const kind = fixture.kind ?? fixture.topic!;
   const context = fixture.context === undefined ? {} : { context: fixture.context };

@@ -1,19 +1,15 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDirs } from '../../test/support/temp-dirs.js';
 import { loadMappings, MappingError } from './loader.js';
 
-const dirs: string[] = [];
+const tempDir = useTempDirs('mist-mappings-');
 function dirWith(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mist-mappings-'));
-  dirs.push(dir);
+  const dir = tempDir();
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
 }
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
 
 function problems(fn: () => unknown): string[] {
   try {
@@ -77,7 +73,9 @@ metrics:
     });
     const found = problems(() => loadMappings({ customDir: dir }));
     const file = join(dir, 'bad.yaml');
-    expect(found).toContainEqual(expect.stringMatching(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5:\\d+: metrics\\[0\\]\\.name: the unit goes in \`unit\``)));
+    expect(found).toContainEqual(
+      expect.stringMatching(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5:\\d+: metrics\\[0\\]\\.name: the unit goes in \`unit\``)),
+    );
     expect(found).toContainEqual(expect.stringMatching(/bad\.yaml:\d+:\d+: metrics\[0\]\.unit: .*expected string/));
   });
 
@@ -131,7 +129,9 @@ metrics: [{ name: mist.client.joins, instrument: gauge, unit: "1", value: x, des
     const found = problems(() => loadMappings({ customDir: dir }));
     expect(found).toContainEqual(expect.stringMatching(/a\.yaml:\d+:\d+: \(top level\): Unrecognized key: "metircs"/));
     expect(found).toContainEqual(expect.stringMatching(/c\.yaml:1:8: topic: "t-two" is already mapped by .*b\.yaml/));
-    expect(found).toContainEqual(expect.stringMatching(/b\.yaml:4:\d+: metrics\[0\]\.instrument: mist\.client\.joins is declared with instrument "counter" in .*client-join\.yaml/));
+    expect(found).toContainEqual(
+      expect.stringMatching(/b\.yaml:4:\d+: metrics\[0\]\.instrument: mist\.client\.joins is declared with instrument "counter" in .*client-join\.yaml/),
+    );
   });
 
   it('takes one metric declared in several files when every declaration says the same, and points at the one that differs', () => {
@@ -146,14 +146,22 @@ metrics:
 `;
     const loaded = loadMappings({ customDir: dirWith({ 'same.yaml': same }) });
     expect(loaded.metrics.filter((m) => m.name === 'mist.site.sle.ap_availability')).toEqual([
-      { name: 'mist.site.sle.ap_availability', instrument: 'gauge', unit: '1', description: 'Site SLE: AP availability (ratio of good minutes)', gauge: 'sample' },
+      {
+        name: 'mist.site.sle.ap_availability',
+        instrument: 'gauge',
+        unit: '1',
+        description: 'Site SLE: AP availability (ratio of good minutes)',
+        gauge: 'sample',
+      },
     ]);
     const dir = dirWith({
       'unit.yaml': same.replace('kind: extra', 'kind: unit').replace('unit: "1"', 'unit: "%"'),
       'mode.yaml': same.replace('kind: extra', 'kind: mode').replace('instrument: gauge,', 'instrument: gauge, gauge: state,'),
     });
     expect(problems(() => loadMappings({ customDir: dir }))).toEqual([
-      expect.stringMatching(/mode\.yaml:7:\d+: metrics\[0\]\.gauge: mist\.site\.sle\.ap_availability is declared with gauge "sample" in .*site-sle\.yaml; a metric name must mean one thing/),
+      expect.stringMatching(
+        /mode\.yaml:7:\d+: metrics\[0\]\.gauge: mist\.site\.sle\.ap_availability is declared with gauge "sample" in .*site-sle\.yaml; a metric name must mean one thing/,
+      ),
       expect.stringMatching(/unit\.yaml:7:\d+: metrics\[0\]\.unit: mist\.site\.sle\.ap_availability is declared with unit "1" in .*site-sle\.yaml/),
     ]);
   });
@@ -261,7 +269,9 @@ metrics: [{ name: mist.mine.uptime, instrument: gauge, unit: s, description: d, 
     // Without `replaces`, shadowing the built-in file is refused, pointing at the kind.
     const shadow = dirWith({ 'shadow.yaml': 'source: stream\nkind: stats/clients\ndescription: d\nlog: false\n' });
     expect(problems(() => loadMappings({ customDir: shadow }))).toEqual([
-      expect.stringMatching(/shadow\.yaml:2:7: kind: "stream:stats\/clients" is a built-in topic \(mappings\/stream-clients\.yaml\); add "replaces: stream:stats\/clients"/),
+      expect.stringMatching(
+        /shadow\.yaml:2:7: kind: "stream:stats\/clients" is a built-in topic \(mappings\/stream-clients\.yaml\); add "replaces: stream:stats\/clients"/,
+      ),
     ]);
     const out = engine.map('stream', 'stats/devices', { mac: 'a', uptime: 5, _time: 1750000000 }, NS);
     expect(out.metrics).toEqual([{ name: 'mist.mine.uptime', value: 5, attributes: {}, timeNs: 1_750_000_000_000_000_000n }]);
@@ -276,7 +286,9 @@ metrics: [{ name: mist.mine.uptime, instrument: gauge, unit: s, description: d, 
     expect(problems(() => loadMappings({ customDir: dir }))).toEqual([
       expect.stringMatching(/nope\.yaml:2:12: replaces\[0\]: "no-such-topic" is not a built-in topic/),
       expect.stringMatching(/alarms\.yaml:1:8: topic: "alarms" is a built-in topic \(mappings\/alarms\.yaml\); add "replaces: alarms" to this file/),
-      expect.stringMatching(/assets\.yaml:2:20: aliases\[1\]: "asset-raw" is a built-in topic \(mappings\/asset-raw-rssi\.yaml\); add "replaces: asset-raw-rssi"/),
+      expect.stringMatching(
+        /assets\.yaml:2:20: aliases\[1\]: "asset-raw" is a built-in topic \(mappings\/asset-raw-rssi\.yaml\); add "replaces: asset-raw-rssi"/,
+      ),
     ]);
   });
 
@@ -323,15 +335,19 @@ log:
     - template: "empty {} placeholder"
 `,
     });
-    expect(problems(() => loadMappings({ customDir: dir }))).toEqual([
-      'tpl.yaml:6:18: log.body[0].template: "{" at character 1 is not closed',
-      'tpl.yaml:7:28: log.body[1].template: "}" at character 12 closes no "{"',
-      'tpl.yaml:8:23: log.body[2].template: "{" at character 6 is not closed',
-      'tpl.yaml:9:24: log.body[3].template: placeholder {}: empty field reference ""',
-    ].map((line) => join(dir, line)));
+    expect(problems(() => loadMappings({ customDir: dir }))).toEqual(
+      [
+        'tpl.yaml:6:18: log.body[0].template: "{" at character 1 is not closed',
+        'tpl.yaml:7:28: log.body[1].template: "}" at character 12 closes no "{"',
+        'tpl.yaml:8:23: log.body[2].template: "{" at character 6 is not closed',
+        'tpl.yaml:9:24: log.body[3].template: placeholder {}: empty field reference ""',
+      ].map((line) => join(dir, line)),
+    );
   });
 
   it('fails when the custom directory cannot be read', () => {
-    expect(problems(() => loadMappings({ customDir: '/nonexistent/mist-mappings' }))[0]).toMatch(/\/nonexistent\/mist-mappings: cannot read the mappings directory/);
+    expect(problems(() => loadMappings({ customDir: '/nonexistent/mist-mappings' }))[0]).toMatch(
+      /\/nonexistent\/mist-mappings: cannot read the mappings directory/,
+    );
   });
 });

@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { type Document, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import { packagePath } from '../package-root.js';
 import { compileMapping, EVENTS_METRIC, type TopicMapping } from './compile.js';
 import { MappingEngine } from './engine.js';
-import { DEFAULT_TOPIC, mappingFileSchema, WEBHOOK, type MappingFile } from './schema.js';
+import { DEFAULT_TOPIC, type MappingFile, mappingFileSchema, WEBHOOK } from './schema.js';
 
 /** A mapping file that passed validation. */
 export interface MappingSource {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FieldRefError, parseFieldRef, parseTemplate, TemplateError, type FieldRef } from './fields.js';
+import { type FieldRef, FieldRefError, parseFieldRef, parseTemplate, TemplateError } from './fields.js';
 
 /**
  * The shape of a mapping file (mappings/<topic>.yaml). README "Custom mappings" documents it;
@@ -76,7 +76,10 @@ const valueSpec = z.union([
       value: scalar.optional(),
       case: z.enum(['lower', 'upper']).optional(),
       map: z.record(z.string(), scalar).optional(),
-      rules: z.array(z.object({ when: condition, value: scalar }).strict()).min(1).optional(),
+      rules: z
+        .array(z.object({ when: condition, value: scalar }).strict())
+        .min(1)
+        .optional(),
       default: scalar.optional(),
     })
     .strict()
@@ -91,9 +94,7 @@ export type ValueSpec = z.infer<typeof valueSpec>;
 export const SEVERITY_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
 const level = z.enum(SEVERITY_LEVELS);
 
-const attributeName = z
-  .string()
-  .regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/, 'attribute names are lower-case and dotted, e.g. mist.site_id');
+const attributeName = z.string().regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/, 'attribute names are lower-case and dotted, e.g. mist.site_id');
 
 const metricName = z
   .string()
@@ -159,7 +160,10 @@ function unboundedAttributes(attributes: Record<string, ValueSpec>, inEach: bool
     }
     const bad = fields.find((f) => UNBOUNDED_FIELDS.has(f) && !(subjectKey === undefined && DEVICE_ATTRIBUTES[f] === attr));
     if (bad !== undefined) {
-      out.push({ attr, message: `"${bad}" identifies a client, user or single event: as a metric attribute it makes unbounded series (put it in the log instead)` });
+      out.push({
+        attr,
+        message: `"${bad}" identifies a client, user or single event: as a metric attribute it makes unbounded series (put it in the log instead)`,
+      });
     }
   }
   return out;
@@ -181,7 +185,11 @@ const metric = z
     /** The value is divided by this field's (no point when it is missing or 0): used ÷ total. */
     divide_by: refs.optional(),
     /** Multiplies the value (e.g. 0.001 for milliseconds → seconds, 0.01 for percent → ratio). */
-    scale: z.number().finite().refine((n) => n !== 0, { message: 'a scale of 0 makes every value 0' }).optional(),
+    scale: z
+      .number()
+      .finite()
+      .refine((n) => n !== 0, { message: 'a scale of 0 makes every value 0' })
+      .optional(),
     /** Added after scaling (gauges, histograms): `scale: -0.01, offset: 1` turns idle percent into utilisation. */
     offset: z.number().finite().optional(),
     when: condition.optional(),
@@ -253,12 +261,21 @@ const metric = z
       const allowed = m.instrument === 'gauge' ? ['count', 'sum'] : m.instrument === 'histogram' ? ['latest'] : observed ? ['sum'] : [];
       if (!allowed.includes(m.aggregate)) {
         const what = m.instrument === 'counter' && !observed ? 'an increment counter (add `counter: observed`)' : `a ${m.instrument}`;
-        ctx.addIssue({ code: 'custom', path: ['aggregate'], message: `${what} cannot aggregate by \`${m.aggregate}\`${allowed.length ? `; it takes ${allowed.join(' or ')}` : ''}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['aggregate'],
+          message: `${what} cannot aggregate by \`${m.aggregate}\`${allowed.length ? `; it takes ${allowed.join(' or ')}` : ''}`,
+        });
       }
-      if (m.aggregate === 'count' && m.value !== undefined) ctx.addIssue({ code: 'custom', path: ['value'], message: '`aggregate: count` counts subjects: it takes no `value`' });
+      if (m.aggregate === 'count' && m.value !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['value'], message: '`aggregate: count` counts subjects: it takes no `value`' });
       if (m.each !== undefined) ctx.addIssue({ code: 'custom', path: ['each'], message: 'an aggregated metric takes one value per subject: no `each`' });
       if (m.gauge !== undefined || m.identity !== undefined) {
-        ctx.addIssue({ code: 'custom', path: [m.gauge !== undefined ? 'gauge' : 'identity'], message: 'an aggregated gauge has no mode or identity: it is exported at collection time, per attribute set' });
+        ctx.addIssue({
+          code: 'custom',
+          path: [m.gauge !== undefined ? 'gauge' : 'identity'],
+          message: 'an aggregated gauge has no mode or identity: it is exported at collection time, per attribute set',
+        });
       }
     }
   });
@@ -279,7 +296,6 @@ const template = z
   });
 
 const body = z.union([refs, z.array(z.union([fieldRef, z.object({ template }).strict()])).min(1)]);
-
 
 const log = z
   .object({
@@ -316,7 +332,10 @@ export const DEFAULT_SUBJECT_TTL_S = 600;
 const topicKey = z.string().regex(/^(\*|[a-z0-9]+(-[a-z0-9]+)*)$/, 'a topic is lower-case words joined by "-" (or "*" for the default)');
 const replacedKey = z
   .string()
-  .regex(/^([a-z0-9]+(-[a-z0-9]+)*|[a-z][a-z0-9_-]*:[a-z0-9_]+(\/[a-z0-9_-]+)*)$/, 'a topic (lower-case words joined by "-"), or source:kind for another source (stream:stats/devices)');
+  .regex(
+    /^([a-z0-9]+(-[a-z0-9]+)*|[a-z][a-z0-9_-]*:[a-z0-9_]+(\/[a-z0-9_-]+)*)$/,
+    'a topic (lower-case words joined by "-"), or source:kind for another source (stream:stats/devices)',
+  );
 
 /**
  * The one thing each event is about (a device, a wireless client): its state is kept in memory
@@ -348,7 +367,10 @@ const fileFields = z
      */
     replaces: z.union([replacedKey, z.array(replacedKey).min(1)]).optional(),
     /** Where the events come from: `webhook` (the default) or another source (`stream`). */
-    source: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'a source is a lower-case word, e.g. stream').default(WEBHOOK),
+    source: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]*$/, 'a source is a lower-case word, e.g. stream')
+      .default(WEBHOOK),
     /** Other sources: which of its kinds of record the file maps (the stream channel past the site: stats/devices). */
     kind: z
       .string()
@@ -377,7 +399,8 @@ export function routeKey(source: string, kind: string): string {
 export const mappingFileSchema = fileFields
   .superRefine((f, ctx) => {
     if (f.source === WEBHOOK) {
-      if (f.topic === undefined) ctx.addIssue({ code: 'custom', path: ['topic'], message: 'a webhook file names its `topic` (another source names `source` and `kind`)' });
+      if (f.topic === undefined)
+        ctx.addIssue({ code: 'custom', path: ['topic'], message: 'a webhook file names its `topic` (another source names `source` and `kind`)' });
       if (f.kind !== undefined) ctx.addIssue({ code: 'custom', path: ['kind'], message: 'a webhook file names its `topic`, not a `kind`' });
     } else {
       if (f.kind === undefined) ctx.addIssue({ code: 'custom', path: ['kind'], message: `a ${f.source} file names the \`kind\` it maps (e.g. stats/devices)` });
@@ -387,14 +410,26 @@ export const mappingFileSchema = fileFields
     const aggregated = f.metrics.some((m) => m.aggregate !== undefined);
     f.metrics.forEach((m, i) => {
       if (m.aggregate !== undefined && f.subject === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['metrics', i, 'aggregate'], message: 'aggregating over subjects needs a file `subject` (what each event is about)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['metrics', i, 'aggregate'],
+          message: 'aggregating over subjects needs a file `subject` (what each event is about)',
+        });
       }
       // A subject's gauges hold while it reports and carry its newest identity: no state mode, no identity of their own.
       if (f.subject !== undefined && m.gauge === 'state') {
-        ctx.addIssue({ code: 'custom', path: ['metrics', i, 'gauge'], message: 'in a file with a `subject`, a gauge holds its newest value while the subject reports: no `state` mode' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['metrics', i, 'gauge'],
+          message: 'in a file with a `subject`, a gauge holds its newest value while the subject reports: no `state` mode',
+        });
       }
       if (f.subject !== undefined && m.identity !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['metrics', i, 'identity'], message: "in a file with a `subject`, a series is identified by its subject and its own attributes: no `identity`" });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['metrics', i, 'identity'],
+          message: 'in a file with a `subject`, a series is identified by its subject and its own attributes: no `identity`',
+        });
       }
     });
     // The subject key of a file whose metrics aggregate over subjects identifies a client: never an attribute.
@@ -405,7 +440,9 @@ export const mappingFileSchema = fileFields
     }
     const problems = [
       ...unboundedAttributes(f.subject?.attributes ?? {}, false, subjectKey).map((p) => ({ path: ['subject', 'attributes', p.attr], message: p.message })),
-      ...f.metrics.flatMap((m, i) => unboundedAttributes(m.attributes, m.each !== undefined, subjectKey).map((p) => ({ path: ['metrics', i, 'attributes', p.attr], message: p.message }))),
+      ...f.metrics.flatMap((m, i) =>
+        unboundedAttributes(m.attributes, m.each !== undefined, subjectKey).map((p) => ({ path: ['metrics', i, 'attributes', p.attr], message: p.message })),
+      ),
     ];
     for (const p of problems) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
   })

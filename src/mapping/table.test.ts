@@ -64,11 +64,23 @@ describe('README telemetry reference', () => {
       };
       const out = engine.map('stream', 'stats/devices', message, 1n, { site_id: 's1' });
       expect(out.metrics.map((m) => [m.name, m.value, pointAttributes(m), m.uptime])).toEqual([
-        ['mist.device.radio.utilization', 0.12, { 'mist.site_id': 's1', 'mist.device_mac': 'ap1', 'mist.device_name': 'lobby', 'mist.device_type': 'ap', 'mist.band': '5' }, undefined],
+        [
+          'mist.device.radio.utilization',
+          0.12,
+          { 'mist.site_id': 's1', 'mist.device_mac': 'ap1', 'mist.device_name': 'lobby', 'mist.device_type': 'ap', 'mist.band': '5' },
+          undefined,
+        ],
         [
           'mist.device.network.io',
           5000,
-          { 'mist.site_id': 's1', 'mist.device_mac': 'ap1', 'mist.device_name': 'lobby', 'mist.device_type': 'ap', 'network.interface.name': 'eth0', 'network.io.direction': 'receive' },
+          {
+            'mist.site_id': 's1',
+            'mist.device_mac': 'ap1',
+            'mist.device_name': 'lobby',
+            'mist.device_type': 'ap',
+            'network.interface.name': 'eth0',
+            'network.io.direction': 'receive',
+          },
           100,
         ],
       ]);

@@ -1,5 +1,5 @@
 import { EVENTS_DECLARATION, loadMappings, type MappingSource } from './loader.js';
-import { WEBHOOK, type MappingFile, type ValueSpec } from './schema.js';
+import { type MappingFile, type ValueSpec, WEBHOOK } from './schema.js';
 
 /**
  * The README's telemetry reference, generated from the mapping files so the two cannot drift:
@@ -31,14 +31,16 @@ function attributes(attrs: Record<string, ValueSpec>): string {
   const entries = Object.entries(attrs);
   if (entries.length === 0) return '—';
   return entries
-    .map(([name, v]) => (typeof v === 'object' && !Array.isArray(v) && v.value !== undefined ? `${code(name)} = ${code(String(v.value))}` : `${code(name)} ← ${source(v)}`))
+    .map(([name, v]) =>
+      typeof v === 'object' && !Array.isArray(v) && v.value !== undefined ? `${code(name)} = ${code(String(v.value))}` : `${code(name)} ← ${source(v)}`,
+    )
     .join(', ');
 }
 
 /** How a metric's points are made, in the instrument column. */
 function instrumentText(m: MappingFile['metrics'][number], subject: boolean): string {
   if (m.aggregate === 'count') return 'gauge (count of live subjects)';
-  if (m.aggregate === 'sum') return m.instrument === 'gauge' ? 'gauge (sum over live subjects)' : 'counter (observed, sum of subjects\' increases)';
+  if (m.aggregate === 'sum') return m.instrument === 'gauge' ? 'gauge (sum over live subjects)' : "counter (observed, sum of subjects' increases)";
   if (m.aggregate === 'latest') return 'histogram (latest value of each live subject)';
   if (m.instrument === 'gauge' && subject) return "gauge (the subject's latest, at its report's time)";
   if (m.instrument === 'gauge') return `gauge (${m.gauge ?? 'sample'}${m.identity ? `, one series per ${m.identity.map(code).join(' + ')}` : ''})`;
@@ -55,13 +57,19 @@ export function renderTable(sources: readonly MappingSource[]): string {
   for (const s of sources) {
     const spec = s.spec;
     const topic =
-      spec.source !== WEBHOOK ? `${spec.source} ${code(spec.kind)}` : spec.topic === '*' ? 'any other topic' : [spec.topic, ...spec.aliases].map(code).join(', ');
+      spec.source !== WEBHOOK
+        ? `${spec.source} ${code(spec.kind)}`
+        : spec.topic === '*'
+          ? 'any other topic'
+          : [spec.topic, ...spec.aliases].map(code).join(', ');
     if (spec.log === false) {
       rows.push(`| ${topic} | log | none: metrics only | | | |`);
     } else {
       const levels = [...new Set([spec.log.severity.default, ...spec.log.severity.rules.map((r) => r.level)])].join('/');
       const names = spec.source === WEBHOOK ? code('mist.topic') : `${code('mist.source')}, ${code('mist.kind')}`;
-      rows.push(`| ${topic} | log | ${code(spec.log.event_name)} | severity ${levels} | | ${code('mist.<field>')} for every field, ${names}, ${code('event.name')} |`);
+      rows.push(
+        `| ${topic} | log | ${code(spec.log.event_name)} | severity ${levels} | | ${code('mist.<field>')} for every field, ${names}, ${code('event.name')} |`,
+      );
     }
     if (spec.subject) {
       const t = spec.subject.ttl;

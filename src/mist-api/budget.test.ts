@@ -39,7 +39,12 @@ describe('CallBudget', () => {
   it('accepts plans within the share', () => {
     const budget = new CallBudget({ share: 0.8 });
     expect(budget.allowance).toBe(4000);
-    expect(() => budget.validate([{ name: 'a', callsPerHour: 3990 }, { name: 'b', callsPerHour: 10 }])).not.toThrow();
+    expect(() =>
+      budget.validate([
+        { name: 'a', callsPerHour: 3990 },
+        { name: 'b', callsPerHour: 10 },
+      ]),
+    ).not.toThrow();
     expect(() => budget.validate([{ name: 'a', callsPerHour: Number.NaN }])).toThrow('a: planned calls per hour must be a number of at least 0, got NaN');
     expect(() => new CallBudget({ share: 1.5 })).toThrow('the API budget share must be more than 0 and at most 1, got 1.5');
   });

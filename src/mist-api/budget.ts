@@ -1,4 +1,4 @@
-import { HOUR_MS, nextHourStart, systemClock, type Clock } from './clock.js';
+import { type Clock, HOUR_MS, nextHourStart, systemClock } from './clock.js';
 
 /** Mist's limit: calls per hour per API token, counted from the top of each hour. */
 export const MIST_CALLS_PER_HOUR = 5000;
@@ -51,7 +51,8 @@ export class CallBudget {
     this.callsPerHour = options.callsPerHour ?? MIST_CALLS_PER_HOUR;
     this.share = options.share ?? DEFAULT_BUDGET_SHARE;
     if (!(this.share > 0 && this.share <= 1)) throw new BudgetError(`the API budget share must be more than 0 and at most 1, got ${this.share}`);
-    if (!(Number.isInteger(this.callsPerHour) && this.callsPerHour > 0)) throw new BudgetError(`calls per hour must be a positive integer, got ${this.callsPerHour}`);
+    if (!(Number.isInteger(this.callsPerHour) && this.callsPerHour > 0))
+      throw new BudgetError(`calls per hour must be a positive integer, got ${this.callsPerHour}`);
     this.allowance = Math.floor(this.callsPerHour * this.share);
     this.clock = options.clock ?? systemClock;
     this.onWait = options.onWait;
@@ -97,7 +98,8 @@ export class CallBudget {
  */
 export function validatePlans(plans: readonly PlannedUse[], limit: { callsPerHour: number; share: number; allowance: number }): void {
   for (const p of plans) {
-    if (!Number.isFinite(p.callsPerHour) || p.callsPerHour < 0) throw new BudgetError(`${p.name}: planned calls per hour must be a number of at least 0, got ${p.callsPerHour}`);
+    if (!Number.isFinite(p.callsPerHour) || p.callsPerHour < 0)
+      throw new BudgetError(`${p.name}: planned calls per hour must be a number of at least 0, got ${p.callsPerHour}`);
   }
   const total = plans.reduce((sum, p) => sum + p.callsPerHour, 0);
   if (total <= limit.allowance) return;

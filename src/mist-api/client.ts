@@ -3,23 +3,23 @@ import type { MistHttp } from './http.js';
 import { getAllPages, getAllResults } from './paginate.js';
 import { parseAnswer } from './parse.js';
 import {
-  selfSchema,
-  siteSchema,
-  siteSleSchema,
-  sleMetricsSchema,
-  sleSummaryTrendSchema,
-  webhookSchema,
-  webhookTopicSchema,
   type Self,
   type Site,
   type SiteSle,
   type SleFamily,
   type SleMetrics,
   type SleSummaryTrend,
+  selfSchema,
+  siteSchema,
+  siteSleSchema,
+  sleMetricsSchema,
+  sleSummaryTrendSchema,
   type Webhook,
   type WebhookInput,
   type WebhookScope,
   type WebhookTopic,
+  webhookSchema,
+  webhookTopicSchema,
 } from './types.js';
 
 const seg = encodeURIComponent;
@@ -50,7 +50,7 @@ export class MistClient {
 
   /** Every site of the org, across all pages. */
   sites(orgId: string, signal?: AbortSignal): Promise<Site[]> {
-    return getAllPages(this.http, `/orgs/${seg(orgId)}/sites`, siteSchema, {}, this.pageSize, signal);
+    return getAllPages(this.http, `/orgs/${seg(orgId)}/sites`, siteSchema, { pageSize: this.pageSize, signal });
   }
 
   async webhookTopics(signal?: AbortSignal): Promise<WebhookTopic[]> {
@@ -59,7 +59,7 @@ export class MistClient {
   }
 
   webhooks(scope: WebhookScope, signal?: AbortSignal): Promise<Webhook[]> {
-    return getAllPages(this.http, `${scopePath(scope)}/webhooks`, webhookSchema, {}, this.pageSize, signal);
+    return getAllPages(this.http, `${scopePath(scope)}/webhooks`, webhookSchema, { pageSize: this.pageSize, signal });
   }
 
   async createWebhook(scope: WebhookScope, input: WebhookInput, signal?: AbortSignal): Promise<Webhook> {
@@ -89,7 +89,11 @@ export class MistClient {
    * one row per site, one field per metric.
    */
   async sitesSle(orgId: string, family: SleFamily, start: number, end: number, signal?: AbortSignal): Promise<SitesSle> {
-    const page = await getAllResults(this.http, `/orgs/${seg(orgId)}/insights/sites-sle`, siteSleSchema, { sle: family, start, end }, this.pageSize, signal);
+    const page = await getAllResults(this.http, `/orgs/${seg(orgId)}/insights/sites-sle`, siteSleSchema, {
+      query: { sle: family, start, end },
+      pageSize: this.pageSize,
+      signal,
+    });
     return page as SitesSle;
   }
 

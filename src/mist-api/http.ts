@@ -1,6 +1,6 @@
 import pRetry, { AbortError } from 'p-retry';
-import { CallBudget } from './budget.js';
-import { nextHourStart, systemClock, type Clock } from './clock.js';
+import type { CallBudget } from './budget.js';
+import { type Clock, nextHourStart, systemClock } from './clock.js';
 import { describeErrorBody, MistApiError, MistConfigError, MistUnreachableError, redact } from './errors.js';
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -21,6 +21,13 @@ export interface MistResponse<T = unknown> {
   status: number;
   headers: Headers;
   body: T;
+}
+
+/** How one attempt of a call ended: Mist's status, or no answer at all. */
+export interface ApiAnswer {
+  method: string;
+  status?: number;
+  error?: 'timeout' | 'unreachable';
 }
 
 /** Something the client waits out before trying again; for the CLI to say, for the bridge to log. */
@@ -50,6 +57,8 @@ export interface MistHttpOptions {
   /** Longest total wait for 429s before giving up: by default past one reset of Mist's count. */
   maxRateLimitWaitMs?: number;
   onRetry?: (notice: RetryNotice) => void;
+  /** Told of every attempt's outcome, retried ones included: each spends one of Mist's calls. */
+  onAnswer?: (answer: ApiAnswer) => void;
   userAgent?: string;
 }
 
@@ -75,6 +84,7 @@ export class MistHttp {
   private readonly rateLimitBaseMs: number;
   private readonly maxRateLimitWaitMs: number | undefined;
   private readonly onRetry: ((notice: RetryNotice) => void) | undefined;
+  private readonly onAnswer: ((answer: ApiAnswer) => void) | undefined;
   private readonly userAgent: string;
 
   constructor(options: MistHttpOptions) {
@@ -92,6 +102,7 @@ export class MistHttp {
     this.rateLimitBaseMs = options.rateLimitBaseMs ?? 1_000;
     this.maxRateLimitWaitMs = options.maxRateLimitWaitMs;
     this.onRetry = options.onRetry;
+    this.onAnswer = options.onAnswer;
     this.userAgent = options.userAgent ?? 'mist-otel-bridge';
   }
 
@@ -169,8 +180,10 @@ export class MistHttp {
       text = await res.text();
     } catch (err) {
       if (options.signal?.aborted) throw options.signal.reason;
+      this.onAnswer?.({ method, error: timeout.aborted ? 'timeout' : 'unreachable' });
       throw this.unreachable(method, shownPath, err, timeout.aborted);
     }
+    this.onAnswer?.({ method, status: res.status });
     if (res.status >= 300 && res.status < 400) {
       throw new MistApiError(res.status, method, shownPath, `redirected to ${res.headers.get('location') ?? '(no location)'}; check MIST_API_URL`);
     }
@@ -190,7 +203,10 @@ export class MistHttp {
     if (timedOut) return new MistUnreachableError(method, path, `no answer within ${this.timeoutMs} ms`, true);
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     const code = cause?.code;
-    const reason = redact([cause?.message ?? (err as Error).message, code && !cause?.message?.includes(code) ? `(${code})` : ''].filter(Boolean).join(' '), this.token);
+    const reason = redact(
+      [cause?.message ?? (err as Error).message, code && !cause?.message?.includes(code) ? `(${code})` : ''].filter(Boolean).join(' '),
+      this.token,
+    );
     return new MistUnreachableError(method, path, `${reason} (${new URL(this.baseUrl).host})`, !(code !== undefined && NOT_SENT.has(code)));
   }
 }

@@ -83,8 +83,6 @@ export const sleSummaryTrendSchema = z.looseObject({
   start: z.number(),
   end: z.number(),
   sle: z.looseObject({ name: z.string().optional(), interval: z.number(), samples: sleSamplesSchema }).optional(),
-  classifiers: z
-    .array(z.looseObject({ name: z.string(), interval: z.number().optional(), samples: sleSamplesSchema }))
-    .default([]),
+  classifiers: z.array(z.looseObject({ name: z.string(), interval: z.number().optional(), samples: sleSamplesSchema })).default([]),
 });
 export type SleSummaryTrend = z.infer<typeof sleSummaryTrendSchema>;

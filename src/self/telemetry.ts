@@ -20,6 +20,8 @@ export interface SelfTelemetry {
 export interface SelfGauges {
   journalDeliveries(): number;
   journalBytes(): number;
+  /** The most the journal may hold (durability.maxBytes). */
+  journalLimitBytes(): number;
   journalHealth(): JournalHealth;
   queuedRecords(signal: 'logs' | 'traces'): number;
   dedupEntries(): number;
@@ -112,7 +114,6 @@ export function createSelfTelemetry(meter: Meter): SelfTelemetry {
   };
 }
 
-
 /** The gauges and state-derived counters of the bridge's own figures, read from `state` at each collection. */
 export function observeSelfState(meter: Meter, state: SelfGauges): void {
   meter
@@ -127,6 +128,12 @@ export function observeSelfState(meter: Meter, state: SelfGauges): void {
       unit: 'By',
     })
     .addCallback((r) => r.observe(state.journalBytes()));
+  meter
+    .createObservableGauge('mist.bridge.journal.limit', {
+      description: 'Bytes the durable journal may hold (durability.maxBytes); when full, deliveries are answered 503',
+      unit: 'By',
+    })
+    .addCallback((r) => r.observe(state.journalLimitBytes()));
   meter
     .createObservableCounter('mist.bridge.journal.write.errors', {
       description: 'Journal writes that failed (a full disk, an I/O error), by operation: append, release, checkpoint',
@@ -162,7 +169,7 @@ export function observeSelfState(meter: Meter, state: SelfGauges): void {
     });
   meter
     .createObservableCounter('mist.bridge.journal.thread.restarts', {
-      description: "Journal worker threads (writer, checkpointer) that stopped and were replaced",
+      description: 'Journal worker threads (writer, checkpointer) that stopped and were replaced',
       unit: '{restart}',
     })
     .addCallback((r) => {

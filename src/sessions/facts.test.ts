@@ -13,7 +13,10 @@ const contribution = (role: string, values: Record<string, unknown>, attributes:
 
 describe('parseContribution', () => {
   it('takes the disconnect from connect_float + duration when disconnect_float is missing, exactly', () => {
-    const r = parseContribution(contribution('disconnect', { client_mac: 'aa', ap: 'bb', connect: 1695172665, connect_time: 1695172665.083, duration: 16709.393960068 }), new Interner());
+    const r = parseContribution(
+      contribution('disconnect', { client_mac: 'aa', ap: 'bb', connect: 1695172665, connect_time: 1695172665.083, duration: 16709.393960068 }),
+      new Interner(),
+    );
     expect('fact' in r && r.fact.kind === 'association' && r.fact.disconnectNs).toBe(1695172665_083000000n + 16709_393960068n);
   });
 
@@ -27,7 +30,11 @@ describe('parseContribution', () => {
 
   it('keeps primitive attributes and arrays of one primitive type, drops nested maps', () => {
     const r = parseContribution(
-      contribution('auth-permit', { client_mac: 'aa', type: 'NAC_CLIENT_PERMIT' }, { 'mist.idp_role': ['a', 'b'], 'mist.vlan': '20', 'mist.nested': { x: 1 }, 'mist.mixed': ['a', 1] }),
+      contribution(
+        'auth-permit',
+        { client_mac: 'aa', type: 'NAC_CLIENT_PERMIT' },
+        { 'mist.idp_role': ['a', 'b'], 'mist.vlan': '20', 'mist.nested': { x: 1 }, 'mist.mixed': ['a', 1] },
+      ),
       new Interner(),
     );
     expect('fact' in r && spanAttributes(r.fact.attributes)).toEqual({ 'mist.idp_role': ['a', 'b'], 'mist.vlan': '20' });

@@ -1,8 +1,8 @@
-import { NO_ACK, type Ack } from '../acks/ack.js';
 import type { Attributes } from '@opentelemetry/api';
+import { type Ack, NO_ACK } from '../acks/ack.js';
 import { toEpochNs } from '../mapping/time.js';
 import type { TraceContribution } from '../mapping/types.js';
-import { holdAttributes, type HeldAttributes, type Interner } from './held.js';
+import { type HeldAttributes, holdAttributes, type Interner } from './held.js';
 import type { ClientRef } from './ids.js';
 
 /**
@@ -24,17 +24,7 @@ import type { ClientRef } from './ids.js';
  *   auth-check-error
  * The time of ip and auth facts is the event time (`TraceContribution.timeNs`).
  */
-export const ROLES = [
-  'join',
-  'roam',
-  'disconnect',
-  'disconnect-error',
-  'ip',
-  'auth-permit',
-  'auth-deny',
-  'auth-check',
-  'auth-check-error',
-] as const;
+export const ROLES = ['join', 'roam', 'disconnect', 'disconnect-error', 'ip', 'auth-permit', 'auth-deny', 'auth-check', 'auth-check-error'] as const;
 export type Role = (typeof ROLES)[number];
 
 export type AssociationEnd = 'roam' | 'ok' | 'error';

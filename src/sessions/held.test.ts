@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import type { Attributes } from '@opentelemetry/api';
+import { describe, expect, it } from 'vitest';
 import { holdAttributes, Interner, spanAttributes } from './held.js';
 
 const map = (o: Record<string, unknown>) => Object.assign(Object.create(null), o) as Attributes;
@@ -7,7 +7,10 @@ const map = (o: Record<string, unknown>) => Object.assign(Object.create(null), o
 describe('held attributes', () => {
   it('give back the span attributes in the mapping order, primitives and lists of one type only', () => {
     const interner = new Interner();
-    const held = holdAttributes(map({ 'mist.b': 'x', 'mist.a': 2, 'mist.roles': ['r1', 'r2'], 'mist.nested': { k: 1 }, 'mist.mixed': [1, 'a'], 'mist.ok': true }), interner);
+    const held = holdAttributes(
+      map({ 'mist.b': 'x', 'mist.a': 2, 'mist.roles': ['r1', 'r2'], 'mist.nested': { k: 1 }, 'mist.mixed': [1, 'a'], 'mist.ok': true }),
+      interner,
+    );
     const attrs = spanAttributes(held);
     expect(Object.entries(attrs)).toEqual([
       ['mist.b', 'x'],

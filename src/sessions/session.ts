@@ -1,8 +1,8 @@
-import { SpanStatusCode, type Attributes } from '@opentelemetry/api';
-import type { AssociationFact, AuthFact, Fact, IpFact } from './facts.js';
-import { spanAttributes, type HeldAttributes } from './held.js';
+import { type Attributes, SpanStatusCode } from '@opentelemetry/api';
 import type { SpanOutput } from '../signals/emit.js';
-import { sessionSpanId, sessionTraceId, type ClientRef } from './ids.js';
+import type { AssociationFact, AuthFact, Fact, IpFact } from './facts.js';
+import { type HeldAttributes, spanAttributes } from './held.js';
+import { type ClientRef, sessionSpanId, sessionTraceId } from './ids.js';
 
 export const SESSION_SPAN = 'client-session';
 export const CONNECTED_SPAN = 'connected';
@@ -230,7 +230,8 @@ export class Session {
     for (const verdict of this.auths) {
       if (verdict.exported || (verdict.outcome !== 'permit' && verdict.outcome !== 'deny')) continue;
       const checks = this.auths.filter(
-        (c) => !c.exported && (c.outcome === 'check' || c.outcome === 'check-error') && c.timeNs <= verdict.timeNs && c.timeNs >= verdict.timeNs - CHECK_WINDOW_NS,
+        (c) =>
+          !c.exported && (c.outcome === 'check' || c.outcome === 'check-error') && c.timeNs <= verdict.timeNs && c.timeNs >= verdict.timeNs - CHECK_WINDOW_NS,
       );
       plans.push(this.authSpan(verdict, checks));
     }

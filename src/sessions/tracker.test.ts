@@ -6,8 +6,7 @@ import { BatchAck, releaseAll } from '../acks/ack.js';
 import { createLogger } from '../log/logger.js';
 import type { TraceContribution } from '../mapping/types.js';
 import { buildResource, createEmitters } from '../signals/providers.js';
-import { SessionTracker, type SessionLimits } from './tracker.js';
-
+import { type SessionLimits, SessionTracker } from './tracker.js';
 
 const ORG = '6f4bf402-45f9-4d1a-a1b7-1c3a9e0e7a11';
 const SITE = '978c48e6-6ef6-11e6-8bbf-02e208b2d34f';
@@ -16,7 +15,14 @@ const AP1 = '5c5b35000001';
 const AP2 = '5c5b35000002';
 const MAC = 'ac3eb179e535';
 
-const LIMITS: SessionLimits = { maxSessions: 1000, maxAgeMs: 3_600_000, settleMs: 1000, stitchWindowMs: 60_000, retainEndedMs: 600_000, maxPendingFacts: 10_000 };
+const LIMITS: SessionLimits = {
+  maxSessions: 1000,
+  maxAgeMs: 3_600_000,
+  settleMs: 1000,
+  stitchWindowMs: 60_000,
+  retainEndedMs: 600_000,
+  maxPendingFacts: 10_000,
+};
 
 /**
  * A tracker on a real SDK tracer, a hand-driven clock, and the spans it finished. Each delivery
@@ -58,7 +64,13 @@ function harness(limits: Partial<SessionLimits> = {}) {
 
 const ns = (seconds: string) => BigInt(seconds.replace('.', '').padEnd(19, '0').slice(0, 19));
 
-function contribution(topic: string, role: string, timeNs: bigint, values: Record<string, unknown>, attributes: Record<string, unknown> = {}): TraceContribution {
+function contribution(
+  topic: string,
+  role: string,
+  timeNs: bigint,
+  values: Record<string, unknown>,
+  attributes: Record<string, unknown> = {},
+): TraceContribution {
   return {
     topic,
     role,
@@ -69,12 +81,18 @@ function contribution(topic: string, role: string, timeNs: bigint, values: Recor
 }
 
 const join = (ap: string, connect: number) =>
-  contribution('client-join', 'join', BigInt(Math.floor(connect)) * 1_000_000_000n, { ap, connect: Math.floor(connect), connect_time: connect }, {
-    'mist.ap': ap,
-    'mist.wlan_id': WLAN,
-    'mist.ssid': 'Corp',
-    'mist.rssi': -61,
-  });
+  contribution(
+    'client-join',
+    'join',
+    BigInt(Math.floor(connect)) * 1_000_000_000n,
+    { ap, connect: Math.floor(connect), connect_time: connect },
+    {
+      'mist.ap': ap,
+      'mist.wlan_id': WLAN,
+      'mist.ssid': 'Corp',
+      'mist.rssi': -61,
+    },
+  );
 
 /** A client-sessions record; `connect` is its own connect_float (a millisecond off the join's, as in real pairs). */
 const leave = (role: 'roam' | 'disconnect' | 'disconnect-error', ap: string, connect: number, disconnect: number, extra: Record<string, unknown> = {}) =>
@@ -87,7 +105,13 @@ const leave = (role: 'roam' | 'disconnect' | 'disconnect-error', ap: string, con
   );
 
 const nac = (role: string, type: string, ms: number, text?: string) =>
-  contribution('nac-events', role, BigInt(ms) * 1_000_000n, { type, ...(text ? { text } : {}) }, { 'mist.ap': AP1, 'mist.auth_type': 'eap-tls', 'mist.nac_event_type': type });
+  contribution(
+    'nac-events',
+    role,
+    BigInt(ms) * 1_000_000n,
+    { type, ...(text ? { text } : {}) },
+    { 'mist.ap': AP1, 'mist.auth_type': 'eap-tls', 'mist.nac_event_type': type },
+  );
 
 const info = (ip: string, seconds: number) =>
   contribution('client-info', 'ip', BigInt(seconds) * 1_000_000_000n, { ip }, { 'mist.client_ip': ip, 'mist.hostname': 'laptop-7' });

@@ -2,10 +2,10 @@ import type { Ack } from '../acks/ack.js';
 import type { Logger } from '../log/logger.js';
 import type { TraceContribution } from '../mapping/types.js';
 import type { SpanEmitter } from '../signals/emit.js';
-import { parseContribution, type Fact } from './facts.js';
+import { type Fact, parseContribution } from './facts.js';
 import { Interner } from './held.js';
 import type { ClientRef } from './ids.js';
-import { DIMENSIONS, Session, type EndCause, type SpanPlan } from './session.js';
+import { DIMENSIONS, Session, type SpanPlan } from './session.js';
 
 export interface SessionLimits {
   /** Sessions held at once (forming, open, and recently ended ones kept for deduplication). */
@@ -229,10 +229,13 @@ export class SessionTracker {
       this.evictedSinceSweep = 0;
     }
     if (this.settledEarlySinceSweep > 0) {
-      this.log.warn('session events arrive faster than they can wait their settle time: the longest-waiting clients were settled early (sessions.maxPendingFacts)', {
-        clients: this.settledEarlySinceSweep,
-        maxPendingFacts: this.limits.maxPendingFacts,
-      });
+      this.log.warn(
+        'session events arrive faster than they can wait their settle time: the longest-waiting clients were settled early (sessions.maxPendingFacts)',
+        {
+          clients: this.settledEarlySinceSweep,
+          maxPendingFacts: this.limits.maxPendingFacts,
+        },
+      );
       this.settledEarlySinceSweep = 0;
     }
     if (maxAged > 0) {

@@ -1,17 +1,17 @@
-import { ROOT_CONTEXT, SeverityNumber, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes } from '@opentelemetry/api';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Attributes, ROOT_CONTEXT, SeverityNumber, SpanKind, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
 import { ProtobufLogsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import * as sdkLogs from '@opentelemetry/sdk-logs';
 import * as tracing from '@opentelemetry/sdk-trace';
 import fc from 'fast-check';
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadMappings } from '../mapping/loader.js';
-import type { LogOutput } from '../mapping/types.js';
 import { NO_ACK } from '../acks/ack.js';
+import { loadMappings } from '../mapping/loader.js';
 import { nsToHrTime } from '../mapping/time.js';
+import type { LogOutput } from '../mapping/types.js';
 import { LogEmitter, SpanEmitter, type SpanOutput } from './emit.js';
 
 type ReadableLogRecord = sdkLogs.ReadableLogRecord;
@@ -117,7 +117,15 @@ describe('LogEmitter attribute rules', () => {
   it('exports the same OTLP bytes as the SDK Logger for any top-level attributes (undefined, null, empty keys)', () => {
     fc.assert(
       fc.property(attributes, (attrs) => {
-        const out: LogOutput = { eventName: 'mist.test', timeNs: 1_700_000_000_000_000_000n, observedNs: 1_700_000_000_000_000_001n, severityNumber: SeverityNumber.INFO, severityText: 'INFO', body: 'b', attributes: attrs };
+        const out: LogOutput = {
+          eventName: 'mist.test',
+          timeNs: 1_700_000_000_000_000_000n,
+          observedNs: 1_700_000_000_000_000_001n,
+          severityNumber: SeverityNumber.INFO,
+          severityText: 'INFO',
+          body: 'b',
+          attributes: attrs,
+        };
         expect(otlpBytes(throughEmitter([out]))).toEqual(otlpBytes(throughSdk([out])));
       }),
       { numRuns: 300 },
@@ -159,7 +167,11 @@ function spansThroughEmitter(outputs: SpanOutput[]): tracing.ReadableSpan[] {
 
 const spanBytes = (spans: tracing.ReadableSpan[]) => Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!);
 
-const hex = (bytes: number) => fc.uint8Array({ minLength: bytes, maxLength: bytes }).map((b) => Buffer.from(b).toString('hex')).filter((h) => !/^0+$/.test(h));
+const hex = (bytes: number) =>
+  fc
+    .uint8Array({ minLength: bytes, maxLength: bytes })
+    .map((b) => Buffer.from(b).toString('hex'))
+    .filter((h) => !/^0+$/.test(h));
 const value = fc.oneof(
   fc.string(),
   fc.integer(),
@@ -215,7 +227,11 @@ describe('SpanEmitter', () => {
       endNs: 1_763_700_001_000_000_000n,
       attributes: wide,
       status: { code: SpanStatusCode.ERROR, message: 'denied' },
-      events: Array.from({ length: 140 }, (_, i) => ({ name: `check-${i}`, timeNs: 1_763_700_000_000_000_000n + BigInt(i), attributes: Object.fromEntries(Array.from({ length: 130 }, (_, k) => [`k${k}`, k])) })),
+      events: Array.from({ length: 140 }, (_, i) => ({
+        name: `check-${i}`,
+        timeNs: 1_763_700_000_000_000_000n + BigInt(i),
+        attributes: Object.fromEntries(Array.from({ length: 130 }, (_, k) => [`k${k}`, k])),
+      })),
     };
     const [mine] = spansThroughEmitter([out]);
     expect(mine!.droppedAttributesCount).toBe(3);

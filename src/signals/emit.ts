@@ -1,10 +1,10 @@
-import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type SpanContext, type SpanStatus } from '@opentelemetry/api';
+import { type Attributes, type SpanContext, SpanKind, type SpanStatus, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { nsToHrTime } from '../mapping/time.js';
 import type { Ack } from '../acks/ack.js';
+import { nsToHrTime } from '../mapping/time.js';
 import type { LogOutput } from '../mapping/types.js';
 
 /** What every record a bridge emits carries: its resource and scope, and the SDK's attribute limit. */
@@ -34,18 +34,21 @@ export class LogEmitter {
   emit(out: LogOutput, ack: Ack): void {
     // Like the SDK: the first attributes (in insertion order) stay, the rest are counted as dropped.
     const { attributes, dropped } = limited(out.attributes, this.target.attributeCountLimit, 'log');
-    this.sink({
-      hrTime: nsToHrTime(out.timeNs),
-      hrTimeObserved: nsToHrTime(out.observedNs),
-      severityNumber: out.severityNumber,
-      severityText: out.severityText,
-      body: out.body,
-      eventName: out.eventName,
-      resource: this.target.resource,
-      instrumentationScope: this.target.scope,
-      attributes,
-      droppedAttributesCount: dropped,
-    }, ack);
+    this.sink(
+      {
+        hrTime: nsToHrTime(out.timeNs),
+        hrTimeObserved: nsToHrTime(out.observedNs),
+        severityNumber: out.severityNumber,
+        severityText: out.severityText,
+        body: out.body,
+        eventName: out.eventName,
+        resource: this.target.resource,
+        instrumentationScope: this.target.scope,
+        attributes,
+        droppedAttributesCount: dropped,
+      },
+      ack,
+    );
   }
 }
 
@@ -85,34 +88,41 @@ export class SpanEmitter {
   emit(out: SpanOutput, acks: readonly Ack[]): void {
     const context: SpanContext = { traceId: out.traceId, spanId: out.spanId, traceFlags: TraceFlags.SAMPLED, traceState: undefined };
     const startTime = nsToHrTime(out.startNs);
+    // biome-ignore lint/complexity/useMathMinMax: bigints, which Math.max does not take
     const ended = out.endNs < out.startNs ? out.startNs : out.endNs;
     const endTime = nsToHrTime(ended);
     const { attributes, dropped } = limited(out.attributes, this.target.attributeCountLimit, 'span');
     const events = out.events.length > EVENT_COUNT_LIMIT ? out.events.slice(-EVENT_COUNT_LIMIT) : out.events;
-    this.sink({
-      name: out.name,
-      kind: SpanKind.INTERNAL,
-      spanContext: () => context,
-      parentSpanContext:
-        out.parentSpanId === undefined ? undefined : { traceId: out.traceId, spanId: out.parentSpanId, traceFlags: TraceFlags.SAMPLED, isRemote: true },
-      startTime,
-      endTime,
-      // The SDK keeps a message only with an error, and ignores UNSET.
-      status: out.status.code === SpanStatusCode.ERROR && typeof out.status.message === 'string' ? { code: out.status.code, message: out.status.message } : { code: out.status.code },
-      attributes,
-      links: [],
-      events: events.map((e) => {
-        const held = limited(e.attributes, ATTRIBUTES_PER_EVENT_LIMIT, 'event');
-        return { name: e.name, attributes: held.attributes, time: nsToHrTime(e.timeNs), droppedAttributesCount: held.dropped };
-      }),
-      duration: nsToHrTime(ended - out.startNs),
-      ended: true,
-      resource: this.target.resource,
-      instrumentationScope: this.target.scope,
-      droppedAttributesCount: dropped,
-      droppedEventsCount: out.events.length - events.length,
-      droppedLinksCount: 0,
-    }, acks);
+    this.sink(
+      {
+        name: out.name,
+        kind: SpanKind.INTERNAL,
+        spanContext: () => context,
+        parentSpanContext:
+          out.parentSpanId === undefined ? undefined : { traceId: out.traceId, spanId: out.parentSpanId, traceFlags: TraceFlags.SAMPLED, isRemote: true },
+        startTime,
+        endTime,
+        // The SDK keeps a message only with an error, and ignores UNSET.
+        status:
+          out.status.code === SpanStatusCode.ERROR && typeof out.status.message === 'string'
+            ? { code: out.status.code, message: out.status.message }
+            : { code: out.status.code },
+        attributes,
+        links: [],
+        events: events.map((e) => {
+          const held = limited(e.attributes, ATTRIBUTES_PER_EVENT_LIMIT, 'event');
+          return { name: e.name, attributes: held.attributes, time: nsToHrTime(e.timeNs), droppedAttributesCount: held.dropped };
+        }),
+        duration: nsToHrTime(ended - out.startNs),
+        ended: true,
+        resource: this.target.resource,
+        instrumentationScope: this.target.scope,
+        droppedAttributesCount: dropped,
+        droppedEventsCount: out.events.length - events.length,
+        droppedLinksCount: 0,
+      },
+      acks,
+    );
   }
 }
 

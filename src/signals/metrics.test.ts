@@ -2,8 +2,8 @@ import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import type { MetricDeclaration } from '../mapping/loader.js';
 import { createMetricRecorder, EventTimeGauges, MAX_SERIES, SAMPLE_HOLD_NS } from './metrics.js';
-import { SubjectMetrics } from './subject-metrics.js';
 import { DrivenMetricReader } from './providers.js';
+import { SubjectMetrics } from './subject-metrics.js';
 
 const S = 1_000_000_000n;
 const T0 = 1_750_000_000n * S;
@@ -32,7 +32,11 @@ function setup() {
         out[m.descriptor.name] = {
           unit: m.descriptor.unit,
           type: m.dataPointType,
-          points: (m.dataPoints as sdkMetrics.DataPoint<unknown>[]).map((p) => ({ t: BigInt(p.endTime[0]) * S + BigInt(p.endTime[1]), v: p.value, a: p.attributes })),
+          points: (m.dataPoints as sdkMetrics.DataPoint<unknown>[]).map((p) => ({
+            t: BigInt(p.endTime[0]) * S + BigInt(p.endTime[1]),
+            v: p.value,
+            a: p.attributes,
+          })),
         };
       }
     }
@@ -60,7 +64,11 @@ describe('event-time gauges through a real MetricReader', () => {
     const { recorder, collect } = setup();
     recorder.record([{ name: 'mist.latency', value: 0.25, attributes: { 'mist.site_id': 's1' }, timeNs: T0 + 123_456_000n }]);
     const got = await collect();
-    expect(got['mist.latency']).toEqual({ unit: 's', type: sdkMetrics.DataPointType.GAUGE, points: [{ t: T0 + 123_456_000n, v: 0.25, a: { 'mist.site_id': 's1' } }] });
+    expect(got['mist.latency']).toEqual({
+      unit: 's',
+      type: sdkMetrics.DataPointType.GAUGE,
+      points: [{ t: T0 + 123_456_000n, v: 0.25, a: { 'mist.site_id': 's1' } }],
+    });
   });
 
   it('exports every sample received between collections, then re-sends the newest until the hold ends', async () => {
@@ -124,7 +132,12 @@ describe('event-time gauges through a real MetricReader', () => {
 
   it('keeps series apart by attributes and caps them, overflow into one marked series', async () => {
     const { recorder, collect } = setup();
-    const outputs = Array.from({ length: MAX_SERIES + 5 }, (_, i) => ({ name: 'mist.latency', value: i, attributes: { 'mist.site_id': `s${i}` }, timeNs: T0 + BigInt(i) }));
+    const outputs = Array.from({ length: MAX_SERIES + 5 }, (_, i) => ({
+      name: 'mist.latency',
+      value: i,
+      attributes: { 'mist.site_id': `s${i}` },
+      timeNs: T0 + BigInt(i),
+    }));
     recorder.record(outputs);
     const points = (await collect())['mist.latency']!.points;
     expect(points).toHaveLength(MAX_SERIES + 1);

@@ -1,9 +1,9 @@
-import { ValueType, type Attributes, type Counter, type Histogram, type Meter } from '@opentelemetry/api';
+import { type Attributes, type Counter, type Histogram, type Meter, ValueType } from '@opentelemetry/api';
 import { emptyResource } from '@opentelemetry/resources';
 import * as sdkMetrics from '@opentelemetry/sdk-metrics';
-import { nsToHrTime, nowNs } from '../mapping/time.js';
 import { pointAttributes } from '../mapping/attributes.js';
 import type { MetricDeclaration } from '../mapping/loader.js';
+import { nowNs, nsToHrTime } from '../mapping/time.js';
 import type { MetricOutput } from '../mapping/types.js';
 import { packageVersion } from '../package-root.js';
 import { SCOPE_NAME } from './providers.js';
@@ -225,7 +225,12 @@ const MAX_PENDING_SERIES = 4096;
  * Observed counters, aggregates over subjects and the gauges of files with a subject go to
  * `subjects` (src/signals/subject-metrics.ts), which must be one of the reader's producers.
  */
-export function createMetricRecorder(meter: Meter, declarations: readonly MetricDeclaration[], gauges: EventTimeGauges, subjects: SubjectMetrics): MetricRecorder {
+export function createMetricRecorder(
+  meter: Meter,
+  declarations: readonly MetricDeclaration[],
+  gauges: EventTimeGauges,
+  subjects: SubjectMetrics,
+): MetricRecorder {
   const counters = new Map<string, Counter>();
   const histograms = new Map<string, Histogram>();
   const ofSubjects = new Set<string>();

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { defaultResource, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { defaultResource, type Resource, resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
@@ -7,7 +7,6 @@ import type { Ack } from '../acks/ack.js';
 import type { ResourceSettings } from '../config/schema.js';
 import { packageVersion } from '../package-root.js';
 import { LogEmitter, SpanEmitter } from './emit.js';
-
 
 export const SCOPE_NAME = 'mist-otel-bridge';
 /** The scope of what the bridge reports about itself (src/self). */

@@ -1,7 +1,7 @@
-import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
+import { type Attributes, type HrTime, ValueType } from '@opentelemetry/api';
 import type * as sdkMetrics from '@opentelemetry/sdk-metrics';
-import { nsToHrTime } from '../mapping/time.js';
 import type { MetricDeclaration } from '../mapping/loader.js';
+import { nsToHrTime } from '../mapping/time.js';
 
 /** What the producers of per-subject series and aggregates are built with. */
 export interface SeriesOptions {

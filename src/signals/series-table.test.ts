@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricAttributes } from '../mapping/types.js';
-import { SeriesTable, type SeriesKind } from './series-table.js';
+import { type SeriesKind, SeriesTable } from './series-table.js';
 
 const NONE = {} as MetricAttributes;
 const kind = (key: string): SeriesKind<string> => ({ key, metric: key.split('|')[0]!, own: { k: key } as MetricAttributes });
 
 function tableOf(keys: string[]): SeriesTable<string> {
   const t = new SeriesTable<string>();
-  keys.forEach((k, i) => t.add(kind(k), NONE, 60n, BigInt(i), BigInt(100 + i), i * 1.5, 0, NaN, BigInt(i)));
+  for (const [i, k] of keys.entries()) t.add(kind(k), NONE, 60n, BigInt(i), BigInt(100 + i), i * 1.5, 0, NaN, BigInt(i));
   return t;
 }
 

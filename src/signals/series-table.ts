@@ -75,7 +75,17 @@ export class SeriesTable<M> {
     return -1;
   }
 
-  add(kind: SeriesKind<M>, attributes: MetricAttributes, ttlNs: bigint, receivedNs: bigint, timeNs: bigint, value: number, flags: number, uptime: number, startNs: bigint): void {
+  add(
+    kind: SeriesKind<M>,
+    attributes: MetricAttributes,
+    ttlNs: bigint,
+    receivedNs: bigint,
+    timeNs: bigint,
+    value: number,
+    flags: number,
+    uptime: number,
+    startNs: bigint,
+  ): void {
     const row = this.rows++;
     this.kinds.push(kind);
     this.attributes.push(attributes);

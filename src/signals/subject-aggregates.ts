@@ -2,7 +2,7 @@ import type { Attributes } from '@opentelemetry/api';
 import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import type { MetricDeclaration } from '../mapping/loader.js';
 import type { MetricOutput, Subject } from '../mapping/types.js';
-import { restarted, startOf, type Observation } from './observed.js';
+import { type Observation, restarted, startOf } from './observed.js';
 import { descriptor, OVERFLOW, PointMaker, type SeriesOptions } from './series-common.js';
 
 /**
@@ -133,6 +133,13 @@ export class SubjectAggregates {
   /** Subjects held in memory. */
   get size(): number {
     return this.subjects.size;
+  }
+
+  /** Groups of the metric with the most, counted against the budget (the overflow group aside). */
+  get fullestMetric(): number {
+    let most = 0;
+    for (const metric of this.metrics.values()) most = Math.max(most, metric.groups.size);
+    return most;
   }
 
   record(o: MetricOutput, now: bigint): void {
@@ -286,15 +293,31 @@ export class SubjectAggregates {
     }
   }
 
-  private metricData(metric: AggregateMetric, delta: boolean, points: sdkMetrics.DataPoint<number>[], histogram: sdkMetrics.DataPoint<sdkMetrics.Histogram>[]): sdkMetrics.MetricData {
+  private metricData(
+    metric: AggregateMetric,
+    delta: boolean,
+    points: sdkMetrics.DataPoint<number>[],
+    histogram: sdkMetrics.DataPoint<sdkMetrics.Histogram>[],
+  ): sdkMetrics.MetricData {
     const temporality = delta ? sdkMetrics.AggregationTemporality.DELTA : sdkMetrics.AggregationTemporality.CUMULATIVE;
     switch (metric.kind) {
       case 'latest':
         return { descriptor: metric.descriptor, aggregationTemporality: temporality, dataPointType: sdkMetrics.DataPointType.HISTOGRAM, dataPoints: histogram };
       case 'observed':
-        return { descriptor: metric.descriptor, aggregationTemporality: temporality, dataPointType: sdkMetrics.DataPointType.SUM, isMonotonic: true, dataPoints: points };
+        return {
+          descriptor: metric.descriptor,
+          aggregationTemporality: temporality,
+          dataPointType: sdkMetrics.DataPointType.SUM,
+          isMonotonic: true,
+          dataPoints: points,
+        };
       default:
-        return { descriptor: metric.descriptor, aggregationTemporality: sdkMetrics.AggregationTemporality.CUMULATIVE, dataPointType: sdkMetrics.DataPointType.GAUGE, dataPoints: points };
+        return {
+          descriptor: metric.descriptor,
+          aggregationTemporality: sdkMetrics.AggregationTemporality.CUMULATIVE,
+          dataPointType: sdkMetrics.DataPointType.GAUGE,
+          dataPoints: points,
+        };
     }
   }
 

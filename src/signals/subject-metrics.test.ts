@@ -52,7 +52,12 @@ function setup(options: { maxSeries?: number; delta?: boolean } = {}) {
     }
     return out;
   };
-  const subject = (key: string, ttlNs = TTL, attributes: MetricAttributes = {}): Subject => ({ key, ttlNs, attributes, attributesKey: JSON.stringify(attributes) });
+  const subject = (key: string, ttlNs = TTL, attributes: MetricAttributes = {}): Subject => ({
+    key,
+    ttlNs,
+    attributes,
+    attributesKey: JSON.stringify(attributes),
+  });
   // As the mapping makes them: the point's own attributes, its subject's beside them.
   const point = (name: string, value: number, timeNs: bigint, about: Subject, extra: Partial<MetricOutput> = {}): MetricOutput => ({
     name,
@@ -284,7 +289,8 @@ describe('aggregates over subjects (clients)', () => {
 
   it("add up every subject's increases, start a reconnected subject from zero, and add a subject first seen only if it connected while watched", async () => {
     const { recorder, collect, subject, point, now } = setup();
-    const io = (mac: string, value: number, at: bigint, connected: bigint) => point('c.io', value, at, subject(mac, 300n * S, corp5), { uptime: Number((at - connected) / S) });
+    const io = (mac: string, value: number, at: bigint, connected: bigint) =>
+      point('c.io', value, at, subject(mac, 300n * S, corp5), { uptime: Number((at - connected) / S) });
     // c1 connected an hour before this process started: its past is not ours to add.
     recorder.record([io('c1', 50_000, T0 + 100n * S, T0 - 3600n * S)]);
     // c2 connected after it started: all it counted is new.
@@ -318,6 +324,30 @@ describe('self-telemetry of what is held', () => {
     await subjects.collect();
     expect(await held()).toEqual([0, 0]);
   });
+
+  it('reports the series of the fullest metric against the budget per metric, aggregates included', async () => {
+    const { subjects, recorder, subject, point, advance } = setup({ maxSeries: 3 });
+    const selfReader = new DrivenMetricReader();
+    const selfProvider = new sdkMetrics.MeterProvider({ readers: [selfReader] });
+    observeSubjectMetrics(selfProvider.getMeter('self'), subjects);
+    const perMetric = async () => {
+      const { resourceMetrics } = await selfReader.collect();
+      const value = (name: string) => resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === name)!.dataPoints[0]!.value;
+      return { max: value('mist.bridge.subject.series.per_metric.max'), limit: value('mist.bridge.subject.series.per_metric.limit') };
+    };
+    expect(await perMetric()).toEqual({ max: 0, limit: 3 });
+    // Two clients of two sites: two groups of one aggregate, more than any device metric has.
+    recorder.record([point('d.cpu', 0.1, T0, subject('ap1'))]);
+    recorder.record([point('c.count', 1, T0, subject('c1', 300n * S, { 'mist.site_id': 's1' }))]);
+    recorder.record([point('c.count', 1, T0, subject('c2', 300n * S, { 'mist.site_id': 's2' }))]);
+    expect(await perMetric()).toEqual({ max: 2, limit: 3 });
+    // Five APs: three series and the overflow series, which is not counted.
+    recorder.record(['ap2', 'ap3', 'ap4', 'ap5'].map((k, i) => point('d.cpu', i, T0 + BigInt(i), subject(k))));
+    expect(await perMetric()).toEqual({ max: 3, limit: 3 });
+    advance(TTL);
+    await subjects.collect();
+    expect(await perMetric()).toEqual({ max: 0, limit: 3 });
+  });
 });
 
 describe('a collection in parts (the export loop)', () => {
@@ -328,7 +358,8 @@ describe('a collection in parts (the export loop)', () => {
     for (const part of parts) {
       let n = 0;
       for (const m of part.metrics) {
-        for (const p of m.dataPoints as sdkMetrics.DataPoint<unknown>[]) points.push(`${m.descriptor.name} ${ns(p.startTime)} ${ns(p.endTime)} ${JSON.stringify(p.value)} ${JSON.stringify(p.attributes)}`);
+        for (const p of m.dataPoints as sdkMetrics.DataPoint<unknown>[])
+          points.push(`${m.descriptor.name} ${ns(p.startTime)} ${ns(p.endTime)} ${JSON.stringify(p.value)} ${JSON.stringify(p.attributes)}`);
         n += m.dataPoints.length;
       }
       sizes.push(n);
@@ -358,7 +389,8 @@ describe('a collection in parts (the export loop)', () => {
     expect(Math.max(...got.sizes)).toBeLessThanOrEqual(3 + 1);
     // Requests join the pieces of a metric by its descriptor object.
     const descriptors = new Map<string, Set<unknown>>();
-    for (const part of parted.subjects.collectParts(3)) for (const m of part.metrics) descriptors.set(m.descriptor.name, (descriptors.get(m.descriptor.name) ?? new Set()).add(m.descriptor));
+    for (const part of parted.subjects.collectParts(3))
+      for (const m of part.metrics) descriptors.set(m.descriptor.name, (descriptors.get(m.descriptor.name) ?? new Set()).add(m.descriptor));
     expect([...descriptors.values()].map((d) => d.size)).toEqual([1, 1, 1, 1]);
   });
 

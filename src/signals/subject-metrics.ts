@@ -1,8 +1,8 @@
 import type { Meter } from '@opentelemetry/api';
 import { emptyResource } from '@opentelemetry/resources';
 import * as sdkMetrics from '@opentelemetry/sdk-metrics';
-import { nowNs } from '../mapping/time.js';
 import type { MetricDeclaration } from '../mapping/loader.js';
+import { nowNs } from '../mapping/time.js';
 import type { MetricOutput } from '../mapping/types.js';
 import { packageVersion } from '../package-root.js';
 import { MAX_SERIES } from './metrics.js';
@@ -35,15 +35,18 @@ export interface SubjectMetricsOptions {
  */
 export class SubjectMetrics implements sdkMetrics.MetricProducer, PartedProducer {
   private readonly clock: () => bigint;
+  /** Series per metric before the overflow series takes the rest. */
+  readonly maxSeries: number;
   private readonly series: SubjectSeries;
   private readonly aggregates: SubjectAggregates;
   private readonly routes = new Map<string, SubjectSeries | SubjectAggregates>();
 
   constructor(options: SubjectMetricsOptions = {}) {
     this.clock = options.now ?? nowNs;
+    this.maxSeries = options.maxSeries ?? MAX_SERIES;
     const common = {
       now: this.clock,
-      maxSeries: options.maxSeries ?? MAX_SERIES,
+      maxSeries: this.maxSeries,
       defaultTtlNs: DEFAULT_SERIES_TTL_NS,
       temporality: options.temporality ?? (() => sdkMetrics.AggregationTemporality.CUMULATIVE),
     };
@@ -67,9 +70,9 @@ export class SubjectMetrics implements sdkMetrics.MetricProducer, PartedProducer
     this.routes.get(output.name)?.record(output, now);
   }
 
-  /** Series and subjects held in memory. */
-  get size(): { series: number; subjects: number } {
-    return { series: this.series.size, subjects: this.aggregates.size };
+  /** Series and subjects held in memory, and the series of the metric with the most (its share of `maxSeries` is what overflows). */
+  get size(): { series: number; subjects: number; fullestMetric: number } {
+    return { series: this.series.size, subjects: this.aggregates.size, fullestMetric: Math.max(this.series.fullestMetric, this.aggregates.fullestMetric) };
   }
 
   /** One collection in parts (PartedProducer), for the export loop: see `MetricsExport`. */
@@ -97,7 +100,9 @@ export class SubjectMetrics implements sdkMetrics.MetricProducer, PartedProducer
 
 /**
  * The bridge's own gauges of what SubjectMetrics holds in memory (for `src/self`'s meter, so they
- * are on /metrics): the series of subjects (devices) and the subjects behind aggregates (clients).
+ * are on /metrics): the series of subjects (devices) and the subjects behind aggregates (clients),
+ * and how close the fullest metric is to the series budget, past which its new series merge into
+ * one overflow series. The budget is per metric, so the total alone cannot tell.
  */
 export function observeSubjectMetrics(meter: Meter, subjects: SubjectMetrics): void {
   meter
@@ -112,4 +117,16 @@ export function observeSubjectMetrics(meter: Meter, subjects: SubjectMetrics): v
       unit: '{client}',
     })
     .addCallback((r) => r.observe(subjects.size.subjects));
+  meter
+    .createObservableGauge('mist.bridge.subject.series.per_metric.max', {
+      description: 'Series of the device or client metric with the most, counted against the series budget per metric',
+      unit: '{series}',
+    })
+    .addCallback((r) => r.observe(subjects.size.fullestMetric));
+  meter
+    .createObservableGauge('mist.bridge.subject.series.per_metric.limit', {
+      description: "Series a device or client metric may have; past it, a metric's new series share one otel.metric.overflow series",
+      unit: '{series}',
+    })
+    .addCallback((r) => r.observe(subjects.maxSeries));
 }

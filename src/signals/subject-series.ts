@@ -2,9 +2,9 @@ import type { Attributes } from '@opentelemetry/api';
 import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import type { MetricDeclaration } from '../mapping/loader.js';
 import type { MetricAttributes, MetricOutput, Subject } from '../mapping/types.js';
-import { restarted, startOf, type Observation } from './observed.js';
+import { type Observation, restarted, startOf } from './observed.js';
 import { attributesKey, descriptor, OVERFLOW, PointMaker, type SeriesOptions } from './series-common.js';
-import { EXPORTED, OVERFLOWING, SeriesTable, type SeriesKind } from './series-table.js';
+import { EXPORTED, OVERFLOWING, type SeriesKind, SeriesTable } from './series-table.js';
 
 /**
  * Series that follow one subject's reports (a device's CPU, a port's byte counter), exported at
@@ -91,6 +91,13 @@ export class SubjectSeries {
     return n;
   }
 
+  /** Series of the metric with the most, counted against the budget (the overflow series aside). */
+  get fullestMetric(): number {
+    let most = 0;
+    for (const metric of this.metrics.values()) most = Math.max(most, metric.count);
+    return most;
+  }
+
   record(o: MetricOutput, now: bigint): void {
     let table: Table | undefined;
     if (o.subject !== undefined && o.subject === this.lastSubject) table = this.lastTable!;
@@ -161,7 +168,17 @@ export class SubjectSeries {
     // Without an uptime the count is taken to start at its first report.
     const startNs = startOf({ value: o.value, timeNs: o.timeNs, uptime: o.uptime }) ?? o.timeNs;
     const ttlNs = o.subject?.ttlNs ?? this.options.defaultTtlNs;
-    table.add(this.kind(key, metric, o.attributes), o.subject?.attributes ?? NO_ATTRIBUTES, ttlNs, now, o.timeNs, o.value, overflow ? OVERFLOWING : 0, o.uptime ?? NaN, startNs);
+    table.add(
+      this.kind(key, metric, o.attributes),
+      o.subject?.attributes ?? NO_ATTRIBUTES,
+      ttlNs,
+      now,
+      o.timeNs,
+      o.value,
+      overflow ? OVERFLOWING : 0,
+      o.uptime ?? NaN,
+      startNs,
+    );
     // An overflowing series adds only what it counts from now on.
     if (overflow) metric.overflowSum ??= { startNs: now, total: 0, handed: 0, handedNs: now };
     else metric.count++;

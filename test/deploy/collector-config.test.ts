@@ -52,7 +52,7 @@ const typeOf = (id: string): string => id.split('/')[0]!;
 const keys = (section: Record<string, unknown> | undefined): string[] => Object.keys(section ?? {});
 
 /** What otelcol would refuse in this configuration's service graph, one message per problem. */
-export function pipelineProblems(config: CollectorConfig): string[] {
+function pipelineProblems(config: CollectorConfig): string[] {
   const problems: string[] = [];
   const pipelines = Object.entries(config.service?.pipelines ?? {});
   if (pipelines.length === 0) problems.push('service.pipelines is empty');
@@ -88,7 +88,8 @@ export function pipelineProblems(config: CollectorConfig): string[] {
   }
   const extensions = new Set(keys(config.extensions));
   for (const x of config.service?.extensions ?? []) if (!extensions.has(x)) problems.push(`service extension "${x}" is not defined`);
-  for (const x of extensions) if (!(config.service?.extensions ?? []).includes(x)) problems.push(`extension "${x}" is defined but not enabled in service.extensions`);
+  for (const x of extensions)
+    if (!(config.service?.extensions ?? []).includes(x)) problems.push(`extension "${x}" is defined but not enabled in service.extensions`);
   return problems;
 }
 
@@ -100,7 +101,7 @@ const isZeroDuration = (v: unknown): boolean => v === 0 || (typeof v === 'string
  * export), an exporter queue that lives in memory, drops when full or gives up retrying, a storage
  * extension that is missing, not enabled or not a file_storage, a batch sizer the collector refuses.
  */
-export function durabilityProblems(config: CollectorConfig): string[] {
+function durabilityProblems(config: CollectorConfig): string[] {
   const problems: string[] = [];
   const extensions = config.extensions ?? {};
   const enabled = new Set(config.service?.extensions ?? []);
@@ -126,7 +127,8 @@ export function durabilityProblems(config: CollectorConfig): string[] {
     if (queue.storage && queue.wait_for_result) problems.push(`exporter ${id}: wait_for_result is refused with a persistent queue`);
     const retry = exporter.retry_on_failure;
     if (retry?.enabled === false) problems.push(`exporter ${id}: retry_on_failure is disabled`);
-    if (retry === undefined || !isZeroDuration(retry.max_elapsed_time)) problems.push(`exporter ${id}: retries stop after max_elapsed_time (5m by default); 0 retries until delivered`);
+    if (retry === undefined || !isZeroDuration(retry.max_elapsed_time))
+      problems.push(`exporter ${id}: retries stop after max_elapsed_time (5m by default); 0 retries until delivered`);
     if (queue.batch) {
       // queuebatch.Config.Unmarshal gives the batch the queue's sizer when it names none; a batch
       // only accepts items or bytes.
@@ -143,7 +145,7 @@ export function durabilityProblems(config: CollectorConfig): string[] {
 }
 
 /** Header values that come from a variable inside the map: unset, they still send the header, empty. */
-export function emptyHeaderRisks(config: CollectorConfig): string[] {
+function emptyHeaderRisks(config: CollectorConfig): string[] {
   const risks: string[] = [];
   for (const [id, raw] of Object.entries(config.exporters ?? {})) {
     const headers = (raw as ExporterConfig).headers;
@@ -229,7 +231,10 @@ describe('otel-collector.yaml', () => {
   });
 
   it('stores the queue in a file_storage extension on an absolute directory, fsynced, compacting in place', () => {
-    const [id, storage] = Object.entries(config.extensions ?? {}).find(([x]) => typeOf(x) === 'file_storage')! as [string, { directory: string; fsync: boolean; compaction?: { directory?: string; on_rebound?: boolean } }];
+    const [id, storage] = Object.entries(config.extensions ?? {}).find(([x]) => typeOf(x) === 'file_storage')! as [
+      string,
+      { directory: string; fsync: boolean; compaction?: { directory?: string; on_rebound?: boolean } },
+    ];
     expect((config.exporters!.otlp_http as ExporterConfig).sending_queue!.storage).toBe(id);
     expect(storage.directory).toMatch(/^\//);
     expect(storage.fsync).toBe(true);
@@ -269,7 +274,10 @@ describe('otel-collector.yaml', () => {
     (old.exporters!.otlp_http as ExporterConfig).headers = { Authorization: '${env:OTLP_BACKEND_AUTHORIZATION:-}' };
     expect(emptyHeaderRisks(old)).toEqual(['exporter otlp_http: header Authorization is sent even when ${env:OTLP_BACKEND_AUTHORIZATION:-} is empty']);
     for (const signal of SIGNALS) {
-      expect(pipelinesOf(signal).some((p) => p.exporters?.includes(exporterIds[0]!)), signal).toBe(true);
+      expect(
+        pipelinesOf(signal).some((p) => p.exporters?.includes(exporterIds[0]!)),
+        signal,
+      ).toBe(true);
     }
   });
 

@@ -6,10 +6,10 @@
 import { statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { STREAM_PATH } from '../../deploy/demo/mist-stand-in.mjs';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { buildResource } from '../../src/signals/providers.js';
 import { streamSettings } from '../../src/sources/stream/config.js';
-import { STREAM_PATH } from '../../deploy/demo/mist-stand-in.mjs';
 import { dotenvAssignments, interpolate, interpolateTree, references } from './compose-env.js';
 import { dockerfileInstructions } from './dockerfile.js';
 import { parseYamlStrict, readRepoText, readRepoYaml, repoFileExists, repoPath } from './repo.js';
@@ -67,6 +67,26 @@ function scriptOf(service: Service): string | undefined {
   return hostPath(service, service.command!.at(-1)!);
 }
 
+/**
+ * The repository files a service's script imports, followed import by import (relative ones), each
+ * checked to be mounted where the import looks for it, from the file the repository has there.
+ */
+function importsMounted(service: Service): string[] {
+  const found: string[] = [];
+  const visit = (inContainer: string, inRepository: string | undefined) => {
+    const file = hostPath(service, inContainer);
+    expect(file, `${inContainer} is mounted`).toBeDefined();
+    if (inRepository !== undefined) expect(file, inContainer).toBe(inRepository);
+    if (found.includes(file!)) return;
+    expect(repoFileExists(file!), file).toBe(true);
+    found.push(file!);
+    for (const m of readRepoText(file!).matchAll(/^import .* from '(\.{1,2}\/[^']+)';$/gm))
+      visit(posix.join(posix.dirname(inContainer), m[1]!), posix.join(posix.dirname(file!), m[1]!));
+  };
+  visit(service.command!.at(-1)!, undefined);
+  return found.slice(1);
+}
+
 const dependencies = (service: Service): string[] => [
   ...(Array.isArray(service.depends_on) ? service.depends_on : Object.keys(service.depends_on ?? {})),
   // network_mode: service:<name> needs that service running too.
@@ -89,7 +109,9 @@ const COLLECTOR_IMAGE_UID = '10001';
 
 describe('compose.yaml', () => {
   it('runs the bridge, the collector (after its queue volume is handed over) and the Grafana stack; the demo only on request', () => {
-    const always = Object.entries(services).filter(([, s]) => s.profiles === undefined).map(([n]) => n);
+    const always = Object.entries(services)
+      .filter(([, s]) => s.profiles === undefined)
+      .map(([n]) => n);
     expect(always.sort()).toEqual(['bridge', 'collector-queue-init', 'lgtm', 'otel-collector']);
     const demo = Object.entries(services).filter(([, s]) => s.profiles !== undefined);
     expect(demo.map(([n]) => n).sort()).toEqual(['demo', 'demo-mist', 'demo-stream-bridge']);
@@ -237,7 +259,7 @@ describe('compose.yaml', () => {
     expect(filled.services.bridge!.environment!.MIST_WEBHOOK_SECRET).toBe('from-env-file');
   });
 
-  it("the commented examples in .env.example are values the services accept", () => {
+  it('the commented examples in .env.example are values the services accept', () => {
     const example = Object.fromEntries(envExample.map((a) => [a.name, a.value]));
     const filled = interpolateTree(raw, example);
     const env = filled.services['otel-collector']!.environment!;
@@ -255,16 +277,8 @@ describe('compose.yaml', () => {
     expect(url.pathname).toBe(defaults.server.path);
     expect(demo.depends_on).toEqual({ bridge: { condition: 'service_healthy' } });
     expect(scriptOf(demo)).toBe('deploy/demo/send-deliveries.mjs');
-    // Every module the sender imports is mounted where its relative import looks for it, from the
-    // file the repository has there (the demo's organisation, the project's payload generator and signer).
-    const script = demo.command!.at(-1)!;
-    const imports = [...readRepoText('deploy/demo/send-deliveries.mjs').matchAll(/^import .* from '(\.{1,2}\/[^']+)';$/gm)].map((m) => m[1]!);
-    expect(imports).toEqual(expect.arrayContaining(['../../mist-payloads/sign.mjs', '../../mist-payloads/webhook.mjs']));
-    for (const relative of imports) {
-      const inContainer = posix.join(posix.dirname(script), relative);
-      expect(hostPath(demo, inContainer), inContainer).toBe(posix.join('deploy/demo', relative));
-      expect(repoFileExists(hostPath(demo, inContainer)!), relative).toBe(true);
-    }
+    // The demo's organisation, the project's payload generator and signer.
+    expect(importsMounted(demo)).toEqual(expect.arrayContaining(['deploy/demo/demo-org.mjs', 'mist-payloads/sign.mjs', 'mist-payloads/webhook.mjs']));
   });
 
   it("passes the stream's settings through from .env, and leaves the stream off while they are empty", () => {
@@ -288,7 +302,9 @@ describe('compose.yaml', () => {
     const finalStage = instructions.slice(instructions.map((i) => i.keyword).lastIndexOf('FROM'));
     expect(finalStage.find((i) => i.keyword === 'WORKDIR')?.args).toBe('/app');
     expect(finalStage.some((i) => i.keyword === 'COPY' && /\/app\/node_modules \.\/node_modules$/.test(i.args))).toBe(true);
-    expect(mounts(standIn).find((m) => m.source === './deploy/demo')?.target).toBe('/app/demo');
+    expect(mounts(standIn).find((m) => m.source === './deploy/demo')?.target).toBe('/app/deploy/demo');
+    // Its statistics are the project's payload generator's.
+    expect(importsMounted(standIn)).toEqual(expect.arrayContaining(['deploy/demo/mist-stats.mjs', 'mist-payloads/stream.mjs']));
     const pkg = JSON.parse(readRepoText('package.json')) as { dependencies: Record<string, string> };
     expect(Object.keys(pkg.dependencies)).toContain('ws');
     expect(readRepoText('deploy/demo/mist-stand-in.mjs')).toMatch(/from 'ws';/);
@@ -298,7 +314,7 @@ describe('compose.yaml', () => {
     expect(standIn.environment!.HOST).toBe('127.0.0.1');
   });
 
-  it("streams the stand-in with a second bridge in its network namespace, exporting to the collector", () => {
+  it('streams the stand-in with a second bridge in its network namespace, exporting to the collector', () => {
     const standIn = services['demo-mist']!;
     const streamer = services['demo-stream-bridge']!;
     expect(streamer.image).toBe(services.bridge!.image);

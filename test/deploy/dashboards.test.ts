@@ -1,16 +1,18 @@
 /**
  * Every provisioned dashboard is valid JSON whose every query names what the bridge really
  * emits, as the backend stores it: a bridge is fed test/deploy/fixtures (webhook deliveries) and
- * the stream of the demo's stand-in of Mist's APIs (deploy/demo/mist-stand-in.mjs), its OTLP output is
+ * the stream of the demo's stand-in of Mist's APIs (deploy/demo/mist-stand-in.mjs), and another
+ * is put in trouble (./trouble.ts) so that the counters of failures exist; their OTLP output is
  * translated by the Prometheus rules (prometheus-names.ts) and the collector's spanmetrics names are
  * added; Loki label filters must be log attributes it sent, TraceQL names and attributes spans it sent.
  * Queries are read with the grammars Grafana and Prometheus use, so a syntax error fails too.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { allPanels, dashboardFiles, datasourceType, queriesOf, readDashboard } from './dashboards.js';
-import { emittedByFixtures, RESOURCE_LABELS, STREAM_METRICS, type Emitted } from './emitted.js';
+import { allPanels, dashboardFiles, datasourceType, type Panel, queriesOf, readDashboard } from './dashboards.js';
+import { type Emitted, emittedByFixtures, emittedInTrouble, type PrometheusSeries, RESOURCE_LABELS, STREAM_METRICS, withSeries } from './emitted.js';
 import { prometheusLabelName } from './prometheus-names.js';
 import { logRefs, promRefs, traceRefs } from './queries.js';
+import { FAILURE_COUNTERS } from './trouble.js';
 
 const files = dashboardFiles();
 
@@ -30,10 +32,14 @@ function flattenedKeys(attributes: Record<string, unknown>, prefix = ''): string
   );
 }
 
+let healthy: Emitted;
+let inTrouble: Map<string, PrometheusSeries>;
 let emitted: Emitted;
 beforeAll(async () => {
-  emitted = await emittedByFixtures();
-}, 60_000);
+  healthy = await emittedByFixtures();
+  inTrouble = await emittedInTrouble();
+  emitted = withSeries(healthy, inTrouble);
+}, 120_000);
 
 describe('the fixture run', () => {
   it('exports metrics, logs and spans to check the dashboards against', () => {
@@ -42,7 +48,14 @@ describe('the fixture run', () => {
     expect(emitted.spans.length).toBeGreaterThan(0);
   });
 
-  it('includes the stream\'s device and client statistics, and the site SLEs', () => {
+  it('has none of the counters of failures, which the bridge in trouble exports, all of them', () => {
+    for (const name of FAILURE_COUNTERS) {
+      expect(healthy.series.has(name), name).toBe(false);
+      expect(inTrouble.has(name), name).toBe(true);
+    }
+  });
+
+  it("includes the stream's device and client statistics, and the site SLEs", () => {
     const sources = new Set([...emitted.series.values()].map((s) => s.source.name));
     for (const name of [...STREAM_METRICS, 'mist.site.sle.ap_availability']) expect([...sources], name).toContain(name);
   });
@@ -58,6 +71,21 @@ describe.each(files)('dashboard %s', (file) => {
     const ids = allPanels(d.panels).map((p) => p.id);
     expect(ids.length).toBeGreaterThan(0);
     expect(new Set(ids).size, 'panel ids are unique').toBe(ids.length);
+  });
+
+  it("lays its panels out on Grafana's 24-column grid without overlap", () => {
+    const cells = new Map<string, string>();
+    for (const p of d.panels as (Panel & { gridPos: { x: number; y: number; w: number; h: number } })[]) {
+      const { x, y, w, h } = p.gridPos;
+      expect(x >= 0 && w > 0 && x + w <= 24 && y >= 0 && h > 0, `${p.title}: ${JSON.stringify(p.gridPos)}`).toBe(true);
+      for (let col = x; col < x + w; col++) {
+        for (let row = y; row < y + h; row++) {
+          const at = `${col},${row}`;
+          expect(cells.get(at), `${p.title} overlaps ${cells.get(at)}`).toBeUndefined();
+          cells.set(at, p.title);
+        }
+      }
+    }
   });
 
   it('points every query at a data source variable of its type', () => {
@@ -81,7 +109,10 @@ describe.each(files)('dashboard %s', (file) => {
       for (const m of refs.metrics) expect(known, `${q.where}: ${m}`).toContain(m);
       for (const pattern of refs.metricPatterns) {
         const re = new RegExp(`^(?:${pattern})$`);
-        expect(known.some((k) => re.test(k)), `${q.where}: no emitted metric matches ${pattern}`).toBe(true);
+        expect(
+          known.some((k) => re.test(k)),
+          `${q.where}: no emitted metric matches ${pattern}`,
+        ).toBe(true);
       }
     }
   });
@@ -89,7 +120,8 @@ describe.each(files)('dashboard %s', (file) => {
   it('uses only labels those metrics carry', () => {
     for (const q of queries.filter((x) => x.language === 'promql')) {
       const refs = promRefs(q.text);
-      const names = refs.metrics.length > 0 ? refs.metrics : [...emitted.series.keys()].filter((k) => refs.metricPatterns.some((p) => new RegExp(`^(?:${p})$`).test(k)));
+      const names =
+        refs.metrics.length > 0 ? refs.metrics : [...emitted.series.keys()].filter((k) => refs.metricPatterns.some((p) => new RegExp(`^(?:${p})$`).test(k)));
       const labels = new Set([...RESOURCE_LABELS, ...names.flatMap((m) => [...(emitted.series.get(m)?.labels ?? [])])]);
       for (const l of refs.labels) expect([...labels], `${q.where}: label ${l}`).toContain(l);
     }
@@ -125,8 +157,18 @@ describe.each(files)('dashboard %s', (file) => {
 });
 
 describe('the dashboards', () => {
+  it("show what is failing now the same way in the overview's Bridge row as in the Mist bridge dashboard", () => {
+    const now = (d: ReturnType<typeof readDashboard>) =>
+      allPanels(d.panels)
+        .filter((p) => p.type === 'stat' && p.targets?.some((t) => t.expr?.includes('mist_bridge_')))
+        .map(({ id: _id, gridPos: _at, ...rest }: Panel & { gridPos?: unknown }) => rest);
+    const bridge = now(readDashboard('mist-bridge.json'));
+    expect(bridge.length).toBeGreaterThan(0);
+    expect(now(readDashboard('mist-overview.json'))).toEqual(bridge);
+  });
+
   it('are provisioned from one folder and have distinct uids', () => {
-    expect(files.sort()).toEqual(['mist-device-health.json', 'mist-overview.json', 'mist-sessions.json']);
+    expect(files.sort()).toEqual(['mist-bridge.json', 'mist-device-health.json', 'mist-overview.json', 'mist-sessions.json']);
     const uids = files.map((f) => readDashboard(f).uid);
     expect(new Set(uids).size).toBe(uids.length);
   });

@@ -37,7 +37,11 @@ describe('Dockerfile', () => {
     const arg = /^\$\{(\w+)\}$/.exec(baseOf(build))?.[1];
     const image = arg ? /^\w+=(\S+)$/.exec(instructions.find((i) => i.keyword === 'ARG' && i.args.startsWith(`${arg}=`))!.args)![1]! : baseOf(build);
     expect(image).toMatch(/^node:24\.\d+\.\d+-(trixie|bookworm)-slim$/);
-    expect(all(build, 'RUN').map((r) => r.args).join(' ')).toMatch(/python3.*make.*g\+\+/);
+    expect(
+      all(build, 'RUN')
+        .map((r) => r.args)
+        .join(' '),
+    ).toMatch(/python3.*make.*g\+\+/);
   });
 
   it('ships production dependencies only', () => {
@@ -47,7 +51,10 @@ describe('Dockerfile', () => {
     expect(source, `stage ${from}`).toBeDefined();
     const runs = all(source, 'RUN').map((r) => r.args);
     expect(runs.some((r) => /npm (prune|ci)\b.*--omit=dev/.test(r))).toBe(true);
-    expect(all(finalStage, 'RUN').some((r) => /npm (ci|install)/.test(r.args)), 'no npm install in the image').toBe(false);
+    expect(
+      all(finalStage, 'RUN').some((r) => /npm (ci|install)/.test(r.args)),
+      'no npm install in the image',
+    ).toBe(false);
   });
 
   it('runs as a non-root user', () => {
@@ -65,7 +72,9 @@ describe('Dockerfile', () => {
     const uid = all(finalStage, 'USER').at(-1)!.args.split(':')[0]!;
     expect(all(finalStage, 'RUN').some((r) => r.args.includes(`chown ${uid}`) && r.args.includes(dir))).toBe(true);
     // …and the bridge keeps its journal there (durability.dir), not in memory.
-    const env = all(finalStage, 'ENV').map((e) => e.args).join(' ');
+    const env = all(finalStage, 'ENV')
+      .map((e) => e.args)
+      .join(' ');
     expect(/MIST_BRIDGE_DATA_DIR=(\S+)/.exec(env)?.[1]).toBe(dir);
     expect(ENV_VARIABLES.MIST_BRIDGE_DATA_DIR?.[0]).toBe('durability.dir');
   });
@@ -102,7 +111,12 @@ describe('Dockerfile', () => {
       .map((l) => l.slice(1).replace(/\/$/, ''));
     const sources = instructions
       .filter((i) => i.keyword === 'COPY' && !i.args.includes('--from='))
-      .flatMap((i) => i.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1));
+      .flatMap((i) =>
+        i.args
+          .split(/\s+/)
+          .filter((a) => !a.startsWith('--'))
+          .slice(0, -1),
+      );
     expect(sources.length).toBeGreaterThan(0);
     for (const s of sources) {
       expect(repoFileExists(s), s).toBe(true);

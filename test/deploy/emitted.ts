@@ -8,12 +8,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { startMistStandIn } from '../../deploy/demo/mist-stand-in.mjs';
-import { postDelivery } from '../support/mist-client.js';
-import { startTestBridge, type HarnessOptions } from '../support/bridge-harness.js';
+import { type HarnessOptions, startTestBridge } from '../support/bridge-harness.js';
 import { MemoryOtlp } from '../support/memory-otlp.js';
-import type { ReceivedLog, ReceivedSpan } from '../support/otlp-receiver.js';
-import { prometheusLabelName, prometheusSeriesNames, type OtlpMetricShape } from './prometheus-names.js';
+import { postDelivery } from '../support/mist-client.js';
+import type { ReceivedLog, ReceivedPoint, ReceivedSpan } from '../support/otlp-receiver.js';
+import { type OtlpMetricShape, prometheusLabelName, prometheusSeriesNames } from './prometheus-names.js';
 import { readRepoYaml } from './repo.js';
+import { startTrouble } from './trouble.js';
 
 export interface PrometheusSeries {
   /** The OTLP metric it comes from (name, unit, kind). */
@@ -75,10 +76,7 @@ export function spanmetricsSeries(config: SpanmetricsConfig): Map<string, Promet
 export const FIXTURES = new URL('./fixtures/deliveries.json', import.meta.url);
 
 /** What a bridge exported while `feed` sent it deliveries (through its webhook URL). */
-export async function emittedBy(
-  feed: (webhook: string, exported: MemoryOtlp) => Promise<void>,
-  options: HarnessOptions = {},
-): Promise<Emitted> {
+export async function emittedBy(feed: (webhook: string, exported: MemoryOtlp) => Promise<void>, options: HarnessOptions = {}): Promise<Emitted> {
   const memory = new MemoryOtlp();
   const bridge = await startTestBridge(memory, options);
   try {
@@ -87,17 +85,58 @@ export async function emittedBy(
     // stop() exports every accepted log, span and metric before it resolves.
     await bridge.stop();
   }
-  const series = new Map<string, PrometheusSeries>();
-  for (const p of memory.points) {
-    const source: OtlpMetricShape = { name: p.name, unit: p.unit, kind: p.kind, monotonic: p.monotonic };
-    for (const s of prometheusSeriesNames(source)) {
-      const entry = series.get(s) ?? { source, labels: new Set<string>(s.endsWith('_bucket') ? ['le'] : []) };
-      for (const key of Object.keys(p.attributes)) entry.labels.add(prometheusLabelName(key));
-      series.set(s, entry);
-    }
-  }
+  const series = seriesOf(memory.points);
   if (memory.spans.length > 0) for (const [name, s] of spanmetricsSeries(spanmetricsConnector())) series.set(name, s);
   return { series, logs: [...memory.logs], spans: [...memory.spans] };
+}
+
+/** Prometheus series names and their labels, from exported metric points. */
+function seriesOf(points: readonly ReceivedPoint[], into = new Map<string, PrometheusSeries>()): Map<string, PrometheusSeries> {
+  for (const p of points) {
+    const source: OtlpMetricShape = { name: p.name, unit: p.unit, kind: p.kind, monotonic: p.monotonic };
+    for (const s of prometheusSeriesNames(source)) {
+      const entry = into.get(s) ?? { source, labels: new Set<string>(s.endsWith('_bucket') ? ['le'] : []) };
+      for (const key of Object.keys(p.attributes)) entry.labels.add(prometheusLabelName(key));
+      into.set(s, entry);
+    }
+  }
+  return into;
+}
+
+/**
+ * What a bridge in trouble (./trouble.ts: a slow, then refusing, then absent backend, a full
+ * journal, a wrong signature, Mist's API and stream failing) exports besides what a healthy one
+ * does: the counters of failures, which appear only once something fails. Its metrics reach a real
+ * OTLP receiver, which refuses only logs and traces.
+ */
+export async function emittedInTrouble(): Promise<Map<string, PrometheusSeries>> {
+  const trouble = await startTrouble();
+  try {
+    const bridge = await startTestBridge(trouble.receiver, { env: trouble.env, overrides: { durability: trouble.durability } });
+    try {
+      await trouble.provoke(bridge.address.url);
+      // A collection taken after the last fault showed on /metrics.
+      const seen = trouble.receiver.points.length;
+      await trouble.receiver.waitFor(() => trouble.receiver.points.slice(seen).some((p) => p.name === 'mist.bridge.dropped'), 10_000);
+    } finally {
+      trouble.recover();
+      await bridge.stop();
+    }
+    return seriesOf(trouble.receiver.points);
+  } finally {
+    await trouble.close();
+  }
+}
+
+/** Both runs' series together, labels joined. */
+export function withSeries(emitted: Emitted, more: Map<string, PrometheusSeries>): Emitted {
+  const series = new Map([...emitted.series].map(([name, s]) => [name, { source: s.source, labels: new Set(s.labels) }]));
+  for (const [name, s] of more) {
+    const entry = series.get(name);
+    if (entry) for (const l of s.labels) entry.labels.add(l);
+    else series.set(name, { source: s.source, labels: new Set(s.labels) });
+  }
+  return { ...emitted, series };
 }
 
 /** Posts every fixture delivery to `webhook` (signed with `secret` when given); each must be accepted. */
@@ -110,7 +149,14 @@ export async function postFixtures(webhook: string, secret?: string): Promise<vo
 }
 
 /** Metrics only the stream's device and client statistics produce: seen, the stream has reached the export. */
-export const STREAM_METRICS = ['mist.device.cpu.utilization', 'mist.device.radio.utilization', 'mist.device.poe.power', 'mist.device.spu.sessions', 'mist.client.count', 'mist.device.network.io'];
+export const STREAM_METRICS = [
+  'mist.device.cpu.utilization',
+  'mist.device.radio.utilization',
+  'mist.device.poe.power',
+  'mist.device.spu.sessions',
+  'mist.client.count',
+  'mist.device.network.io',
+];
 
 export const STAND_IN_TOKEN = 'demo-stand-in-token';
 

@@ -4,7 +4,6 @@
  * started as a separate process with the same environment, finds each one. It fails, saying where
  * it looked, when nothing answers or the answer is not 200.
  */
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -12,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { healthzUrl } from '../../src/cli/healthcheck.js';
-import { ROOT } from './repo.js';
+import { outcomeOf } from '../support/run-cli.js';
+import { cliProcess, listeningBridge } from '../support/spawn-bridge.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mist-healthcheck-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,25 +28,11 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/**
- * The real CLI (src/main.ts through tsx) with exactly this environment: the port comes from
- * whatever `env` and `args` configure, never from a variable the harness adds.
- */
-function cli(env: Record<string, string>, args: string[]) {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', MIST_BRIDGE_DATA_DIR: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
+/** The real CLI with exactly this environment: the port comes from whatever `env` and `args` configure. */
+const cli = (env: Record<string, string>, args: string[]) => cliProcess({ MIST_BRIDGE_DATA_DIR: '', ...env }, args);
 
 async function probe(env: Record<string, string>, args: string[] = []) {
-  const child = cli(env, ['healthcheck', ...args]);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
+  const { code, stdout: out, stderr: err } = await outcomeOf(cli(env, ['healthcheck', ...args]));
   return { code, out, err };
 }
 
@@ -55,20 +41,8 @@ async function probeRunningBridge(env: Record<string, string>, args: string[] = 
   const bridge = cli({ MIST_BRIDGE_ALLOW_UNSIGNED: 'true', MIST_BRIDGE_HOST: '127.0.0.1', ...env }, args);
   const exited = once(bridge, 'exit');
   try {
-    let log = '';
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`bridge did not start within 20 s:\n${log}`)), 20_000);
-      bridge.stderr.on('data', (chunk: Buffer) => {
-        log += chunk.toString();
-        const m = /"msg":"listening".*?"port":(\d+)/.exec(log);
-        if (m) {
-          clearTimeout(timer);
-          resolve(Number(m[1]));
-        }
-      });
-      void exited.then(() => reject(new Error(`bridge exited before listening:\n${log}`)));
-    });
-    return { url: `http://127.0.0.1:${port}`, result: await probe(env, args) };
+    const { url } = await listeningBridge(bridge);
+    return { url, result: await probe(env, args) };
   } finally {
     bridge.kill('SIGTERM');
     await exited;

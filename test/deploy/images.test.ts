@@ -19,7 +19,7 @@ const CONFIRMED: Record<string, { tag: string; evidence: string }> = {
     tag: '0.30.2',
     evidence:
       'grafana/docker-otel-lgtm tag v0.30.2; its Renovate commit 8388f791 (docker datasource, grafana/otel-lgtm 0.30.1 → 0.30.2) ' +
-      'pins grafana/otel-lgtm:0.30.2@sha256:069e79be… in the repository\'s own examples',
+      "pins grafana/otel-lgtm:0.30.2@sha256:069e79be… in the repository's own examples",
   },
   node: {
     tag: '24.19.0-trixie-slim',
@@ -38,7 +38,11 @@ function split(reference: string): { repository: string; tag: string } {
 }
 
 /** Images compose.yaml builds here (and other services then run): never pulled. */
-const built = new Set(Object.values(compose.services).filter((s) => s.build !== undefined && s.image !== undefined).map((s) => s.image!));
+const built = new Set(
+  Object.values(compose.services)
+    .filter((s) => s.build !== undefined && s.image !== undefined)
+    .map((s) => s.image!),
+);
 
 /** Every image reference, with where it is used. */
 const references: [where: string, reference: string][] = [
@@ -72,7 +76,7 @@ describe('image versions', () => {
     for (const [, s] of nodeUsers) expect(s.image).toBe(nodeImageArg);
   });
 
-  it("otel-collector.yaml names the collector version compose.yaml runs", () => {
+  it('otel-collector.yaml names the collector version compose.yaml runs', () => {
     const header = readRepoText('otel-collector.yaml').split('\n').slice(0, 3).join(' ');
     expect(header).toContain(`otelcol-contrib ${CONFIRMED['otel/opentelemetry-collector-contrib']!.tag}`);
   });

@@ -4,7 +4,7 @@
  * documented for Grafana/Prometheus OTLP ingestion.
  */
 import { describe, expect, it } from 'vitest';
-import { prometheusLabelName, prometheusMetricName, prometheusSeriesNames, type OtlpMetricShape } from './prometheus-names.js';
+import { type OtlpMetricShape, prometheusLabelName, prometheusMetricName, prometheusSeriesNames } from './prometheus-names.js';
 
 const cases: [OtlpMetricShape, string][] = [
   [{ name: 'requests', unit: '', kind: 'sum', monotonic: true }, 'requests_total'],
@@ -20,7 +20,10 @@ const cases: [OtlpMetricShape, string][] = [
   [{ name: 'requests_total', unit: '', kind: 'sum', monotonic: true }, 'requests_total'],
   [{ name: 'cpu_usage_ratio', unit: '1', kind: 'gauge' }, 'cpu_usage_ratio'],
   [{ name: 'response_time_seconds', unit: 's', kind: 'gauge' }, 'response_time_seconds'],
-  [{ name: 'metric__with__multiple__underscores', unit: 'unit__multiple__underscores', kind: 'gauge' }, 'metric_with_multiple_underscores_unit_multiple_underscores'],
+  [
+    { name: 'metric__with__multiple__underscores', unit: 'unit__multiple__underscores', kind: 'gauge' },
+    'metric_with_multiple_underscores_unit_multiple_underscores',
+  ],
   [{ name: 'custom_metric', unit: 'unit@with#special/chars', kind: 'gauge' }, 'custom_metric_unit_with_special_per_chars'],
   [{ name: 'request_duration', unit: 's', kind: 'histogram' }, 'request_duration_seconds'],
   [{ name: 'active_connections', unit: '', kind: 'sum', monotonic: false }, 'active_connections'],

@@ -23,7 +23,12 @@ describe('promRefs', () => {
   it('reads __name__ matchers and Grafana label_values()', () => {
     expect(promRefs('count({__name__="x_ratio", job="j"})').metrics).toEqual(['x_ratio']);
     expect(promRefs('{__name__=~"mist_.+"}').metricPatterns).toEqual(['mist_.+']);
-    expect(promRefs('label_values(mist_device_up, mist_site_id)')).toEqual({ errors: [], metrics: ['mist_device_up'], metricPatterns: [], labels: ['mist_site_id'] });
+    expect(promRefs('label_values(mist_device_up, mist_site_id)')).toEqual({
+      errors: [],
+      metrics: ['mist_device_up'],
+      metricPatterns: [],
+      labels: ['mist_site_id'],
+    });
     expect(promRefs('label_values(mist_site_id)').labels).toEqual(['mist_site_id']);
   });
 

@@ -92,7 +92,9 @@ export function logRefs(query: string): LogRefs {
     nodes.filter((n) => n.name === parent).flatMap((n) => n.children.flatMap((m) => m.children.filter((c) => c.name === 'Identifier').map((c) => c.text)));
   return {
     errors,
-    streamLabels: nodes.filter((n) => n.name === 'Matchers').flatMap((m) => m.children.flatMap((c) => c.children.filter((i) => i.name === 'Identifier').map((i) => i.text))),
+    streamLabels: nodes
+      .filter((n) => n.name === 'Matchers')
+      .flatMap((m) => m.children.flatMap((c) => c.children.filter((i) => i.name === 'Identifier').map((i) => i.text))),
     filterLabels: identifiersUnder('LabelFilter'),
   };
 }

@@ -22,15 +22,17 @@ export function durationSeconds(text: string): number {
   return Number(m[1]) * SECONDS[m[2]!]!;
 }
 
-const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-const labelText = (labels: [string, string][]) => labels.map(([k, v]) => `${k}="${escape(v)}"`).join(',');
+const escaped = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+const labelText = (labels: [string, string][]) => labels.map(([k, v]) => `${k}="${escaped(v)}"`).join(',');
 
 /** The span metrics of `spans` in the Prometheus text exposition format. */
 export function spanMetricsText(spans: readonly ReceivedSpan[], collectorInstanceId = 'test-collector'): string {
   const config = spanmetricsConnector();
   const prefix = config.namespace ? `${config.namespace}.` : '';
   const unit = config.histogram?.unit ?? 'ms';
-  const bounds = ((config.histogram as { explicit?: { buckets?: string[] } } | undefined)?.explicit?.buckets ?? []).map((b) => durationSeconds(b) / (SECONDS[unit] ?? 1));
+  const bounds = ((config.histogram as { explicit?: { buckets?: string[] } } | undefined)?.explicit?.buckets ?? []).map(
+    (b) => durationSeconds(b) / (SECONDS[unit] ?? 1),
+  );
   const calls = prometheusMetricName({ name: `${prefix}calls`, unit: '', kind: 'sum', monotonic: true });
   const duration = prometheusMetricName({ name: `${prefix}duration`, unit, kind: 'histogram' });
   const dimensions = (config.dimensions ?? []).map((d) => d.name);
@@ -65,7 +67,7 @@ export function spanMetricsText(spans: readonly ReceivedSpan[], collectorInstanc
   lines.push(`# TYPE ${duration} histogram`);
   for (const s of series.values()) {
     const l = labelText(s.labels);
-    bounds.forEach((b, i) => lines.push(`${duration}_bucket{${l},le="${b}"} ${s.buckets[i]}`));
+    for (const [i, b] of bounds.entries()) lines.push(`${duration}_bucket{${l},le="${b}"} ${s.buckets[i]}`);
     lines.push(`${duration}_bucket{${l},le="+Inf"} ${s.count}`, `${duration}_sum{${l}} ${s.sum}`, `${duration}_count{${l}} ${s.count}`);
   }
   return lines.join('\n') + '\n';

@@ -5,8 +5,8 @@
  * connector's dimensions.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { emittedByFixtures, spanmetricsConnector } from './emitted.js';
 import type { ReceivedSpan } from '../support/otlp-receiver.js';
+import { emittedByFixtures, spanmetricsConnector } from './emitted.js';
 
 const SESSION_SPANS = ['client-session', 'nac-auth', 'dhcp', 'connected'];
 

@@ -4,7 +4,7 @@ import { sign } from '../../mist-payloads/sign.mjs';
 import { startTestBridge } from '../support/bridge-harness.js';
 import { useMemoryOtlp } from '../support/memory-otlp.js';
 import { postDelivery } from '../support/mist-client.js';
-import { type OtlpReceiver } from '../support/otlp-receiver.js';
+import type { OtlpReceiver } from '../support/otlp-receiver.js';
 import { useReceiver } from '../support/use-receiver.js';
 
 // A topic no mapping file knows: the bridge must still export each event as a log record.
@@ -30,7 +30,9 @@ const receivedLogsOf = (topic: string) => receiver.logs.filter((l) => l.attribut
 describe.each(['http/protobuf', 'http/json'])('a signed multi-event delivery over %s', (protocol) => {
   it('arrives as one log record per event with the event time and mist.* attributes', async () => {
     const compression = protocol === 'http/json' ? 'gzip' : 'none';
-    const bridge = await startTestBridge(receiver, { env: { MIST_WEBHOOK_SECRET: 'k1', OTEL_EXPORTER_OTLP_PROTOCOL: protocol, OTEL_EXPORTER_OTLP_COMPRESSION: compression } });
+    const bridge = await startTestBridge(receiver, {
+      env: { MIST_WEBHOOK_SECRET: 'k1', OTEL_EXPORTER_OTLP_PROTOCOL: protocol, OTEL_EXPORTER_OTLP_COMPRESSION: compression },
+    });
     try {
       const res = await postDelivery(bridge.webhook, delivery, { secret: 'k1' });
       expect(res.status).toBe(200);
@@ -45,7 +47,12 @@ describe.each(['http/protobuf', 'http/json'])('a signed multi-event delivery ove
       expect(a!.timeUnixNano).toBe(1717574400_123456000n);
       expect(a!.body).toBe('first probe');
       expect(a!.attributes).toMatchObject({ 'mist.topic': TOPIC, 'mist.org_id': 'o-1', 'mist.site_id': 's-1', 'mist.detail': { port: 'ge-0/0/1', n: 2 } });
-      expect(a!.resource).toMatchObject({ 'service.name': 'mist-ai', source: 'juniper-mist', 'service.instance.id': hostname(), 'telemetry.sdk.language': 'nodejs' });
+      expect(a!.resource).toMatchObject({
+        'service.name': 'mist-ai',
+        source: 'juniper-mist',
+        'service.instance.id': hostname(),
+        'telemetry.sdk.language': 'nodejs',
+      });
       expect(typeof a!.resource['service.version']).toBe('string');
       expect(b!.timeUnixNano).toBe(1749084229_888000000n);
       // No time in the event: receipt time, marked as such.
@@ -85,7 +92,9 @@ describe('signatures', () => {
       expect(tampered.status).toBe(401);
 
       await bridge.stop();
-      const ns = logsOf('sig-check').map((l) => l.attributes['mist.n']).sort();
+      const ns = logsOf('sig-check')
+        .map((l) => l.attributes['mist.n'])
+        .sort();
       expect(ns).toEqual(['new', 'old']);
     } finally {
       await bridge.stop();
@@ -187,7 +196,11 @@ describe('probes', () => {
   it('records ping (the portal Test button) and answers 200', async () => {
     const bridge = await startTestBridge(memory, { env: { MIST_WEBHOOK_SECRET: 's' } });
     try {
-      const res = await postDelivery(bridge.webhook, { topic: 'ping', events: [{ site_id: 's-1', id: 'w-1', name: 'otel', timestamp: 1461220784 }] }, { secret: 's' });
+      const res = await postDelivery(
+        bridge.webhook,
+        { topic: 'ping', events: [{ site_id: 's-1', id: 'w-1', name: 'otel', timestamp: 1461220784 }] },
+        { secret: 's' },
+      );
       expect(res.status).toBe(200);
       await memory.waitFor(() => logsOf('ping').length === 1);
       expect(logsOf('ping')[0]!.timeUnixNano).toBe(1461220784_000_000_000n);

@@ -7,9 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { postDelivery } from '../support/mist-client.js';
 import type { OtlpReceiver } from '../support/otlp-receiver.js';
 import { useReceiver } from '../support/use-receiver.js';
-import { entriesShown, openInspector, useChromium, type PageDocument, type PageNode } from './browser.js';
+import { entriesShown, openInspector, type PageDocument, type PageNode, useChromium } from './browser.js';
 import { hasChromium, SKIP_REASON } from './chromium.js';
-import { startInspectedBridge, type InspectedBridge } from './inspected-bridge.js';
+import { type InspectedBridge, startInspectedBridge } from './inspected-bridge.js';
 
 declare const document: PageDocument;
 declare const EventSource: new (url: string) => { readyState: number; onopen: (() => void) | null; onerror: (() => void) | null };
@@ -112,7 +112,9 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the inspector page of a running bri
     await expect(wrongEntry.locator('.badge.status').textContent()).resolves.toBe('HTTP 401');
     // The topic its body claims, though nothing of it was taken.
     await expect(wrongEntry.locator('.topic').textContent()).resolves.toBe('device-updowns');
-    await expect(wrongEntry.locator('.why').textContent()).resolves.toBe('refused: signature_invalid: signature does not match the body under any configured secret');
+    await expect(wrongEntry.locator('.why').textContent()).resolves.toBe(
+      'refused: signature_invalid: signature does not match the body under any configured secret',
+    );
     expect(await wrongEntry.locator('.rec').count()).toBe(0);
 
     // Newest first: the two arrived together, so only their order by id is known.
@@ -151,7 +153,9 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the inspector page of a running bri
     expect((await postDelivery(b.webhook, `${SCRIPT}${IMG}`, { secret: SIGNING_SECRET })).status).toBe(400);
     await entriesShown(page, 4, Date.now(), 2_000);
     // Every raw body rendered too.
-    await page.$$eval('details', (all) => all.forEach((d) => ((d as unknown as PageNode).open = true)));
+    await page.$$eval('details', (all) => {
+      for (const d of all) (d as unknown as PageNode).open = true;
+    });
     await page.waitForTimeout(300);
 
     expect(dialogs).toEqual([]);
@@ -211,10 +215,28 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the inspector page of a running bri
     );
     expect(entries).toEqual([
       // Read, decoded and handed on, then refused by the journal: one entry, its answer 503.
-      { topic: 'device-updowns', verdict: 'signature good · secret #2', status: 'HTTP 503', why: expect.stringMatching(/^refused: overloaded: the durable journal is full \(\d+ of 8192 bytes\)$/), records: null },
+      {
+        topic: 'device-updowns',
+        verdict: 'signature good · secret #2',
+        status: 'HTTP 503',
+        why: expect.stringMatching(/^refused: overloaded: the durable journal is full \(\d+ of 8192 bytes\)$/),
+        records: null,
+      },
       { topic: 'device-updowns', verdict: 'signature good (SHA-1) · secret #2', status: 'HTTP 200', why: null, records: 'AP_DISCONNECTED: sha1-good' },
-      { topic: 'device-updowns', verdict: 'signature wrong (SHA-1)', status: 'HTTP 401', why: 'refused: signature_invalid: signature does not match the body under any configured secret', records: null },
-      { topic: 'device-updowns', verdict: 'signature missing', status: 'HTTP 401', why: 'refused: signature_missing: X-Mist-Signature-v2 header is required', records: null },
+      {
+        topic: 'device-updowns',
+        verdict: 'signature wrong (SHA-1)',
+        status: 'HTTP 401',
+        why: 'refused: signature_invalid: signature does not match the body under any configured secret',
+        records: null,
+      },
+      {
+        topic: 'device-updowns',
+        verdict: 'signature missing',
+        status: 'HTTP 401',
+        why: 'refused: signature_missing: X-Mist-Signature-v2 header is required',
+        records: null,
+      },
     ]);
     expect(errors).toEqual([]);
   });

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 
 /** Debian's package (apt-get install chromium); `npx playwright install` needs the network. */
 export const CHROMIUM = '/usr/bin/chromium';

@@ -1,4 +1,4 @@
-import { spawnBridge, type SpawnedBridge } from '../support/spawn-bridge.js';
+import { type SpawnedBridge, spawnBridge } from '../support/spawn-bridge.js';
 
 /**
  * The real bridge process (src/main.ts, as `npm start` runs it) with the inspector page on, for
@@ -23,7 +23,10 @@ export interface InspectedBridge {
 
 /** Starts a bridge with MIST_BRIDGE_INSPECT=true and `env`; `port` to start again where one ran before. */
 export async function startInspectedBridge(env: Record<string, string>, options: { port?: number; args?: string[] } = {}): Promise<InspectedBridge> {
-  const bridge = await spawnBridge({ MIST_BRIDGE_INSPECT: 'true', ...env, ...(options.port !== undefined && { MIST_BRIDGE_PORT: String(options.port) }) }, options.args);
+  const bridge = await spawnBridge(
+    { MIST_BRIDGE_INSPECT: 'true', ...env, ...(options.port !== undefined && { MIST_BRIDGE_PORT: String(options.port) }) },
+    options.args,
+  );
   try {
     // Printed just after the "listening" log line spawnBridge waits for.
     const deadline = Date.now() + 5_000;

@@ -6,9 +6,9 @@
  *   scripts/with-node npx tsx test/inspect/screenshot.ts
  */
 import { fileURLToPath } from 'node:url';
+import { apFull } from '../../mist-payloads/stream.mjs';
 import { postDelivery } from '../support/mist-client.js';
 import { startMistRest } from '../support/mist-rest/server.js';
-import { apFull } from '../../mist-payloads/stream.mjs';
 import { MistWsStandIn } from '../support/mist-ws/stand-in.js';
 import { startOtlpReceiver } from '../support/otlp-receiver.js';
 import type { PageDocument } from './browser.js';
@@ -43,7 +43,24 @@ const steps: Step[] = [
     headers: MIST,
   },
   {
-    webhook: { topic: 'alarms', events: [{ id: 'a1000000-0000-4000-8000-000000000001', org_id: ORG, site_id: SITE, site_name: 'HQ', type: 'switch_down', group: 'infrastructure', severity: 'critical', count: 1, switches: ['d4206d000001'], hostnames: ['sw-core-1'], timestamp: now - 10 }] },
+    webhook: {
+      topic: 'alarms',
+      events: [
+        {
+          id: 'a1000000-0000-4000-8000-000000000001',
+          org_id: ORG,
+          site_id: SITE,
+          site_name: 'HQ',
+          type: 'switch_down',
+          group: 'infrastructure',
+          severity: 'critical',
+          count: 1,
+          switches: ['d4206d000001'],
+          hostnames: ['sw-core-1'],
+          timestamp: now - 10,
+        },
+      ],
+    },
     secret: 'current-secret',
     headers: MIST,
   },
@@ -51,16 +68,37 @@ const steps: Step[] = [
     webhook: {
       topic: 'client-join',
       events: [
-        { org_id: ORG, site_id: SITE, site_name: 'HQ', ap: '5c5b35000012', ap_name: 'ap-floor3-1', band: '5', connect: now - 2, mac: 'a0b1c2000001', rssi: -58, ssid: 'Corp', timestamp: now - 2, wlan_id: '77000000-0000-4000-8000-000000000001' },
+        {
+          org_id: ORG,
+          site_id: SITE,
+          site_name: 'HQ',
+          ap: '5c5b35000012',
+          ap_name: 'ap-floor3-1',
+          band: '5',
+          connect: now - 2,
+          mac: 'a0b1c2000001',
+          rssi: -58,
+          ssid: 'Corp',
+          timestamp: now - 2,
+          wlan_id: '77000000-0000-4000-8000-000000000001',
+        },
       ],
     },
     secret: 'current-secret',
     headers: MIST,
   },
   { stream: apFull({ mac: '5c5b35000012', name: 'ap-floor3-1', time: now - 3, uptime: 432_000, cpu_util: 7, num_clients: 12 }) },
-  { webhook: { topic: 'device-events', events: [{ org_id: ORG, site_id: SITE, ap: '5c5b35000011', type: 'AP_CONFIGURED', timestamp: now }] }, secret: 'an-old-secret', headers: STRANGER },
+  {
+    webhook: { topic: 'device-events', events: [{ org_id: ORG, site_id: SITE, ap: '5c5b35000011', type: 'AP_CONFIGURED', timestamp: now }] },
+    secret: 'an-old-secret',
+    headers: STRANGER,
+  },
   // Last, so on top: what a new user sees after pressing Test on the webhook in Mist.
-  { webhook: { topic: 'ping', events: [{ site_id: SITE, id: 'f7b3c2a0-0000-4000-8000-00000000c003', name: 'otel-bridge', timestamp: now }] }, secret: 'current-secret', headers: MIST },
+  {
+    webhook: { topic: 'ping', events: [{ site_id: SITE, id: 'f7b3c2a0-0000-4000-8000-00000000c003', name: 'otel-bridge', timestamp: now }] },
+    secret: 'current-secret',
+    headers: MIST,
+  },
 ];
 
 if (!hasChromium) {

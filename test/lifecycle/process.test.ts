@@ -1,36 +1,30 @@
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { postDelivery } from '../support/mist-client.js';
-import { type OtlpReceiver } from '../support/otlp-receiver.js';
+import type { OtlpReceiver } from '../support/otlp-receiver.js';
+import { runCli } from '../support/run-cli.js';
+import { listeningBridge, spawnBridge } from '../support/spawn-bridge.js';
 import { useReceiver } from '../support/use-receiver.js';
-import { runBridgeProcess, spawnBridge } from '../support/spawn-bridge.js';
 
 let receiver: OtlpReceiver;
 useReceiver((r) => (receiver = r));
 
 describe('the bridge process', () => {
   it('refuses to start without a secret and says how to fix it', async () => {
-    const child = runBridgeProcess({});
-    let err = '';
-    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-    const [code] = await once(child, 'exit');
+    const { code, stderr } = await runCli([], {});
     expect(code).toBe(1);
-    expect(err).toMatch(/no webhook secret configured: set MIST_WEBHOOK_SECRET/);
-    expect(err).toMatch(/MIST_BRIDGE_ALLOW_UNSIGNED=true/);
+    expect(stderr).toMatch(/no webhook secret configured: set MIST_WEBHOOK_SECRET/);
+    expect(stderr).toMatch(/MIST_BRIDGE_ALLOW_UNSIGNED=true/);
   });
 
   it('names the key of an invalid setting at start-up', async () => {
-    const child = runBridgeProcess({ MIST_WEBHOOK_SECRET: 'x', MIST_BRIDGE_PORT: 'http' });
-    let err = '';
-    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-    const [code] = await once(child, 'exit');
+    const { code, stderr } = await runCli([], { MIST_WEBHOOK_SECRET: 'x', MIST_BRIDGE_PORT: 'http' });
     expect(code).toBe(1);
-    expect(err).toContain('MIST_BRIDGE_PORT (server.port): expected an integer, got "http"');
+    expect(stderr).toContain('MIST_BRIDGE_PORT (server.port): expected an integer, got "http"');
   });
 
   it('never logs the secret', async () => {
@@ -82,28 +76,18 @@ describe('npm start', () => {
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
-      let err = '';
-      npm.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-      const exited = once(npm, 'exit');
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`npm start did not listen within 60 s:\n${err}`)), 60_000);
-        npm.stderr!.on('data', () => {
-          const m = /"msg":"listening".*?"port":(\d+)/.exec(err);
-          if (m) {
-            clearTimeout(timer);
-            resolve(`http://127.0.0.1:${m[1]}`);
-          }
-        });
-      });
+      // npm builds first.
+      const bridge = await listeningBridge(npm, 60_000);
+      const { url } = bridge;
       expect((await fetch(url + '/healthz')).status).toBe(200);
       expect((await postDelivery(url + '/mist/webhook', { topic: 'npm-start', events: [{ timestamp: 1700000000 }] }, { secret: 'k' })).status).toBe(200);
       npm.kill('SIGTERM');
-      const [code] = await exited;
+      const { code } = await bridge.exit();
       expect(code).toBe(0);
       // The bridge itself is gone, not only npm: nothing answers on its port any more.
       await expect(fetch(url + '/healthz')).rejects.toThrow();
       expect(existsSync(join(dir, 'journal.sqlite'))).toBe(true);
-      expect(err).not.toMatch(/Assertion failed|Segmentation|core dumped/);
+      expect(bridge.stderr()).not.toMatch(/Assertion failed|Segmentation|core dumped/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

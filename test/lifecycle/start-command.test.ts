@@ -13,7 +13,9 @@ describe('one way to start', () => {
     // Built first, then node replaces the shell (exec), so a SIGTERM to npm reaches the bridge.
     expect(start).toMatch(/^npm run build --silent && exec node /);
     const npmArgs = start.slice(start.indexOf('exec node ') + 'exec node '.length).split(/\s+/);
-    const cmd = dockerfileInstructions(readFileSync(new URL('Dockerfile', root), 'utf8')).filter((i) => i.keyword === 'CMD').at(-1)!;
+    const cmd = dockerfileInstructions(readFileSync(new URL('Dockerfile', root), 'utf8'))
+      .filter((i) => i.keyword === 'CMD')
+      .at(-1)!;
     const dockerArgs = execForm(cmd.args)!;
     expect(dockerArgs[0]).toBe('node');
     expect(npmArgs).toEqual(dockerArgs.slice(1));
@@ -34,6 +36,7 @@ describe('what the build ships', () => {
       .map((s) => s.fileName.slice(dir.length))
       .filter((f) => !f.startsWith('node_modules/'));
     expect(compiled).toEqual(expect.arrayContaining(['src/main.ts', 'src/bridge.ts']));
-    for (const generator of ['src/mapping/write-readme.ts', 'src/mapping/table.ts', 'src/config/write-docs.ts', 'src/config/docs.ts']) expect(compiled).not.toContain(generator);
+    for (const generator of ['src/mapping/write-readme.ts', 'src/mapping/table.ts', 'src/config/write-docs.ts', 'src/config/docs.ts'])
+      expect(compiled).not.toContain(generator);
   });
 });

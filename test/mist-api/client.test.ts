@@ -5,10 +5,10 @@ import { CallBudget } from '../../src/mist-api/budget.js';
 import type { Clock } from '../../src/mist-api/clock.js';
 import { createMistClient } from '../../src/mist-api/create.js';
 import { MistApiError, MistConfigError, MistUnreachableError } from '../../src/mist-api/errors.js';
-import type { RetryNotice } from '../../src/mist-api/http.js';
+import type { ApiAnswer, RetryNotice } from '../../src/mist-api/http.js';
 import { resolveOrg } from '../../src/mist-api/org.js';
 import { sleValue } from '../support/mist-rest/fixtures.js';
-import { startMistRest, type MistRest, type MistRestOptions } from '../support/mist-rest/server.js';
+import { type MistRest, type MistRestOptions, startMistRest } from '../support/mist-rest/server.js';
 
 /** The API client against the stand-in of Mist's REST API, over real HTTP. */
 
@@ -47,6 +47,33 @@ describe('pagination', () => {
       [1, 2, 3].map((page) => ({ sle: 'wan', start: '1700000400', end: '1700001000', limit: '100', page: String(page) })),
     );
   });
+
+  it("follows a body's `next` link while it stays on the API, and refuses one that leaves it", async () => {
+    // Endpoints that page by cursor answer a path to ask next instead of a page number.
+    const asked: string[] = [];
+    let leave = false;
+    const server = createServer((req, res) => {
+      asked.push(req.url!);
+      const cursor = new URL(req.url!, 'http://x').searchParams.get('cursor');
+      const next = cursor === null ? (leave ? 'http://elsewhere.example/api/v1/x' : '/api/v1/orgs/o/insights/sites-sle?cursor=c2&limit=1') : null;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ results: [{ site_id: cursor ?? 'first' }], next, start: 10, end: 20, limit: 1, page: cursor === null ? 1 : 2, total: 2 }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const c = createMistClient({ token: 't0k3n', baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }, new CallBudget());
+      const sle = await c.sitesSle('o', 'wifi', 10, 20);
+      expect(sle).toEqual({ start: 10, end: 20, limit: 1, total: 2, results: [{ site_id: 'first' }, { site_id: 'c2' }] });
+      expect(asked).toEqual([
+        '/api/v1/orgs/o/insights/sites-sle?sle=wifi&start=10&end=20&limit=100&page=1',
+        '/api/v1/orgs/o/insights/sites-sle?cursor=c2&limit=1',
+      ]);
+      leave = true;
+      await expect(c.sitesSle('o', 'wifi', 10, 20)).rejects.toThrow(/"next" points outside the API: http:\/\/elsewhere\.example/);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
 });
 
 describe('failures', () => {
@@ -58,10 +85,12 @@ describe('failures', () => {
     expect(self.privileges).toHaveLength(1);
     expect(m.calls.map((c) => c.status)).toEqual([429, 429, 429, 429, 429, 429, 200]);
     expect(notices).toHaveLength(6);
-    expect(notices[0]!.reason).toBe('Mist answered 429 to GET /api/v1/self: Too Many Request. The API Token used for the request reached the 5000 API Calls per hour threshold');
+    expect(notices[0]!.reason).toBe(
+      'Mist answered 429 to GET /api/v1/self: Too Many Request. The API Token used for the request reached the 5000 API Calls per hour threshold',
+    );
   });
 
-  it('backs off from a 429 at most until the top of the hour, and gives up past the wait allowed with Mist\'s words', async () => {
+  it("backs off from a 429 at most until the top of the hour, and gives up past the wait allowed with Mist's words", async () => {
     const m = await standIn();
     m.fail({ path: '/self', status: 429 });
     const waits: number[] = [];
@@ -73,9 +102,13 @@ describe('failures', () => {
         now += ms;
       },
     };
-    const err = await client(m, { clock, rateLimitBaseMs: 60_000, maxRateLimitWaitMs: 120_000 }).self().catch((e: unknown) => e);
+    const err = await client(m, { clock, rateLimitBaseMs: 60_000, maxRateLimitWaitMs: 120_000 })
+      .self()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MistApiError);
-    expect((err as Error).message).toBe('Mist answered 429 to GET /api/v1/self: Too Many Request. The API Token used for the request reached the 5000 API Calls per hour threshold');
+    expect((err as Error).message).toBe(
+      'Mist answered 429 to GET /api/v1/self: Too Many Request. The API Token used for the request reached the 5000 API Calls per hour threshold',
+    );
     // 2 s before the hour: the first wait ends by the reset (plus at most 5 s of jitter), not a minute later.
     expect(waits[0]).toBeLessThanOrEqual(7_000);
     expect(waits.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(120_000);
@@ -88,7 +121,9 @@ describe('failures', () => {
     expect(m.calls.map((c) => c.status)).toEqual([502, 502, 200]);
 
     m.fail({ method: 'POST', status: 503, times: 1 });
-    const err = await client(m).createWebhook({ kind: 'org', id: m.orgId }, { name: 'x', url: 'https://b.example.com/', topics: ['alarms'] }).catch((e: unknown) => e);
+    const err = await client(m)
+      .createWebhook({ kind: 'org', id: m.orgId }, { name: 'x', url: 'https://b.example.com/', topics: ['alarms'] })
+      .catch((e: unknown) => e);
     expect((err as MistApiError).status).toBe(503);
     expect(m.calls.filter((c) => c.method === 'POST')).toHaveLength(1);
     expect(m.webhooks()).toEqual([]);
@@ -97,7 +132,9 @@ describe('failures', () => {
   it('gives up after the retries with the last error', async () => {
     const m = await standIn();
     m.fail({ path: '/self', status: 500, body: { detail: 'database unavailable' } });
-    const err = await client(m, { retries: 2 }).self().catch((e: unknown) => e);
+    const err = await client(m, { retries: 2 })
+      .self()
+      .catch((e: unknown) => e);
     expect((err as Error).message).toBe('Mist answered 500 to GET /api/v1/self: database unavailable');
     expect(m.calls).toHaveLength(3);
   });
@@ -107,9 +144,17 @@ describe('failures', () => {
     m.fail({ path: '/self', hang: true, times: 1 });
     expect((await client(m, { timeoutMs: 300 }).self()).privileges).toHaveLength(1);
     m.fail({ path: '/self', hang: true });
-    const err = await client(m, { timeoutMs: 200, retries: 1 }).self().catch((e: unknown) => e);
+    const answers: ApiAnswer[] = [];
+    const err = await client(m, { timeoutMs: 200, retries: 1, onAnswer: (a) => answers.push(a) })
+      .self()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MistUnreachableError);
     expect((err as Error).message).toBe('could not reach Mist for GET /api/v1/self: no answer within 200 ms');
+    // Each attempt is told to the bridge's self-telemetry.
+    expect(answers).toEqual([
+      { method: 'GET', error: 'timeout' },
+      { method: 'GET', error: 'timeout' },
+    ]);
   });
 
   it('retries a refused connection, even for a POST, and reports the host', async () => {
@@ -118,11 +163,21 @@ describe('failures', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((r) => closed.close(() => r()));
     const notices: RetryNotice[] = [];
-    const c = createMistClient({ token: 't0k3n', baseUrl: `http://127.0.0.1:${port}` }, new CallBudget(), { retries: 2, retryMinMs: 5, retryMaxMs: 10, onRetry: (n) => notices.push(n) });
+    const answers: ApiAnswer[] = [];
+    const c = createMistClient({ token: 't0k3n', baseUrl: `http://127.0.0.1:${port}` }, new CallBudget(), {
+      retries: 2,
+      retryMinMs: 5,
+      retryMaxMs: 10,
+      onRetry: (n) => notices.push(n),
+      onAnswer: (a) => answers.push(a),
+    });
     const err = await c.createWebhook({ kind: 'org', id: 'o' }, { topics: ['alarms'] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MistUnreachableError);
-    expect((err as Error).message).toMatch(new RegExp(`^could not reach Mist for POST /api/v1/orgs/o/webhooks: .*ECONNREFUSED.*\\(127\\.0\\.0\\.1:${port}\\)$`));
+    expect((err as Error).message).toMatch(
+      new RegExp(`^could not reach Mist for POST /api/v1/orgs/o/webhooks: .*ECONNREFUSED.*\\(127\\.0\\.0\\.1:${port}\\)$`),
+    );
     expect(notices).toHaveLength(2);
+    expect(answers).toEqual(Array.from({ length: 3 }, () => ({ method: 'POST', error: 'unreachable' })));
   });
 
   it("shows Mist's 401, 403 and 400 bodies verbatim, the token in none of them", async () => {
@@ -132,12 +187,18 @@ describe('failures', () => {
     expect([e401.status, e401.message]).toEqual([401, 'Mist answered 401 to GET /api/v1/self: Authentication credentials were not provided.']);
     expect(`${e401.stack}`).not.toContain('wrong-token-value');
 
-    const e403 = (await client(m).webhooks({ kind: 'org', id: 'not-mine' }).catch((e: unknown) => e)) as MistApiError;
+    const e403 = (await client(m)
+      .webhooks({ kind: 'org', id: 'not-mine' })
+      .catch((e: unknown) => e)) as MistApiError;
     expect(e403.message).toBe('Mist answered 403 to GET /api/v1/orgs/not-mine/webhooks: You do not have permission to perform this action.');
 
     // An org webhook cannot take a site-only topic: Mist's 400 names the field and the reason.
-    const e400 = (await client(m).createWebhook({ kind: 'org', id: m.orgId }, { name: 'x', url: 'https://b.example.com/', topics: ['alarms', 'site-sle'] }).catch((e: unknown) => e)) as MistApiError;
-    expect(e400.message).toBe(`Mist answered 400 to POST /api/v1/orgs/${m.orgId}/webhooks: invalid field: topics (reason: topic site-sle is only available for site webhooks)`);
+    const e400 = (await client(m)
+      .createWebhook({ kind: 'org', id: m.orgId }, { name: 'x', url: 'https://b.example.com/', topics: ['alarms', 'site-sle'] })
+      .catch((e: unknown) => e)) as MistApiError;
+    expect(e400.message).toBe(
+      `Mist answered 400 to POST /api/v1/orgs/${m.orgId}/webhooks: invalid field: topics (reason: topic site-sle is only available for site webhooks)`,
+    );
   });
 
   it('refuses a token that cannot go in a header without showing it', () => {
@@ -171,7 +232,7 @@ describe('webhooks', () => {
 });
 
 describe('the org', () => {
-  it('is the token\'s only org, else the error lists them', async () => {
+  it("is the token's only org, else the error lists them", async () => {
     const one = await standIn();
     expect(await resolveOrg(client(one), undefined, undefined)).toEqual({ orgId: one.orgId, source: 'GET /self' });
     expect(await resolveOrg(client(one), ' o-flag ', 'o-env')).toEqual({ orgId: 'o-flag', source: '--org' });

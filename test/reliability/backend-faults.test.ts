@@ -1,12 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startBridge, type Bridge } from '../../src/bridge.js';
+import { numbered } from '../../mist-payloads/webhook.mjs';
+import { type Bridge, startBridge } from '../../src/bridge.js';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log/logger.js';
 import { postDelivery } from '../support/mist-client.js';
 import type { OtlpReceiver } from '../support/otlp-receiver.js';
 import { useReceiver } from '../support/use-receiver.js';
-import { numbered } from '../../mist-payloads/webhook.mjs';
-import { range, receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
+import { keepPosting, range, receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
+import { servedSamples } from './metric-samples.js';
 
 // The exporters' own retries stop at this timeout, so every failed attempt comes back to the
 // bridge's queue: the faults below are the bridge's to handle, not the exporter's.
@@ -33,33 +34,16 @@ async function start(exportOverrides: Record<string, unknown> = {}): Promise<Run
     },
   });
   const lines: Run['lines'] = [];
-  const bridge = await startBridge(config, createLogger('info', (l) => lines.push(JSON.parse(l) as Run['lines'][number])));
+  const bridge = await startBridge(
+    config,
+    createLogger('info', (l) => lines.push(JSON.parse(l) as Run['lines'][number])),
+  );
   return { bridge, webhook: bridge.address.url + config.server.path, lines };
 }
 
 /** One series of /metrics, named with its labels sorted and without the scope's (`name{a="x",b="y"}`). */
 async function metric(bridge: Bridge, series: string): Promise<number | undefined> {
-  const text = await (await fetch(bridge.address.url + '/metrics')).text();
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) continue;
-    const labels = (m[2] ?? '').split(/,(?=[a-z_]+=")/).filter((l) => l !== '' && !l.startsWith('otel_scope_')).sort();
-    if (`${m[1]}${labels.length ? `{${labels.join(',')}}` : ''}` === series) return Number(m[3]);
-  }
-  return undefined;
-}
-
-/** Posts 5-event deliveries every `everyMs` until `ms` have passed; resolves with every acknowledged number. */
-async function keepPosting(webhook: string, topic: string, ms: number, everyMs = 50): Promise<number[]> {
-  const acked: number[] = [];
-  const deadline = Date.now() + ms;
-  for (let n = 0; Date.now() < deadline; n += 5) {
-    const res = await postDelivery(webhook, numbered(topic, n, 5));
-    expect(res.status).toBe(200);
-    acked.push(...range(n, 5));
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  return acked;
+  return (await servedSamples(bridge.address.url)).get(series);
 }
 
 const exportWarnings = (run: Run) => run.lines.filter((l) => /^export (failing|still failing)/.test(l.msg));
@@ -158,7 +142,10 @@ describe('records the backend refuses as malformed', () => {
       expect(run.lines.some((l) => l.msg === 'metric points dropped: the backend refused a request of them as malformed')).toBe(true);
       // Cumulative sums carry the dropped collections' counts into the first one the backend takes.
       receiver.failWith(null);
-      await receiver.waitFor(() => receiver.points.some((p) => p.name === 'mist.events' && p.attributes['mist.topic'] === 'metrics-refused' && p.value === acked.length), 10_000);
+      await receiver.waitFor(
+        () => receiver.points.some((p) => p.name === 'mist.events' && p.attributes['mist.topic'] === 'metrics-refused' && p.value === acked.length),
+        10_000,
+      );
     } finally {
       await run.bridge.stop();
     }

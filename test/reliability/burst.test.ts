@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestBridge } from '../support/bridge-harness.js';
-import { type OtlpReceiver } from '../support/otlp-receiver.js';
-import { useReceiver } from '../support/use-receiver.js';
 import { numbered } from '../../mist-payloads/webhook.mjs';
+import { startTestBridge } from '../support/bridge-harness.js';
+import type { OtlpReceiver } from '../support/otlp-receiver.js';
+import { useReceiver } from '../support/use-receiver.js';
 import { postAll, range, receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
 
 let receiver: OtlpReceiver;

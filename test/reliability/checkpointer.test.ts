@@ -2,13 +2,13 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { numbered } from '../../mist-payloads/webhook.mjs';
 import { postDelivery } from '../support/mist-client.js';
-import { type OtlpReceiver } from '../support/otlp-receiver.js';
+import type { OtlpReceiver } from '../support/otlp-receiver.js';
 import { spawnBridge } from '../support/spawn-bridge.js';
 import { useReceiver } from '../support/use-receiver.js';
-import { numbered } from '../../mist-payloads/webhook.mjs';
 import { receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
-import { metricSamples } from './metric-samples.js';
+import { servedSamples } from './metric-samples.js';
 
 let receiver: OtlpReceiver;
 useReceiver((r) => (receiver = r));
@@ -36,7 +36,7 @@ describe('the journal checkpointer thread', () => {
       const before = statSync(dbFile).size;
       for (let n = 0; n < 200; n += 2) expect((await postDelivery(bridge.url + '/mist/webhook', numbered(topic, n, 2))).status).toBe(200);
       await receiver.waitFor(() => statSync(dbFile).size > before, 10_000);
-      const m = metricSamples(await (await fetch(bridge.url + '/metrics')).text());
+      const m = await servedSamples(bridge.url);
       expect(m.get('mist_bridge_journal_thread_restarts_total{thread="checkpointer"}')).toBe(1);
       expect(m.get('mist_bridge_journal_thread_restarts_total{thread="writer"}')).toBe(0);
       receiver.failWith(null);

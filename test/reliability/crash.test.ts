@@ -1,29 +1,18 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { postDelivery } from '../support/mist-client.js';
-import { type OtlpReceiver } from '../support/otlp-receiver.js';
-import { useReceiver } from '../support/use-receiver.js';
-import { spawnBridge } from '../support/spawn-bridge.js';
 import { numbered } from '../../mist-payloads/webhook.mjs';
-import { receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
+import { postDelivery } from '../support/mist-client.js';
+import type { OtlpReceiver } from '../support/otlp-receiver.js';
+import { spawnBridge } from '../support/spawn-bridge.js';
+import { useReceiver } from '../support/use-receiver.js';
+import { journaledBridgeEnv, receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
 
 let receiver: OtlpReceiver;
 useReceiver((r) => (receiver = r));
 afterEach(removeTempDirs);
 
 const SECRET = 'crash-secret';
-
-function bridgeEnv(dir: string): Record<string, string> {
-  return {
-    MIST_WEBHOOK_SECRET: SECRET,
-    MIST_BRIDGE_DATA_DIR: dir,
-    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-    OTEL_EXPORTER_OTLP_TIMEOUT: '1000',
-    OTEL_BLRP_SCHEDULE_DELAY: '20',
-    OTEL_METRIC_EXPORT_INTERVAL: '200',
-  };
-}
 
 /**
  * Posts 2-event deliveries from `workers` concurrent senders until `stop()` is called; returns the
@@ -63,7 +52,7 @@ describe('SIGKILL mid-load', () => {
     const dir = tempDataDir();
     const topic = backendDown ? 'crash-down' : 'crash-up';
     if (backendDown) receiver.failWith(503);
-    const first = await spawnBridge(bridgeEnv(dir));
+    const first = await spawnBridge(journaledBridgeEnv(receiver, dir, SECRET));
     const sending = load(first.url + '/mist/webhook', topic, 16);
     while (sending.acked.length < 600) await new Promise((r) => setTimeout(r, 10));
     first.child.kill('SIGKILL');
@@ -73,7 +62,7 @@ describe('SIGKILL mid-load', () => {
     const acked = [...sending.acked].sort((a, b) => a - b);
 
     receiver.failWith(null);
-    const second = await spawnBridge(bridgeEnv(dir));
+    const second = await spawnBridge(journaledBridgeEnv(receiver, dir, SECRET));
     try {
       await receiver.waitFor(() => {
         const got = new Set(receivedNumbers(receiver, topic));
@@ -101,7 +90,7 @@ describe('SIGTERM with the backend down', () => {
     // A short flush: with the backend down it would use all of it.
     const config = join(dir, 'short-shutdown.yaml');
     writeFileSync(config, 'server:\n  shutdownTimeoutMs: 1000\n');
-    const first = await spawnBridge(bridgeEnv(dir), ['--config', config]);
+    const first = await spawnBridge(journaledBridgeEnv(receiver, dir, SECRET), ['--config', config]);
     for (let n = 0; n < 20; n += 2) {
       expect((await postDelivery(first.url + '/mist/webhook', numbered(topic, n, 2), { secret: SECRET })).status).toBe(200);
     }
@@ -112,7 +101,7 @@ describe('SIGTERM with the backend down', () => {
     expect(first.stderr()).toMatch(/"msg":"deliveries not exported yet stay in the journal and are exported at the next start","deliveries":10/);
 
     receiver.failWith(null);
-    const second = await spawnBridge(bridgeEnv(dir));
+    const second = await spawnBridge(journaledBridgeEnv(receiver, dir, SECRET));
     try {
       await receiver.waitFor(() => receivedNumbers(receiver, topic).length >= 20, 15_000);
       expect(receivedNumbers(receiver, topic)).toEqual(Array.from({ length: 20 }, (_, i) => i));

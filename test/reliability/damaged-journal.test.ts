@@ -1,14 +1,15 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { damageWalFrame, middlePageOf, overwriteHeader, overwritePage, truncateToHalf } from '../support/journal-damage.js';
 import { numbered } from '../../mist-payloads/webhook.mjs';
+import { damageWalFrame, middlePageOf, overwriteHeader, overwritePage, truncateToHalf } from '../support/journal-damage.js';
 import { postDelivery } from '../support/mist-client.js';
-import { type OtlpReceiver } from '../support/otlp-receiver.js';
-import { runBridgeProcess, spawnBridge, type SpawnedBridge } from '../support/spawn-bridge.js';
+import type { OtlpReceiver } from '../support/otlp-receiver.js';
+import { runCli } from '../support/run-cli.js';
+import { type SpawnedBridge, spawnBridge } from '../support/spawn-bridge.js';
 import { useReceiver } from '../support/use-receiver.js';
-import { receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
-import { metricSamples } from './metric-samples.js';
+import { journaledBridgeEnv, receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
+import { servedSamples } from './metric-samples.js';
 
 let receiver: OtlpReceiver;
 useReceiver((r) => (receiver = r));
@@ -28,19 +29,8 @@ afterEach(async () => {
   removeTempDirs();
 });
 
-function env(dataDir: string): Record<string, string> {
-  return {
-    MIST_WEBHOOK_SECRET: SECRET,
-    MIST_BRIDGE_DATA_DIR: dataDir,
-    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-    OTEL_EXPORTER_OTLP_TIMEOUT: '1000',
-    OTEL_BLRP_SCHEDULE_DELAY: '20',
-    OTEL_METRIC_EXPORT_INTERVAL: '200',
-  };
-}
-
 async function start(dataDir: string, args: string[] = []): Promise<SpawnedBridge> {
-  const bridge = await spawnBridge(env(dataDir), args);
+  const bridge = await spawnBridge(journaledBridgeEnv(receiver, dataDir, SECRET), args);
   bridges.push(bridge);
   return bridge;
 }
@@ -75,69 +65,77 @@ async function journalOfOldDeliveries(topic: string): Promise<string> {
   return dir;
 }
 
-const metrics = async (bridge: SpawnedBridge) => metricSamples(await (await fetch(bridge.url + '/metrics')).text());
-
 describe('a damaged journal file at start-up', () => {
   it.each([
     ['cut to half its size', (file: string) => truncateToHalf(file), 'some', 'open'],
     ['with a garbage header ("file is not a database")', (file: string) => overwriteHeader(file), 'none', 'open'],
     ['with a garbage page among its rows', (file: string) => overwritePage(file, middlePageOf(file, 'table-leaf')), 'some', 'open'],
-    ['with a garbage overflow page, found only when its row is replayed', (file: string) => overwritePage(file, middlePageOf(file, 'linked-overflow')), 'some', 'read'],
-  ] as const)('%s: the bridge keeps ingesting, exports what could be salvaged, counts what could not, and never acknowledges into a void', async (label, damage, lost, during) => {
-    const topic = `damaged-${label.split(' ')[0]}-${label.length}`;
-    const dir = await journalOfOldDeliveries(topic);
-    const file = join(dir, 'journal.sqlite');
-    damage(file);
+    [
+      'with a garbage overflow page, found only when its row is replayed',
+      (file: string) => overwritePage(file, middlePageOf(file, 'linked-overflow')),
+      'some',
+      'read',
+    ],
+  ] as const)(
+    '%s: the bridge keeps ingesting, exports what could be salvaged, counts what could not, and never acknowledges into a void',
+    async (label, damage, lost, during) => {
+      const topic = `damaged-${label.split(' ')[0]}-${label.length}`;
+      const dir = await journalOfOldDeliveries(topic);
+      const file = join(dir, 'journal.sqlite');
+      damage(file);
 
-    const bridge = await start(dir);
-    expect((await fetch(bridge.url + '/readyz')).status).toBe(200);
-    // New deliveries: each answered 200 must be exported. A sender told 503 tries again.
-    const acked: number[] = [];
-    for (let k = 1000; k < 1000 + NEW; k++) {
-      for (let attempt = 0; ; attempt++) {
-        const res = await post(bridge, topic, k);
-        if (res.status === 200) {
-          acked.push(k);
-          break;
+      const bridge = await start(dir);
+      expect((await fetch(bridge.url + '/readyz')).status).toBe(200);
+      // New deliveries: each answered 200 must be exported. A sender told 503 tries again.
+      const acked: number[] = [];
+      for (let k = 1000; k < 1000 + NEW; k++) {
+        for (let attempt = 0; ; attempt++) {
+          const res = await post(bridge, topic, k);
+          if (res.status === 200) {
+            acked.push(k);
+            break;
+          }
+          expect(res.status).toBe(503);
+          expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+          expect(attempt).toBeLessThan(50);
+          await new Promise((r) => setTimeout(r, 200));
         }
-        expect(res.status).toBe(503);
-        expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
-        expect(attempt).toBeLessThan(50);
-        await new Promise((r) => setTimeout(r, 200));
       }
-    }
-    expect(acked).toHaveLength(NEW);
+      expect(acked).toHaveLength(NEW);
 
-    // Everything left in the journal is exported or given up on (counted) in the end.
-    for (let tries = 0; ; tries++) {
-      const m = await metrics(bridge);
-      if (m.get('mist_bridge_journal_deliveries{}') === 0 && acked.every((k) => exportedDeliveries(topic).has(k))) break;
-      expect(tries, 'the journal never drained').toBeLessThan(150);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    await new Promise((r) => setTimeout(r, 300));
-    const exported = exportedDeliveries(topic);
-    const m = await metrics(bridge);
-    const oldExported = [...exported].filter((k) => k < OLD);
-    const unreadable = m.get('mist_bridge_journal_salvaged_total{outcome="unreadable"}') ?? 0;
-    const undecodable = m.get('mist_bridge_dropped_total{reason="undecodable_journal_row",what="delivery"}') ?? 0;
-    // Every old delivery was exported, or counted as lost: none vanished silently.
-    expect(oldExported.length + unreadable + undecodable).toBe(OLD);
-    if (lost === 'none') expect(oldExported).toHaveLength(OLD);
-    else expect(unreadable + undecodable).toBeGreaterThan(0);
+      // Everything left in the journal is exported or given up on (counted) in the end.
+      for (let tries = 0; ; tries++) {
+        const m = await servedSamples(bridge.url);
+        if (m.get('mist_bridge_journal_deliveries{}') === 0 && acked.every((k) => exportedDeliveries(topic).has(k))) break;
+        expect(tries, 'the journal never drained').toBeLessThan(150);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      const exported = exportedDeliveries(topic);
+      const m = await servedSamples(bridge.url);
+      const oldExported = [...exported].filter((k) => k < OLD);
+      const unreadable = m.get('mist_bridge_journal_salvaged_total{outcome="unreadable"}') ?? 0;
+      const undecodable = m.get('mist_bridge_dropped_total{reason="undecodable_journal_row",what="delivery"}') ?? 0;
+      // Every old delivery was exported, or counted as lost: none vanished silently.
+      expect(oldExported.length + unreadable + undecodable).toBe(OLD);
+      if (lost === 'none') expect(oldExported).toHaveLength(OLD);
+      else expect(unreadable + undecodable).toBeGreaterThan(0);
 
-    const moved = [...m.keys()].filter((k) => k.startsWith('mist_bridge_journal_moved_aside_total{'));
-    expect(moved).toHaveLength(1);
-    const aside = /file="([^"]+)"/.exec(moved[0]!)![1]!;
-    expect(aside).toMatch(/journal\.sqlite\.damaged-\d{4}-/);
-    expect(existsSync(aside)).toBe(true);
-    expect(bridge.stderr()).toContain(`"moved_to":"${aside}","during":"${during}"`);
-    expect(m.get('mist_bridge_journal_salvaged_total{outcome="salvaged"}')).toBe(OLD - unreadable);
+      const moved = [...m.keys()].filter((k) => k.startsWith('mist_bridge_journal_moved_aside_total{'));
+      expect(moved).toHaveLength(1);
+      const aside = /file="([^"]+)"/.exec(moved[0]!)![1]!;
+      expect(aside).toMatch(/journal\.sqlite\.damaged-\d{4}-/);
+      expect(existsSync(aside)).toBe(true);
+      expect(bridge.stderr()).toContain(`"moved_to":"${aside}","during":"${during}"`);
+      expect(m.get('mist_bridge_journal_salvaged_total{outcome="salvaged"}')).toBe(OLD - unreadable);
 
-    bridge.child.kill('SIGTERM');
-    expect((await bridge.exit()).code).toBe(0);
-    console.info(`${label}: ${oldExported.length} of ${OLD} journaled deliveries exported, ${unreadable} unreadable, ${undecodable} undecodable; ${acked.length} new deliveries acknowledged and exported`);
-  });
+      bridge.child.kill('SIGTERM');
+      expect((await bridge.exit()).code).toBe(0);
+      console.info(
+        `${label}: ${oldExported.length} of ${OLD} journaled deliveries exported, ${unreadable} unreadable, ${undecodable} undecodable; ${acked.length} new deliveries acknowledged and exported`,
+      );
+    },
+  );
 });
 
 describe('a write-ahead log damaged after SIGKILL', () => {
@@ -175,7 +173,10 @@ describe('a write-ahead log damaged after SIGKILL', () => {
       const got = exportedDeliveries(topic);
       return acked.every((k) => got.has(k));
     }, 20_000);
-    const said = second.stderr().split('\n').find((l) => l.includes('"msg":"the journal write-ahead log was damaged'));
+    const said = second
+      .stderr()
+      .split('\n')
+      .find((l) => l.includes('"msg":"the journal write-ahead log was damaged'));
     expect(said).toContain(`"first_bad_frame":${frame}`);
     expect(said).toContain('"unreadable":0');
     second.child.kill('SIGTERM');
@@ -192,29 +193,21 @@ describe('mist-otel-bridge journal salvage FILE', () => {
     overwriteHeader(damaged);
     const target = tempDataDir();
 
-    const run = async (dataDir: string) => {
-      const child = runBridgeProcess(env(dataDir), ['journal', 'salvage', damaged]);
-      let out = '';
-      let err = '';
-      child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-      child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-      const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
-      return { code, out, err };
-    };
+    const run = (dataDir: string) => runCli(['journal', 'salvage', damaged], journaledBridgeEnv(receiver, dataDir, SECRET));
 
     // Not into the journal of a running bridge.
     const running = await start(target);
     const refused = await run(target);
     expect(refused.code).toBe(1);
-    expect(refused.err).toMatch(/locked by another running bridge \(stop the bridge before salvaging into its journal\)/);
+    expect(refused.stderr).toMatch(/locked by another running bridge \(stop the bridge before salvaging into its journal\)/);
     running.child.kill('SIGTERM');
     expect((await running.exit()).code).toBe(0);
 
     const done = await run(target);
-    expect(done.err).toBe('');
+    expect(done.stderr).toBe('');
     expect(done.code).toBe(0);
-    expect(done.out).toMatch(new RegExp(`^salvaged ${OLD} rows from .*journal\\.sqlite into .*journal\\.sqlite \\(read from its raw pages\\)$`, 'm'));
-    expect(done.out).toMatch(/^unreadable: 0 rows/m);
+    expect(done.stdout).toMatch(new RegExp(`^salvaged ${OLD} rows from .*journal\\.sqlite into .*journal\\.sqlite \\(read from its raw pages\\)$`, 'm'));
+    expect(done.stdout).toMatch(/^unreadable: 0 rows/m);
 
     const bridge = await start(target);
     await receiver.waitFor(() => exportedDeliveries(topic).size === OLD, 20_000);

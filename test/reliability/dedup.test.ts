@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { startTestBridge } from '../support/bridge-harness.js';
-import { postDelivery } from '../support/mist-client.js';
 import { useMemoryOtlp } from '../support/memory-otlp.js';
+import { postDelivery } from '../support/mist-client.js';
 
 const memory = useMemoryOtlp();
 
@@ -11,7 +11,13 @@ const up = { type: 'AP_CONNECTED', mac: '5c5b35000002', site_id: 's-1', org_id: 
 const other = { type: 'AP_RESTARTED', mac: '5c5b35000003', site_id: 's-1', org_id: 'o-1', timestamp: 1_717_574_470 };
 // The same two events as the site-level webhook sends them: its own webhook_id, for_site, keys in
 // another order, aggregated with a third event the org webhook sent separately.
-const orgDelivery = { topic: TOPIC, events: [{ ...down, webhook_id: 'org-hook' }, { ...up, webhook_id: 'org-hook' }] };
+const orgDelivery = {
+  topic: TOPIC,
+  events: [
+    { ...down, webhook_id: 'org-hook' },
+    { ...up, webhook_id: 'org-hook' },
+  ],
+};
 const siteDelivery = {
   topic: TOPIC,
   events: [
@@ -33,7 +39,11 @@ describe('the same event from an org-level and a site-level webhook', () => {
       expect(site.json).toMatchObject({ status: 'accepted', events: 1, duplicates: 2 });
       await memory.waitFor(() => logs().length >= 3);
       await new Promise((r) => setTimeout(r, 200)); // would-be duplicates have had time to arrive
-      expect(logs().map((l) => l.attributes['mist.type']).sort()).toEqual(['AP_CONNECTED', 'AP_DISCONNECTED', 'AP_RESTARTED']);
+      expect(
+        logs()
+          .map((l) => l.attributes['mist.type'])
+          .sort(),
+      ).toEqual(['AP_CONNECTED', 'AP_DISCONNECTED', 'AP_RESTARTED']);
       // The exported record is the first delivery's.
       expect(logs().find((l) => l.attributes['mist.type'] === 'AP_DISCONNECTED')!.attributes['mist.webhook_id']).toBe('org-hook');
 

@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { numbered } from '../../mist-payloads/webhook.mjs';
 import { postDelivery } from '../support/mist-client.js';
-import { type OtlpReceiver } from '../support/otlp-receiver.js';
-import { runBridgeProcess, spawnBridge, type SpawnedBridge } from '../support/spawn-bridge.js';
+import type { OtlpReceiver } from '../support/otlp-receiver.js';
+import { runCli } from '../support/run-cli.js';
+import { type SpawnedBridge, spawnBridge } from '../support/spawn-bridge.js';
 import { useReceiver } from '../support/use-receiver.js';
-import { receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
-import { metricSamples } from './metric-samples.js';
+import { journaledBridgeEnv, receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
+import { servedSamples } from './metric-samples.js';
 import { mountSmallDisk, type SmallDisk } from './small-disk.js';
 
 let receiver: OtlpReceiver;
@@ -41,17 +42,6 @@ function smallDisk(): SmallDisk {
   return mounted;
 }
 
-function env(dataDir: string): Record<string, string> {
-  return {
-    MIST_WEBHOOK_SECRET: SECRET,
-    MIST_BRIDGE_DATA_DIR: dataDir,
-    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-    OTEL_EXPORTER_OTLP_TIMEOUT: '1000',
-    OTEL_BLRP_SCHEDULE_DELAY: '20',
-    OTEL_METRIC_EXPORT_INTERVAL: '200',
-  };
-}
-
 /** Delivery `k`: events 2k and 2k+1, about 2 KiB, so a few MiB of disk fill up quickly. */
 const delivery = (topic: string, k: number) => numbered(topic, 2 * k, 2, { text: 'x'.repeat(1000) });
 
@@ -66,7 +56,7 @@ describe.skipIf(cannotMount !== undefined)('a full disk under the journal', () =
     const small = smallDisk();
     const data = join(small.dir, 'data');
     const topic = 'disk-full';
-    bridge = await spawnBridge(env(data));
+    bridge = await spawnBridge(journaledBridgeEnv(receiver, data, SECRET));
     const url = bridge.url;
     // The backend away: acknowledged deliveries pile up in the journal until the disk is full.
     receiver.failWith(503);
@@ -98,7 +88,7 @@ describe.skipIf(cannotMount !== undefined)('a full disk under the journal', () =
     expect(bridge.child.exitCode).toBeNull();
     const whileFull = await post(url, topic, k++);
     expect(whileFull.status).toBe(503);
-    const full = metricSamples(await (await fetch(url + '/metrics')).text());
+    const full = await servedSamples(url);
     expect(full.get('mist_bridge_journal_writable{}')).toBe(0);
     expect(full.get('mist_bridge_journal_write_errors_total{operation="append"}')).toBeGreaterThan(0);
     expect(full.get('mist_bridge_journal_write_errors_total{operation="release"}')).toBeGreaterThan(0);
@@ -120,7 +110,7 @@ describe.skipIf(cannotMount !== undefined)('a full disk under the journal', () =
       const got = new Set(receivedNumbers(receiver, topic));
       return all.every((d) => got.has(2 * d) && got.has(2 * d + 1));
     }, 20_000);
-    const recovered = async () => metricSamples(await (await fetch(url + '/metrics')).text());
+    const recovered = () => servedSamples(url);
     for (let tries = 0; (await recovered()).get('mist_bridge_journal_deliveries{}') !== 0; tries++) {
       expect(tries).toBeLessThan(100);
       await new Promise((r) => setTimeout(r, 100));
@@ -134,7 +124,9 @@ describe.skipIf(cannotMount !== undefined)('a full disk under the journal', () =
     expect(linesMatching(log, /"msg":"the journal cannot be written: deliveries are answered 503/)).toHaveLength(1);
     expect(linesMatching(log, /"msg":"journal writes succeed again","operation":"append"/)).toHaveLength(1);
     expect(linesMatching(log, /"level":"error"/).length).toBeLessThan(10);
-    console.info(`disk full: ${acked.length} acknowledged before the disk was full, ${refused} refused with 503, ${later.length} after it was freed; all ${all.length} exported`);
+    console.info(
+      `disk full: ${acked.length} acknowledged before the disk was full, ${refused} refused with 503, ${later.length} after it was freed; all ${all.length} exported`,
+    );
   });
 
   it.each([
@@ -151,7 +143,7 @@ describe.skipIf(cannotMount !== undefined)('a full disk under the journal', () =
       // A short flush: with the backend down it would use all of it.
       const config = join(tempDataDir(), 'short-shutdown.yaml');
       writeFileSync(config, 'server:\n  shutdownTimeoutMs: 1000\n');
-      bridge = await spawnBridge(env(data), ['--config', config]);
+      bridge = await spawnBridge(journaledBridgeEnv(receiver, data, SECRET), ['--config', config]);
       for (let k = 0; k < 10; k++) {
         expect((await post(bridge.url, topic, k)).status).toBe(200);
         acked.push(k);
@@ -161,17 +153,15 @@ describe.skipIf(cannotMount !== undefined)('a full disk under the journal', () =
       receiver.failWith(null);
     }
     small.fill();
-    const child = runBridgeProcess(env(data));
-    let stderr = '';
-    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-    if (!child.stderr!.readableEnded) await new Promise((r) => child.stderr!.once('end', r));
+    const { code, stderr } = await runCli([], journaledBridgeEnv(receiver, data, SECRET));
     expect(code).toBe(1);
-    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^mist-otel-bridge: cannot .* the journal .*: the disk is full \(.*SQLITE_[A-Z_]+: .*\)$/)]);
+    expect(stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^mist-otel-bridge: cannot .* the journal .*: the disk is full \(.*SQLITE_[A-Z_]+: .*\)$/),
+    ]);
     expect(stderr).not.toMatch(/locked/);
 
     small.freeUp();
-    bridge = await spawnBridge(env(data));
+    bridge = await spawnBridge(journaledBridgeEnv(receiver, data, SECRET));
     await receiver.waitFor(() => receivedNumbers(receiver, topic).length >= 2 * acked.length, 15_000);
     expect(receivedNumbers(receiver, topic).sort((a, b) => a - b)).toEqual(acked.flatMap((k) => [2 * k, 2 * k + 1]));
   });

@@ -1,16 +1,15 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { resolveOtlp } from '../../src/config/sections/otlp.js';
 import { EventDeduplicator } from '../../src/dedup/window.js';
+import { createExporters } from '../../src/export/exporters.js';
 import { createLogger } from '../../src/log/logger.js';
 import { loadMappings } from '../../src/mapping/loader.js';
-import { Processor } from '../../src/processing/processor.js';
-import { SessionTracker } from '../../src/sessions/tracker.js';
-import { createMetricRecorder, EventTimeGauges } from '../../src/signals/metrics.js';
-import { SubjectMetrics } from '../../src/signals/subject-metrics.js';
-import { buildResource, createEmitters, createMeters } from '../../src/signals/providers.js';
-import { decodeEnvelope, EnvelopeError } from '../../src/sources/webhook/envelope.js';
+import { createProcessingStages, type ProcessingStages } from '../../src/processing-stages.js';
+import { decodeEnvelope, type Envelope, EnvelopeError } from '../../src/sources/webhook/envelope.js';
 
 // Property-based tests: whatever a sender puts in a body, decoding either yields an envelope or
 // a clear EnvelopeError, and mapping any event of any topic never throws out of the pipeline.
@@ -22,10 +21,41 @@ const knownTopics = readdirSync(MAPPINGS)
 
 // Field names real events carry, so generated events reach the mappers' interesting paths.
 const FIELD_NAMES = [
-  'timestamp', 'type', 'mac', 'ap', 'site_id', 'org_id', 'severity', 'text', 'reason', 'count',
-  'connect', 'disconnect', 'connect_float', 'disconnect_float', 'duration', 'rssi', 'ssid', 'band',
-  'client_mac', 'next_ap', 'termination_reason', 'details', 'status', 'group', 'avg_dhcp', 'max_auth',
-  'rx_bytes', 'tx_bytes', 'auth_type', 'nas_vendor', 'port_id', '__proto__', 'constructor', 'prototype', 'toString',
+  'timestamp',
+  'type',
+  'mac',
+  'ap',
+  'site_id',
+  'org_id',
+  'severity',
+  'text',
+  'reason',
+  'count',
+  'connect',
+  'disconnect',
+  'connect_float',
+  'disconnect_float',
+  'duration',
+  'rssi',
+  'ssid',
+  'band',
+  'client_mac',
+  'next_ap',
+  'termination_reason',
+  'details',
+  'status',
+  'group',
+  'avg_dhcp',
+  'max_auth',
+  'rx_bytes',
+  'tx_bytes',
+  'auth_type',
+  'nas_vendor',
+  'port_id',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
 ];
 
 const scalar = fc.oneof(
@@ -44,21 +74,23 @@ const mistLikeEvent = fc.dictionary(fc.oneof(fc.constantFrom(...FIELD_NAMES), fc
 const event = fc.oneof(mistLikeEvent, value);
 const topic = fc.oneof(fc.constantFrom(...knownTopics), fc.string({ minLength: 1 }));
 
-/** Processing as the bridge builds it (mapping, SDK records, instruments, sessions), its records kept in memory. */
-function processor(): Processor {
-  const { engine, metrics } = loadMappings();
-  const resource = buildResource();
-  const emitters = createEmitters(resource, { logs: () => {}, spans: () => {} });
-  const log = createLogger('error');
-  const limits = { maxSessions: 1000, maxAgeMs: 3_600_000, settleMs: 0, stitchWindowMs: 60_000, retainEndedMs: 60_000, maxPendingFacts: 10_000 };
-  return new Processor({
-    mapper: engine,
-    logs: emitters.logs,
-    metrics: createMetricRecorder(createMeters(resource).meter, metrics, new EventTimeGauges(), new SubjectMetrics()),
-    metricsContributed: () => {},
-    sessions: new SessionTracker(emitters.spans, limits, log),
-    unmapped: () => {},
-    log,
+/**
+ * Processing as the bridge builds it (mapping, SDK records, instruments, sessions, the export
+ * stages), with every exporter `none`: what it exports is discarded.
+ */
+function processingStages(): Promise<ProcessingStages> {
+  const config = loadConfig({
+    env: { MIST_BRIDGE_ALLOW_UNSIGNED: 'true' },
+    overrides: {
+      exporters: { logs: 'none', metrics: 'none', traces: 'none' },
+      sessions: { maxSessions: 1000, maxAgeMs: 3_600_000, settleMs: 0, stitchWindowMs: 60_000, retainEndedMs: 60_000, maxPendingFacts: 10_000 },
+    },
+  });
+  return createProcessingStages({
+    config,
+    mappings: loadMappings(),
+    exporters: createExporters(resolveOtlp(config.otlp), config.exporters),
+    log: createLogger('error'),
   });
 }
 
@@ -81,19 +113,22 @@ describe('the envelope decoder', () => {
     const envelopeText = fc
       .record({ topic: fc.oneof(topic, value), events: fc.oneof(fc.array(event, { maxLength: 5 }), value) }, { requiredKeys: [] })
       .map((o) => JSON.stringify(o));
-    fc.assert(fc.property(fc.oneof(fc.json(), envelopeText), (text) => decodesOrRefuses(Buffer.from(text))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.oneof(fc.json(), envelopeText), (text) => decodesOrRefuses(Buffer.from(text))),
+      { numRuns: 2000 },
+    );
   });
 });
 
 describe('processing and deduplication', () => {
-  it('map every event of any topic without failing or throwing, and never touch Object.prototype', () => {
+  it('map every event of any topic without failing or throwing, and never touch Object.prototype', async () => {
     const protoBefore = Object.getOwnPropertyNames(Object.prototype).sort();
     const dedup = new EventDeduplicator({ windowSeconds: 60, maxEntries: 1000, ignoreFields: ['webhook_id', 'for_site'] });
-    const processing = processor();
+    const stages = await processingStages();
     fc.assert(
       fc.property(topic, fc.array(event, { maxLength: 5 }), (t, events) => {
         // Events as the decoder produces them: through JSON, so __proto__ is an own key.
-        let decoded;
+        let decoded: Envelope;
         try {
           decoded = decodeEnvelope(Buffer.from(JSON.stringify({ topic: t, events })));
         } catch (err) {
@@ -101,11 +136,12 @@ describe('processing and deduplication', () => {
           throw err;
         }
         dedup.check(decoded.topic, decoded.events).remember();
-        const receipt = processing.process({ source: 'webhook', kind: decoded.topic, events: decoded.events, receivedNs: 1_700_000_000_000_000_000n });
+        const receipt = stages.processor.process({ source: 'webhook', kind: decoded.topic, events: decoded.events, receivedNs: 1_700_000_000_000_000_000n });
         expect(receipt).toEqual({ status: 'accepted', events: decoded.events.length, duplicates: 0, failedEvents: 0 });
       }),
       { numRuns: 1500 },
     );
+    expect((await stages.stop(Date.now() + 10_000)).flushed).toBe(true);
     expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(protoBefore);
   });
 });

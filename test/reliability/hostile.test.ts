@@ -2,8 +2,8 @@ import { connect, type Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBridge } from '../support/bridge-harness.js';
-import { postDelivery } from '../support/mist-client.js';
 import { MemoryOtlp } from '../support/memory-otlp.js';
+import { postDelivery } from '../support/mist-client.js';
 
 const memory = new MemoryOtlp();
 let bridge: Awaited<ReturnType<typeof startTestBridge>>;
@@ -214,8 +214,7 @@ describe('slow and numerous clients', () => {
 
   it('bodies held in memory across all connections are bounded by server.maxInflightBodyBytes', async () => {
     const part = Buffer.alloc(900 * 1024, 0x20);
-    const head = (length: number) =>
-      `POST /mist/webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
+    const head = (length: number) => `POST /mist/webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
     const holders: Socket[] = [];
     try {
       // Three uploads of 900 KiB each, left unfinished: 2.7 MiB held of the 3 MiB allowed.

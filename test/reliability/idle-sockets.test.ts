@@ -6,8 +6,8 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postDelivery } from '../support/mist-client.js';
-import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
-import { spawnBridge, type SpawnedBridge } from '../support/spawn-bridge.js';
+import { type OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver.js';
+import { type SpawnedBridge, spawnBridge } from '../support/spawn-bridge.js';
 
 const SECRET = 'idle-secret';
 const MAX_CONNECTIONS = 2048; // config/default.yaml

@@ -6,13 +6,15 @@
  */
 import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnBridge, type SpawnedBridge } from '../support/spawn-bridge.js';
-import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
+import { type OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver.js';
+import { type SpawnedBridge, spawnBridge } from '../support/spawn-bridge.js';
 
 const REQUESTS = 10_000;
 const CONCURRENCY = 32;
 // Node refuses request heads over 16 KiB (431, before the bridge sees them): stay just under.
-const FORWARDED_FOR = Array.from({ length: 1100 }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`).join(', ').slice(0, 15_000);
+const FORWARDED_FOR = Array.from({ length: 1100 }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`)
+  .join(', ')
+  .slice(0, 15_000);
 const USER_AGENT = 'Mozilla/5.0 (flood) ' + 'A'.repeat(600);
 
 let receiver: OtlpReceiver;

@@ -13,3 +13,8 @@ export function metricSamples(text: string): Map<string, number> {
   }
   return out;
 }
+
+/** What a bridge at `baseUrl` serves at GET /metrics now, as `metricSamples`. */
+export async function servedSamples(baseUrl: string): Promise<Map<string, number>> {
+  return metricSamples(await (await fetch(baseUrl + '/metrics')).text());
+}

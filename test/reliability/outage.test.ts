@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { numbered } from '../../mist-payloads/webhook.mjs';
 import { startTestBridge } from '../support/bridge-harness.js';
 import { postDelivery } from '../support/mist-client.js';
-import { type OtlpReceiver } from '../support/otlp-receiver.js';
+import type { OtlpReceiver } from '../support/otlp-receiver.js';
 import { useReceiver } from '../support/use-receiver.js';
-import { numbered } from '../../mist-payloads/webhook.mjs';
-import { postAll, range, receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
+import { keepPosting, postAll, range, receivedNumbers, removeTempDirs, tempDataDir } from './helpers.js';
 
 // The exporters' own retries stop at this timeout, so a failed export comes back to the bridge's
 // queue (which retries with its short test backoff) instead of sleeping in the exporter.
@@ -44,14 +44,7 @@ describe('a backend outage while webhooks keep arriving', () => {
     try {
       if (mode === 'refused') await receiver.stop();
       else receiver.failWith(503);
-      const acked: number[] = [];
-      const deadline = Date.now() + 3000;
-      for (let n = 0; Date.now() < deadline; n += 5) {
-        const res = await postDelivery(bridge.webhook, numbered(topic, n, 5));
-        expect(res.status).toBe(200);
-        acked.push(...range(n, 5));
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      const acked = await keepPosting(bridge.webhook, topic, 3000, 20);
       expect(receivedNumbers(receiver, topic)).toEqual([]);
       expect(bridge.journal.count).toBeGreaterThan(0);
       expect(bridge.durability.spilled).toBe(true);
@@ -69,7 +62,7 @@ describe('a backend outage while webhooks keep arriving', () => {
     }
   });
 
-  it('loses nothing through a full minute of connection refused (the issue\'s figure)', async () => {
+  it("loses nothing through a full minute of connection refused (the issue's figure)", async () => {
     const topic = 'outage-minute';
     const bridge = await startTestBridge(receiver, {
       overrides: {
@@ -81,14 +74,7 @@ describe('a backend outage while webhooks keep arriving', () => {
     });
     try {
       await receiver.stop();
-      const acked: number[] = [];
-      const deadline = Date.now() + 60_000;
-      for (let n = 0; Date.now() < deadline; n += 5) {
-        const res = await postDelivery(bridge.webhook, numbered(topic, n, 5));
-        expect(res.status).toBe(200);
-        acked.push(...range(n, 5));
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      const acked = await keepPosting(bridge.webhook, topic, 60_000);
       expect(receivedNumbers(receiver, topic)).toEqual([]);
       await receiver.restart();
       await receiver.waitFor(() => receivedNumbers(receiver, topic).length >= acked.length, 60_000);
@@ -140,7 +126,11 @@ describe('a full disk budget', () => {
     });
     try {
       await receiver.stop();
-      const results = await postAll(bridge.webhook, range(0, 40).map((n) => numbered(topic, n, 1)), 1);
+      const results = await postAll(
+        bridge.webhook,
+        range(0, 40).map((n) => numbered(topic, n, 1)),
+        1,
+      );
       const refused = results.filter((r) => r.status === 503);
       const acked = results.flatMap((r, i) => (r.status === 200 ? [i] : []));
       expect(acked.length).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBridge } from '../support/bridge-harness.js';
 import { postDelivery } from '../support/mist-client.js';
-import { type OtlpReceiver } from '../support/otlp-receiver.js';
+import type { OtlpReceiver } from '../support/otlp-receiver.js';
 import { useReceiver } from '../support/use-receiver.js';
 import { removeTempDirs, tempDataDir } from './helpers.js';
 
@@ -28,8 +28,7 @@ const downs = (from: number, n: number) => ({
   })),
 });
 const logsOfSite = () => receiver.logs.filter((l) => l.attributes['mist.site_id'] === SITE);
-const updownsOfSite = () =>
-  receiver.points.filter((p) => p.name === 'mist.device.updowns' && p.attributes['mist.site_id'] === SITE);
+const updownsOfSite = () => receiver.points.filter((p) => p.name === 'mist.device.updowns' && p.attributes['mist.site_id'] === SITE);
 
 describe('a delivery whose log records were exported but whose metrics were not', () => {
   it('replays only its metrics after a restart: no log record twice', async () => {

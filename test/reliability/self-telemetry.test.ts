@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBridge } from '../../src/bridge.js';
 import { loadConfig } from '../../src/config/load.js';
+import { type OtlpMetricShape, prometheusLabelName, prometheusSeriesNames } from '../../src/export/prometheus-names.js';
 import { createLogger } from '../../src/log/logger.js';
-import { prometheusLabelName, prometheusSeriesNames, type OtlpMetricShape } from '../../src/export/prometheus-names.js';
 import { startTestBridge } from '../support/bridge-harness.js';
 import { postDelivery } from '../support/mist-client.js';
-import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
+import { type OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver.js';
 import { removeTempDirs, tempDataDir } from './helpers.js';
+import { metricSamples, servedSamples } from './metric-samples.js';
 
 let receiver: OtlpReceiver;
 beforeAll(async () => {
@@ -19,22 +20,6 @@ afterAll(async () => {
   await receiver.close();
   removeTempDirs();
 });
-
-/** Prometheus text → "name{labels}" → value, labels without the scope ones, sorted. */
-function samples(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) continue;
-    const labels = (m[2] ?? '')
-      .split(/,(?=[a-z_]+=")/)
-      .filter((l) => l !== '' && !l.startsWith('otel_scope_'))
-      .sort()
-      .join(',');
-    out.set(`${m[1]}{${labels}}`, Number(m[3]));
-  }
-  return out;
-}
 
 describe('self-telemetry', () => {
   it('is served at GET /metrics in Prometheus text format and exported over OTLP under its own scope', async () => {
@@ -57,7 +42,7 @@ describe('self-telemetry', () => {
       expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
       const text = await res.text();
       expect(text).toContain('# TYPE mist_bridge_deliveries_total counter');
-      const s = samples(text);
+      const s = metricSamples(text);
       expect(s.get('mist_bridge_deliveries_total{http_response_status_code="200"}')).toBe(3);
       expect(s.get('mist_bridge_deliveries_total{http_response_status_code="401"}')).toBe(2);
       expect(s.get('mist_bridge_deliveries_total{http_response_status_code="400"}')).toBe(1);
@@ -71,6 +56,8 @@ describe('self-telemetry', () => {
       expect(s.get('mist_bridge_export_queued{signal="logs"}')).toBe(0);
       expect(s.has('mist_bridge_journal_deliveries{}')).toBe(true);
       expect(s.has('mist_bridge_journal_size_bytes{}')).toBe(true);
+      expect(s.get('mist_bridge_journal_limit_bytes{}')).toBe(1073741824);
+      expect(s.get('mist_bridge_subject_series_per_metric_limit{}')).toBe(10_000);
       expect(text).toContain('# TYPE mist_bridge_export_duration_seconds histogram');
       expect(s.get('mist_bridge_journal_writable{}')).toBe(1);
       expect(s.get('mist_bridge_journal_write_errors_total{operation="append"}')).toBe(0);
@@ -98,6 +85,7 @@ describe('self-telemetry', () => {
           'mist.bridge.export.duration',
           'mist.bridge.journal.deliveries',
           'mist.bridge.journal.size',
+          'mist.bridge.journal.limit',
           'mist.bridge.journal.write.errors',
           'mist.bridge.journal.writable',
           'mist.bridge.journal.salvaged',
@@ -107,6 +95,8 @@ describe('self-telemetry', () => {
           'mist.bridge.dedup.entries',
           'mist.bridge.subject.series',
           'mist.bridge.subject.clients',
+          'mist.bridge.subject.series.per_metric.max',
+          'mist.bridge.subject.series.per_metric.limit',
         ]),
       );
 
@@ -117,7 +107,7 @@ describe('self-telemetry', () => {
       const mismatch = async () => {
         const self = receiver.points.filter((p) => p.scope.name === 'mist-otel-bridge.self');
         const shapes = new Map<string, OtlpMetricShape>(self.map((p) => [p.name, { name: p.name, unit: p.unit, kind: p.kind, monotonic: p.monotonic }]));
-        const served = [...samples(await (await fetch(bridge.address.url + '/metrics')).text()).keys()].filter((k) => !k.startsWith('target_info'));
+        const served = [...(await servedSamples(bridge.address.url)).keys()].filter((k) => !k.startsWith('target_info'));
         const servedNames = new Set(served.map((k) => k.slice(0, k.indexOf('{'))));
         const expectedNames = new Set([...shapes.values()].flatMap(prometheusSeriesNames));
         const servedLabels = new Set(served.flatMap((k) => [...k.matchAll(/([a-z_]+)="/g)].map((m) => m[1]!)));
@@ -137,11 +127,11 @@ describe('self-telemetry', () => {
     try {
       receiver.failWith(503);
       await postDelivery(bridge.webhook, { topic: 'self-fail', events: [{ n: 1 }] });
-      const failures = async () => samples(await (await fetch(bridge.address.url + '/metrics')).text()).get('mist_bridge_export_failures_total{signal="logs"}') ?? 0;
+      const failures = async () => (await servedSamples(bridge.address.url)).get('mist_bridge_export_failures_total{signal="logs"}') ?? 0;
       const deadline = Date.now() + 10_000;
       while ((await failures()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect(await failures()).toBeGreaterThan(0);
-      expect(samples(await (await fetch(bridge.address.url + '/metrics')).text()).get('mist_bridge_journal_deliveries{}')).toBe(1);
+      expect((await servedSamples(bridge.address.url)).get('mist_bridge_journal_deliveries{}')).toBe(1);
       receiver.failWith(null);
       await receiver.waitFor(() => receiver.logs.some((l) => l.attributes['mist.topic'] === 'self-fail'));
     } finally {
@@ -154,15 +144,21 @@ describe('self-telemetry', () => {
     const lines: string[] = [];
     const config = loadConfig({
       env: { MIST_BRIDGE_ALLOW_UNSIGNED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_TIMEOUT: '500' },
-      overrides: { server: { host: '127.0.0.1', port: 0 }, export: { logsScheduleDelayMs: 10, retryInitialMs: 50, retryMaxMs: 200 }, durability: { dir: null } },
+      overrides: {
+        server: { host: '127.0.0.1', port: 0 },
+        export: { logsScheduleDelayMs: 10, retryInitialMs: 50, retryMaxMs: 200 },
+        durability: { dir: null },
+      },
     });
-    const bridge = await startBridge(config, createLogger('error', (l) => lines.push(l)));
+    const bridge = await startBridge(
+      config,
+      createLogger('error', (l) => lines.push(l)),
+    );
     const webhook = bridge.address.url + config.server.path;
     try {
       receiver.failWith(400);
       await postDelivery(webhook, { topic: 'self-drop', events: [{ n: 1 }] });
-      const dropped = async () =>
-        samples(await (await fetch(bridge.address.url + '/metrics')).text()).get('mist_bridge_dropped_total{reason="rejected_by_backend",what="logs"}') ?? 0;
+      const dropped = async () => (await servedSamples(bridge.address.url)).get('mist_bridge_dropped_total{reason="rejected_by_backend",what="logs"}') ?? 0;
       const deadline = Date.now() + 10_000;
       while ((await dropped()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect(await dropped()).toBe(1);

@@ -12,11 +12,11 @@ import { parse as parseYaml } from 'yaml';
 import { packagePath } from '../../src/package-root.js';
 import { DIMENSIONS } from '../../src/sessions/session.js';
 import { startTestBridge } from '../support/bridge-harness.js';
-import { MemoryOtlp, useMemoryOtlp } from '../support/memory-otlp.js';
+import { type MemoryOtlp, useMemoryOtlp } from '../support/memory-otlp.js';
 import { postDelivery } from '../support/mist-client.js';
-import { startOtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.js';
+import { type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver.js';
 import { spawnBridge } from '../support/spawn-bridge.js';
-import { deliveriesOf, goldenPath, renderTraces, type Delivery } from './stories.js';
+import { type Delivery, deliveriesOf, goldenPath, renderTraces } from './stories.js';
 
 const PERMIT = 'permit-join-info-disconnect';
 const PERMIT_STORY = deliveriesOf(PERMIT);
@@ -153,7 +153,11 @@ describe.skipIf(!corpusPresent)('a real join and session record from the Mist co
     const { root, children } = assertOneTrace(sessionSpans(memory.spans));
     expect([root.startTimeUnixNano, root.endTimeUnixNano]).toEqual([ns('1695172665.083'), ns('1695189374.476')]);
     expect(root.status.code).toBe(1);
-    expect(root.attributes).toMatchObject({ 'mist.ap': 'xx2316ed6axx', 'mist.client_os': 'Windows 10', 'mist.wlan_id': '77ed81d2-4fab-4df7-807a-0b679900d8f7' });
+    expect(root.attributes).toMatchObject({
+      'mist.ap': 'xx2316ed6axx',
+      'mist.client_os': 'Windows 10',
+      'mist.wlan_id': '77ed81d2-4fab-4df7-807a-0b679900d8f7',
+    });
     expect(only(children('connected'), 'connected').endTimeUnixNano).toBe(ns('1695189374.476'));
   });
 });

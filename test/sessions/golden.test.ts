@@ -4,7 +4,7 @@ import { DIMENSIONS } from '../../src/sessions/session.js';
 import { MemoryOtlp } from '../support/memory-otlp.js';
 import { expectGolden, UPDATE_GOLDEN } from '../support/otlp-golden.js';
 import { startStages } from '../support/processing-stages.js';
-import { goldenPath, readStory, renderTraces, storyNames, type Story } from './stories.js';
+import { goldenPath, readStory, renderTraces, type Story, storyNames } from './stories.js';
 
 /**
  * Session traces as golden files: testdata/<story>.story.json is a client's story as Mist would
@@ -25,7 +25,7 @@ const sinceNs = BigInt(Date.now()) * 1_000_000n;
 
 async function exported(story: Story): Promise<MemoryOtlp> {
   const memory = new MemoryOtlp();
-  const stages = startStages({ memory, startNs: BigInt(story.receivedNs), sessions: true });
+  const stages = await startStages({ memory, startNs: BigInt(story.receivedNs), sessions: true });
   for (const step of story.steps) {
     if ('waitMs' in step) stages.advance(step.waitMs);
     else stages.process({ source: 'webhook', kind: step.deliver.topic, events: step.deliver.events });
@@ -46,6 +46,7 @@ describe('golden session traces per story', () => {
     }
     const actual = renderTraces(memory.requests, sinceNs);
     expectGolden(goldenPath(name), actual);
-    if (story.sameAs !== undefined && !UPDATE_GOLDEN) expect(actual, `${name} exports what ${story.sameAs} does`).toBe(readFileSync(goldenPath(story.sameAs), 'utf8'));
+    if (story.sameAs !== undefined && !UPDATE_GOLDEN)
+      expect(actual, `${name} exports what ${story.sameAs} does`).toBe(readFileSync(goldenPath(story.sameAs), 'utf8'));
   });
 });

@@ -48,6 +48,10 @@ export function goldenPath(name: string): string {
 
 /** What a golden of spans holds for these exports (test/support/otlp-golden.ts); `sinceNs`: when the run began. */
 export function renderTraces(requests: readonly MemoryRequest[], sinceNs: bigint): string {
-  const volatile = { resourceAttributes: VOLATILE_RESOURCE_ATTRIBUTES, scopes: [SELF_SCOPE_NAME], wallClock: { fromNs: sinceNs, toNs: BigInt(Date.now()) * 1_000_000n } };
+  const volatile = {
+    resourceAttributes: VOLATILE_RESOURCE_ATTRIBUTES,
+    scopes: [SELF_SCOPE_NAME],
+    wallClock: { fromNs: sinceNs, toNs: BigInt(Date.now()) * 1_000_000n },
+  };
   return render(normalise('traces', requests, volatile));
 }

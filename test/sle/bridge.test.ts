@@ -5,16 +5,17 @@
  * learns the bucket it expects from the calls the bridge made, and a poller that has been away
  * for an hour is one whose state file (its real format) says so.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newestBucket } from '../../src/sources/sle/buckets.js';
 import { SLE_STATE_FILE } from '../../src/sources/sle/state.js';
-import { sleValue, SITE_SLE_METRICS, SLE_CLASSIFIERS, SLE_METRICS, type Family } from '../support/mist-rest/fixtures.js';
-import { startMistRest, type MistRest, type RecordedCall } from '../support/mist-rest/server.js';
+import { type Family, SITE_SLE_METRICS, SLE_CLASSIFIERS, SLE_METRICS, sleValue } from '../support/mist-rest/fixtures.js';
+import { type MistRest, type RecordedCall, startMistRest } from '../support/mist-rest/server.js';
 import type { OtlpReceiver, ReceivedPoint } from '../support/otlp-receiver.js';
-import { runBridgeProcess, spawnBridge, type SpawnedBridge } from '../support/spawn-bridge.js';
+import { runCli } from '../support/run-cli.js';
+import { type SpawnedBridge, spawnBridge } from '../support/spawn-bridge.js';
+import { useTempDirs } from '../support/temp-dirs.js';
 import { useReceiver } from '../support/use-receiver.js';
 
 let receiver: OtlpReceiver;
@@ -25,9 +26,10 @@ const FAMILIES: Family[] = ['wifi', 'wired', 'wan'];
 const nameOf = (key: string) => `mist.site.sle.${key.replace(/-/g, '_')}`;
 const ALL = FAMILIES.flatMap((f) => SLE_METRICS[f].map((key) => ({ family: f, key, name: nameOf(key) })));
 
+// Before the afterEach below, so the bridges stop before their directories go.
+const dataDir = useTempDirs('sle-bridge-');
 let rest: MistRest | undefined;
 const bridges: SpawnedBridge[] = [];
-const dirs: string[] = [];
 afterEach(async () => {
   for (const b of bridges.splice(0)) {
     if (b.child.exitCode === null && b.child.signalCode === null) b.child.kill('SIGTERM');
@@ -35,14 +37,7 @@ afterEach(async () => {
   }
   await rest?.close();
   rest = undefined;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-function dataDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sle-bridge-'));
-  dirs.push(dir);
-  return dir;
-}
 
 async function standIn(): Promise<MistRest> {
   rest = await startMistRest({ token: TOKEN });
@@ -73,13 +68,21 @@ async function until(predicate: () => boolean, what: string, ms = 20_000): Promi
 }
 
 const sleCalls = (): RecordedCall[] => rest!.calls.filter((c) => c.path.endsWith('/insights/sites-sle'));
-const fetched = (family: Family, status = 200) => sleCalls().filter((c) => c.query.sle === family && c.status === status).map((c) => Number(c.query.start));
-const polls = (b: SpawnedBridge) => b.stderr().split('\n').filter((l) => l.includes('"msg":"SLE poll"')).length;
+const fetched = (family: Family, status = 200) =>
+  sleCalls()
+    .filter((c) => c.query.sle === family && c.status === status)
+    .map((c) => Number(c.query.start));
+const polls = (b: SpawnedBridge) =>
+  b
+    .stderr()
+    .split('\n')
+    .filter((l) => l.includes('"msg":"SLE poll"')).length;
 const at = (bucket: number) => BigInt(bucket) * 1_000_000_000n;
 const sitePoints = (name: string, site: string, bucket: number): ReceivedPoint[] =>
   receiver.points.filter((p) => p.name === name && p.attributes['mist.site_id'] === site && p.timeUnixNano === at(bucket));
 const readState = (dir: string) => JSON.parse(readFileSync(join(dir, SLE_STATE_FILE), 'utf8')) as { orgs: Record<string, Record<string, { through: number }>> };
-const doneThrough = (dir: string, family: string): number | undefined => (existsSync(join(dir, SLE_STATE_FILE)) ? readState(dir).orgs[rest!.orgId]?.[family]?.through : undefined);
+const doneThrough = (dir: string, family: string): number | undefined =>
+  existsSync(join(dir, SLE_STATE_FILE)) ? readState(dir).orgs[rest!.orgId]?.[family]?.through : undefined;
 
 /** Every SLE of every site of the stand-in at `bucket`, with the stand-in's value, unit and attributes. */
 function expectBucket(bucket: number): void {
@@ -182,6 +185,24 @@ describe('the SLE poller in a running bridge', () => {
     for (let i = 1; i <= 7; i++) expectBucket(last + i * 600);
     // Nothing before the outage.
     expect(receiver.points.filter((p) => p.name.startsWith('mist.site.sle.') && p.timeUnixNano <= at(last))).toEqual([]);
+
+    // The bridge's own figures tell the story: Mist's five 503s, the failed poll, a lag of over an
+    // hour that closed once the backfill was exported.
+    const self = (name: string, attributes: Record<string, unknown>) =>
+      receiver.points.filter((p) => p.name === name && Object.entries(attributes).every(([k, v]) => p.attributes[k] === v)).map((p) => Number(p.value));
+    await receiver.waitFor(() => FAMILIES.every((track) => (self('mist.bridge.sle.behind', { track }).at(-1) ?? Infinity) < 900), 20_000);
+    expect(Math.max(...self('mist.bridge.mist_api.calls', { 'http.request.method': 'GET', 'http.response.status_code': 503 }))).toBe(5);
+    expect(Math.max(...self('mist.bridge.mist_api.calls', { 'http.request.method': 'GET', 'http.response.status_code': 200 }))).toBeGreaterThanOrEqual(21);
+    expect(Math.max(...self('mist.bridge.sle.polls', { outcome: 'failed' }))).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...self('mist.bridge.sle.polls', { outcome: 'ok' }))).toBeGreaterThanOrEqual(1);
+    for (const track of FAMILIES) {
+      const behind = self('mist.bridge.sle.behind', { track });
+      expect(Math.max(...behind), track).toBeGreaterThanOrEqual(7 * 600);
+      expect(behind.at(-1), track).toBeLessThan(900);
+    }
+    const used = self('mist.bridge.mist_api.budget.used', {});
+    expect(Math.max(...used)).toBeGreaterThanOrEqual(26);
+    expect(self('mist.bridge.mist_api.budget.allowance', {}).at(-1)).toBe(2500);
   }, 90_000);
 
   it('waits out a 429 and exports the bucket; without a data directory it says what that means', async () => {
@@ -191,7 +212,9 @@ describe('the SLE poller in a running bridge', () => {
     await until(() => FAMILIES.every((f) => fetched(f).length > 0), 'a bucket of each family');
     const bucket = fetched('wifi')[0]!;
     expect(sleCalls()[0]).toMatchObject({ status: 429, query: { sle: 'wifi', start: String(bucket) } });
-    expect(b.stderr()).toMatch(/"msg":"Mist API call retried".*Too Many Request\. The API Token used for the request reached the 5000 API Calls per hour threshold/);
+    expect(b.stderr()).toMatch(
+      /"msg":"Mist API call retried".*Too Many Request\. The API Token used for the request reached the 5000 API Calls per hour threshold/,
+    );
     await receiver.waitFor(allExported(bucket), 20_000);
     expectBucket(bucket);
     expect(b.stderr()).toContain('durability.dir is not set: the SLE poller keeps its place in memory only');
@@ -211,9 +234,17 @@ describe('SLE classifiers', () => {
     expect(trend).toHaveLength(sites.length * SITE_SLE_METRICS.enabled.length);
     expect(new Set(trend.map((c) => `${c.query.start}-${c.query.end}`))).toEqual(new Set([`${bucket}-${bucket + 600}`]));
     const site = sites[2]!.id;
-    const p = degraded().find((x) => x.attributes['mist.site_id'] === site && x.attributes['mist.sle_metric'] === 'capacity' && x.attributes['mist.sle_classifier'] === 'asymmetry-uplink')!;
+    const p = degraded().find(
+      (x) =>
+        x.attributes['mist.site_id'] === site && x.attributes['mist.sle_metric'] === 'capacity' && x.attributes['mist.sle_classifier'] === 'asymmetry-uplink',
+    )!;
     expect(p).toMatchObject({ unit: 'min', timeUnixNano: at(bucket), value: Math.round(50 * (1 - sleValue(site, 'capacity/asymmetry-uplink', bucket))) });
-    expect(p.attributes).toEqual({ 'mist.org_id': rest!.orgId, 'mist.site_id': site, 'mist.sle_metric': 'capacity', 'mist.sle_classifier': 'asymmetry-uplink' });
+    expect(p.attributes).toEqual({
+      'mist.org_id': rest!.orgId,
+      'mist.site_id': site,
+      'mist.sle_metric': 'capacity',
+      'mist.sle_classifier': 'asymmetry-uplink',
+    });
   }, 60_000);
 
   it("are suspended, with the arithmetic, once the org's size shows they would need more calls than the budget allows", async () => {
@@ -221,7 +252,10 @@ describe('SLE classifiers', () => {
     // 150 calls an hour: the least the poller can need fits (18 + 85); three sites' classifiers do not.
     const b = await bridge({ MIST_BRIDGE_SLE_CLASSIFIERS: 'true', MIST_API_BUDGET_SHARE: '0.03', MIST_ORG_ID: rest!.orgId });
     await until(() => b.stderr().includes('SLE classifiers suspended'), 'the suspension');
-    const line = b.stderr().split('\n').find((l) => l.includes('SLE classifiers suspended'))!;
+    const line = b
+      .stderr()
+      .split('\n')
+      .find((l) => l.includes('SLE classifiers suspended'))!;
     const budget = (JSON.parse(line) as { budget: string }).budget;
     expect(budget).toContain('the planned Mist API use needs 273 calls per hour, more than the 150 this process may make (3% of');
     expect(budget).toContain('SLE poller: 18 (3 SLE families × 1 page (3 sites, 100 per page) × 6 ten-minute buckets per hour)');
@@ -234,15 +268,12 @@ describe('SLE classifiers', () => {
 describe('the SLE poller at start-up', () => {
   it("refuses a configuration whose Mist API users together need more than the process's share, with the arithmetic", async () => {
     // The stream's site listing alone fits (2,490 ≤ 2,500); with the poller's 18 it does not.
-    const child = runBridgeProcess({
+    const { code, stderr: err } = await runCli([], {
       MIST_BRIDGE_WEBHOOK: 'false',
       MIST_API_TOKEN: TOKEN,
       MIST_WS_URL: 'ws://127.0.0.1:9/api-ws/v1/stream',
       MIST_STREAM_SITES_REFRESH_MS: '1446',
     });
-    let err = '';
-    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-    const code = await new Promise((resolve) => child.once('exit', resolve));
     expect(code).toBe(1);
     expect(err).toBe(
       [
@@ -267,7 +298,14 @@ describe('one set of names, whichever way the SLEs came', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
         topic: 'site-sle',
-        events: [{ org_id: rest!.orgId, site_id: webhookSite, sle: { 'ap-availability': 0.6, 'successful-connect': 0.7, 'time-to-connect': 0.9 }, timestamp: 1_694_620_800 }],
+        events: [
+          {
+            org_id: rest!.orgId,
+            site_id: webhookSite,
+            sle: { 'ap-availability': 0.6, 'successful-connect': 0.7, 'time-to-connect': 0.9 },
+            timestamp: 1_694_620_800,
+          },
+        ],
       }),
     });
     expect(res.status).toBe(200);
@@ -275,7 +313,11 @@ describe('one set of names, whichever way the SLEs came', () => {
     const bucket = fetched('wifi')[0]!;
     await receiver.waitFor(allExported(bucket), 20_000);
     const pollerSite = rest!.orgs[0]!.sites[0]!.id;
-    for (const [key, value] of [['ap-availability', 0.6], ['successful-connect', 0.7], ['time-to-connect', 0.9]] as const) {
+    for (const [key, value] of [
+      ['ap-availability', 0.6],
+      ['successful-connect', 0.7],
+      ['time-to-connect', 0.9],
+    ] as const) {
       const name = nameOf(key);
       const fromWebhook = receiver.points.find((p) => p.name === name && p.attributes['mist.site_id'] === webhookSite)!;
       const fromPoller = sitePoints(name, pollerSite, bucket)[0]!;

@@ -13,9 +13,9 @@ import type { Batch, BatchConsumer, Receipt } from '../../src/sources/contract.j
 import { nextPollAt, SLE_BUCKET_SECONDS } from '../../src/sources/sle/buckets.js';
 import { slePlans } from '../../src/sources/sle/plan.js';
 import { SlePoller } from '../../src/sources/sle/poller.js';
-import { SleState, SLE_STATE_FILE } from '../../src/sources/sle/state.js';
-import { sleValue, SITE_SLE_METRICS, SLE_CLASSIFIERS, SLE_COUNTS, SLE_METRICS } from '../support/mist-rest/fixtures.js';
-import { startMistRest, type MistRest } from '../support/mist-rest/server.js';
+import { SLE_STATE_FILE, SleState } from '../../src/sources/sle/state.js';
+import { SITE_SLE_METRICS, SLE_CLASSIFIERS, SLE_COUNTS, SLE_METRICS, sleValue } from '../support/mist-rest/fixtures.js';
+import { type MistRest, startMistRest } from '../support/mist-rest/server.js';
 
 /**
  * The SLE poller core against the stand-in of Mist's REST API, with a clock the test moves and a
@@ -93,7 +93,11 @@ describe('SLE poller: batches', () => {
     const { poller: p } = poller(out);
     const result = await p.poll();
     const bucket = bucketAt(9, 50);
-    expect(result.tracks.map((t) => [t.track, t.buckets])).toEqual([['wifi', [bucket]], ['wired', [bucket]], ['wan', [bucket]]]);
+    expect(result.tracks.map((t) => [t.track, t.buckets])).toEqual([
+      ['wifi', [bucket]],
+      ['wired', [bucket]],
+      ['wan', [bucket]],
+    ]);
     expect(mist.calls.map((c) => [c.path, c.query.sle, c.query.start, c.query.end])).toEqual(
       ['wifi', 'wired', 'wan'].map((f) => [`/orgs/${mist.orgId}/insights/sites-sle`, f, String(bucket), String(bucket + SLE_BUCKET_SECONDS)]),
     );
@@ -115,7 +119,21 @@ describe('SLE poller: batches', () => {
     const mappings = loadMappings();
     const bucket = bucketAt(9, 50);
     const site = 'f5fcbee5-1234-5678-9101-1619ede87879';
-    const row = { site_id: site, num_aps: 3, num_clients: 24, 'ap-availability': 1, 'ap-health': 0.67, capacity: 0.98, coverage: 0.81, roaming: 1, 'successful-connect': 0.95, throughput: 1, 'time-to-connect': 0.97, start: bucket, end: bucket + 600 };
+    const row = {
+      site_id: site,
+      num_aps: 3,
+      num_clients: 24,
+      'ap-availability': 1,
+      'ap-health': 0.67,
+      capacity: 0.98,
+      coverage: 0.81,
+      roaming: 1,
+      'successful-connect': 0.95,
+      throughput: 1,
+      'time-to-connect': 0.97,
+      start: bucket,
+      end: bucket + 600,
+    };
     const mapped = mappings.engine.map('sle', 'wifi', row, 1n, { org_id: 'org-1' });
     expect(mapped.logs).toEqual([]);
     expect(Object.fromEntries(mapped.metrics.map((m) => [m.name, m.value]))).toEqual({
@@ -132,7 +150,13 @@ describe('SLE poller: batches', () => {
       expect(m.timeNs).toBe(BigInt(bucket) * 1_000_000_000n);
       expect(m.attributes).toEqual({ 'mist.org_id': 'org-1', 'mist.site_id': site });
     }
-    const wan = mappings.engine.map('sle', 'wan', { site_id: site, num_gateways: 1, application_health: 0.8, 'gateway-health': 1, 'wan-link-health': null, start: bucket }, 1n, { org_id: 'o' });
+    const wan = mappings.engine.map(
+      'sle',
+      'wan',
+      { site_id: site, num_gateways: 1, application_health: 0.8, 'gateway-health': 1, 'wan-link-health': null, start: bucket },
+      1n,
+      { org_id: 'o' },
+    );
     // A metric Mist has no value for (null) has no point; counts are not SLEs.
     expect(wan.metrics.map((m) => m.name).sort()).toEqual(['mist.site.sle.application_health', 'mist.site.sle.gateway_health']);
 
@@ -140,7 +164,10 @@ describe('SLE poller: batches', () => {
     const declared = new Map(mappings.metrics.map((d) => [d.name, d]));
     const wifi = mappings.sources.find((s) => s.spec.topic === 'sle:wifi')!;
     for (const name of siteSle) {
-      expect(wifi.spec.metrics.find((m) => m.name === name), name).toBeDefined();
+      expect(
+        wifi.spec.metrics.find((m) => m.name === name),
+        name,
+      ).toBeDefined();
       expect(mappings.metrics.filter((d) => d.name === name)).toHaveLength(1);
     }
     // Every SLE the stand-in's families return is named mist.site.sle.<key with _>.
@@ -234,7 +261,9 @@ describe('SLE poller: outages', () => {
     expect(result!.buckets).toHaveLength(145);
     expect(result!.buckets[0]).toBe(newest - 144 * SLE_BUCKET_SECONDS);
     expect(result!.buckets.at(-1)).toBe(newest);
-    expect(lines.join('\n')).toMatch(/SLE buckets older than the backfill window are skipped.*"from":"2025-06-02T10:00:00.000Z","to":"2025-06-02T15:50:00.000Z"/);
+    expect(lines.join('\n')).toMatch(
+      /SLE buckets older than the backfill window are skipped.*"from":"2025-06-02T10:00:00.000Z","to":"2025-06-02T15:50:00.000Z"/,
+    );
     // Every bucket's rows carry that bucket's own values.
     const mid = out.batches[73]!;
     const row = mid.events[1] as Record<string, number | string>;
@@ -246,7 +275,11 @@ describe('SLE poller: outages', () => {
     const { poller: p } = poller(out);
     mist.fail({ path: /insights\/sites-sle/, status: 403, times: 1 });
     const first = await p.poll();
-    expect(first.tracks[0]).toMatchObject({ track: 'wifi', buckets: [], error: `Mist answered 403 to GET /api/v1/orgs/${mist.orgId}/insights/sites-sle: You do not have permission to perform this action.` });
+    expect(first.tracks[0]).toMatchObject({
+      track: 'wifi',
+      buckets: [],
+      error: `Mist answered 403 to GET /api/v1/orgs/${mist.orgId}/insights/sites-sle: You do not have permission to perform this action.`,
+    });
     expect(first.tracks.slice(1).map((t) => t.buckets.length)).toEqual([1, 1]);
     const second = await p.poll();
     expect(second.tracks.map((t) => t.buckets)).toEqual([[bucketAt(9, 50)], [], []]);
@@ -272,7 +305,10 @@ describe('SLE poller: classifiers', () => {
     const trend = mist.calls.filter((c) => c.path.endsWith('/summary-trend'));
     expect(mist.calls.filter((c) => c.path.endsWith('/metrics')).map((c) => c.path)).toEqual(sites.map((s) => `/sites/${s.id}/sle/site/${s.id}/metrics`));
     expect(trend).toHaveLength(sites.length * SITE_SLE_METRICS.enabled.length);
-    expect(trend[0]).toMatchObject({ path: `/sites/${sites[0]!.id}/sle/site/${sites[0]!.id}/metric/coverage/summary-trend`, query: { start: String(bucketAt(9, 50)), end: String(bucketAt(10, 0)) } });
+    expect(trend[0]).toMatchObject({
+      path: `/sites/${sites[0]!.id}/sle/site/${sites[0]!.id}/metric/coverage/summary-trend`,
+      query: { start: String(bucketAt(9, 50)), end: String(bucketAt(10, 0)) },
+    });
     const batch = out.batches.find((b) => b.kind === 'classifiers')!;
     expect(batch.events).toHaveLength(sites.length * SITE_SLE_METRICS.enabled.length * SLE_CLASSIFIERS.length);
     expect(batch.events).toContainEqual({
@@ -302,7 +338,9 @@ describe('SLE poller: classifiers', () => {
     expect(mist.calls.filter((c) => c.path.endsWith('/metrics'))).toEqual([]);
     expect(mist.calls.filter((c) => c.path.endsWith('/summary-trend'))).toHaveLength(sites.length * SITE_SLE_METRICS.enabled.length);
     expect(out.buckets('classifiers')).toEqual([bucketAt(9, 50), bucketAt(10, 0)]);
-    expect(new Set(out.batches.at(-1)!.events.map((e) => (e as { start: number }).start))).toEqual(new Set([bucketAt(10, 0), bucketAt(10, 10), bucketAt(10, 20), bucketAt(10, 30)]));
+    expect(new Set(out.batches.at(-1)!.events.map((e) => (e as { start: number }).start))).toEqual(
+      new Set([bucketAt(10, 0), bucketAt(10, 10), bucketAt(10, 20), bucketAt(10, 30)]),
+    );
   });
 
   it('skips a metric Mist refuses, and retries every bucket after any other failure', async () => {
@@ -332,7 +370,11 @@ describe('SLE poller: schedule and plan', () => {
   it('plans its calls per hour for the budget: per bucket and page of sites, classifiers per site, metric and poll', () => {
     const options = { families: 3, intervalMs: 600_000, pageSize: 100, classifiers: true };
     expect(slePlans(options)).toEqual([
-      { name: 'SLE poller', callsPerHour: 18, how: '3 SLE families × 1 page (sites not known before the first poll, 100 per page) × 6 ten-minute buckets per hour' },
+      {
+        name: 'SLE poller',
+        callsPerHour: 18,
+        how: '3 SLE families × 1 page (sites not known before the first poll, 100 per page) × 6 ten-minute buckets per hour',
+      },
       { name: 'SLE classifiers', callsPerHour: 85, how: '1 site at least × 14 metrics until listed × 6 polls per hour + 1 metric listing per hour' },
     ]);
     expect(slePlans(options, { sites: 250, siteMetrics: 2_500 })).toEqual([

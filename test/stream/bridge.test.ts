@@ -4,11 +4,12 @@
  * receiver: what a user running `npm start` with MIST_API_TOKEN set gets.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startMistRest, type MistRest } from '../support/mist-rest/server.js';
 import { apBasic, apFull, wirelessClient } from '../../mist-payloads/stream.mjs';
+import { type MistRest, startMistRest } from '../support/mist-rest/server.js';
 import { MistWsStandIn } from '../support/mist-ws/stand-in.js';
 import type { OtlpReceiver } from '../support/otlp-receiver.js';
-import { spawnBridge, type SpawnedBridge } from '../support/spawn-bridge.js';
+import { runCli } from '../support/run-cli.js';
+import { type SpawnedBridge, spawnBridge } from '../support/spawn-bridge.js';
 import { useReceiver } from '../support/use-receiver.js';
 
 let receiver: OtlpReceiver;
@@ -30,7 +31,11 @@ afterEach(async () => {
 });
 
 async function start(sites: number, env: Record<string, string> = {}) {
-  rest = await startMistRest({ token: TOKEN, maxPageLimit: 100, orgs: [{ id: ORG, name: 'Org', sites: Array.from({ length: sites }, (_, i) => ({ id: site(i + 1), name: `site ${i + 1}` })) }] });
+  rest = await startMistRest({
+    token: TOKEN,
+    maxPageLimit: 100,
+    orgs: [{ id: ORG, name: 'Org', sites: Array.from({ length: sites }, (_, i) => ({ id: site(i + 1), name: `site ${i + 1}` })) }],
+  });
   ws = await MistWsStandIn.start({ token: TOKEN });
   bridge = await spawnBridge({
     MIST_BRIDGE_WEBHOOK: 'false',
@@ -67,7 +72,10 @@ describe('the stream source in a running bridge', () => {
     const s1 = site(1);
     ws.publish(`/sites/${s1}/stats/devices`, apBasic({ time: 1_700_000_000 }));
     ws.publish(`/sites/${s1}/stats/devices`, apFull({ time: 1_700_000_000, uptime: 86_400, cpu_util: 5 }));
-    for (let i = 0; i < 3; i++) ws.publish(`/sites/${s1}/stats/clients`, wirelessClient({ mac: `aa00000000${i}1`, ap_mac: '5c5b35000001', ssid: 'Corp', band: '5', rssi: -60 - i }), { inline: i === 0 });
+    for (let i = 0; i < 3; i++)
+      ws.publish(`/sites/${s1}/stats/clients`, wirelessClient({ mac: `aa00000000${i}1`, ap_mac: '5c5b35000001', ssid: 'Corp', band: '5', rssi: -60 - i }), {
+        inline: i === 0,
+      });
 
     await receiver.waitFor(() => latest('mist.device.cpu.utilization') !== undefined && latest('mist.client.count') !== undefined, 15_000);
     const device = { 'mist.site_id': s1, 'mist.device_mac': '5c5b35000001' };
@@ -82,7 +90,7 @@ describe('the stream source in a running bridge', () => {
     // The device's own cumulative count, started at its boot (message time − uptime).
     const io = latest('mist.device.network.io', { ...device, 'network.interface.name': 'eth0', 'network.io.direction': 'transmit' })!;
     expect(io).toMatchObject({ value: 9_100_000_000, unit: 'By', monotonic: true });
-    expect(io.startTimeUnixNano).toBe((1_700_000_000_250_000_000n - 86_400_000_000_000n));
+    expect(io.startTimeUnixNano).toBe(1_700_000_000_250_000_000n - 86_400_000_000_000n);
     expect(latest('mist.client.count', { 'mist.site_id': s1, 'mist.ssid': 'Corp', 'mist.band': '5' })!.value).toBe(3);
 
     // No client identifier on any exported point.
@@ -108,12 +116,14 @@ describe('the stream source in a running bridge', () => {
 });
 
 describe('the stream source at start-up', () => {
-  it('refuses a site refresh that would need more of the token\'s hourly calls than its share, with the arithmetic', async () => {
-    const { runBridgeProcess } = await import('../support/spawn-bridge.js');
-    const child = runBridgeProcess({ MIST_BRIDGE_WEBHOOK: 'false', MIST_BRIDGE_SLE: 'false', MIST_API_TOKEN: TOKEN, MIST_WS_URL: 'ws://127.0.0.1:9/api-ws/v1/stream', MIST_STREAM_SITES_REFRESH_MS: '500' });
-    let err = '';
-    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-    const code = await new Promise((resolve) => child.once('exit', resolve));
+  it("refuses a site refresh that would need more of the token's hourly calls than its share, with the arithmetic", async () => {
+    const { code, stderr: err } = await runCli([], {
+      MIST_BRIDGE_WEBHOOK: 'false',
+      MIST_BRIDGE_SLE: 'false',
+      MIST_API_TOKEN: TOKEN,
+      MIST_WS_URL: 'ws://127.0.0.1:9/api-ws/v1/stream',
+      MIST_STREAM_SITES_REFRESH_MS: '500',
+    });
     expect(code).toBe(1);
     expect(err).toMatch(/^mist-otel-bridge: the planned Mist API use needs 7,200 calls per hour, more than the 2,500/);
     expect(err).toContain('stream site discovery: 7,200');

@@ -5,12 +5,12 @@
  * config.test.ts holds the defaults.
  */
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { apBasic, apFull, wirelessClient } from '../../mist-payloads/stream.mjs';
 import { createLogger } from '../../src/log/logger.js';
 import { StreamClient } from '../../src/sources/stream/client.js';
 import { loadStreamSettings } from '../../src/sources/stream/config.js';
 import type { StreamMessage } from '../../src/sources/stream/decode.js';
 import type { ListSites } from '../../src/sources/stream/sites.js';
-import { apBasic, apFull, wirelessClient } from '../../mist-payloads/stream.mjs';
 import { MistWsStandIn } from '../support/mist-ws/stand-in.js';
 
 const TOKEN = 'tok-7d1e0c4b-never-log-me';
@@ -231,7 +231,9 @@ describe('stream client against the Mist stand-in', () => {
         r.standIn.dropConnections();
         await until(() => expect(logged(r, 'stream connection lost; reconnecting').length).toBe(from + i + 1));
       }
-      return logged(r, 'stream connection lost; reconnecting').slice(from).map((l) => l.attempt);
+      return logged(r, 'stream connection lost; reconnecting')
+        .slice(from)
+        .map((l) => l.attempt);
     };
     expect(await attempts(3)).toEqual([1, 2, 3]);
     refusing = false;
@@ -271,7 +273,9 @@ describe('stream client against the Mist stand-in', () => {
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(FAST.authFailureRetryMs - 20);
 
     const error = r.logs.find((l) => l.level === 'error')!;
-    expect(error.msg).toMatch(/^configuration error: Mist refused the stream connection to ws:\/\/127\.0\.0\.1:\d+\/api-ws\/v1\/stream with HTTP 401: MIST_API_TOKEN is wrong/);
+    expect(error.msg).toMatch(
+      /^configuration error: Mist refused the stream connection to ws:\/\/127\.0\.0\.1:\d+\/api-ws\/v1\/stream with HTTP 401: MIST_API_TOKEN is wrong/,
+    );
     expect(error).toMatchObject({ status: 401, retryInMs: FAST.authFailureRetryMs });
     expect(r.client.counters.connections.get(1)).toMatchObject({ state: 'waiting', lastRefusal: 401 });
     expect(r.standIn.connections).toHaveLength(0);

@@ -1,4 +1,4 @@
-import { startBridge, type Bridge } from '../../src/bridge.js';
+import { type Bridge, startBridge } from '../../src/bridge.js';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log/logger.js';
 import { MemoryOtlp } from './memory-otlp.js';

@@ -6,6 +6,7 @@ import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trac
 import { afterEach } from 'vitest';
 import type { Exporters } from '../../src/export/exporters.js';
 import { decodeOtlpJson, type ReceivedLog, type ReceivedPoint, type ReceivedSpan } from './otlp-receiver.js';
+import { pollUntil } from './poll.js';
 
 /** One export as a backend would have received it: the OTLP/JSON request the SDK's serializer makes of it. */
 export interface MemoryRequest {
@@ -61,29 +62,11 @@ export class MemoryOtlp {
   }
 
   /** Poll until `predicate()` holds; rejects with what arrived after `timeoutMs`. */
-  async waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let lastError: unknown;
-    for (;;) {
-      try {
-        if (predicate()) return;
-        lastError = undefined;
-      } catch (err) {
-        lastError = err;
-      }
-      if (Date.now() >= deadline) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    const names = [...new Set(this.points.map((p) => p.name))].join(', ') || '-';
-    throw new Error(
-      [
-        `memory-otlp: waitFor timed out after ${timeoutMs} ms`,
-        `exported logs=${this.logs.length} points=${this.points.length} spans=${this.spans.length} requests=${this.requests.length}`,
-        `points: ${names}`,
-        `predicate: ${predicate.toString()}`,
-        ...(lastError === undefined ? [] : [`predicate threw: ${String(lastError)}`]),
-      ].join('\n  '),
-    );
+  waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+    return pollUntil('memory-otlp', predicate, timeoutMs, () => [
+      `exported logs=${this.logs.length} points=${this.points.length} spans=${this.spans.length} requests=${this.requests.length}`,
+      `points: ${[...new Set(this.points.map((p) => p.name))].join(', ') || '-'}`,
+    ]);
   }
 
   /** Forget everything exported so far (in place). */

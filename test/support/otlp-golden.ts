@@ -39,7 +39,11 @@ const TIME_FIELDS = new Set(['timeUnixNano', 'observedTimeUnixNano', 'startTimeU
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Obj = { [key: string]: Json };
 
-const CONTAINERS = { logs: ['resourceLogs', 'scopeLogs', 'logRecords'], metrics: ['resourceMetrics', 'scopeMetrics', 'metrics'], traces: ['resourceSpans', 'scopeSpans', 'spans'] } as const;
+const CONTAINERS = {
+  logs: ['resourceLogs', 'scopeLogs', 'logRecords'],
+  metrics: ['resourceMetrics', 'scopeMetrics', 'metrics'],
+  traces: ['resourceSpans', 'scopeSpans', 'spans'],
+} as const;
 
 /**
  * The exports of one signal as one OTLP/JSON request (what a backend would hold after all of
@@ -70,13 +74,21 @@ export function normalise(signal: MemoryRequest['signal'], requests: readonly Me
     const key = JSON.stringify(resource);
     let entry = resources.get(key);
     if (!entry) resources.set(key, (entry = { resource, scopes: [] }));
-    entry.scopes.push({ scope, [itemsKey]: order(signal, items.map((i) => canonical(i, volatile))) });
+    entry.scopes.push({
+      scope,
+      [itemsKey]: order(
+        signal,
+        items.map((i) => canonical(i, volatile)),
+      ),
+    });
   }
   return { [resourceKey]: [...resources.values()].map(({ resource, scopes }) => ({ resource, [scopeKey]: scopes })) };
 }
 
 function maskResource(resource: Obj, volatile: Volatile): Obj {
-  const attributes = ((resource.attributes ?? []) as Obj[]).map((a): Obj => (volatile.resourceAttributes.includes(a.key as string) ? { key: a.key!, value: { stringValue: MASK } } : a));
+  const attributes = ((resource.attributes ?? []) as Obj[]).map(
+    (a): Obj => (volatile.resourceAttributes.includes(a.key as string) ? { key: a.key!, value: { stringValue: MASK } } : a),
+  );
   return canonical({ ...resource, attributes }, volatile) as Obj;
 }
 
@@ -84,7 +96,8 @@ function maskResource(resource: Obj, volatile: Volatile): Obj {
 function canonical(value: Json, volatile: Volatile, field = ''): Json {
   if (Array.isArray(value)) {
     const items = value.map((v) => canonical(v, volatile));
-    if ((field === 'attributes' || field === 'values') && items.every(isKeyValue)) return items.sort((a, b) => compare((a as Obj).key as string, (b as Obj).key as string));
+    if ((field === 'attributes' || field === 'values') && items.every(isKeyValue))
+      return items.sort((a, b) => compare((a as Obj).key as string, (b as Obj).key as string));
     if (field === 'dataPoints') return items.sort((a, b) => compare(pointKey(a as Obj), pointKey(b as Obj)));
     return items;
   }

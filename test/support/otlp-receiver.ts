@@ -31,12 +31,14 @@
  * answered only after `ms` (Infinity: never, until cleared), as a slow backend
  * that takes what a client then gives up waiting for.
  */
-import { createServer } from 'node:http';
+
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import protobuf from 'protobufjs';
+import { pollUntil } from './poll.js';
 
 // ------------------------------------------------------------------ public API
 
@@ -486,9 +488,7 @@ function anyValue(v: unknown, where: string): unknown {
       return bytesValue(val, `${where}.bytesValue`);
     case 'arrayValue': {
       const arr = objField(v, k, where) ?? {};
-      return arrField(arr, 'values', `${where}.arrayValue`).map((item, i) =>
-        anyValue(item, `${where}.arrayValue.values[${i}]`),
-      );
+      return arrField(arr, 'values', `${where}.arrayValue`).map((item, i) => anyValue(item, `${where}.arrayValue.values[${i}]`));
     }
     case 'kvlistValue': {
       const kv = objField(v, k, where) ?? {};
@@ -523,34 +523,39 @@ function scopeOf(container: Obj, path: string): ReceivedScope {
   return out;
 }
 
+/** Each record (log record, metric, span) of an export request, with its resource, scope and path. */
+function* recordsOf(req: Obj, [resourceKey, scopeKey, recordKey]: readonly [string, string, string]) {
+  for (const { item: r, path: rp } of objArr(req, resourceKey, '')) {
+    const resource = resourceOf(r, rp);
+    for (const { item: sc, path: sp } of objArr(r, scopeKey, rp)) {
+      const scope = scopeOf(sc, sp);
+      for (const { item, path } of objArr(sc, recordKey, sp)) yield { item, path, resource, scope };
+    }
+  }
+}
+
 function decodeLogs(req: Obj): ReceivedLog[] {
   const out: ReceivedLog[] = [];
-  for (const { item: rl, path: rp } of objArr(req, 'resourceLogs', '')) {
-    const resource = resourceOf(rl, rp);
-    for (const { item: sl, path: sp } of objArr(rl, 'scopeLogs', rp)) {
-      const scope = scopeOf(sl, sp);
-      for (const { item: lr, path: p } of objArr(sl, 'logRecords', sp)) {
-        const log: ReceivedLog = {
-          resource,
-          scope,
-          timeUnixNano: u64Field(lr, 'timeUnixNano', p),
-          observedTimeUnixNano: u64Field(lr, 'observedTimeUnixNano', p),
-          severityNumber: enumField(lr, 'severityNumber', p, ENUMS.severity),
-          severityText: strField(lr, 'severityText', p),
-          body: lr.body === undefined || lr.body === null ? undefined : anyValue(lr.body, `${p}.body`),
-          attributes: keyValues(lr, 'attributes', p),
-        };
-        const eventName = strField(lr, 'eventName', p);
-        if (eventName !== '') log.eventName = eventName;
-        const traceId = idField(lr, 'traceId', p, 16);
-        if (traceId !== undefined) log.traceId = traceId;
-        const spanId = idField(lr, 'spanId', p, 8);
-        if (spanId !== undefined) log.spanId = spanId;
-        const flags = u32Field(lr, 'flags', p);
-        if (flags !== 0) log.flags = flags;
-        out.push(log);
-      }
-    }
+  for (const { item: lr, path: p, resource, scope } of recordsOf(req, ['resourceLogs', 'scopeLogs', 'logRecords'])) {
+    const log: ReceivedLog = {
+      resource,
+      scope,
+      timeUnixNano: u64Field(lr, 'timeUnixNano', p),
+      observedTimeUnixNano: u64Field(lr, 'observedTimeUnixNano', p),
+      severityNumber: enumField(lr, 'severityNumber', p, ENUMS.severity),
+      severityText: strField(lr, 'severityText', p),
+      body: lr.body === undefined || lr.body === null ? undefined : anyValue(lr.body, `${p}.body`),
+      attributes: keyValues(lr, 'attributes', p),
+    };
+    const eventName = strField(lr, 'eventName', p);
+    if (eventName !== '') log.eventName = eventName;
+    const traceId = idField(lr, 'traceId', p, 16);
+    if (traceId !== undefined) log.traceId = traceId;
+    const spanId = idField(lr, 'spanId', p, 8);
+    if (spanId !== undefined) log.spanId = spanId;
+    const flags = u32Field(lr, 'flags', p);
+    if (flags !== 0) log.flags = flags;
+    out.push(log);
   }
   return out;
 }
@@ -601,79 +606,71 @@ const METRIC_KINDS = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summ
 
 function decodeMetrics(req: Obj): ReceivedPoint[] {
   const out: ReceivedPoint[] = [];
-  for (const { item: rm, path: rp } of objArr(req, 'resourceMetrics', '')) {
-    const resource = resourceOf(rm, rp);
-    for (const { item: sm, path: sp } of objArr(rm, 'scopeMetrics', rp)) {
-      const scope = scopeOf(sm, sp);
-      for (const { item: m, path: mp } of objArr(sm, 'metrics', sp)) {
-        const kinds = METRIC_KINDS.filter((k) => m[k] !== undefined && m[k] !== null);
-        if (kinds.length > 1) throw new DecodeError(`${mp}: metric has more than one data field: ${kinds.join(', ')}`);
-        const kind = kinds[0];
-        if (kind === undefined) continue; // a metric without data carries no points
-        const data = objField(m, kind, mp) ?? {};
-        const dataPath = `${mp}.${kind}`;
-        const base = {
-          resource,
-          scope,
-          name: strField(m, 'name', mp),
-          description: strField(m, 'description', mp),
-          unit: strField(m, 'unit', mp),
-          kind,
-        };
-        for (const { item: dp, path: p } of objArr(data, 'dataPoints', dataPath)) {
-          const point: ReceivedPoint = {
-            ...base,
-            attributes: keyValues(dp, 'attributes', p),
-            startTimeUnixNano: u64Field(dp, 'startTimeUnixNano', p),
-            timeUnixNano: u64Field(dp, 'timeUnixNano', p),
-          };
-          if (kind === 'sum') point.monotonic = boolField(data, 'isMonotonic', dataPath);
-          if (kind === 'sum' || kind === 'histogram' || kind === 'exponentialHistogram') {
-            const temporality = temporalityOf(data, dataPath);
-            if (temporality !== undefined) point.temporality = temporality;
-          }
-          if (kind === 'gauge' || kind === 'sum') {
-            const value = numberValue(dp, p);
-            if (value !== undefined) point.value = value;
-          } else {
-            point.count = countField(dp, 'count', p);
-            const sum = optDouble(dp, 'sum', p);
-            if (sum !== undefined) point.sum = sum;
-            if (kind !== 'summary') {
-              const min = optDouble(dp, 'min', p);
-              if (min !== undefined) point.min = min;
-              const max = optDouble(dp, 'max', p);
-              if (max !== undefined) point.max = max;
-            }
-          }
-          if (kind === 'histogram') {
-            point.bucketCounts = arrField(dp, 'bucketCounts', p).map((c, i) =>
-              Number(toBigInt(c, `${p}.bucketCounts[${i}]`, false)),
-            );
-            point.explicitBounds = arrField(dp, 'explicitBounds', p).map((b, i) => toDouble(b, `${p}.explicitBounds[${i}]`));
-          }
-          if (kind === 'exponentialHistogram') {
-            point.scale = intToNumber(dp.scale ?? 0, `${p}.scale`);
-            point.zeroCount = countField(dp, 'zeroCount', p);
-            point.zeroThreshold = optDouble(dp, 'zeroThreshold', p) ?? 0;
-            const positive = bucketsOf(dp, 'positive', p);
-            if (positive) point.positive = positive;
-            const negative = bucketsOf(dp, 'negative', p);
-            if (negative) point.negative = negative;
-          }
-          if (kind === 'summary') {
-            point.quantileValues = objArr(dp, 'quantileValues', p).map(({ item: q, path: qp }) => ({
-              quantile: optDouble(q, 'quantile', qp) ?? 0,
-              value: optDouble(q, 'value', qp) ?? 0,
-            }));
-          }
-          const flags = u32Field(dp, 'flags', p);
-          if (flags !== 0) point.flags = flags;
-          const exemplars = exemplarsOf(dp, p);
-          if (exemplars) point.exemplars = exemplars;
-          out.push(point);
+  for (const { item: m, path: mp, resource, scope } of recordsOf(req, ['resourceMetrics', 'scopeMetrics', 'metrics'])) {
+    const kinds = METRIC_KINDS.filter((k) => m[k] !== undefined && m[k] !== null);
+    if (kinds.length > 1) throw new DecodeError(`${mp}: metric has more than one data field: ${kinds.join(', ')}`);
+    const kind = kinds[0];
+    if (kind === undefined) continue; // a metric without data carries no points
+    const data = objField(m, kind, mp) ?? {};
+    const dataPath = `${mp}.${kind}`;
+    const base = {
+      resource,
+      scope,
+      name: strField(m, 'name', mp),
+      description: strField(m, 'description', mp),
+      unit: strField(m, 'unit', mp),
+      kind,
+    };
+    for (const { item: dp, path: p } of objArr(data, 'dataPoints', dataPath)) {
+      const point: ReceivedPoint = {
+        ...base,
+        attributes: keyValues(dp, 'attributes', p),
+        startTimeUnixNano: u64Field(dp, 'startTimeUnixNano', p),
+        timeUnixNano: u64Field(dp, 'timeUnixNano', p),
+      };
+      if (kind === 'sum') point.monotonic = boolField(data, 'isMonotonic', dataPath);
+      if (kind === 'sum' || kind === 'histogram' || kind === 'exponentialHistogram') {
+        const temporality = temporalityOf(data, dataPath);
+        if (temporality !== undefined) point.temporality = temporality;
+      }
+      if (kind === 'gauge' || kind === 'sum') {
+        const value = numberValue(dp, p);
+        if (value !== undefined) point.value = value;
+      } else {
+        point.count = countField(dp, 'count', p);
+        const sum = optDouble(dp, 'sum', p);
+        if (sum !== undefined) point.sum = sum;
+        if (kind !== 'summary') {
+          const min = optDouble(dp, 'min', p);
+          if (min !== undefined) point.min = min;
+          const max = optDouble(dp, 'max', p);
+          if (max !== undefined) point.max = max;
         }
       }
+      if (kind === 'histogram') {
+        point.bucketCounts = arrField(dp, 'bucketCounts', p).map((c, i) => Number(toBigInt(c, `${p}.bucketCounts[${i}]`, false)));
+        point.explicitBounds = arrField(dp, 'explicitBounds', p).map((b, i) => toDouble(b, `${p}.explicitBounds[${i}]`));
+      }
+      if (kind === 'exponentialHistogram') {
+        point.scale = intToNumber(dp.scale ?? 0, `${p}.scale`);
+        point.zeroCount = countField(dp, 'zeroCount', p);
+        point.zeroThreshold = optDouble(dp, 'zeroThreshold', p) ?? 0;
+        const positive = bucketsOf(dp, 'positive', p);
+        if (positive) point.positive = positive;
+        const negative = bucketsOf(dp, 'negative', p);
+        if (negative) point.negative = negative;
+      }
+      if (kind === 'summary') {
+        point.quantileValues = objArr(dp, 'quantileValues', p).map(({ item: q, path: qp }) => ({
+          quantile: optDouble(q, 'quantile', qp) ?? 0,
+          value: optDouble(q, 'value', qp) ?? 0,
+        }));
+      }
+      const flags = u32Field(dp, 'flags', p);
+      if (flags !== 0) point.flags = flags;
+      const exemplars = exemplarsOf(dp, p);
+      if (exemplars) point.exemplars = exemplars;
+      out.push(point);
     }
   }
   return out;
@@ -687,53 +684,47 @@ function requiredId(o: Obj, key: string, path: string, byteLength: 8 | 16): stri
 
 function decodeTraces(req: Obj): ReceivedSpan[] {
   const out: ReceivedSpan[] = [];
-  for (const { item: rs, path: rp } of objArr(req, 'resourceSpans', '')) {
-    const resource = resourceOf(rs, rp);
-    for (const { item: ss, path: sp } of objArr(rs, 'scopeSpans', rp)) {
-      const scope = scopeOf(ss, sp);
-      for (const { item: s, path: p } of objArr(ss, 'spans', sp)) {
-        const statusObj = objField(s, 'status', p) ?? {};
-        const status: ReceivedSpan['status'] = {
-          code: enumField(statusObj, 'code', `${p}.status`, ENUMS.statusCode),
+  for (const { item: s, path: p, resource, scope } of recordsOf(req, ['resourceSpans', 'scopeSpans', 'spans'])) {
+    const statusObj = objField(s, 'status', p) ?? {};
+    const status: ReceivedSpan['status'] = {
+      code: enumField(statusObj, 'code', `${p}.status`, ENUMS.statusCode),
+    };
+    const statusMessage = strField(statusObj, 'message', `${p}.status`);
+    if (statusMessage !== '') status.message = statusMessage;
+    const span: ReceivedSpan = {
+      resource,
+      scope,
+      traceId: requiredId(s, 'traceId', p, 16),
+      spanId: requiredId(s, 'spanId', p, 8),
+      name: strField(s, 'name', p),
+      kind: enumField(s, 'kind', p, ENUMS.spanKind),
+      startTimeUnixNano: u64Field(s, 'startTimeUnixNano', p),
+      endTimeUnixNano: u64Field(s, 'endTimeUnixNano', p),
+      attributes: keyValues(s, 'attributes', p),
+      status,
+      events: objArr(s, 'events', p).map(({ item: e, path: ep }) => ({
+        name: strField(e, 'name', ep),
+        timeUnixNano: u64Field(e, 'timeUnixNano', ep),
+        attributes: keyValues(e, 'attributes', ep),
+      })),
+      links: objArr(s, 'links', p).map(({ item: l, path: lp }) => {
+        const link: ReceivedSpan['links'][number] = {
+          traceId: requiredId(l, 'traceId', lp, 16),
+          spanId: requiredId(l, 'spanId', lp, 8),
+          attributes: keyValues(l, 'attributes', lp),
         };
-        const statusMessage = strField(statusObj, 'message', `${p}.status`);
-        if (statusMessage !== '') status.message = statusMessage;
-        const span: ReceivedSpan = {
-          resource,
-          scope,
-          traceId: requiredId(s, 'traceId', p, 16),
-          spanId: requiredId(s, 'spanId', p, 8),
-          name: strField(s, 'name', p),
-          kind: enumField(s, 'kind', p, ENUMS.spanKind),
-          startTimeUnixNano: u64Field(s, 'startTimeUnixNano', p),
-          endTimeUnixNano: u64Field(s, 'endTimeUnixNano', p),
-          attributes: keyValues(s, 'attributes', p),
-          status,
-          events: objArr(s, 'events', p).map(({ item: e, path: ep }) => ({
-            name: strField(e, 'name', ep),
-            timeUnixNano: u64Field(e, 'timeUnixNano', ep),
-            attributes: keyValues(e, 'attributes', ep),
-          })),
-          links: objArr(s, 'links', p).map(({ item: l, path: lp }) => {
-            const link: ReceivedSpan['links'][number] = {
-              traceId: requiredId(l, 'traceId', lp, 16),
-              spanId: requiredId(l, 'spanId', lp, 8),
-              attributes: keyValues(l, 'attributes', lp),
-            };
-            const traceState = strField(l, 'traceState', lp);
-            if (traceState !== '') link.traceState = traceState;
-            return link;
-          }),
-        };
-        const parentSpanId = idField(s, 'parentSpanId', p, 8);
-        if (parentSpanId !== undefined) span.parentSpanId = parentSpanId;
-        const traceState = strField(s, 'traceState', p);
-        if (traceState !== '') span.traceState = traceState;
-        const flags = u32Field(s, 'flags', p);
-        if (flags !== 0) span.flags = flags;
-        out.push(span);
-      }
-    }
+        const traceState = strField(l, 'traceState', lp);
+        if (traceState !== '') link.traceState = traceState;
+        return link;
+      }),
+    };
+    const parentSpanId = idField(s, 'parentSpanId', p, 8);
+    if (parentSpanId !== undefined) span.parentSpanId = parentSpanId;
+    const traceState = strField(s, 'traceState', p);
+    if (traceState !== '') span.traceState = traceState;
+    const flags = u32Field(s, 'flags', p);
+    if (flags !== 0) span.flags = flags;
+    out.push(span);
   }
   return out;
 }
@@ -998,32 +989,18 @@ export async function startOtlpReceiver(opts: { port?: number; host?: string } =
       if (server) return;
       server = await listen(port);
     },
-    async waitFor(predicate, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      let lastError: unknown;
-      for (;;) {
-        try {
-          if (predicate()) return;
-          lastError = undefined;
-        } catch (err) {
-          lastError = err;
-        }
-        if (Date.now() >= deadline) break;
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      const statuses = new Map<number, number>();
-      for (const r of requests) statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
-      const lastRejected = [...requests].reverse().find((r) => r.error !== undefined);
-      const parts = [
-        `otlp-receiver: waitFor timed out after ${timeoutMs} ms`,
-        `received logs=${logs.length} points=${points.length} spans=${spans.length} requests=${requests.length}` +
-          (statuses.size ? ` (status ${[...statuses].map(([s, n]) => `${s}×${n}`).join(', ')})` : ''),
-        `points: ${[...new Set(points.map((p) => p.name))].join(', ') || '-'}`,
-        `predicate: ${predicate.toString()}`,
-      ];
-      if (lastError !== undefined) parts.push(`predicate threw: ${String(lastError)}`);
-      if (lastRejected) parts.push(`last rejected request: ${lastRejected.signal} ${lastRejected.status} ${lastRejected.error}`);
-      throw new Error(parts.join('\n  '));
+    waitFor(predicate, timeoutMs = 10_000) {
+      return pollUntil('otlp-receiver', predicate, timeoutMs, () => {
+        const statuses = new Map<number, number>();
+        for (const r of requests) statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+        const lastRejected = [...requests].reverse().find((r) => r.error !== undefined);
+        return [
+          `received logs=${logs.length} points=${points.length} spans=${spans.length} requests=${requests.length}` +
+            (statuses.size ? ` (status ${[...statuses].map(([s, n]) => `${s}×${n}`).join(', ')})` : ''),
+          `points: ${[...new Set(points.map((p) => p.name))].join(', ') || '-'}`,
+          ...(lastRejected ? [`last rejected request: ${lastRejected.signal} ${lastRejected.status} ${lastRejected.error}`] : []),
+        ];
+      });
     },
     clear() {
       logs.length = 0;

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { runBridgeProcess } from './spawn-bridge.js';
 
@@ -7,13 +8,18 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs `mist-otel-bridge ARGS…` as its own process (src/main.ts through tsx, as `npm start` does). */
-export async function runCli(args: string[], env: Record<string, string>): Promise<CliRun> {
-  const child = runBridgeProcess(env, args);
+/** What a CLI process wrote, and its exit code, once it has exited and its output is read to the end. */
+export async function outcomeOf(child: ChildProcess): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
+  // 'close', not 'exit': the output may still be arriving when the process has exited.
+  const [code] = (await once(child, 'close')) as [number | null];
   return { code, stdout, stderr };
+}
+
+/** Runs `mist-otel-bridge ARGS…` as its own process (src/main.ts through tsx, as `npm start` does). */
+export function runCli(args: string[], env: Record<string, string>): Promise<CliRun> {
+  return outcomeOf(runBridgeProcess(env, args));
 }

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { startOtlpReceiver, type OtlpReceiver } from './otlp-receiver.js';
+import { type OtlpReceiver, startOtlpReceiver } from './otlp-receiver.js';
 
 /**
  * One OTLP receiver for a test file: started before its tests, answering normally and emptied

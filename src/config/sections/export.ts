@@ -22,7 +22,7 @@ export const exportSection = section(
       doc: 'metric data points per OTLP export request: a larger collection is sent in several requests',
       why:
         "A large organisation's stream collection holds ~150,000 points (~40 MiB as one request), over an OpenTelemetry " +
-        'Collector receiver\'s default 20 MiB body limit; 10,000 points are about 3 MiB.',
+        "Collector receiver's default 20 MiB body limit; 10,000 points are about 3 MiB.",
     }),
     retryInitialMs: setting(positiveInt, 500, {
       doc: "first wait before retrying a failed export (after the exporter's own retries); at most `export.retryMaxMs`",

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { integer, section, setting, type EnvParser } from '../setting.js';
+import { type EnvParser, integer, section, setting } from '../setting.js';
 
 /**
  * Where each signal goes: the SDK's own variables (OTEL_METRICS_EXPORTER, OTEL_LOGS_EXPORTER,

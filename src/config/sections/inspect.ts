@@ -4,7 +4,10 @@ import { section, setting } from '../setting.js';
 /** The live inspector page (GET /inspect): off by default; when on, every request needs the token. */
 export const inspect = section(
   {
-    enabled: setting(z.boolean(), false, { env: 'MIST_BRIDGE_INSPECT', doc: 'serve the inspector page at `/inspect` ([Inspecting what arrives](#inspecting-what-arrives))' }),
+    enabled: setting(z.boolean(), false, {
+      env: 'MIST_BRIDGE_INSPECT',
+      doc: 'serve the inspector page at `/inspect` ([Inspecting what arrives](#inspecting-what-arrives))',
+    }),
     token: setting(
       z
         .string()

@@ -43,5 +43,5 @@ export const mist = section(
       doc: "the share of the token's 5,000 calls an hour the bridge may plan to use; a configuration that needs more is refused at start-up",
     }),
   },
-  { doc: "Mist's REST API (README \"Mist's API\")" },
+  { doc: 'Mist\'s REST API (README "Mist\'s API")' },
 );

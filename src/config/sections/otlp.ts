@@ -1,7 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { z } from 'zod';
 import { HEADER_NAME, HEADER_VALUE, parseHeaderList } from '../key-value.js';
-import { integer, section, setting, type EnvParser } from '../setting.js';
+import { type EnvParser, integer, section, setting } from '../setting.js';
 
 /**
  * The standard OTEL_EXPORTER_OTLP_* variables, read once, here, with the specification's
@@ -90,13 +90,17 @@ function perSignal(signal: 'LOGS' | 'METRICS' | 'TRACES') {
       doc: 'full URL for this signal, used as is (nothing appended)',
     }),
     protocol: setting(protocol.nullable(), null, { env: env('PROTOCOL'), fromEnv: asIs, shownDefault: inherited, doc: 'protocol for this signal' }),
-    headers: setting(headers, {}, {
-      env: env('HEADERS'),
-      fromEnv: otel(parseHeaderList),
-      secret: true,
-      shownDefault: '(none)',
-      doc: 'headers for this signal, added to `otlp.headers` (a name in both takes this value)',
-    }),
+    headers: setting(
+      headers,
+      {},
+      {
+        env: env('HEADERS'),
+        fromEnv: otel(parseHeaderList),
+        secret: true,
+        shownDefault: '(none)',
+        doc: 'headers for this signal, added to `otlp.headers` (a name in both takes this value)',
+      },
+    ),
     compression: setting(compression.nullable(), null, {
       env: env('COMPRESSION'),
       fromEnv: asIs,
@@ -144,13 +148,17 @@ export const otlp = section(
       fromEnv: asIs,
       doc: '`http/protobuf` or `http/json` (gRPC is not supported)',
     }),
-    headers: setting(headers, {}, {
-      env: 'OTEL_EXPORTER_OTLP_HEADERS',
-      fromEnv: otel(parseHeaderList),
-      secret: true,
-      shownDefault: '(none)',
-      doc: 'headers sent with every export, e.g. an API key for a SaaS backend. The variable is `name=value,name2=value2`, values percent-encoded (`%2C` for a comma)',
-    }),
+    headers: setting(
+      headers,
+      {},
+      {
+        env: 'OTEL_EXPORTER_OTLP_HEADERS',
+        fromEnv: otel(parseHeaderList),
+        secret: true,
+        shownDefault: '(none)',
+        doc: 'headers sent with every export, e.g. an API key for a SaaS backend. The variable is `name=value,name2=value2`, values percent-encoded (`%2C` for a comma)',
+      },
+    ),
     compression: setting(compression, 'none', { env: 'OTEL_EXPORTER_OTLP_COMPRESSION', fromEnv: asIs, doc: '`none` or `gzip`' }),
     timeoutMs: setting(positiveInt, 10000, {
       env: 'OTEL_EXPORTER_OTLP_TIMEOUT',
@@ -194,7 +202,9 @@ export const otlp = section(
       {
         keys: ['clientKey', 'clientCertificate', 'logs', 'metrics', 'traces'],
         check: (s) => {
-          const half = OTLP_SIGNALS.filter((signal) => ((s[signal].clientKey ?? s.clientKey) === null) !== ((s[signal].clientCertificate ?? s.clientCertificate) === null));
+          const half = OTLP_SIGNALS.filter(
+            (signal) => ((s[signal].clientKey ?? s.clientKey) === null) !== ((s[signal].clientCertificate ?? s.clientCertificate) === null),
+          );
           return half.length === 0
             ? undefined
             : `mutual TLS needs both a client key and a client certificate (OTEL_EXPORTER_OTLP_CLIENT_KEY and OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE, or their per-signal forms); ${half.join(', ')} would have only one`;
@@ -235,10 +245,7 @@ export function timeoutKey(settings: OtlpSettings, signal: OtlpSignal): { key: s
 function target(settings: OtlpSettings, signal: OtlpSignal): OtlpTarget {
   const own = settings[signal];
   // The base endpoint is joined as the SDK joins it: one "/" between it and the signal's path.
-  const url =
-    own.endpoint !== null
-      ? new URL(own.endpoint).href
-      : settings.endpoint + (settings.endpoint.endsWith('/') ? '' : '/') + RESOURCE_PATHS[signal];
+  const url = own.endpoint !== null ? new URL(own.endpoint).href : settings.endpoint + (settings.endpoint.endsWith('/') ? '' : '/') + RESOURCE_PATHS[signal];
   const ca = own.certificate ?? settings.certificate;
   const cert = own.clientCertificate ?? settings.clientCertificate;
   const key = own.clientKey ?? settings.clientKey;

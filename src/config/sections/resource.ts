@@ -14,13 +14,17 @@ export const resource = section({
     shownDefault: '`mist-ai`',
     doc: 'resource `service.name`; wins over a `service.name` in `resource.attributes`',
   }),
-  attributes: setting(z.record(z.string().min(1).max(RESOURCE_TEXT_MAX), z.string().max(RESOURCE_TEXT_MAX)), {}, {
-    env: 'OTEL_RESOURCE_ATTRIBUTES',
-    fromEnv: (raw) => (raw.trim() === '' ? undefined : parseResourceAttributes(raw)),
-    shownDefault: '(none)',
-    doc:
-      'extra resource attributes, `key=value,key2=value2` in the variable (percent-encode `,` and `=`). Defaults are `service.name=mist-ai`, ' +
-      '`source=juniper-mist` (what the published Mist integration sets), `service.version` and `service.instance.id` (the host name). ' +
-      'A value that does not parse stops the bridge at start-up (the SDK would drop the whole variable silently)',
-  }),
+  attributes: setting(
+    z.record(z.string().min(1).max(RESOURCE_TEXT_MAX), z.string().max(RESOURCE_TEXT_MAX)),
+    {},
+    {
+      env: 'OTEL_RESOURCE_ATTRIBUTES',
+      fromEnv: (raw) => (raw.trim() === '' ? undefined : parseResourceAttributes(raw)),
+      shownDefault: '(none)',
+      doc:
+        'extra resource attributes, `key=value,key2=value2` in the variable (percent-encode `,` and `=`). Defaults are `service.name=mist-ai`, ' +
+        '`source=juniper-mist` (what the published Mist integration sets), `service.version` and `service.instance.id` (the host name). ' +
+        'A value that does not parse stops the bridge at start-up (the SDK would drop the whole variable silently)',
+    },
+  ),
 });

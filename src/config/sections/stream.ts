@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { type EnvParser, section, setting } from '../setting.js';
 import { mistId } from './mist.js';
-import { section, setting, type EnvParser } from '../setting.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -90,7 +90,9 @@ export const stream = section(
       {
         keys: ['reconnectInitialMs', 'reconnectMaxMs'],
         check: (s) =>
-          s.reconnectInitialMs <= s.reconnectMaxMs ? undefined : `stream.reconnectInitialMs (${s.reconnectInitialMs}) must not exceed stream.reconnectMaxMs (${s.reconnectMaxMs})`,
+          s.reconnectInitialMs <= s.reconnectMaxMs
+            ? undefined
+            : `stream.reconnectInitialMs (${s.reconnectInitialMs}) must not exceed stream.reconnectMaxMs (${s.reconnectMaxMs})`,
       },
     ],
   },

@@ -38,7 +38,9 @@ export function slePlans(options: SlePlanOptions, scale: SleScale = {}): Planned
   const known = scale.sites !== undefined;
   const sites = Math.max(1, scale.sites ?? 1);
   const pages = Math.max(1, Math.ceil(sites / options.pageSize));
-  const sitesText = known ? `${plural(scale.sites!, 'site')}, ${options.pageSize} per page` : `sites not known before the first poll, ${options.pageSize} per page`;
+  const sitesText = known
+    ? `${plural(scale.sites!, 'site')}, ${options.pageSize} per page`
+    : `sites not known before the first poll, ${options.pageSize} per page`;
   const plans: PlannedUse[] = [
     {
       name: 'SLE poller',

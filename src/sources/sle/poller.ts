@@ -1,20 +1,16 @@
 import { BatchAck } from '../../acks/ack.js';
 import type { Logger } from '../../log/logger.js';
-import type { SitesSle } from '../../mist-api/client.js';
+import type { MistClient, SitesSle } from '../../mist-api/client.js';
 import type { Clock } from '../../mist-api/clock.js';
 import { MistApiError } from '../../mist-api/errors.js';
-import { SLE_FAMILIES, type SleFamily, type SleMetrics, type SleSummaryTrend } from '../../mist-api/types.js';
+import { SLE_FAMILIES, type SleFamily, type SleSummaryTrend } from '../../mist-api/types.js';
 import type { Batch, BatchConsumer, Receipt } from '../contract.js';
 import { newestBucket, SLE_BUCKET_SECONDS, SLE_SETTLE_SECONDS } from './buckets.js';
 import { SITE_METRICS_REFRESH_MS, type SleScale } from './plan.js';
 import type { SleState, SleTrack } from './state.js';
 
 /** The calls of Mist's API the poller makes (the shared MistClient). */
-export interface SleApi {
-  sitesSle(orgId: string, family: SleFamily, start: number, end: number, signal?: AbortSignal): Promise<SitesSle>;
-  sleMetrics(siteId: string, scope: { kind: string; id: string }, signal?: AbortSignal): Promise<SleMetrics>;
-  sleSummaryTrend(siteId: string, scope: { kind: string; id: string }, metric: string, start: number, end: number, signal?: AbortSignal): Promise<SleSummaryTrend>;
-}
+export type SleApi = Pick<MistClient, 'sitesSle' | 'sleMetrics' | 'sleSummaryTrend'>;
 
 export interface SlePollerOptions {
   api: SleApi;
@@ -105,7 +101,8 @@ export class SlePoller {
   }
 
   private async pollNow(signal: AbortSignal | undefined): Promise<PollResult> {
-    if (this.options.accepting && !this.options.accepting()) return { tracks: [], skipped: 'the metric export is failing: new buckets wait at Mist until it recovers' };
+    if (this.options.accepting && !this.options.accepting())
+      return { tracks: [], skipped: 'the metric export is failing: new buckets wait at Mist until it recovers' };
     let orgId: string;
     try {
       orgId = await this.options.org();
@@ -147,10 +144,17 @@ export class SlePoller {
         if (signal?.aborted) break;
         // Later buckets wait for this one: a series' points are exported in time order only.
         result.error = (err as Error).message;
-        this.options.log.warn('SLE poll failed; the bucket is fetched again at the next poll', { family, bucket: new Date(bucket * 1000).toISOString(), error: result.error });
+        this.options.log.warn('SLE poll failed; the bucket is fetched again at the next poll', {
+          family,
+          bucket: new Date(bucket * 1000).toISOString(),
+          error: result.error,
+        });
         break;
       }
-      this.sites.set(family, sle.results.map((r) => r.site_id));
+      this.sites.set(
+        family,
+        sle.results.map((r) => r.site_id),
+      );
       const events = sle.results.map((row) => ({ ...row, start: bucket, end: bucket + SLE_BUCKET_SECONDS }));
       this.hand(orgId, family, [bucket], events);
       result.buckets.push(bucket);
@@ -184,7 +188,11 @@ export class SlePoller {
           } catch (err) {
             if (!refusedByMist(err)) throw err;
             this.refused.add(pair);
-            this.options.log.warn('Mist refused an SLE metric\'s summary-trend; it is not asked again until the site\'s metrics are listed again', { site, metric, error: (err as Error).message });
+            this.options.log.warn("Mist refused an SLE metric's summary-trend; it is not asked again until the site's metrics are listed again", {
+              site,
+              metric,
+              error: (err as Error).message,
+            });
             continue;
           }
           events.push(...classifierEvents(site, metric, trend, wanted));
@@ -212,7 +220,7 @@ export class SlePoller {
       metrics = (await this.options.api.sleMetrics(site, SITE_SCOPE(site), signal)).enabled;
     } catch (err) {
       if (!refusedByMist(err)) throw err;
-      this.options.log.warn('Mist refused the list of a site\'s SLE metrics; its classifiers are left out for an hour', { site, error: (err as Error).message });
+      this.options.log.warn("Mist refused the list of a site's SLE metrics; its classifiers are left out for an hour", { site, error: (err as Error).message });
       metrics = [];
     }
     for (const pair of this.refused) if (pair.startsWith(`${site}\u0000`)) this.refused.delete(pair);

@@ -2,15 +2,24 @@ import { beforeDeadline } from '../../export/metrics-export.js';
 import type { Logger } from '../../log/logger.js';
 import { BudgetError, type CallBudget, type PlannedUse } from '../../mist-api/budget.js';
 import type { MistClient } from '../../mist-api/client.js';
-import { systemClock, type Clock } from '../../mist-api/clock.js';
+import { type Clock, systemClock } from '../../mist-api/clock.js';
 import { resolveOrg } from '../../mist-api/org.js';
 import { SLE_FAMILIES } from '../../mist-api/types.js';
 import type { BatchConsumer, Source } from '../contract.js';
-import { nextPollAt } from './buckets.js';
-import { slePlans, type SlePlanOptions } from './plan.js';
-import { SlePoller, type PollResult } from './poller.js';
+import { nextPollAt, SLE_BUCKET_SECONDS } from './buckets.js';
+import { type SlePlanOptions, slePlans } from './plan.js';
+import { type PollResult, SlePoller } from './poller.js';
 import type { SleSettings } from './settings.js';
-import type { SleState } from './state.js';
+import type { SleState, SleTrack } from './state.js';
+
+export type PollOutcome = 'ok' | 'failed' | 'skipped';
+
+/** What the poller's self-telemetry reads. */
+export interface SleFigures {
+  polls: Readonly<Record<PollOutcome, number>>;
+  /** Per track, seconds from the end of the last bucket through which all were exported to now (none before the org is known). */
+  behind: { track: SleTrack; seconds: number }[];
+}
 
 export interface SleSourceOptions {
   settings: SleSettings;
@@ -43,6 +52,8 @@ export class SleSource implements Source {
   private readonly stopping = new AbortController();
   private loop: Promise<void> | undefined;
   private org: Promise<string> | undefined;
+  private orgId: string | undefined;
+  private readonly polls: Record<PollOutcome, number> = { ok: 0, failed: 0, skipped: 0 };
   private lastPollOk = false;
   private classifiersFit = true;
   private checkedScale: string | undefined;
@@ -71,7 +82,12 @@ export class SleSource implements Source {
 
   async start(): Promise<void> {
     const { settings, state, log } = this.options;
-    log.info('SLE poller started', { intervalMs: settings.intervalMs, classifiers: settings.classifiers, backfillHours: settings.backfillSeconds / 3600, state: state.file ?? 'memory' });
+    log.info('SLE poller started', {
+      intervalMs: settings.intervalMs,
+      classifiers: settings.classifiers,
+      backfillHours: settings.backfillSeconds / 3600,
+      state: state.file ?? 'memory',
+    });
     if (state.file === undefined) {
       log.warn(
         'durability.dir is not set: the SLE poller keeps its place in memory only; after a restart it fetches the newest bucket (again, if it was exported before) and none it missed while down',
@@ -91,12 +107,26 @@ export class SleSource implements Source {
     return this.lastPollOk;
   }
 
+  figures(): SleFigures {
+    const { settings, state } = this.options;
+    const orgId = this.orgId;
+    if (orgId === undefined) return { polls: this.polls, behind: [] };
+    const tracks: SleTrack[] = settings.classifiers ? [...SLE_FAMILIES, 'classifiers'] : [...SLE_FAMILIES];
+    const now = this.clock.now() / 1000;
+    const behind = tracks.flatMap((track) => {
+      const mark = state.mark(orgId, track);
+      return mark ? [{ track, seconds: now - (mark.through + SLE_BUCKET_SECONDS) }] : [];
+    });
+    return { polls: this.polls, behind };
+  }
+
   private async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       try {
         this.report(await this.poller.poll(signal));
       } catch (err) {
         this.lastPollOk = false;
+        this.polls.failed++;
         this.options.log.error('SLE poll failed', { error: (err as Error).message });
       }
       const now = this.clock.now();
@@ -107,6 +137,7 @@ export class SleSource implements Source {
   private report(result: PollResult): void {
     const { log } = this.options;
     this.lastPollOk = result.skipped === undefined && result.error === undefined && result.tracks.every((t) => t.error === undefined);
+    this.polls[result.skipped !== undefined ? 'skipped' : this.lastPollOk ? 'ok' : 'failed']++;
     if (result.error !== undefined) {
       log.error('SLE poll failed', { error: result.error });
       return;
@@ -115,7 +146,9 @@ export class SleSource implements Source {
       log.info('SLE poll skipped', { reason: result.skipped });
       return;
     }
-    log.debug('SLE poll', { tracks: result.tracks.map((t) => ({ track: t.track, buckets: t.buckets.length, ...(t.error !== undefined && { error: t.error }) })) });
+    log.debug('SLE poll', {
+      tracks: result.tracks.map((t) => ({ track: t.track, buckets: t.buckets.length, ...(t.error !== undefined && { error: t.error }) })),
+    });
     const fetched = result.tracks.filter((t) => t.buckets.length > 0);
     if (fetched.length > 0) log.info('SLE buckets fetched', Object.fromEntries(fetched.map((t) => [t.track, { buckets: t.buckets.length, events: t.events }])));
     this.checkBudget();
@@ -125,6 +158,7 @@ export class SleSource implements Source {
     this.org ??= resolveOrg(this.options.api, undefined, this.options.settings.orgId ?? undefined).then(
       (r) => {
         this.options.log.info('SLE poller org', { orgId: r.orgId, from: r.source });
+        this.orgId = r.orgId;
         return r.orgId;
       },
       (err: unknown) => {
@@ -160,11 +194,15 @@ export class SleSource implements Source {
       if (!this.classifiersFit) log.info('SLE classifiers resumed: they fit the call budget again', { scale });
       this.classifiersFit = true;
     } else if (settings.classifiers && fits(false) === undefined) {
-      if (this.classifiersFit) log.error("SLE classifiers suspended: at this org's size they need more calls than the budget allows", { scale, budget: all.message });
+      if (this.classifiersFit)
+        log.error("SLE classifiers suspended: at this org's size they need more calls than the budget allows", { scale, budget: all.message });
       this.classifiersFit = false;
     } else {
       this.classifiersFit = !settings.classifiers;
-      log.error("the SLE poller needs more calls than the budget allows at this org's size; calls beyond it wait for the next hour, and buckets are fetched late", { scale, budget: all.message });
+      log.error(
+        "the SLE poller needs more calls than the budget allows at this org's size; calls beyond it wait for the next hour, and buckets are fetched late",
+        { scale, budget: all.message },
+      );
     }
     return this.classifiersFit;
   }

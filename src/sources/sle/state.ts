@@ -74,7 +74,10 @@ export class SleState {
     }
     if (parsed.success) return new SleState(file, parsed.data, log);
     renameSync(file, `${file}.damaged`);
-    log.warn('the SLE poller state file is damaged; moved aside, the poller starts afresh (the newest bucket only, no backfill)', { file, movedTo: `${file}.damaged` });
+    log.warn('the SLE poller state file is damaged; moved aside, the poller starts afresh (the newest bucket only, no backfill)', {
+      file,
+      movedTo: `${file}.damaged`,
+    });
     return new SleState(file, empty(), log);
   }
 
@@ -128,7 +131,10 @@ export class SleState {
       writeFileAtomic.sync(this.file, JSON.stringify(this.data, null, 2) + '\n');
     } catch (err) {
       // Kept in memory: the next bucket done writes the whole state again.
-      this.log.error('cannot write the SLE poller state; a restart before the next write would fetch its buckets again', { file: this.file, error: (err as Error).message });
+      this.log.error('cannot write the SLE poller state; a restart before the next write would fetch its buckets again', {
+        file: this.file,
+        error: (err as Error).message,
+      });
     }
   }
 }

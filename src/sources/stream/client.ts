@@ -9,7 +9,7 @@ import { StreamConnection } from './connection.js';
 import { StreamCounters } from './counters.js';
 import type { StreamMessage } from './decode.js';
 import type { Secret } from './secret.js';
-import { SiteDiscovery, type ListSites } from './sites.js';
+import { type ListSites, SiteDiscovery } from './sites.js';
 
 export interface StreamClientOptions {
   settings: StreamSettings;

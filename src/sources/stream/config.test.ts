@@ -65,7 +65,9 @@ describe('stream configuration', () => {
 
   it('MIST_BRIDGE_STREAM=false turns the stream off even with a token; =true without a token is an error', () => {
     expect(loadStreamSettings({ MIST_API_TOKEN: TOKEN, MIST_BRIDGE_STREAM: 'false' }).enabled).toBe(false);
-    expect(() => loadStreamSettings({ MIST_BRIDGE_STREAM: 'true' })).toThrow(/MIST_BRIDGE_STREAM \(stream\.enabled\): .*no API token is set: set MIST_API_TOKEN/);
+    expect(() => loadStreamSettings({ MIST_BRIDGE_STREAM: 'true' })).toThrow(
+      /MIST_BRIDGE_STREAM \(stream\.enabled\): .*no API token is set: set MIST_API_TOKEN/,
+    );
   });
 
   it('names the variable or key of each mistake', () => {

@@ -3,8 +3,9 @@
  * (src/config/sections/stream.ts, mist.ts), with the stream URL derived and the token wrapped so
  * it never prints.
  */
-import type { BridgeConfig } from '../../config/schema.js';
+
 import { loadConfig } from '../../config/load.js';
+import type { BridgeConfig } from '../../config/schema.js';
 import { deriveStreamUrl } from '../../mist-api/clouds.js';
 import { Secret } from './secret.js';
 

@@ -136,13 +136,16 @@ export class StreamConnection {
     if (this.stats.state !== 'stopped' && deadline < this.killAt) {
       this.killAt = deadline;
       if (this.killTimer !== null) clearTimeout(this.killTimer);
-      this.killTimer = setTimeout(() => {
-        // terminate() destroys the socket at once: nothing more arrives from it.
-        const ws = this.ws;
-        this.ws = null;
-        ws?.terminate();
-        this.stopping?.();
-      }, Math.max(0, deadline - Date.now()));
+      this.killTimer = setTimeout(
+        () => {
+          // terminate() destroys the socket at once: nothing more arrives from it.
+          const ws = this.ws;
+          this.ws = null;
+          ws?.terminate();
+          this.stopping?.();
+        },
+        Math.max(0, deadline - Date.now()),
+      );
     }
     return this.stopped;
   }
@@ -193,7 +196,10 @@ export class StreamConnection {
     this.stats.lastRefusal = null;
     this.lastHeardAt = now;
     this.log.info('stream connected', { connection: this.stats.id, url: this.where, channels: this.subs.size });
-    this.subscribe([...this.subs.all()].map((s) => s.channel), now);
+    this.subscribe(
+      [...this.subs.all()].map((s) => s.channel),
+      now,
+    );
     this.settleIfAllSubscribed();
     this.pingTimer = setInterval(() => {
       if (ws.readyState === WebSocket.OPEN) ws.ping();
@@ -397,8 +403,5 @@ function authFailure(status: number, where: string, waitMs: number): string {
     status === 401
       ? 'MIST_API_TOKEN is wrong, expired or deleted (Mist deletes API tokens unused for 90 days)'
       : 'the API token is not allowed to use the stream (check its privileges on the org and its sites)';
-  return (
-    `configuration error: Mist refused the stream connection to ${where} with HTTP ${status}: ${why}. ` +
-    `Retrying in ${seconds(waitMs)}`
-  );
+  return `configuration error: Mist refused the stream connection to ${where} with HTTP ${status}: ${why}. ` + `Retrying in ${seconds(waitMs)}`;
 }

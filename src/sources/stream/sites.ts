@@ -53,7 +53,7 @@ export class SiteDiscovery {
     } catch (err) {
       if (this.stopped) return;
       next = Math.min(retryMs, refreshMs);
-      log.error('cannot list the org\'s sites for the stream; keeping the sites already streamed', {
+      log.error("cannot list the org's sites for the stream; keeping the sites already streamed", {
         error: (err as Error).message,
         retryInMs: next,
       });

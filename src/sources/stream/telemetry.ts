@@ -12,8 +12,18 @@ export function observeStreamCounters(meter: Meter, counters: StreamCounters, no
     });
   perChannel('mist.bridge.stream.messages', 'Data messages received on a stream channel, by site and kind', '{message}', (c) => c.messages);
   perChannel('mist.bridge.stream.parse_failures', 'Stream data messages that could not be decoded, by site and kind', '{message}', (c) => c.parseFailures);
-  perChannel('mist.bridge.stream.subscription_failures', 'Stream subscriptions refused or left unanswered, by site and kind', '{subscription}', (c) => c.subscriptionFailures);
-  perChannel('mist.bridge.stream.reconnects', 'Times a channel was subscribed again on a new connection after one was lost', '{reconnect}', (c) => c.reconnects);
+  perChannel(
+    'mist.bridge.stream.subscription_failures',
+    'Stream subscriptions refused or left unanswered, by site and kind',
+    '{subscription}',
+    (c) => c.subscriptionFailures,
+  );
+  perChannel(
+    'mist.bridge.stream.reconnects',
+    'Times a channel was subscribed again on a new connection after one was lost',
+    '{reconnect}',
+    (c) => c.reconnects,
+  );
   meter
     .createObservableGauge('mist.bridge.stream.last_message.age', {
       description: 'Seconds since the last data message of a stream channel (absent before the first)',
@@ -31,7 +41,12 @@ export function observeStreamCounters(meter: Meter, counters: StreamCounters, no
       unit: '{channel}',
     })
     .addCallback((r) => {
-      const byState = new Map<string, number>([['waiting', 0], ['pending', 0], ['subscribed', 0], ['failed', 0]]);
+      const byState = new Map<string, number>([
+        ['waiting', 0],
+        ['pending', 0],
+        ['subscribed', 0],
+        ['failed', 0],
+      ]);
       for (const c of counters.channels.values()) byState.set(c.state, (byState.get(c.state) ?? 0) + 1);
       for (const [state, n] of byState) r.observe(n, { state });
     });
@@ -41,7 +56,12 @@ export function observeStreamCounters(meter: Meter, counters: StreamCounters, no
       unit: '{connection}',
     })
     .addCallback((r) => {
-      const byState = new Map<string, number>([['connecting', 0], ['open', 0], ['waiting', 0], ['stopped', 0]]);
+      const byState = new Map<string, number>([
+        ['connecting', 0],
+        ['open', 0],
+        ['waiting', 0],
+        ['stopped', 0],
+      ]);
       for (const c of counters.connections.values()) byState.set(c.state, (byState.get(c.state) ?? 0) + 1);
       for (const [state, n] of byState) r.observe(n, { state });
     });

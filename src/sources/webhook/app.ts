@@ -1,18 +1,18 @@
-import { Hono, type Context } from 'hono';
+import { type Context, Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
+import { problem, refuse } from '../../http/problem.js';
 import type { Inspector, SignatureCheck } from '../../inspect/feed.js';
 import type { Logger } from '../../log/logger.js';
 import { untrusted } from '../../log/untrusted.js';
-import { problem, refuse } from '../../http/problem.js';
+import { nowNs } from '../../mapping/time.js';
 import type { Batch, BatchConsumer } from '../contract.js';
 import { BodyBudget } from './body-budget.js';
 import { bodyLimit } from './body-limit.js';
 import { ENVELOPE_CODEC } from './codec.js';
-import { decodeEnvelope, EnvelopeError, type Envelope } from './envelope.js';
-import { origin, type IngressEnv } from './request.js';
+import { decodeEnvelope, type Envelope, EnvelopeError } from './envelope.js';
+import { type IngressEnv, origin } from './request.js';
 import { requireSignature } from './require-signature.js';
 import type { SignaturePolicy, SignatureVerdict } from './signature.js';
-import { nowNs } from '../../mapping/time.js';
 
 /** What the webhook route reports about itself (src/self). */
 export interface IngressObserver {
@@ -85,7 +85,10 @@ function claimedTopic(body: Uint8Array): string | undefined {
  * the answer; one refused earlier gets a new entry, with what was read of it.
  */
 async function inspectRefusal(c: Context<IngressEnv>, inspector: Inspector, secrets: number): Promise<void> {
-  const answer = (await c.res.clone().json().catch(() => ({}))) as { error?: string; message?: string };
+  const answer = (await c.res
+    .clone()
+    .json()
+    .catch(() => ({}))) as { error?: string; message?: string };
   const reason = `${answer.error ?? 'refused'}: ${answer.message ?? ''}`;
   const inspection = c.get('inspection');
   if (inspection) {
@@ -95,7 +98,14 @@ async function inspectRefusal(c: Context<IngressEnv>, inspector: Inspector, secr
   const body = c.get('body')?.decoded;
   const topic = body && claimedTopic(body);
   inspector.refused(
-    { source: 'webhook', ...(topic !== undefined && { topic }), sender: sender(c), signature: shown(c.get('signature'), secrets), ...(body && { body }), receivedAt: receivedAt(c) },
+    {
+      source: 'webhook',
+      ...(topic !== undefined && { topic }),
+      sender: sender(c),
+      signature: shown(c.get('signature'), secrets),
+      ...(body && { body }),
+      receivedAt: receivedAt(c),
+    },
     c.res.status,
     reason,
   );

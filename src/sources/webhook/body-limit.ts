@@ -1,10 +1,10 @@
 import { createMiddleware } from 'hono/factory';
+import { problem } from '../../http/problem.js';
 import type { Logger } from '../../log/logger.js';
 import { untrusted } from '../../log/untrusted.js';
 import type { BodyBudget } from './body-budget.js';
-import { problem } from '../../http/problem.js';
-import { BodyError, readBody, type Body } from './read-body.js';
-import { bodySource, origin, type IngressEnv } from './request.js';
+import { type Body, BodyError, readBody } from './read-body.js';
+import { bodySource, type IngressEnv, origin } from './request.js';
 
 export interface BodyLimitOptions {
   /** Largest body, counted again after gzip is undone. */

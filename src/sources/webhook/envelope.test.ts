@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeEnvelope, EnvelopeError, MAX_NESTING_DEPTH } from './envelope.js';
+import { decodeEnvelope, type EnvelopeError, MAX_NESTING_DEPTH } from './envelope.js';
 
 const bytes = (s: string | Uint8Array) => (typeof s === 'string' ? Buffer.from(s) : s);
 const code = (s: string | Uint8Array) => {

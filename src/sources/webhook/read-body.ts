@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
-import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import type { BodyBudget } from './body-budget.js';
 
 const gunzipAsync = promisify(gunzip);
@@ -39,8 +39,7 @@ export interface BodyHeaders {
   'content-encoding'?: string | undefined;
 }
 
-const busy = (): BodyError =>
-  new BodyError('server_busy', 503, 'too many request bodies are being received at once; retry shortly');
+const busy = (): BodyError => new BodyError('server_busy', 503, 'too many request bodies are being received at once; retry shortly');
 
 /**
  * Reads straight from the stream it is given: served by Node, the request itself. Going through

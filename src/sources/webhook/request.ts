@@ -1,10 +1,10 @@
-import type { HttpBindings } from '@hono/node-server';
-import type { Context } from 'hono';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeWebStream } from 'node:stream/web';
-import { untrusted } from '../../log/untrusted.js';
+import type { HttpBindings } from '@hono/node-server';
+import type { Context } from 'hono';
 import type { Inspection } from '../../inspect/feed.js';
+import { untrusted } from '../../log/untrusted.js';
 import type { Body, BodyHeaders, BodyStream } from './read-body.js';
 import type { SignatureVerdict } from './signature.js';
 

@@ -1,15 +1,14 @@
 import { createMiddleware } from 'hono/factory';
-import type { Logger } from '../../log/logger.js';
 import { problem } from '../../http/problem.js';
-import { headerReader, origin, type IngressEnv } from './request.js';
-import { verifySignature, type SignaturePolicy, type SignatureVerdict } from './signature.js';
+import type { Logger } from '../../log/logger.js';
+import { headerReader, type IngressEnv, origin } from './request.js';
+import { type SignaturePolicy, type SignatureVerdict, verifySignature } from './signature.js';
 
 type Failure = Extract<SignatureVerdict, { ok: false }>['reason'];
 
 const MESSAGES: Record<Failure, string> = {
   missing: 'X-Mist-Signature-v2 header is required',
-  sha1_not_allowed:
-    'only X-Mist-Signature (SHA-1) was sent and SHA-1 signatures are not allowed; configure a v2 signature or set security.allowSha1',
+  sha1_not_allowed: 'only X-Mist-Signature (SHA-1) was sent and SHA-1 signatures are not allowed; configure a v2 signature or set security.allowSha1',
   invalid: 'signature does not match the body under any configured secret',
 };
 

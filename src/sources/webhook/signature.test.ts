@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { verifySignature, type SignaturePolicy } from './signature.js';
+import { type SignaturePolicy, verifySignature } from './signature.js';
 
 const body = Buffer.from('{"topic":"ping","events":[{"id":"1"}]}');
 const hmac = (alg: string, secret: string, data: Uint8Array = body) => createHmac(alg, secret).update(data).digest('hex');
@@ -28,7 +28,11 @@ describe('verifySignature', () => {
     const h = headers({ 'x-mist-signature': hmac('sha1', 'one') });
     expect(verifySignature(policy(), h, [body])).toEqual({ ok: false, reason: 'sha1_not_allowed' });
     expect(verifySignature(policy({ allowSha1: true }), h, [body])).toEqual({ ok: true, scheme: 'sha1', secretIndex: 0 });
-    expect(verifySignature(policy({ allowSha1: true }), headers({ 'x-mist-signature': hmac('sha1', 'two') }), [body])).toEqual({ ok: false, reason: 'invalid', scheme: 'sha1' });
+    expect(verifySignature(policy({ allowSha1: true }), headers({ 'x-mist-signature': hmac('sha1', 'two') }), [body])).toEqual({
+      ok: false,
+      reason: 'invalid',
+      scheme: 'sha1',
+    });
   });
   it('judges v2 when both headers are sent', () => {
     const h = headers({ 'x-mist-signature-v2': hmac('sha256', 'two'), 'x-mist-signature': hmac('sha1', 'one') });

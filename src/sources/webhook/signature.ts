@@ -44,11 +44,7 @@ function matches(algorithm: 'sha256' | 'sha1', secrets: readonly string[], bodie
  * Mist signs the body it sends. `bodies` holds the bytes as received and, when a proxy had
  * gzipped them, the decompressed bytes: a signature over either is genuine.
  */
-export function verifySignature(
-  policy: SignaturePolicy,
-  header: (name: string) => string | undefined,
-  bodies: readonly Uint8Array[],
-): SignatureVerdict {
+export function verifySignature(policy: SignaturePolicy, header: (name: string) => string | undefined, bodies: readonly Uint8Array[]): SignatureVerdict {
   if (policy.secrets.length === 0) {
     return policy.allowUnsigned ? { ok: true, scheme: 'unsigned' } : { ok: false, reason: 'missing' };
   }

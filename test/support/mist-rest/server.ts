@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { signatureHeaders } from '../../../mist-payloads/sign.mjs';
-import { defaultTopics, ERRORS, sleValue, SITE_SLE_METRICS, SLE_CLASSIFIERS, SLE_COUNTS, SLE_METRICS, type Family, type TopicEntry } from './fixtures.js';
+import { defaultTopics, ERRORS, type Family, SITE_SLE_METRICS, SLE_CLASSIFIERS, SLE_COUNTS, SLE_METRICS, sleValue, type TopicEntry } from './fixtures.js';
 
 /**
  * A local stand-in of Mist's REST API (/api/v1) on 127.0.0.1, speaking the real protocol:
@@ -22,7 +22,7 @@ import { defaultTopics, ERRORS, sleValue, SITE_SLE_METRICS, SLE_CLASSIFIERS, SLE
  *   `GET /sites/:site/sle/site/:site/metrics` and
  *   `GET /sites/:site/sle/site/:site/metric/:metric/summary-trend`, with values from `sleValue`.
  * - faults: `fail({...})` answers matching calls with a status (429, 403, 5xx…) `times` times, or
- *   never answers (`hang`).
+ *   never answers (`hang`), or closes the connection without an answer (`reset`).
  *
  * Every call is recorded in `calls`. Use: `const mist = await startMistRest(); … MIST_API_URL=mist.url,
  * MIST_API_TOKEN=mist.token … await mist.close()`.
@@ -61,6 +61,8 @@ export interface Fault {
   times?: number;
   /** Accept the call and never answer. */
   hang?: boolean;
+  /** Close the connection without an answer (the client sees a network error). */
+  reset?: boolean;
 }
 
 export interface StoredWebhook {
@@ -158,7 +160,8 @@ export async function startMistRest(options: MistRestOptions = {}): Promise<Mist
     }
     for (const t of value as string[]) {
       if (!known.has(t)) throw new HttpError(400, { detail: 'invalid field: topics', reason: `unknown topic ${t}` });
-      if (scope === 'org' && !forOrg.has(t)) throw new HttpError(400, { detail: 'invalid field: topics', reason: `topic ${t} is only available for site webhooks` });
+      if (scope === 'org' && !forOrg.has(t))
+        throw new HttpError(400, { detail: 'invalid field: topics', reason: `topic ${t} is only available for site webhooks` });
     }
     return value as string[];
   }
@@ -197,7 +200,15 @@ export async function startMistRest(options: MistRestOptions = {}): Promise<Mist
       });
   }
 
-  function webhookRoutes(method: string, scope: 'org' | 'site', scopeId: string, rest: string[], body: Record<string, unknown>, res: ServerResponse, url: URL): unknown {
+  function webhookRoutes(
+    method: string,
+    scope: 'org' | 'site',
+    scopeId: string,
+    rest: string[],
+    body: Record<string, unknown>,
+    res: ServerResponse,
+    url: URL,
+  ): unknown {
     const mine = [...webhooks.values()].filter((w) => (scope === 'org' ? !w.site_id && w.org_id === scopeId : w.site_id === scopeId));
     const [id, action] = rest;
     if (id === undefined) {
@@ -278,7 +289,15 @@ export async function startMistRest(options: MistRestOptions = {}): Promise<Mist
     return {
       start,
       end,
-      sle: { name: metric, interval, samples: { total, degraded: buckets.map((t) => Math.round(100 * (1 - sleValue(siteId, metric, t)))), value: buckets.map((t) => sleValue(siteId, metric, t)) } },
+      sle: {
+        name: metric,
+        interval,
+        samples: {
+          total,
+          degraded: buckets.map((t) => Math.round(100 * (1 - sleValue(siteId, metric, t)))),
+          value: buckets.map((t) => sleValue(siteId, metric, t)),
+        },
+      },
       classifiers: SLE_CLASSIFIERS.map((name) => ({
         name,
         interval,
@@ -296,7 +315,12 @@ export async function startMistRest(options: MistRestOptions = {}): Promise<Mist
     if (parts[0] === 'orgs' && parts[1]) {
       const org = orgs.find((o) => o.id === parts[1]);
       if (!org) throw new HttpError(403, ERRORS.forbidden);
-      if (parts[2] === 'sites' && parts.length === 3 && method === 'GET') return page(res, url, org.sites.map((s) => ({ ...s, org_id: org.id })));
+      if (parts[2] === 'sites' && parts.length === 3 && method === 'GET')
+        return page(
+          res,
+          url,
+          org.sites.map((s) => ({ ...s, org_id: org.id })),
+        );
       if (parts[2] === 'webhooks') return webhookRoutes(method, 'org', org.id, parts.slice(3), body, res, url);
       if (parts[2] === 'insights' && parts[3] === 'sites-sle' && method === 'GET') return sitesSle(org, url);
     }
@@ -327,12 +351,22 @@ export async function startMistRest(options: MistRestOptions = {}): Promise<Mist
       };
       if (!url.pathname.startsWith('/api/v1/')) return send(404, ERRORS.notFound);
       if (req.headers.authorization !== `Token ${token}`) return send(401, ERRORS.unauthenticated);
-      const fault = faults.find((f) => f.left > 0 && (!f.method || f.method === method) && (f.path === undefined || (typeof f.path === 'string' ? f.path === path : f.path.test(path))));
+      const fault = faults.find(
+        (f) => f.left > 0 && (!f.method || f.method === method) && (f.path === undefined || (typeof f.path === 'string' ? f.path === path : f.path.test(path))),
+      );
       if (fault) {
         fault.left--;
         if (fault.hang) return;
+        if (fault.reset) return void req.socket.destroy();
         const status = fault.status ?? 500;
-        const documented = status === 401 ? ERRORS.unauthenticated : status === 403 ? ERRORS.forbidden : status === 429 ? ERRORS.rateLimited : { detail: 'Internal Server Error' };
+        const documented =
+          status === 401
+            ? ERRORS.unauthenticated
+            : status === 403
+              ? ERRORS.forbidden
+              : status === 429
+                ? ERRORS.rateLimited
+                : { detail: 'Internal Server Error' };
         return send(status, fault.body ?? documented);
       }
       let body: Record<string, unknown> = {};

@@ -18,10 +18,10 @@
  *
  * Used by the stream's tests, and meant for its metric tests, the benchmark and a demo container.
  */
-import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 
 export const STREAM_PATH = '/api-ws/v1/stream';
 
@@ -125,11 +125,7 @@ export class MistWsStandIn {
   }
 
   /** Refuse the next `times` subscriptions to matching channels (every one by default). */
-  refuseSubscriptions(
-    channel: string | ((channel: string) => boolean),
-    reply: SubscriptionRefusal = 'subscribe_failed',
-    times = Infinity,
-  ): void {
+  refuseSubscriptions(channel: string | ((channel: string) => boolean), reply: SubscriptionRefusal = 'subscribe_failed', times = Infinity): void {
     const matches = typeof channel === 'string' ? (c: string) => c === channel : channel;
     this.refusals.push({ matches, reply, remaining: times });
   }
@@ -177,21 +173,25 @@ export class MistWsStandIn {
     const attempt = (status: number) => this.upgrades.push({ at: Date.now(), status, authorization });
     if (new URL(req.url ?? '/', 'http://x').pathname !== STREAM_PATH) {
       attempt(404);
-      return refuse(socket, 404, { detail: 'Not found.' });
+      refuse(socket, 404, { detail: 'Not found.' });
+      return;
     }
     if (this.refusal !== null) {
       const { status, retryAfterSeconds } = this.refusal;
       attempt(status);
       const headers: Record<string, string> = retryAfterSeconds === null ? {} : { 'Retry-After': String(retryAfterSeconds) };
-      return refuse(socket, status, { detail: `refused by the stand-in with ${status}` }, headers);
+      refuse(socket, status, { detail: `refused by the stand-in with ${status}` }, headers);
+      return;
     }
     if (authorization === undefined) {
       attempt(401);
-      return refuse(socket, 401, { detail: 'Authentication credentials were not provided.' });
+      refuse(socket, 401, { detail: 'Authentication credentials were not provided.' });
+      return;
     }
     if (authorization !== `Token ${this.token}`) {
       attempt(401);
-      return refuse(socket, 401, { detail: 'Invalid token.' });
+      refuse(socket, 401, { detail: 'Invalid token.' });
+      return;
     }
     attempt(101);
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
