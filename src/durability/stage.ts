@@ -79,9 +79,15 @@ export class DurableStage implements BatchConsumer {
   private released: Watermarks;
   /** Rows with seq ≤ this are deleted. */
   private deletedThrough = 0;
-  /** Handed-on rows still owing a signal, oldest first (a queue: `head` is its start). */
+  /** Handed-on rows still owing a signal, oldest first (a queue). */
   private handed: Handed[] = [];
-  private head = 0;
+  /**
+   * Per signal, the index in `handed` of the oldest row that may still owe it. Each moves only
+   * forward, so finding the marks costs what was settled since the last call, not a scan of
+   * every row held: rows owing metrics wait a whole collection interval, and a scan past them
+   * for a signal no row owes (spans, mostly) cost a visible share of the event loop.
+   */
+  private readonly heads: Record<AckSignal, number> = { logs: 0, spans: 0, metrics: 0 };
   private releaseTimer: NodeJS.Timeout | undefined;
   private catchUpDone: Promise<void> = Promise.resolve();
   /** Why the catch-up cannot read the journal, while it cannot: batches are refused meanwhile. */
@@ -202,21 +208,17 @@ export class DurableStage implements BatchConsumer {
 
   /** Per signal, the seq through which every row handed on has it delivered. */
   private marks(): Watermarks {
-    while (this.head < this.handed.length && this.handed[this.head]!.owed === 0) this.head += 1;
-    if (this.head > 1024 && this.head * 2 > this.handed.length) {
-      this.handed = this.handed.slice(this.head);
-      this.head = 0;
-    }
     const marks = { logs: this.cursor, spans: this.cursor, metrics: this.cursor };
-    let open = SIGNALS.length;
-    for (let i = this.head; i < this.handed.length && open > 0; i++) {
-      const h = this.handed[i]!;
-      for (const s of SIGNALS) {
-        if (h.owed & BIT[s] && marks[s] === this.cursor) {
-          marks[s] = h.seq - 1;
-          open -= 1;
-        }
-      }
+    for (const s of SIGNALS) {
+      let i = this.heads[s];
+      while (i < this.handed.length && (this.handed[i]!.owed & BIT[s]) === 0) i += 1;
+      this.heads[s] = i;
+      if (i < this.handed.length) marks[s] = this.handed[i]!.seq - 1;
+    }
+    const done = Math.min(this.heads.logs, this.heads.spans, this.heads.metrics);
+    if (done > 1024 && done * 2 > this.handed.length) {
+      this.handed = this.handed.slice(done);
+      for (const s of SIGNALS) this.heads[s] -= done;
     }
     return {
       logs: Math.max(marks.logs, this.recovered.logs),
