@@ -23,6 +23,21 @@ function recordingConsumer(settle = true) {
   return { handed, next };
 }
 
+/** Processing stand-in whose records hold each batch's logs and metrics until the test releases them. */
+function holdingConsumer() {
+  const held: NonNullable<Batch['ack']>[] = [];
+  const next: BatchConsumer = {
+    async consume(batch) {
+      batch.ack!.hold('logs');
+      batch.ack!.hold('metrics');
+      batch.ack!.seal();
+      held.push(batch.ack!);
+      return { status: 'accepted', events: 1, duplicates: 0, failedEvents: 0 };
+    },
+  };
+  return { held, next };
+}
+
 function stage(journal: Journal, next: BatchConsumer, backlog: { n: number }, dropped: string[] = []) {
   return new DurableStage({
     journal,
@@ -105,16 +120,7 @@ describe('DurableStage', () => {
   it('keeps a row until every signal of its acknowledgement is settled, and stores how far each got', async () => {
     const dir = tempDir();
     const journal = new Journal({ dir, maxBytes: 1 << 30, synchronous: 'normal', log: quiet });
-    const held: NonNullable<Batch['ack']>[] = [];
-    const next: BatchConsumer = {
-      async consume(batch) {
-        batch.ack!.hold('logs');
-        batch.ack!.hold('metrics');
-        batch.ack!.seal();
-        held.push(batch.ack!);
-        return { status: 'accepted', events: 1, duplicates: 0, failedEvents: 0 };
-      },
-    };
+    const { held, next } = holdingConsumer();
     const durable = stage(journal, next, { n: 0 });
     durable.start();
     for (let i = 0; i < 3; i++) await durable.consume(delivery(i));
@@ -133,16 +139,7 @@ describe('DurableStage', () => {
   it('tracks each signal separately over thousands of rows, before and after the settled ones are dropped', async () => {
     const dir = tempDir();
     const journal = new Journal({ dir, maxBytes: 1 << 30, synchronous: 'normal', log: quiet });
-    const held: NonNullable<Batch['ack']>[] = [];
-    const next: BatchConsumer = {
-      async consume(batch) {
-        batch.ack!.hold('logs');
-        batch.ack!.hold('metrics');
-        batch.ack!.seal();
-        held.push(batch.ack!);
-        return { status: 'accepted', events: 1, duplicates: 0, failedEvents: 0 };
-      },
-    };
+    const { held, next } = holdingConsumer();
     const durable = stage(journal, next, { n: 0 });
     durable.start();
     for (let i = 0; i < 3000; i++) await durable.consume(delivery(i));

@@ -35,34 +35,25 @@ export function observeStreamCounters(meter: Meter, counters: StreamCounters, no
         if (c.lastMessageAt !== null) r.observe((t - c.lastMessageAt) / 1000, { 'mist.site_id': c.siteId ?? '', 'mist.stream.kind': c.kind });
       }
     });
-  meter
-    .createObservableGauge('mist.bridge.stream.subscriptions', {
-      description: 'Stream channels by subscription state (waiting, pending, subscribed, failed)',
-      unit: '{channel}',
-    })
-    .addCallback((r) => {
-      const byState = new Map<string, number>([
-        ['waiting', 0],
-        ['pending', 0],
-        ['subscribed', 0],
-        ['failed', 0],
-      ]);
-      for (const c of counters.channels.values()) byState.set(c.state, (byState.get(c.state) ?? 0) + 1);
-      for (const [state, n] of byState) r.observe(n, { state });
+  const byState = <T extends { state: string }>(name: string, description: string, unit: string, states: readonly T['state'][], items: () => Iterable<T>) =>
+    meter.createObservableGauge(name, { description, unit }).addCallback((r) => {
+      // Every state observed, at 0 too, so a state's series does not vanish while nothing is in it.
+      const counts = new Map(states.map((s) => [s, 0]));
+      for (const item of items()) counts.set(item.state, (counts.get(item.state) ?? 0) + 1);
+      for (const [state, n] of counts) r.observe(n, { state });
     });
-  meter
-    .createObservableGauge('mist.bridge.stream.connections', {
-      description: 'Stream connections by state (connecting, open, waiting, stopped)',
-      unit: '{connection}',
-    })
-    .addCallback((r) => {
-      const byState = new Map<string, number>([
-        ['connecting', 0],
-        ['open', 0],
-        ['waiting', 0],
-        ['stopped', 0],
-      ]);
-      for (const c of counters.connections.values()) byState.set(c.state, (byState.get(c.state) ?? 0) + 1);
-      for (const [state, n] of byState) r.observe(n, { state });
-    });
+  byState(
+    'mist.bridge.stream.subscriptions',
+    'Stream channels by subscription state (waiting, pending, subscribed, failed)',
+    '{channel}',
+    ['waiting', 'pending', 'subscribed', 'failed'],
+    () => counters.channels.values(),
+  );
+  byState(
+    'mist.bridge.stream.connections',
+    'Stream connections by state (connecting, open, waiting, stopped)',
+    '{connection}',
+    ['connecting', 'open', 'waiting', 'stopped'],
+    () => counters.connections.values(),
+  );
 }
