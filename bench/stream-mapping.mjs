@@ -116,8 +116,13 @@ const empty = () => ({ parse: 0, map: 0, record: 0, points: 0, bytes: 0, message
 const devices = empty();
 const clients = empty();
 const collections = { collect: 0, collections: 0, exported: 0, encode: 0, encodedBytes: 0 };
+// What the state holds: V8's heap and the array buffers outside it (SeriesTable's typed columns).
+const held = () => {
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed, buffers: m.arrayBuffers };
+};
 globalThis.gc?.();
-const heapBefore = process.memoryUsage().heapUsed;
+const heapBefore = held();
 
 // The stream's timeline: device rounds every 25 s, client rounds and collections every 60 s.
 const DEVICE_EVERY = 25;
@@ -155,18 +160,19 @@ const row = (label, a) => {
 console.table([row('devices', devices), row('clients', clients)]);
 
 globalThis.gc?.();
-const heapAfter = process.memoryUsage().heapUsed;
-const held = subjects.size;
+const heapAfter = held();
+const sizes = subjects.size;
 console.table([
   {
     'collect ms': (collections.collect / collections.collections / 1000).toFixed(1),
     'points/collection': Math.round(collections.exported / collections.collections),
     'encode ms (SDK protobuf)': (collections.encode / 1000).toFixed(1),
     'OTLP MiB': (collections.encodedBytes / 2 ** 20).toFixed(1),
-    'series held': held.series,
-    'clients held': held.subjects,
-    'heap held MiB': ((heapAfter - heapBefore) / 2 ** 20).toFixed(1),
-    'heap total MiB': (heapAfter / 2 ** 20).toFixed(1),
+    'series held': sizes.series,
+    'clients held': sizes.subjects,
+    'heap held MiB': ((heapAfter.heap - heapBefore.heap) / 2 ** 20).toFixed(1),
+    'buffers held MiB': ((heapAfter.buffers - heapBefore.buffers) / 2 ** 20).toFixed(1),
+    'heap total MiB': (heapAfter.heap / 2 ** 20).toFixed(1),
     'peak rss MiB': (peakRss / 2 ** 20).toFixed(0),
   },
 ]);

@@ -78,7 +78,11 @@ describe('SeriesTable', () => {
     t.trim();
     t.add(kind('c'), NONE, 60n, 0n, 0n, 7, 0, NaN, 0n);
     expect(t.values[t.find('c')]).toBe(7);
+    // Grown, the typed columns have room for more rows; a trim (SubjectSeries': after a subject grew) takes it back.
+    expect(t.times.length).toBeGreaterThan(3);
+    t.trim();
     for (const column of columns(t)) expect(column).toHaveLength(3);
+    expect([t.kinds[2]!.key, t.times[2], t.values[2]]).toEqual(['c', 0n, 7]);
     t.truncate(0);
     expect(t.rows).toBe(0);
     for (const column of columns(t)) expect(column).toHaveLength(0);

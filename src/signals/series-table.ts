@@ -5,7 +5,7 @@ import type { MetricAttributes } from '../mapping/types.js';
  * devices hold hundreds of thousands of series, and as objects (one each, in a map per subject)
  * they cost twice the memory; worse, V8 keeps a number held in an object's field in a box of its
  * own, a new box at every report, which outlives the young generation (the series keeps it until
- * the next report) and fills the old one. An array of numbers keeps them unboxed, written in place.
+ * the next report) and fills the old one. A typed array keeps them unboxed, written in place.
  * What is held per series is SubjectSeries' business; this is where and how.
  */
 
@@ -30,23 +30,36 @@ export const OVERFLOWING = 2;
 
 // Past this many series a subject's lookups go through a map (see `find`).
 const MAX_SCANNED = 512;
+// A new subject's typed columns: an AP's first report brings a few dozen series.
+const INITIAL_CAPACITY = 16;
+
+type TypedColumn = BigInt64Array | Float64Array | Uint8Array;
+
+/** `to` with the first `rows` rows of `from`. */
+function grown<T extends TypedColumn>(from: T, to: T, rows: number): T {
+  (to as { set(from: ArrayLike<unknown>): void }).set(from.subarray(0, rows));
+  return to;
+}
 
 export class SeriesTable<M> {
   rows = 0;
   kinds: SeriesKind<M>[] = [];
   /** The subject's attributes with the series' newest report. */
   attributes: MetricAttributes[] = [];
+  // Times, numbers and flags in typed arrays: held outside V8's heap, so the collector never
+  // scans them, and a time written in place needs no heap object of its own (a `bigint` in a
+  // plain array is one, a new one at every report). Their length is the capacity, not `rows`.
   /** How long the series lives after `received` without a report. */
-  ttls: bigint[] = [];
-  received: bigint[] = [];
+  ttls = new BigInt64Array(INITIAL_CAPACITY);
+  received = new BigInt64Array(INITIAL_CAPACITY);
   /** The newest report's time and value. */
-  times: bigint[] = [];
-  values: number[] = [];
-  flags: number[] = [];
+  times = new BigInt64Array(INITIAL_CAPACITY);
+  values = new Float64Array(INITIAL_CAPACITY);
+  flags = new Uint8Array(INITIAL_CAPACITY);
   // Observed counts only (placeholders in gauges' rows):
   /** The sender's uptime with the value (NaN when it said none). */
-  uptimes: number[] = [];
-  starts: bigint[] = [];
+  uptimes = new Float64Array(INITIAL_CAPACITY);
+  starts = new BigInt64Array(INITIAL_CAPACITY);
   /** The last report of a count that started again before it went out. */
   previous: (CountReport | undefined)[] = [];
   /** Delta temporality: what went out last. */
@@ -86,16 +99,18 @@ export class SeriesTable<M> {
     uptime: number,
     startNs: bigint,
   ): void {
-    const row = this.rows++;
+    const row = this.rows;
+    if (row === this.times.length) this.resize(Math.max(INITIAL_CAPACITY, row * 2));
+    this.rows++;
     this.kinds.push(kind);
     this.attributes.push(attributes);
-    this.ttls.push(ttlNs);
-    this.received.push(receivedNs);
-    this.times.push(timeNs);
-    this.values.push(value);
-    this.flags.push(flags);
-    this.uptimes.push(uptime);
-    this.starts.push(startNs);
+    this.ttls[row] = ttlNs;
+    this.received[row] = receivedNs;
+    this.times[row] = timeNs;
+    this.values[row] = value;
+    this.flags[row] = flags;
+    this.uptimes[row] = uptime;
+    this.starts[row] = startNs;
     this.previous.push(undefined);
     this.handed.push(undefined);
     this.cursor = this.rows;
@@ -132,15 +147,21 @@ export class SeriesTable<M> {
     const n = this.rows;
     this.kinds = this.kinds.slice(0, n);
     this.attributes = this.attributes.slice(0, n);
-    this.ttls = this.ttls.slice(0, n);
-    this.received = this.received.slice(0, n);
-    this.times = this.times.slice(0, n);
-    this.values = this.values.slice(0, n);
-    this.flags = this.flags.slice(0, n);
-    this.uptimes = this.uptimes.slice(0, n);
-    this.starts = this.starts.slice(0, n);
     this.previous = this.previous.slice(0, n);
     this.handed = this.handed.slice(0, n);
+    if (this.times.length !== n) this.resize(n);
+  }
+
+  /** The typed columns at `capacity` rows, keeping the first `rows`. */
+  private resize(capacity: number): void {
+    const n = Math.min(this.rows, capacity);
+    this.ttls = grown(this.ttls, new BigInt64Array(capacity), n);
+    this.received = grown(this.received, new BigInt64Array(capacity), n);
+    this.times = grown(this.times, new BigInt64Array(capacity), n);
+    this.values = grown(this.values, new Float64Array(capacity), n);
+    this.flags = grown(this.flags, new Uint8Array(capacity), n);
+    this.uptimes = grown(this.uptimes, new Float64Array(capacity), n);
+    this.starts = grown(this.starts, new BigInt64Array(capacity), n);
   }
 
   private reindex(): void {
