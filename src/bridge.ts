@@ -58,7 +58,8 @@ export async function startBridge(config: BridgeConfig, log: Logger = createLogg
   const mappings = loadMappings({ customDir: config.mappings.dir, subjectTtlMs: { 'stream:stats/devices': config.stream.deviceTtlMs } });
   // Opened first: a directory locked by another running bridge stops start-up here.
   prepareDataDir(config);
-  const journal = new Journal({ ...config.durability, log });
+  // Only webhook deliveries are appended; without the webhook source the journal replays what an earlier run left.
+  const journal = new Journal({ ...config.durability, log, appending: config.webhook.enabled });
   const exporters = parts.exporters ?? createExporters(resolveOtlp(config.otlp), config.exporters);
 
   // export ← signals ← processing; the self-telemetry reader serves GET /metrics.

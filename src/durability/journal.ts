@@ -41,6 +41,13 @@ export interface JournalOptions {
   synchronous: Synchronous;
   /** Told what went wrong with the journal's file and what was done about it. */
   log: Logger;
+  /**
+   * Whether a source will append (true by default). A bridge without the webhook source only
+   * replays and releases what an earlier run left, a few writes on its own thread: it starts no
+   * writer or checkpointer thread, each a V8 isolate of its own in the process's memory. The
+   * last connection to close checkpoints the WAL.
+   */
+  appending?: boolean;
 }
 
 /** What the journal went through since it was opened, for /metrics. */
@@ -396,7 +403,7 @@ export class Journal {
   }
 
   private startThreads(): void {
-    if (this.options.dir === null) return;
+    if (this.options.dir === null || this.options.appending === false) return;
     const { synchronous } = this.options;
     this.checkpointer = new Checkpointer(
       { file: this.file, synchronous, intervalMs: CHECKPOINT_INTERVAL_MS },

@@ -3,13 +3,17 @@
  * Mist's REST API (the org's sites, all pages) and WebSocket API, exporting to a local OTLP
  * receiver: what a user running `npm start` with MIST_API_TOKEN set gets.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { apBasic, apFull, wirelessClient } from '../../mist-payloads/stream.mjs';
+import { numbered } from '../../mist-payloads/webhook.mjs';
+import { postDelivery } from '../support/mist-client.js';
 import { type MistRest, startMistRest } from '../support/mist-rest/server.js';
 import { MistWsStandIn } from '../support/mist-ws/stand-in.js';
 import type { OtlpReceiver } from '../support/otlp-receiver.js';
 import { runCli } from '../support/run-cli.js';
 import { type SpawnedBridge, spawnBridge } from '../support/spawn-bridge.js';
+import { useTempDirs } from '../support/temp-dirs.js';
 import { useReceiver } from '../support/use-receiver.js';
 
 let receiver: OtlpReceiver;
@@ -18,6 +22,7 @@ useReceiver((r) => (receiver = r));
 const TOKEN = 'stream-e2e-token-9f3a51c7';
 const ORG = '6a1c2d3e-0000-4000-8000-00000000000a';
 const site = (n: number) => `5b000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+const tempDir = useTempDirs('stream-bridge-');
 
 let rest: MistRest | undefined;
 let ws: MistWsStandIn | undefined;
@@ -113,6 +118,45 @@ describe('the stream source in a running bridge', () => {
     await until(() => ws.subscriptions().includes(`/sites/${site(9)}/stats/devices`) && !ws.subscriptions().some((c) => c.includes(site(1))));
     expect(ws.subscriptions()).toHaveLength(4);
   });
+});
+
+describe('a bridge that only streams', () => {
+  /** The process's worker threads (Node names each OS thread of a Worker "WorkerThread"). */
+  const workerThreads = (pid: number) =>
+    readdirSync(`/proc/${pid}/task`).filter((t) => readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim() === 'WorkerThread').length;
+
+  it.runIf(process.platform === 'linux')(
+    "exports the webhook deliveries an earlier run left in the journal, and starts none of the journal's threads",
+    async () => {
+      const dir = tempDir();
+      const topic = 'left-in-journal';
+      receiver.failWith(503);
+      const webhook = await spawnBridge({ MIST_BRIDGE_ALLOW_UNSIGNED: 'true', MIST_BRIDGE_DATA_DIR: dir, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
+      try {
+        for (let n = 0; n < 30; n += 3) expect((await postDelivery(`${webhook.url}/mist/webhook`, numbered(topic, n, 3))).status).toBe(200);
+        // The journal's writer and checkpointer (and, run through tsx, a loader's at times).
+        expect(workerThreads(webhook.child.pid!)).toBeGreaterThanOrEqual(2);
+      } finally {
+        // Killed: what it accepted is in the journal (and its WAL) only.
+        webhook.child.kill('SIGKILL');
+        await webhook.exit();
+      }
+      expect(receiver.logs.filter((l) => l.attributes['mist.topic'] === topic)).toHaveLength(0);
+
+      receiver.failWith(null);
+      const { bridge } = await start(1, { MIST_BRIDGE_DATA_DIR: dir });
+      await receiver.waitFor(() => receiver.logs.filter((l) => l.attributes['mist.topic'] === topic).length === 30, 15_000);
+      const numbers = receiver.logs.filter((l) => l.attributes['mist.topic'] === topic).map((l) => Number(l.attributes['mist.n']));
+      expect(numbers.sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+      expect(workerThreads(bridge.child.pid!)).toBe(0);
+      // Released once exported: a later start finds nothing to replay.
+      const journalRows = async () => ((await (await fetch(`${bridge.url}/readyz`)).json()) as { journal: { rows: number } }).journal.rows;
+      for (let rows = await journalRows(), deadline = Date.now() + 15_000; rows > 0; rows = await journalRows()) {
+        if (Date.now() > deadline) throw new Error(`the journal still holds ${rows} rows`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  );
 });
 
 describe('the stream source at start-up', () => {
