@@ -49,4 +49,4 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
 # (and log records waiting for their export batch) die young instead of being promoted; under
 # 50-event deliveries the old generation then stops growing to four times what is live. Measured
 # (BENCHMARKS.md): peak RSS 450-470 → 296-301 MiB and 5-10% less CPU per delivery.
-CMD ["node", "--enable-source-maps", "--max-semi-space-size=32", "dist/src/main.js"]
+CMD ["node", "--max-semi-space-size=32", "dist/src/main.js"]

@@ -1,16 +1,15 @@
-#!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { type Bridge, startBridge } from './bridge.js';
-import { checkHealth } from './cli/healthcheck.js';
-import { ConfigError, loadConfig } from './config/load.js';
-import type { BridgeConfig } from './config/schema.js';
-import { JournalOpenError } from './durability/journal.js';
-import { JOURNAL_USAGE, journalCommand } from './durability/journal-command.js';
-import { createLogger } from './log/logger.js';
-import { checkMappings } from './mapping/check.js';
-import { MappingError } from './mapping/loader.js';
-import { BudgetError } from './mist-api/budget.js';
-import { MistConfigError } from './mist-api/errors.js';
+import { type Bridge, startBridge } from '../bridge.js';
+import { ConfigError, loadConfig } from '../config/load.js';
+import type { BridgeConfig } from '../config/schema.js';
+import { JournalOpenError } from '../durability/journal.js';
+import { JOURNAL_USAGE, journalCommand } from '../durability/journal-command.js';
+import { createLogger } from '../log/logger.js';
+import { checkMappings } from '../mapping/check.js';
+import { MappingError } from '../mapping/loader.js';
+import { BudgetError } from '../mist-api/budget.js';
+import { MistConfigError } from '../mist-api/errors.js';
+import { checkHealth } from './healthcheck.js';
 
 const USAGE = `usage: mist-otel-bridge [start] [--config FILE]
        mist-otel-bridge check-mappings [DIR] [--config FILE]   validate mapping files (DIR: your mappings directory)
@@ -30,7 +29,7 @@ function reportProblems(err: ConfigError | MappingError): number {
 
 async function main(): Promise<number> {
   // `webhook` has options of its own, and needs no bridge configuration.
-  if (process.argv[2] === 'webhook') return (await import('./cli/webhook.js')).webhookCommand(process.argv.slice(3));
+  if (process.argv[2] === 'webhook') return (await import('./webhook.js')).webhookCommand(process.argv.slice(3));
   const { values, positionals } = parseArgs({
     options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
     allowPositionals: true,
