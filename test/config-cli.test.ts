@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { postDelivery } from './support/mist-client.js';
 import type { OtlpReceiver } from './support/otlp-receiver.js';
 import { outcomeOf } from './support/run-cli.js';
-import { runBridgeProcess, spawnBridge } from './support/spawn-bridge.js';
+import { type ProcessUser, runBridgeProcess, spawnBridge } from './support/spawn-bridge.js';
 import { useReceiver } from './support/use-receiver.js';
 
 /**
@@ -23,9 +23,10 @@ afterAll(() => {
 });
 
 const base = { MIST_BRIDGE_ALLOW_UNSIGNED: 'true' };
+const NOBODY: ProcessUser = { uid: 65534, gid: 65534 };
 
-async function run(env: Record<string, string>, args: string[] = []) {
-  const child = runBridgeProcess({ ...base, ...env }, args);
+async function run(env: Record<string, string>, args: string[] = [], user?: ProcessUser) {
+  const child = runBridgeProcess({ ...base, ...env }, args, user);
   // A bridge that starts after all would listen until killed; the tests below expect an exit.
   const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
   const { code, stderr: err } = await outcomeOf(child);
@@ -34,8 +35,8 @@ async function run(env: Record<string, string>, args: string[] = []) {
 }
 
 /** Exit 1, exactly one line, that line matching, and no stack trace. */
-async function refused(env: Record<string, string>, line: RegExp, args: string[] = []) {
-  const { code, lines, err } = await run(env, args);
+async function refused(env: Record<string, string>, line: RegExp, args: string[] = [], user?: ProcessUser) {
+  const { code, lines, err } = await run(env, args, user);
   expect(err).not.toMatch(/\n\s+at |Error:/);
   expect(lines).toEqual([expect.stringMatching(line)]);
   expect(code).toBe(1);
@@ -116,25 +117,37 @@ describe('the bridge refuses to start, in one line naming the variable', () => {
     expect(Date.now() - started).toBeLessThan(20_000);
   });
 
-  it('a data directory it cannot write', async (ctx) => {
+  it('a data directory it cannot write', async () => {
     const ro = join(dir, 'read-only');
     mkdirSync(ro);
+    let user: ProcessUser | undefined;
     if (process.getuid?.() === 0) {
-      // Root writes through file modes: only a read-only mount stops it.
+      // Root writes through file modes: a read-only mount stops it; without the right to mount,
+      // the bridge runs as nobody, whom the file modes stop.
       try {
         execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', ro], { stdio: 'ignore' });
+        cleanups.push(() => execFileSync('umount', [ro]));
       } catch {
-        ctx.skip('running as root without the right to mount a read-only tmpfs: cannot make a directory root cannot write');
+        chmodSync(dir, 0o755);
+        chownSync(ro, NOBODY.uid, NOBODY.gid);
+        chmodSync(ro, 0o500);
+        user = NOBODY;
       }
-      cleanups.push(() => execFileSync('umount', [ro]));
     } else {
       chmodSync(ro, 0o500);
     }
     await refused(
       { MIST_BRIDGE_DATA_DIR: join(ro, 'journal') },
       /^mist-otel-bridge: MIST_BRIDGE_DATA_DIR \(durability\.dir\): cannot create .*read-only\/journal \((EROFS|EACCES)\)$/,
+      [],
+      user,
     );
-    await refused({ MIST_BRIDGE_DATA_DIR: ro }, /^mist-otel-bridge: MIST_BRIDGE_DATA_DIR \(durability\.dir\): .*read-only is not writable \((EROFS|EACCES)\)$/);
+    await refused(
+      { MIST_BRIDGE_DATA_DIR: ro },
+      /^mist-otel-bridge: MIST_BRIDGE_DATA_DIR \(durability\.dir\): .*read-only is not writable \((EROFS|EACCES)\)$/,
+      [],
+      user,
+    );
   }, 60_000);
 
   it('a port in use', async () => {

@@ -12,22 +12,29 @@ export interface SpawnedBridge {
   exit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** Another user to run the CLI as (a test that runs as root, about what root may do and others may not). */
+export interface ProcessUser {
+  uid: number;
+  gid: number;
+}
+
 /**
  * Runs the real CLI (src/main.ts through tsx) as its own process, as `npm start` does, with
  * exactly `env` (and PATH): for a test about what the environment configures.
  */
-export function cliProcess(env: Record<string, string>, args: string[] = []): ChildProcess {
+export function cliProcess(env: Record<string, string>, args: string[] = [], user?: ProcessUser): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...user,
   });
 }
 
 /** The real CLI as its own process, on a port of its own on 127.0.0.1 unless `env` says otherwise. */
-export function runBridgeProcess(env: Record<string, string>, args: string[] = []): ChildProcess {
+export function runBridgeProcess(env: Record<string, string>, args: string[] = [], user?: ProcessUser): ChildProcess {
   // An empty data dir keeps the journal in memory, so parallel test bridges share no directory.
-  return cliProcess({ MIST_BRIDGE_HOST: '127.0.0.1', MIST_BRIDGE_PORT: '0', MIST_BRIDGE_DATA_DIR: '', ...env }, args);
+  return cliProcess({ MIST_BRIDGE_HOST: '127.0.0.1', MIST_BRIDGE_PORT: '0', MIST_BRIDGE_DATA_DIR: '', ...env }, args, user);
 }
 
 export function spawnBridge(env: Record<string, string>, args: string[] = []): Promise<SpawnedBridge> {
