@@ -218,6 +218,7 @@ function bridgeEnv(receiverPort, port, dataDir, extra) {
     MIST_BRIDGE_DATA_DIR: dataDir,
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiverPort}`,
     OTEL_EXPORTER_OTLP_PROTOCOL: opt.protocol,
+    ...PRODUCTION_ENV,
     ...extra,
   };
 }
@@ -237,6 +238,21 @@ function productionFlags() {
   }
 }
 const PRODUCTION_FLAGS = productionFlags();
+
+/** The malloc settings of the image's ENV (glibc reads them from the environment at start). */
+function productionEnv() {
+  try {
+    const text = readFileSync(join(BRIDGE_DIR, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
+    return Object.fromEntries([...text.matchAll(/^ENV\s.*$/gm)].flatMap((line) => [...line[0].matchAll(/(MALLOC_\w+)=(\S+)/g)].map((m) => [m[1], m[2]])));
+  } catch {
+    return {};
+  }
+}
+const PRODUCTION_ENV = productionEnv();
+const envText = () =>
+  Object.entries(PRODUCTION_ENV)
+    .map(([k, v]) => `${k}=${v} `)
+    .join('');
 
 /**
  * A server's CPU time from now on: `charge(r)` sets the round's `cpuMs` (the whole process) and
@@ -1029,7 +1045,7 @@ function writeReport(info, tbl, streamTbl, targetLines, receiverCpu, details) {
     '',
     `Run: ${info.date}, commit ${info.commit}${info.harnessCommit ? ` (measured by the harness of ${info.harnessCommit})` : ''}${loaded}.`,
     `Machine: ${info.cores} cores (${info.cpu}), ${info.memGiB.toFixed(1)} GiB memory, Node ${info.node}, Linux ${os.release()}.`,
-    `Bridge: \`node ${[...PRODUCTION_FLAGS, opt['bridge-flags']].filter(Boolean).join(' ')} dist/src/main.js\` (the image's CMD) on Node ${info.bridgeNode}, NODE_ENV=production, journal in a temporary directory, duplicate suppression off.`,
+    `Bridge: \`${envText()}node ${[...PRODUCTION_FLAGS, opt['bridge-flags']].filter(Boolean).join(' ')} dist/src/main.js\` (the image's ENV and CMD) on Node ${info.bridgeNode}, NODE_ENV=production, journal in a temporary directory, duplicate suppression off.`,
     ...(tbl
       ? [
           `Load: ${loadDescription(info)}; ${CONNECTIONS} connections, ${ROUNDS} alternating round(s) of ${SECONDS} s per server after a ${WARMUP_SECONDS} s warm-up.`,
@@ -1084,7 +1100,9 @@ async function main() {
   const runStart = { machine: machineCpuMs(), own: ownCpuMs() };
   log(`${info.cores} cores, ${info.memGiB.toFixed(1)} GiB, Node ${info.node}, commit ${info.commit}, load ${info.load.map((x) => x.toFixed(2)).join(' ')}`);
   log(`other work on the machine before the run: ${(100 * info.othersBefore).toFixed(0)}% of ${info.cores} cores`);
-  log(`bridge: ${BRIDGE_NODE} (${info.bridgeNode}) ${[...PRODUCTION_FLAGS, opt['bridge-flags']].filter(Boolean).join(' ')} dist/src/main.js in ${BRIDGE_DIR}`);
+  log(
+    `bridge: ${envText()}${BRIDGE_NODE} (${info.bridgeNode}) ${[...PRODUCTION_FLAGS, opt['bridge-flags']].filter(Boolean).join(' ')} dist/src/main.js in ${BRIDGE_DIR}`,
+  );
   log(`load: ${loadDescription(info)}`);
   if (opt.profile) {
     rmSync(PROFILE_DIR, { recursive: true, force: true });

@@ -7,20 +7,27 @@ import { dockerfileInstructions, execForm } from '../deploy/dockerfile.js';
 const root = new URL('../../', import.meta.url);
 
 describe('one way to start', () => {
-  it('npm start runs the compiled bridge with exactly the node flags of the image CMD', () => {
+  it("npm start runs the compiled bridge with exactly the node flags and malloc settings of the image's CMD and ENV", () => {
     const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { scripts: Record<string, string> };
     const start = pkg.scripts['start']!;
     // Built first, then node replaces the shell (exec), so a SIGTERM to npm reaches the bridge.
-    expect(start).toMatch(/^npm run build --silent && exec node /);
+    expect(start).toMatch(/^npm run build --silent && (\S+ )*exec node /);
     const npmArgs = start.slice(start.indexOf('exec node ') + 'exec node '.length).split(/\s+/);
-    const cmd = dockerfileInstructions(readFileSync(new URL('Dockerfile', root), 'utf8'))
-      .filter((i) => i.keyword === 'CMD')
-      .at(-1)!;
-    const dockerArgs = execForm(cmd.args)!;
+    const instructions = dockerfileInstructions(readFileSync(new URL('Dockerfile', root), 'utf8'));
+    const dockerArgs = execForm(instructions.filter((i) => i.keyword === 'CMD').at(-1)!.args)!;
     expect(dockerArgs[0]).toBe('node');
     expect(npmArgs).toEqual(dockerArgs.slice(1));
     expect(npmArgs.at(-1)).toBe('dist/src/main.js');
     expect(Object.values(pkg.scripts).join('\n')).not.toMatch(/\btsx src\/main\.ts\b/);
+    // glibc reads its malloc settings from the environment once, at start: `npm start` sets the
+    // image's defaults the same way, each overridable by the caller's environment.
+    const npmEnv = [...start.slice(0, start.indexOf('exec node ')).matchAll(/(\w+)=\$\{(\w+):-([^}]*)\} /g)].map((m) => {
+      expect(m[2], 'the default applies only where the caller set none').toBe(m[1]);
+      return [m[1], m[3]];
+    });
+    const dockerEnv = instructions.filter((i) => i.keyword === 'ENV').flatMap((i) => [...i.args.matchAll(/(MALLOC_\w+)=(\S+)/g)].map((m) => [m[1], m[2]]));
+    expect(dockerEnv).toContainEqual(['MALLOC_ARENA_MAX', '2']);
+    expect(Object.fromEntries(npmEnv)).toEqual(Object.fromEntries(dockerEnv));
   });
 });
 
