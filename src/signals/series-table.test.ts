@@ -11,7 +11,8 @@ function tableOf(keys: string[]): SeriesTable<string> {
   return t;
 }
 
-const columns = (t: SeriesTable<string>) => [t.kinds, t.attributes, t.ttls, t.received, t.times, t.values, t.flags, t.uptimes, t.starts, t.previous, t.handed];
+/** How many rows each of its stores has room for. */
+const room = (t: SeriesTable<string>) => [t.kinds.length, t.attributes.length, t.capacity];
 
 describe('SeriesTable', () => {
   it('holds a series per row, every column at the same row', () => {
@@ -20,9 +21,10 @@ describe('SeriesTable', () => {
     const row = t.find('b');
     expect(row).toBe(1);
     expect(t.kinds[row]!.key).toBe('b');
-    expect([t.received[row], t.times[row], t.values[row], t.starts[row]]).toEqual([1n, 101n, 1.5, 1n]);
-    expect(t.previous[row]).toBeUndefined();
-    expect(t.handed[row]).toBeUndefined();
+    expect([t.time(row), t.value(row), t.start(row), t.flags(row), t.uptime(row)]).toEqual([101n, 1.5, 1n, 0, NaN]);
+    expect([t.expired(row, 60n), t.expired(row, 61n)]).toEqual([false, true]);
+    expect(t.previous(row)).toBeUndefined();
+    expect(t.handed(row)).toBeUndefined();
   });
 
   it('finds keys in any order, and none that it does not hold', () => {
@@ -48,7 +50,7 @@ describe('SeriesTable', () => {
     t.truncate(kept);
     expect(t.rows).toBe(300);
     expect(t.find('m|1')).toBe(-1);
-    for (let i = 0; i < 600; i += 2) expect(t.values[t.find(`m|${i}`)]).toBe(i * 1.5);
+    for (let i = 0; i < 600; i += 2) expect(t.value(t.find(`m|${i}`))).toBe(i * 1.5);
     // Down to a few rows, lookups scan again and still find every key.
     t.truncate(3);
     expect(t.find('m|4')).toBe(2);
@@ -57,18 +59,20 @@ describe('SeriesTable', () => {
 
   it('moves every column of a row, and trims every column to the rows it keeps', () => {
     const t = tableOf(['a', 'b', 'c']);
-    t.previous[2] = { startNs: 1n, timeNs: 2n, value: 3 };
-    t.handed[2] = { startNs: 4n, timeNs: 5n, value: 6 };
-    t.flags[2] = 3;
-    t.uptimes[2] = 42;
+    t.setPrevious(2, { startNs: 1n, timeNs: 2n, value: 3 });
+    t.setHanded(2, { startNs: 4n, timeNs: 5n, value: 6 });
+    t.setFlags(2, 3);
+    t.report(2, 102n, 3, 42);
     t.move(2, 0);
     t.truncate(1);
     expect(t.rows).toBe(1);
-    for (const column of columns(t)) expect(column).toHaveLength(1);
+    expect(room(t)).toEqual([1, 1, 1]);
     expect(t.kinds[0]!.key).toBe('c');
-    expect([t.ttls[0], t.received[0], t.times[0], t.values[0], t.flags[0], t.uptimes[0], t.starts[0]]).toEqual([60n, 2n, 102n, 3, 3, 42, 2n]);
-    expect(t.previous[0]).toEqual({ startNs: 1n, timeNs: 2n, value: 3 });
-    expect(t.handed[0]).toEqual({ startNs: 4n, timeNs: 5n, value: 6 });
+    expect([t.time(0), t.value(0), t.flags(0), t.uptime(0), t.start(0)]).toEqual([102n, 3, 3, 42, 2n]);
+    // Received at 2 with a TTL of 60.
+    expect([t.expired(0, 61n), t.expired(0, 62n)]).toEqual([false, true]);
+    expect(t.previous(0)).toEqual({ startNs: 1n, timeNs: 2n, value: 3 });
+    expect(t.handed(0)).toEqual({ startNs: 4n, timeNs: 5n, value: 6 });
     expect(t.find('a')).toBe(-1);
     expect(t.find('c')).toBe(0);
   });
@@ -77,15 +81,15 @@ describe('SeriesTable', () => {
     const t = tableOf(['a', 'b']);
     t.trim();
     t.add(kind('c'), NONE, 60n, 0n, 0n, 7, 0, NaN, 0n);
-    expect(t.values[t.find('c')]).toBe(7);
-    // Grown, the typed columns have room for more rows; a trim (SubjectSeries': after a subject grew) takes it back.
-    expect(t.times.length).toBeGreaterThan(3);
+    expect(t.value(t.find('c'))).toBe(7);
+    // Grown, it has room for more rows; a trim (SubjectSeries': after a subject grew) takes it back.
+    expect(t.capacity).toBeGreaterThan(3);
     t.trim();
-    for (const column of columns(t)) expect(column).toHaveLength(3);
-    expect([t.kinds[2]!.key, t.times[2], t.values[2]]).toEqual(['c', 0n, 7]);
+    expect(room(t)).toEqual([3, 3, 3]);
+    expect([t.kinds[2]!.key, t.time(2), t.value(2), t.time(1), t.value(1)]).toEqual(['c', 0n, 7, 101n, 1.5]);
     t.truncate(0);
     expect(t.rows).toBe(0);
-    for (const column of columns(t)) expect(column).toHaveLength(0);
+    expect(room(t)).toEqual([0, 0, 0]);
     expect(t.find('a')).toBe(-1);
   });
 });

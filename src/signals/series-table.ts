@@ -1,11 +1,11 @@
 import type { MetricAttributes } from '../mapping/types.js';
 
 /**
- * One subject's series as columns: row `i` of every array is one series. A large organisation's
- * devices hold hundreds of thousands of series, and as objects (one each, in a map per subject)
- * they cost twice the memory; worse, V8 keeps a number held in an object's field in a box of its
- * own, a new box at every report, which outlives the young generation (the series keeps it until
- * the next report) and fills the old one. A typed array keeps them unboxed, written in place.
+ * One subject's series as rows: row `i` is one series. A large organisation's devices hold
+ * hundreds of thousands of series, and as objects (one each, in a map per subject) they cost twice
+ * the memory; worse, V8 keeps a number held in an object's field in a box of its own, a new box at
+ * every report, which outlives the young generation (the series keeps it until the next report)
+ * and fills the old one. Here a row's times and numbers are unboxed, written in place.
  * What is held per series is SubjectSeries' business; this is where and how.
  */
 
@@ -30,40 +30,32 @@ export const OVERFLOWING = 2;
 
 // Past this many series a subject's lookups go through a map (see `find`).
 const MAX_SCANNED = 512;
-// A new subject's typed columns: an AP's first report brings a few dozen series.
+// A new subject's capacity: an AP's first report brings a few dozen series.
 const INITIAL_CAPACITY = 16;
 
-type TypedColumn = BigInt64Array | Float64Array | Uint8Array;
-
-/** `to` with the first `rows` rows of `from`. */
-function grown<T extends TypedColumn>(from: T, to: T, rows: number): T {
-  (to as { set(from: ArrayLike<unknown>): void }).set(from.subarray(0, rows));
-  return to;
-}
+// A row's times and numbers: SLOTS 8-byte slots from `row * SLOTS` of one buffer, seen both as
+// 64-bit integers (the times) and as doubles (the rest). One buffer per subject rather than one
+// per column: each typed array costs V8 a few hundred bytes of its own, several times what a
+// device's few dozen rows need per column.
+const TTL = 0;
+const RECEIVED = 1;
+const TIME = 2;
+const START = 3;
+const VALUE = 4;
+const UPTIME = 5;
+const FLAGS = 6;
+const SLOTS = 7;
 
 export class SeriesTable<M> {
   rows = 0;
   kinds: SeriesKind<M>[] = [];
   /** The subject's attributes with the series' newest report. */
   attributes: MetricAttributes[] = [];
-  // Times, numbers and flags in typed arrays: held outside V8's heap, so the collector never
-  // scans them, and a time written in place needs no heap object of its own (a `bigint` in a
-  // plain array is one, a new one at every report). Their length is the capacity, not `rows`.
-  /** How long the series lives after `received` without a report. */
-  ttls = new BigInt64Array(INITIAL_CAPACITY);
-  received = new BigInt64Array(INITIAL_CAPACITY);
-  /** The newest report's time and value. */
-  times = new BigInt64Array(INITIAL_CAPACITY);
-  values = new Float64Array(INITIAL_CAPACITY);
-  flags = new Uint8Array(INITIAL_CAPACITY);
-  // Observed counts only (placeholders in gauges' rows):
-  /** The sender's uptime with the value (NaN when it said none). */
-  uptimes = new Float64Array(INITIAL_CAPACITY);
-  starts = new BigInt64Array(INITIAL_CAPACITY);
-  /** The last report of a count that started again before it went out. */
-  previous: (CountReport | undefined)[] = [];
-  /** Delta temporality: what went out last. */
-  handed: (CountReport | undefined)[] = [];
+  private times = new BigInt64Array(INITIAL_CAPACITY * SLOTS);
+  private numbers = new Float64Array(this.times.buffer);
+  // Rarely set (a count that restarted before it went out; delta temporality): made on first use.
+  private previousReports: (CountReport | undefined)[] | undefined;
+  private handedReports: (CountReport | undefined)[] | undefined;
 
   /** Where the next lookup starts: the row after the last one found. */
   private cursor = 0;
@@ -88,6 +80,7 @@ export class SeriesTable<M> {
     return -1;
   }
 
+  /** A new series; `uptime` NaN when the sender said none. */
   add(
     kind: SeriesKind<M>,
     attributes: MetricAttributes,
@@ -100,37 +93,96 @@ export class SeriesTable<M> {
     startNs: bigint,
   ): void {
     const row = this.rows;
-    if (row === this.times.length) this.resize(Math.max(INITIAL_CAPACITY, row * 2));
+    if (row * SLOTS === this.times.length) this.resize(Math.max(INITIAL_CAPACITY, row * 2));
     this.rows++;
     this.kinds.push(kind);
-    this.attributes.push(attributes);
-    this.ttls[row] = ttlNs;
-    this.received[row] = receivedNs;
-    this.times[row] = timeNs;
-    this.values[row] = value;
-    this.flags[row] = flags;
-    this.uptimes[row] = uptime;
-    this.starts[row] = startNs;
-    this.previous.push(undefined);
-    this.handed.push(undefined);
+    this.previousReports?.push(undefined);
+    this.handedReports?.push(undefined);
+    this.renew(row, attributes, receivedNs, ttlNs);
+    this.report(row, timeNs, value, uptime);
+    this.setFlags(row, flags);
+    this.setStart(row, startNs);
     this.cursor = this.rows;
     if (this.index !== undefined) this.index.set(kind.key, row);
     else if (this.rows > MAX_SCANNED) this.reindex();
+  }
+
+  /** The series was reported again: it carries the report's subject attributes and lives `ttlNs` from `receivedNs`. */
+  renew(row: number, attributes: MetricAttributes, receivedNs: bigint, ttlNs: bigint): void {
+    this.attributes[row] = attributes;
+    this.times[row * SLOTS + RECEIVED] = receivedNs;
+    this.times[row * SLOTS + TTL] = ttlNs;
+  }
+
+  /** Whether the series' TTL has passed at `nowNs` since it was last reported. */
+  expired(row: number, nowNs: bigint): boolean {
+    return nowNs - this.times[row * SLOTS + RECEIVED]! >= this.times[row * SLOTS + TTL]!;
+  }
+
+  /** The newest report's time, value and the sender's uptime with it (NaN when it said none). */
+  report(row: number, timeNs: bigint, value: number, uptime: number): void {
+    this.times[row * SLOTS + TIME] = timeNs;
+    this.numbers[row * SLOTS + VALUE] = value;
+    this.numbers[row * SLOTS + UPTIME] = uptime;
+  }
+
+  time(row: number): bigint {
+    return this.times[row * SLOTS + TIME]!;
+  }
+
+  value(row: number): number {
+    return this.numbers[row * SLOTS + VALUE]!;
+  }
+
+  uptime(row: number): number {
+    return this.numbers[row * SLOTS + UPTIME]!;
+  }
+
+  /** Observed counts: when the count started. */
+  start(row: number): bigint {
+    return this.times[row * SLOTS + START]!;
+  }
+
+  setStart(row: number, startNs: bigint): void {
+    this.times[row * SLOTS + START] = startNs;
+  }
+
+  flags(row: number): number {
+    return this.numbers[row * SLOTS + FLAGS]!;
+  }
+
+  setFlags(row: number, flags: number): void {
+    this.numbers[row * SLOTS + FLAGS] = flags;
+  }
+
+  /** Observed counts: the last report of a count that started again before it went out. */
+  previous(row: number): CountReport | undefined {
+    return this.previousReports?.[row];
+  }
+
+  setPrevious(row: number, report: CountReport | undefined): void {
+    if (report === undefined && this.previousReports === undefined) return;
+    this.previousReports ??= new Array<CountReport | undefined>(this.rows).fill(undefined);
+    this.previousReports[row] = report;
+  }
+
+  /** Observed counts with delta temporality: what went out last. */
+  handed(row: number): CountReport | undefined {
+    return this.handedReports?.[row];
+  }
+
+  setHanded(row: number, report: CountReport): void {
+    this.handedReports ??= new Array<CountReport | undefined>(this.rows).fill(undefined);
+    this.handedReports[row] = report;
   }
 
   /** Row `from` is now row `to` (whose series is gone). */
   move(from: number, to: number): void {
     this.kinds[to] = this.kinds[from]!;
     this.attributes[to] = this.attributes[from]!;
-    this.ttls[to] = this.ttls[from]!;
-    this.received[to] = this.received[from]!;
-    this.times[to] = this.times[from]!;
-    this.values[to] = this.values[from]!;
-    this.flags[to] = this.flags[from]!;
-    this.uptimes[to] = this.uptimes[from]!;
-    this.starts[to] = this.starts[from]!;
-    this.previous[to] = this.previous[from];
-    this.handed[to] = this.handed[from];
+    this.times.copyWithin(to * SLOTS, from * SLOTS, (from + 1) * SLOTS);
+    if (this.previousReports !== undefined) this.previousReports[to] = this.previousReports[from];
+    if (this.handedReports !== undefined) this.handedReports[to] = this.handedReports[from];
   }
 
   /** Keeps the first `rows` rows. */
@@ -142,26 +194,27 @@ export class SeriesTable<M> {
     if (this.index !== undefined) this.reindex();
   }
 
-  /** Every column as long as the table: V8 leaves room to grow in an array that grew. */
+  /** Room for exactly the rows held: V8 leaves room to grow in an array that grew. */
   trim(): void {
     const n = this.rows;
     this.kinds = this.kinds.slice(0, n);
     this.attributes = this.attributes.slice(0, n);
-    this.previous = this.previous.slice(0, n);
-    this.handed = this.handed.slice(0, n);
-    if (this.times.length !== n) this.resize(n);
+    this.previousReports = this.previousReports?.slice(0, n);
+    this.handedReports = this.handedReports?.slice(0, n);
+    if (this.times.length !== n * SLOTS) this.resize(n);
   }
 
-  /** The typed columns at `capacity` rows, keeping the first `rows`. */
+  /** Rows it has room for without growing. */
+  get capacity(): number {
+    return this.times.length / SLOTS;
+  }
+
+  /** Room for `capacity` rows, keeping the first `rows`. */
   private resize(capacity: number): void {
-    const n = Math.min(this.rows, capacity);
-    this.ttls = grown(this.ttls, new BigInt64Array(capacity), n);
-    this.received = grown(this.received, new BigInt64Array(capacity), n);
-    this.times = grown(this.times, new BigInt64Array(capacity), n);
-    this.values = grown(this.values, new Float64Array(capacity), n);
-    this.flags = grown(this.flags, new Uint8Array(capacity), n);
-    this.uptimes = grown(this.uptimes, new Float64Array(capacity), n);
-    this.starts = grown(this.starts, new BigInt64Array(capacity), n);
+    const times = new BigInt64Array(capacity * SLOTS);
+    times.set(this.times.subarray(0, Math.min(this.rows, capacity) * SLOTS));
+    this.times = times;
+    this.numbers = new Float64Array(times.buffer);
   }
 
   private reindex(): void {

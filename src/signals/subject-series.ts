@@ -151,14 +151,11 @@ export class SubjectSeries {
   }
 
   private updateGauge(table: Table, row: number, o: MetricOutput, now: bigint): void {
-    const timeNs = table.times[row]!;
-    if (o.timeNs < timeNs || (o.timeNs === timeNs && table.flags[row]! & EXPORTED)) return;
-    table.times[row] = o.timeNs;
-    table.values[row] = o.value;
-    table.flags[row] = 0;
-    table.attributes[row] = o.subject?.attributes ?? NO_ATTRIBUTES;
-    table.received[row] = now;
-    table.ttls[row] = o.subject?.ttlNs ?? this.options.defaultTtlNs;
+    const timeNs = table.time(row);
+    if (o.timeNs < timeNs || (o.timeNs === timeNs && table.flags(row) & EXPORTED)) return;
+    table.report(row, o.timeNs, o.value, NaN);
+    table.setFlags(row, 0);
+    table.renew(row, o.subject?.attributes ?? NO_ATTRIBUTES, now, o.subject?.ttlNs ?? this.options.defaultTtlNs);
   }
 
   private newSum(table: Table, metric: MetricState, key: string, o: MetricOutput, now: bigint): boolean {
@@ -186,28 +183,24 @@ export class SubjectSeries {
   }
 
   private updateSum(table: Table, row: number, o: MetricOutput, now: bigint): void {
-    const timeNs = table.times[row]!;
+    const timeNs = table.time(row);
     if (!(o.value >= 0) || o.timeNs <= timeNs) return;
-    const value = table.values[row]!;
-    const flags = table.flags[row]!;
+    const value = table.value(row);
+    const flags = table.flags(row);
     const next: Observation = { value: o.value, timeNs: o.timeNs, uptime: o.uptime };
     let increase: number;
-    if (restarted({ value, uptime: uptimeOf(table.uptimes[row]!) }, next)) {
+    if (restarted({ value, uptime: uptimeOf(table.uptime(row)) }, next)) {
       // The old count's last report, if it has not gone out, goes out before the new count.
-      if (!(flags & (EXPORTED | OVERFLOWING))) table.previous[row] = { startNs: table.starts[row]!, timeNs, value };
+      if (!(flags & (EXPORTED | OVERFLOWING))) table.setPrevious(row, { startNs: table.start(row), timeNs, value });
       const start = startOf(next);
-      table.starts[row] = start !== undefined && start > timeNs ? start : timeNs;
+      table.setStart(row, start !== undefined && start > timeNs ? start : timeNs);
       increase = o.value;
     } else {
       increase = o.value - value;
     }
-    table.values[row] = o.value;
-    table.times[row] = o.timeNs;
-    table.uptimes[row] = o.uptime ?? NaN;
-    table.flags[row] = flags & ~EXPORTED;
-    table.attributes[row] = o.subject?.attributes ?? NO_ATTRIBUTES;
-    table.received[row] = now;
-    table.ttls[row] = o.subject?.ttlNs ?? this.options.defaultTtlNs;
+    table.report(row, o.timeNs, o.value, o.uptime ?? NaN);
+    table.setFlags(row, flags & ~EXPORTED);
+    table.renew(row, o.subject?.attributes ?? NO_ATTRIBUTES, now, o.subject?.ttlNs ?? this.options.defaultTtlNs);
     if (flags & OVERFLOWING) table.kinds[row]!.metric.overflowSum!.total += increase;
   }
 
@@ -262,8 +255,8 @@ export class SubjectSeries {
     let kept = 0;
     for (let row = 0; row < table.rows; row++) {
       const metric = table.kinds[row]!.metric;
-      if (now - table.received[row]! >= table.ttls[row]!) {
-        if (metric.gauge || !(table.flags[row]! & OVERFLOWING)) metric.count--;
+      if (table.expired(row, now)) {
+        if (metric.gauge || !(table.flags(row) & OVERFLOWING)) metric.count--;
         continue;
       }
       if (kept !== row) table.move(row, kept);
@@ -303,42 +296,42 @@ export class SubjectSeries {
 
   /** Gathers the series' point; returns how many points it gathered. */
   private collectGauge(table: Table, row: number, made: PointMaker): number {
-    const timeNs = table.times[row]!;
-    table.kinds[row]!.metric.points.push(made.point(attributesOf(table, row), timeNs, timeNs, table.values[row]!));
-    table.flags[row]! |= EXPORTED;
+    const timeNs = table.time(row);
+    table.kinds[row]!.metric.points.push(made.point(attributesOf(table, row), timeNs, timeNs, table.value(row)));
+    table.setFlags(row, table.flags(row) | EXPORTED);
     return 1;
   }
 
   private collectSum(table: Table, row: number, delta: boolean, made: PointMaker): number {
-    if (table.flags[row]! & OVERFLOWING) return 0;
+    if (table.flags(row) & OVERFLOWING) return 0;
     const points = table.kinds[row]!.metric.points;
     const before = points.length;
     const attributes = attributesOf(table, row);
-    const startNs = table.starts[row]!;
-    const timeNs = table.times[row]!;
-    const value = table.values[row]!;
-    const previous = table.previous[row];
+    const startNs = table.start(row);
+    const timeNs = table.time(row);
+    const value = table.value(row);
+    const previous = table.previous(row);
     if (!delta) {
       if (previous !== undefined) points.push(made.point(attributes, previous.startNs, previous.timeNs, previous.value));
       points.push(made.point(attributes, startNs, timeNs, value));
     } else {
       // Only what was added since the last point (nothing when no report came).
-      const handed = table.handed[row];
+      const handed = table.handed(row);
       if (previous !== undefined) {
         const same = handed !== undefined && handed.startNs === previous.startNs;
         points.push(made.point(attributes, same ? handed.timeNs : previous.startNs, previous.timeNs, same ? previous.value - handed.value : previous.value));
       }
       if (handed === undefined || handed.startNs !== startNs) points.push(made.point(attributes, startNs, timeNs, value));
       else if (timeNs !== handed.timeNs) points.push(made.point(attributes, handed.timeNs, timeNs, value - handed.value));
-      if (handed === undefined) table.handed[row] = { startNs, timeNs, value };
+      if (handed === undefined) table.setHanded(row, { startNs, timeNs, value });
       else {
         handed.startNs = startNs;
         handed.timeNs = timeNs;
         handed.value = value;
       }
     }
-    table.previous[row] = undefined;
-    table.flags[row]! |= EXPORTED;
+    table.setPrevious(row, undefined);
+    table.setFlags(row, table.flags(row) | EXPORTED);
     return points.length - before;
   }
 }
