@@ -11,10 +11,11 @@
 // mapping engine, mappings/stream-*.yaml) → record (the signals: SubjectMetrics, EventTimeGauges),
 // each message through all of them before the next, as the stream delivers them.
 // Collections every 60 s, as the export loop does (the last one also encoded as OTLP protobuf by
-// the SDK's serializer). Warm-up minutes first; then each stage's CPU (the
+// the SDK's serializer and by the bridge's, src/export/metrics-serializer.ts). Warm-up minutes first; then each stage's CPU (the
 // time of the process, user+system) averaged over the measured minutes.
 import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { MetricsRequestSerializer } from '../dist/src/export/metrics-serializer.js';
 import { loadMappings } from '../dist/src/mapping/loader.js';
 import { createMetricRecorder, EventTimeGauges, MAX_SERIES } from '../dist/src/signals/metrics.js';
 import { DrivenMetricReader } from '../dist/src/signals/providers.js';
@@ -109,13 +110,16 @@ async function collect(acc, encode = false) {
     const t1 = cpu();
     acc.encodedBytes = ProtobufMetricsSerializer.serializeRequest(resourceMetrics).length;
     acc.encode = cpu() - t1;
+    const t2 = cpu();
+    new MetricsRequestSerializer().serializeRequest(resourceMetrics);
+    acc.encodeBridge = cpu() - t2;
   }
 }
 
 const empty = () => ({ parse: 0, map: 0, record: 0, points: 0, bytes: 0, messages: 0 });
 const devices = empty();
 const clients = empty();
-const collections = { collect: 0, collections: 0, exported: 0, encode: 0, encodedBytes: 0 };
+const collections = { collect: 0, collections: 0, exported: 0, encode: 0, encodeBridge: 0, encodedBytes: 0 };
 // What the state holds: V8's heap and the array buffers outside it (SeriesTable's typed columns).
 const held = () => {
   const m = process.memoryUsage();
@@ -167,6 +171,7 @@ console.table([
     'collect ms': (collections.collect / collections.collections / 1000).toFixed(1),
     'points/collection': Math.round(collections.exported / collections.collections),
     'encode ms (SDK protobuf)': (collections.encode / 1000).toFixed(1),
+    'encode ms (bridge)': (collections.encodeBridge / 1000).toFixed(1),
     'OTLP MiB': (collections.encodedBytes / 2 ** 20).toFixed(1),
     'series held': sizes.series,
     'clients held': sizes.subjects,

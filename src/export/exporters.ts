@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
-import { AggregationTemporalityPreference, OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { AggregationTemporalityPreference, OTLPMetricExporter as JsonMetricExporter, OTLPMetricExporterBase } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { CompressionAlgorithm, OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate, type OTLPExporterNodeConfigBase } from '@opentelemetry/otlp-exporter-base/node-http';
-import { LogsExporterMetricsHelper, TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
+import { LogsExporterMetricsHelper, MetricsExporterMetricsHelper, TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
 import { ConsoleLogRecordExporter, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import {
   AggregationTemporality,
@@ -20,6 +19,7 @@ import { type ExporterSelection, exporters as exportersSection } from '../config
 import type { OtlpExportConfig, OtlpProtocol, OtlpTarget } from '../config/sections/otlp.js';
 import type { Logger } from '../log/logger.js';
 import { createLogsSerializer } from './logs-serializer.js';
+import { MetricsRequestSerializer } from './metrics-serializer.js';
 import { PatientExporter } from './patience.js';
 import type { ExportTelemetry } from './records.js';
 import { createSpansSerializer } from './spans-serializer.js';
@@ -89,6 +89,39 @@ function protobufTraceExporter(target: OtlpTarget): SpanExporter {
 }
 
 /**
+ * And for metrics: @opentelemetry/exporter-metrics-otlp-proto's OTLPMetricExporter (its transport,
+ * retries and temporality preference) with the serializer of ./metrics-serializer.ts, told when
+ * each export starts and has its answer, so it can write each request into the buffer of the
+ * one before.
+ */
+function protobufMetricExporter(options: ReturnType<typeof httpOptions> & { temporalityPreference: AggregationTemporalityPreference }): PushMetricExporter {
+  const serializer = new MetricsRequestSerializer();
+  const delegate = createOtlpHttpExportDelegate(
+    convertLegacyHttpOptions(options, 'METRICS', 'v1/metrics', { 'Content-Type': 'application/x-protobuf' }),
+    serializer,
+    'otlp_http_metric_exporter',
+    MetricsExporterMetricsHelper,
+    undefined,
+  );
+  // The exporter package pins otlp-exporter-base 0.301.0 beside the 0.301.1 the others share: the
+  // same delegate, declared twice (a private field tells the two declarations apart).
+  const base = new OTLPMetricExporterBase(delegate as unknown as ConstructorParameters<typeof OTLPMetricExporterBase>[0], options);
+  return {
+    export: (resourceMetrics, resultCallback) => {
+      serializer.begin();
+      base.export(resourceMetrics, (result) => {
+        serializer.end();
+        resultCallback(result);
+      });
+    },
+    forceFlush: () => base.forceFlush(),
+    shutdown: () => base.shutdown(),
+    selectAggregationTemporality: (type) => base.selectAggregationTemporality(type),
+    selectAggregation: (type) => base.selectAggregation(type),
+  };
+}
+
+/**
  * OTEL_*_EXPORTER=none: every export succeeds at once and sends nothing. The export stages still
  * queue, acknowledge and count (as dropped, through `countingDiscards`), so `none` is a decision
  * that shows in /metrics, not a silent hole.
@@ -131,7 +164,7 @@ function metricExporter(selection: ExporterSelection, target: OtlpExportConfig['
     case 'otlp': {
       const patient = new PatientExporter<ResourceMetrics>(target.timeoutMs, (timeoutMs) => {
         const options = { ...httpOptions({ ...target, timeoutMs }), temporalityPreference: TEMPORALITY[target.temporality] };
-        return target.protocol === 'http/json' ? new JsonMetricExporter(options) : new ProtoMetricExporter(options);
+        return target.protocol === 'http/json' ? new JsonMetricExporter(options) : protobufMetricExporter(options);
       });
       const settings = patient.first as PushMetricExporter;
       return {

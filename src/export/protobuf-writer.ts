@@ -32,6 +32,12 @@ export class BufferProtobufWriter {
     this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
   }
 
+  /** Writes from the start again, over the same buffer (the bytes written so far are no longer read). */
+  restart(): this {
+    this.pos = 0;
+    return this;
+  }
+
   /** The bytes written: a view on the writer's buffer (as the SDK's writer returns). */
   finish(): Uint8Array {
     return new Uint8Array(this.buffer.buffer, this.buffer.byteOffset, this.pos);
