@@ -18,14 +18,17 @@ export interface AttributeRecord {
   key: string;
 }
 
+/** Times as numbers, written in place: a `bigint` is a new object at every event, which the
+ * subject keeps until its next one, long enough to fill V8's old generation (BENCHMARKS.md).
+ * Nanoseconds since 1970 as a double are exact to a quarter of a microsecond, ample for a TTL. */
 interface Remembered {
   record: AttributeRecord;
-  seenNs: bigint;
-  ttlNs: bigint;
+  seenNs: number;
+  ttlNs: number;
 }
 
 // Forgotten subjects are looked for this often (by receipt time), not on every event.
-const SWEEP_EVERY_NS = 60_000_000_000n;
+const SWEEP_EVERY_NS = 60_000_000_000;
 
 function keyOf(values: readonly (Scalar | undefined)[]): string {
   let key = '';
@@ -37,7 +40,7 @@ export class SubjectMemory {
   private readonly subjects = new Map<string, Remembered>();
   /** Records in use, by key; rebuilt from the subjects at every sweep. */
   private records = new Map<string, AttributeRecord>();
-  private sweptNs = 0n;
+  private sweptNs = 0;
   private readonly scratch: (Scalar | undefined)[];
 
   /** `names`: the attribute names of the values, in their order. */
@@ -53,7 +56,9 @@ export class SubjectMemory {
    * The subject's attributes after this event: its values, completed with the subject's last
    * known ones. A subject silent for longer than its TTL is forgotten.
    */
-  recall(key: string, fresh: readonly (Scalar | undefined)[], receivedNs: bigint, ttlNs: bigint): AttributeRecord {
+  recall(key: string, fresh: readonly (Scalar | undefined)[], receivedBigNs: bigint, ttlBigNs: bigint): AttributeRecord {
+    const receivedNs = Number(receivedBigNs);
+    const ttlNs = Number(ttlBigNs);
     if (receivedNs - this.sweptNs >= SWEEP_EVERY_NS) this.sweep(receivedNs);
     let entry = this.subjects.get(key);
     if (entry !== undefined && receivedNs - entry.seenNs > entry.ttlNs) entry = undefined;
@@ -87,7 +92,7 @@ export class SubjectMemory {
     return record;
   }
 
-  private sweep(receivedNs: bigint): void {
+  private sweep(receivedNs: number): void {
     this.sweptNs = receivedNs;
     const records = new Map<string, AttributeRecord>();
     for (const [key, entry] of this.subjects) {

@@ -61,11 +61,12 @@ interface AggregateMetric {
  * object per contribution, as a large organisation holds tens of thousands of subjects.
  */
 interface SubjectState {
+  // Times as numbers, written in place (see SubjectMemory in ../mapping/subjects.ts for why).
   /** When its last report was received, and how long it lives without another. */
-  seenNs: bigint;
-  ttlNs: bigint;
+  seenNs: number;
+  ttlNs: number;
   /** Its last report's time: an older report changes nothing. */
-  timeNs: bigint;
+  timeNs: number;
   /** What a later report under the same key replaces. Shared by the subjects that have the same
    * keys (every client of one mapping): copied, not changed, when a subject adds one. */
   keys: readonly string[];
@@ -153,13 +154,15 @@ export class SubjectAggregates {
     if (o.subject === this.lastSubject) subject = this.lastState!;
     else {
       this.settle();
+      const timeNs = Number(o.timeNs);
       let found = this.subjects.get(o.subject.key);
-      if (found === undefined) this.subjects.set(o.subject.key, (found = { seenNs: now, ttlNs, timeNs: o.timeNs, keys: NO_KEYS, groups: [], figures: [] }));
+      if (found === undefined)
+        this.subjects.set(o.subject.key, (found = { seenNs: Number(now), ttlNs: Number(ttlNs), timeNs, keys: NO_KEYS, groups: [], figures: [] }));
       // An older report than the one in hand changes nothing.
-      else if (o.timeNs < found.timeNs) return;
-      found.seenNs = now;
-      found.ttlNs = ttlNs;
-      found.timeNs = o.timeNs;
+      else if (timeNs < found.timeNs) return;
+      found.seenNs = Number(now);
+      found.ttlNs = Number(ttlNs);
+      found.timeNs = timeNs;
       subject = found;
       this.lastSubject = o.subject;
       this.lastState = found;
@@ -239,8 +242,9 @@ export class SubjectAggregates {
   private expire(now: bigint): void {
     this.settle();
     this.lastSubject = this.lastState = undefined;
+    const nowNs = Number(now);
     for (const [key, subject] of this.subjects) {
-      if (now - subject.seenNs < subject.ttlNs) continue;
+      if (nowNs - subject.seenNs < subject.ttlNs) continue;
       for (let i = 0; i < subject.groups.length; i++) withdraw(subject.groups[i]!, subject.figures[2 * i]!);
       this.subjects.delete(key);
     }
