@@ -25,8 +25,8 @@ FROM ${NODE_IMAGE}
 # The journal of accepted deliveries lives in the volume below (durability.dir).
 # MALLOC_ARENA_MAX=2: glibc's malloc gives each thread that allocates (V8's helpers, libuv's pool,
 # the journal's workers) an arena of its own, up to eight per core, and keeps what was freed in
-# each; two arenas hold the stream bridge's peak RSS 30-40 MiB lower at no cost in CPU
-# (BENCHMARKS.md). `npm start` sets the same.
+# each; with two, the memory outside V8's heap at the stream bridge's peak fell from 95 MiB to
+# 20-56 MiB, at no cost in CPU (BENCHMARKS.md). `npm start` sets the same.
 ENV NODE_ENV=production \
     MIST_BRIDGE_DATA_DIR=/var/lib/mist-otel-bridge \
     MALLOC_ARENA_MAX=2
@@ -55,4 +55,8 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
 # promoted; under 50-event deliveries the old generation then stops growing to four times what is
 # live. Measured on Node 20 (BENCHMARKS.md): peak RSS 450-470 → 296-301 MiB and 5-10% less CPU per
 # delivery. Node 24's V8 lets them grow to 64 MiB by default: the flag holds them at 32 there.
-CMD ["node", "--max-semi-space-size=32", "dist/src/main.js"]
+# --initial-old-space-size=32: without it V8's first full GC waited, in a traced stream run, until
+# the old generation held 112 MiB (63 MiB of it live), and the pages it took stayed with the
+# process: start-up's garbage cost a stream bridge 15-45 MiB of peak RSS. From 32 MiB on, the
+# limits follow what is live (BENCHMARKS.md).
+CMD ["node", "--max-semi-space-size=32", "--initial-old-space-size=32", "dist/src/main.js"]
