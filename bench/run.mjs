@@ -224,31 +224,25 @@ function bridgeEnv(receiverPort, port, dataDir, extra) {
 }
 
 /**
- * The node flags production runs the bridge with: those of the image's CMD (Dockerfile), so
- * the benchmark measures the bridge as it is deployed.
+ * How production runs the bridge, read from the image's Dockerfile so the benchmark measures the
+ * bridge as it is deployed: the node flags of its CMD, and the malloc settings of its ENV (glibc
+ * reads them from the environment at start).
  */
-function productionFlags() {
-  try {
-    const cmd = [...readFileSync(join(BRIDGE_DIR, 'Dockerfile'), 'utf8').matchAll(/^CMD\s+(\[.*\])\s*$/gm)].at(-1);
-    const argv = cmd ? JSON.parse(cmd[1]) : [];
-    const main = argv.indexOf('dist/src/main.js');
-    return argv[0] === 'node' && main > 0 ? argv.slice(1, main) : [];
-  } catch {
-    return [];
-  }
-}
-const PRODUCTION_FLAGS = productionFlags();
-
-/** The malloc settings of the image's ENV (glibc reads them from the environment at start). */
-function productionEnv() {
+function productionImage() {
   try {
     const text = readFileSync(join(BRIDGE_DIR, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
-    return Object.fromEntries([...text.matchAll(/^ENV\s.*$/gm)].flatMap((line) => [...line[0].matchAll(/(MALLOC_\w+)=(\S+)/g)].map((m) => [m[1], m[2]])));
+    const cmd = [...text.matchAll(/^CMD\s+(\[.*\])\s*$/gm)].at(-1);
+    const argv = cmd ? JSON.parse(cmd[1]) : [];
+    const main = argv.indexOf('dist/src/main.js');
+    return {
+      flags: argv[0] === 'node' && main > 0 ? argv.slice(1, main) : [],
+      env: Object.fromEntries([...text.matchAll(/^ENV\s.*$/gm)].flatMap((line) => [...line[0].matchAll(/(MALLOC_\w+)=(\S+)/g)].map((m) => [m[1], m[2]]))),
+    };
   } catch {
-    return {};
+    return { flags: [], env: {} };
   }
 }
-const PRODUCTION_ENV = productionEnv();
+const { flags: PRODUCTION_FLAGS, env: PRODUCTION_ENV } = productionImage();
 const envText = () =>
   Object.entries(PRODUCTION_ENV)
     .map(([k, v]) => `${k}=${v} `)

@@ -93,7 +93,7 @@ export class SeriesTable<M> {
     startNs: bigint,
   ): void {
     const row = this.rows;
-    if (row * SLOTS === this.times.length) this.resize(Math.max(INITIAL_CAPACITY, row * 2));
+    if (row === this.capacity) this.resize(Math.max(INITIAL_CAPACITY, row * 2));
     this.rows++;
     this.kinds.push(kind);
     this.previousReports?.push(undefined);
@@ -201,7 +201,7 @@ export class SeriesTable<M> {
     this.attributes = this.attributes.slice(0, n);
     this.previousReports = this.previousReports?.slice(0, n);
     this.handedReports = this.handedReports?.slice(0, n);
-    if (this.times.length !== n * SLOTS) this.resize(n);
+    if (this.capacity !== n) this.resize(n);
   }
 
   /** Rows it has room for without growing. */
