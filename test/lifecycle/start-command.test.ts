@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -5,6 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { dockerfileInstructions, execForm } from '../deploy/dockerfile.js';
 
 const root = new URL('../../', import.meta.url);
+const dockerfile = () => dockerfileInstructions(readFileSync(new URL('Dockerfile', root), 'utf8'));
+/** The image's CMD, argv as Docker runs it. */
+const imageCommand = () =>
+  execForm(
+    dockerfile()
+      .filter((i) => i.keyword === 'CMD')
+      .at(-1)!.args,
+  )!;
 
 describe('one way to start', () => {
   it("npm start runs the compiled bridge with exactly the node flags and malloc settings of the image's CMD and ENV", () => {
@@ -13,8 +22,7 @@ describe('one way to start', () => {
     // Built first, then node replaces the shell (exec), so a SIGTERM to npm reaches the bridge.
     expect(start).toMatch(/^npm run build --silent && (\S+ )*exec node /);
     const npmArgs = start.slice(start.indexOf('exec node ') + 'exec node '.length).split(/\s+/);
-    const instructions = dockerfileInstructions(readFileSync(new URL('Dockerfile', root), 'utf8'));
-    const dockerArgs = execForm(instructions.filter((i) => i.keyword === 'CMD').at(-1)!.args)!;
+    const dockerArgs = imageCommand();
     expect(dockerArgs[0]).toBe('node');
     expect(npmArgs).toEqual(dockerArgs.slice(1));
     expect(npmArgs.at(-1)).toBe('dist/src/main.js');
@@ -25,9 +33,19 @@ describe('one way to start', () => {
       expect(m[2], 'the default applies only where the caller set none').toBe(m[1]);
       return [m[1], m[3]];
     });
-    const dockerEnv = instructions.filter((i) => i.keyword === 'ENV').flatMap((i) => [...i.args.matchAll(/(MALLOC_\w+)=(\S+)/g)].map((m) => [m[1], m[2]]));
+    const dockerEnv = dockerfile()
+      .filter((i) => i.keyword === 'ENV')
+      .flatMap((i) => [...i.args.matchAll(/(MALLOC_\w+)=(\S+)/g)].map((m) => [m[1], m[2]]));
     expect(dockerEnv).toContainEqual(['MALLOC_ARENA_MAX', '2']);
     expect(Object.fromEntries(npmEnv)).toEqual(Object.fromEntries(dockerEnv));
+  });
+
+  it("the Node running the tests accepts every flag of the image's CMD (V8's own flags come and go between releases)", () => {
+    const flags = imageCommand().slice(1, -1);
+    expect(flags.length).toBeGreaterThan(0);
+    const run = spawnSync(process.execPath, [...flags, '-e', 'process.stdout.write("started")'], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe('started');
   });
 });
 
