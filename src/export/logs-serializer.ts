@@ -4,7 +4,15 @@ import { type IExportLogsServiceResponse, type ISerializer, ProtobufLogsSerializ
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { onePassRequest } from './protobuf-batch.js';
-import { hexToBinary, writeAnyValue, writeAttributes, writeHrTimeAsFixed64, writeInstrumentationScope, writeResource } from './protobuf-fields.js';
+import {
+  hexToBinary,
+  writeAnyValue,
+  writeAttributes,
+  writeContainer,
+  writeHrTimeAsFixed64,
+  writeInstrumentationScope,
+  writeResource,
+} from './protobuf-fields.js';
 import type { BufferProtobufWriter } from './protobuf-writer.js';
 
 /**
@@ -24,33 +32,11 @@ export function createLogsSerializer(): ISerializer<ReadableLogRecord[], IExport
 // field (opentelemetry-proto logs.proto field numbers in the comments).
 
 function writeResourceLogs(writer: BufferProtobufWriter, resource: Resource, scopes: Map<InstrumentationScope, ReadableLogRecord[]>): void {
-  const start = writer.startLengthDelimited();
-  const startPos = writer.pos;
-  writeResource(writer, resource, 1); // resource
-  for (const [scope, records] of scopes) {
-    writer.writeTag(2, 2); // scope_logs
-    writeScopeLogs(writer, scope, records);
-  }
-  if (resource.schemaUrl) {
-    writer.writeTag(3, 2); // schema_url
-    writer.writeString(resource.schemaUrl);
-  }
-  writer.finishLengthDelimited(start, writer.pos - startPos);
+  writeContainer(writer, writeResource, resource, scopes, writeScopeLogs); // resource, scope_logs
 }
 
-function writeScopeLogs(writer: BufferProtobufWriter, scope: InstrumentationScope, records: ReadableLogRecord[]): void {
-  const start = writer.startLengthDelimited();
-  const startPos = writer.pos;
-  writeInstrumentationScope(writer, scope, 1); // scope
-  for (const record of records) {
-    writer.writeTag(2, 2); // log_records
-    writeLogRecord(writer, record);
-  }
-  if (scope.schemaUrl) {
-    writer.writeTag(3, 2); // schema_url
-    writer.writeString(scope.schemaUrl);
-  }
-  writer.finishLengthDelimited(start, writer.pos - startPos);
+function writeScopeLogs(writer: BufferProtobufWriter, [scope, records]: [InstrumentationScope, ReadableLogRecord[]]): void {
+  writeContainer(writer, writeInstrumentationScope, scope, records, writeLogRecord); // scope, log_records
 }
 
 function writeLogRecord(writer: BufferProtobufWriter, record: ReadableLogRecord): void {

@@ -10,7 +10,7 @@ import {
   type ResourceMetrics,
   type ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { writeAttributes, writeHrTimeAsFixed64, writeInstrumentationScope, writeResource } from './protobuf-fields.js';
+import { writeAttributes, writeContainer, writeHrTimeAsFixed64, writeInstrumentationScope, writeResource } from './protobuf-fields.js';
 import { BufferProtobufWriter } from './protobuf-writer.js';
 
 // A request's buffer starts at this and doubles as needed; the reused one keeps its size.
@@ -58,33 +58,11 @@ export class MetricsRequestSerializer implements ISerializer<ResourceMetrics, IE
 // (opentelemetry-proto metrics.proto field numbers in the comments).
 
 function writeResourceMetrics(writer: BufferProtobufWriter, resourceMetrics: ResourceMetrics): void {
-  const start = writer.startLengthDelimited();
-  const startPos = writer.pos;
-  writeResource(writer, resourceMetrics.resource, 1); // resource
-  for (const scopeMetrics of resourceMetrics.scopeMetrics) {
-    writer.writeTag(2, 2); // scope_metrics
-    writeScopeMetrics(writer, scopeMetrics);
-  }
-  if (resourceMetrics.resource.schemaUrl) {
-    writer.writeTag(3, 2); // schema_url
-    writer.writeString(resourceMetrics.resource.schemaUrl);
-  }
-  writer.finishLengthDelimited(start, writer.pos - startPos);
+  writeContainer(writer, writeResource, resourceMetrics.resource, resourceMetrics.scopeMetrics, writeScopeMetrics); // resource, scope_metrics
 }
 
 function writeScopeMetrics(writer: BufferProtobufWriter, scopeMetrics: ScopeMetrics): void {
-  const start = writer.startLengthDelimited();
-  const startPos = writer.pos;
-  writeInstrumentationScope(writer, scopeMetrics.scope, 1); // scope
-  for (const metric of scopeMetrics.metrics) {
-    writer.writeTag(2, 2); // metrics
-    writeMetric(writer, metric);
-  }
-  if (scopeMetrics.scope.schemaUrl) {
-    writer.writeTag(3, 2); // schema_url
-    writer.writeString(scopeMetrics.scope.schemaUrl);
-  }
-  writer.finishLengthDelimited(start, writer.pos - startPos);
+  writeContainer(writer, writeInstrumentationScope, scopeMetrics.scope, scopeMetrics.metrics, writeMetric); // scope, metrics
 }
 
 function writeMetric(writer: BufferProtobufWriter, metric: MetricData): void {

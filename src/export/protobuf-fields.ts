@@ -165,3 +165,29 @@ export function writeResource(writer: BufferProtobufWriter, resource: Resource, 
   writer.writeVarint(0);
   writer.finishLengthDelimited(start, writer.pos - startPos);
 }
+
+/**
+ * The body of Resource{Logs,Spans,Metrics} and of Scope{Logs,Spans,Metrics}, one shape in the
+ * three signals' protos: the resource or scope it belongs to (1), its items, each a message (2),
+ * and the owner's schema_url (3).
+ */
+export function writeContainer<Owner extends { schemaUrl?: string }, Item>(
+  writer: BufferProtobufWriter,
+  writeOwner: (writer: BufferProtobufWriter, owner: Owner, fieldNumber: number) => void,
+  owner: Owner,
+  items: Iterable<Item>,
+  writeItem: (writer: BufferProtobufWriter, item: Item) => void,
+): void {
+  const start = writer.startLengthDelimited();
+  const startPos = writer.pos;
+  writeOwner(writer, owner, 1);
+  for (const item of items) {
+    writer.writeTag(2, 2);
+    writeItem(writer, item);
+  }
+  if (owner.schemaUrl) {
+    writer.writeTag(3, 2);
+    writer.writeString(owner.schemaUrl);
+  }
+  writer.finishLengthDelimited(start, writer.pos - startPos);
+}

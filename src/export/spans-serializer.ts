@@ -4,7 +4,7 @@ import { type IExportTraceServiceResponse, type ISerializer, ProtobufTraceSerial
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
 import { onePassRequest } from './protobuf-batch.js';
-import { hexToBinary, writeAttributes, writeHrTimeAsFixed64, writeInstrumentationScope, writeResource } from './protobuf-fields.js';
+import { hexToBinary, writeAttributes, writeContainer, writeHrTimeAsFixed64, writeInstrumentationScope, writeResource } from './protobuf-fields.js';
 import type { BufferProtobufWriter } from './protobuf-writer.js';
 
 /**
@@ -32,33 +32,11 @@ function spanFlags(traceFlags: number, isRemote: boolean | undefined): number {
 }
 
 function writeResourceSpans(writer: BufferProtobufWriter, resource: Resource, scopes: Map<InstrumentationScope, ReadableSpan[]>): void {
-  const start = writer.startLengthDelimited();
-  const startPos = writer.pos;
-  writeResource(writer, resource, 1); // resource
-  for (const [scope, spans] of scopes) {
-    writer.writeTag(2, 2); // scope_spans
-    writeScopeSpans(writer, scope, spans);
-  }
-  if (resource.schemaUrl) {
-    writer.writeTag(3, 2); // schema_url
-    writer.writeString(resource.schemaUrl);
-  }
-  writer.finishLengthDelimited(start, writer.pos - startPos);
+  writeContainer(writer, writeResource, resource, scopes, writeScopeSpans); // resource, scope_spans
 }
 
-function writeScopeSpans(writer: BufferProtobufWriter, scope: InstrumentationScope, spans: ReadableSpan[]): void {
-  const start = writer.startLengthDelimited();
-  const startPos = writer.pos;
-  writeInstrumentationScope(writer, scope, 1); // scope
-  for (const span of spans) {
-    writer.writeTag(2, 2); // spans
-    writeSpan(writer, span);
-  }
-  if (scope.schemaUrl) {
-    writer.writeTag(3, 2); // schema_url
-    writer.writeString(scope.schemaUrl);
-  }
-  writer.finishLengthDelimited(start, writer.pos - startPos);
+function writeScopeSpans(writer: BufferProtobufWriter, [scope, spans]: [InstrumentationScope, ReadableSpan[]]): void {
+  writeContainer(writer, writeInstrumentationScope, scope, spans, writeSpan); // scope, spans
 }
 
 // Span and Link both open with trace_id (1), span_id (2) and trace_state (3).
