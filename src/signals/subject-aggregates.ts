@@ -155,14 +155,17 @@ export class SubjectAggregates {
     else {
       this.settle();
       const timeNs = Number(o.timeNs);
+      const seenNs = Number(now);
+      const liveNs = Number(ttlNs);
       let found = this.subjects.get(o.subject.key);
-      if (found === undefined)
-        this.subjects.set(o.subject.key, (found = { seenNs: Number(now), ttlNs: Number(ttlNs), timeNs, keys: NO_KEYS, groups: [], figures: [] }));
+      if (found === undefined) this.subjects.set(o.subject.key, (found = { seenNs, ttlNs: liveNs, timeNs, keys: NO_KEYS, groups: [], figures: [] }));
       // An older report than the one in hand changes nothing.
       else if (timeNs < found.timeNs) return;
-      found.seenNs = Number(now);
-      found.ttlNs = Number(ttlNs);
-      found.timeNs = timeNs;
+      else {
+        found.seenNs = seenNs;
+        found.ttlNs = liveNs;
+        found.timeNs = timeNs;
+      }
       subject = found;
       this.lastSubject = o.subject;
       this.lastState = found;
