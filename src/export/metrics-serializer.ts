@@ -154,9 +154,8 @@ function writeCount(writer: BufferProtobufWriter, count: number): void {
   writer.writeFixed64(count >>> 0, (count / 4294967296) >>> 0);
 }
 
-function writeHistogramPoint(writer: BufferProtobufWriter, point: DataPoint<Histogram>): void {
-  const start = writer.startLengthDelimited();
-  const startPos = writer.pos;
+/** HistogramDataPoint and ExponentialHistogramDataPoint share their fields 2 to 5: start_time_unix_nano, time_unix_nano, count, sum. */
+function writeHistogramTimesAndCount(writer: BufferProtobufWriter, point: DataPoint<Histogram | ExponentialHistogram>): void {
   const h = point.value;
   writer.writeTag(2, 1); // start_time_unix_nano
   writeHrTimeAsFixed64(writer, point.startTime);
@@ -168,6 +167,25 @@ function writeHistogramPoint(writer: BufferProtobufWriter, point: DataPoint<Hist
     writer.writeTag(5, 1); // sum
     writer.writeDouble(h.sum);
   }
+}
+
+/** min and max: adjacent fields in both histogram points (11 and 12, 12 and 13). */
+function writeMinMax(writer: BufferProtobufWriter, h: Histogram | ExponentialHistogram, minField: number): void {
+  if (h.min !== undefined) {
+    writer.writeTag(minField, 1);
+    writer.writeDouble(h.min);
+  }
+  if (h.max !== undefined) {
+    writer.writeTag(minField + 1, 1);
+    writer.writeDouble(h.max);
+  }
+}
+
+function writeHistogramPoint(writer: BufferProtobufWriter, point: DataPoint<Histogram>): void {
+  const start = writer.startLengthDelimited();
+  const startPos = writer.pos;
+  const h = point.value;
+  writeHistogramTimesAndCount(writer, point);
   if (h.buckets.counts.length > 0) {
     writer.writeTag(6, 2); // bucket_counts, packed
     const countsStart = writer.startLengthDelimited();
@@ -183,14 +201,7 @@ function writeHistogramPoint(writer: BufferProtobufWriter, point: DataPoint<Hist
     writer.finishLengthDelimited(boundsStart, writer.pos - boundsPos);
   }
   if (point.attributes) writeAttributes(writer, point.attributes, 9); // attributes
-  if (h.min !== undefined) {
-    writer.writeTag(11, 1); // min
-    writer.writeDouble(h.min);
-  }
-  if (h.max !== undefined) {
-    writer.writeTag(12, 1); // max
-    writer.writeDouble(h.max);
-  }
+  writeMinMax(writer, h, 11); // min, max
   writer.finishLengthDelimited(start, writer.pos - startPos);
 }
 
@@ -217,16 +228,7 @@ function writeExponentialHistogramPoint(writer: BufferProtobufWriter, point: Dat
   const startPos = writer.pos;
   const h = point.value;
   if (point.attributes) writeAttributes(writer, point.attributes, 1); // attributes
-  writer.writeTag(2, 1); // start_time_unix_nano
-  writeHrTimeAsFixed64(writer, point.startTime);
-  writer.writeTag(3, 1); // time_unix_nano
-  writeHrTimeAsFixed64(writer, point.endTime);
-  writer.writeTag(4, 1); // count
-  writeCount(writer, h.count);
-  if (h.sum !== undefined) {
-    writer.writeTag(5, 1); // sum
-    writer.writeDouble(h.sum);
-  }
+  writeHistogramTimesAndCount(writer, point);
   if (h.scale !== 0) {
     writer.writeTag(6, 0); // scale
     writer.writeSint32(h.scale);
@@ -237,13 +239,6 @@ function writeExponentialHistogramPoint(writer: BufferProtobufWriter, point: Dat
   writeExponentialBuckets(writer, h.positive.offset, h.positive.bucketCounts);
   writer.writeTag(9, 2); // negative
   writeExponentialBuckets(writer, h.negative.offset, h.negative.bucketCounts);
-  if (h.min !== undefined) {
-    writer.writeTag(12, 1); // min
-    writer.writeDouble(h.min);
-  }
-  if (h.max !== undefined) {
-    writer.writeTag(13, 1); // max
-    writer.writeDouble(h.max);
-  }
+  writeMinMax(writer, h, 12); // min, max
   writer.finishLengthDelimited(start, writer.pos - startPos);
 }
